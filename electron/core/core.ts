@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { AppInfo, HostKind } from '../../shared/contract/index.js';
+import { assembleHandlers, type Handlers } from './dispatch/handlers.js';
+import { EventHub, follow } from './events.js';
+import { Logger } from './log.js';
+import type { SecretStore } from './secrets/secret-store.js';
+import { EnvironmentsService } from './services/environments.js';
+import { NoticeBoard } from './services/notices.js';
+import { SecretsService } from './services/secrets.js';
+import { SettingsService } from './services/settings.js';
+import type { LoadProblem } from './storage/json-file.js';
+
+export interface CoreOptions {
+  host: HostKind;
+  version: string;
+  dataDir: string;
+  /** Chosen by the host: each has its own way to keep secrets. */
+  openSecretStore: (onProblem: (problem: LoadProblem) => void) => Promise<SecretStore>;
+  /** Also print log lines to stderr (the web host's terminal). */
+  echoLog?: boolean;
+}
+
+export interface Core {
+  handlers: Handlers;
+  log: Logger;
+  info: AppInfo;
+}
+
+/** The host-agnostic app: every service, wired once, behind one handler table. */
+export async function createCore(options: CoreOptions): Promise<Core> {
+  const log = new Logger(join(options.dataDir, 'logs'), options.echoLog);
+  const events = new EventHub();
+  const notices = new NoticeBoard(events);
+  const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
+  const secretStore = await options.openSecretStore(onProblem);
+  if (!secretStore.persistent) {
+    notices.add('info', 'Secrets are kept in memory only', 'No OS keyring answered, so passwords and keys you enter last until the app quits.');
+  }
+  const settings = new SettingsService(options.dataDir, notices);
+  const environments = new EnvironmentsService(options.dataDir, notices, events);
+  const secrets = new SecretsService(secretStore, log);
+
+  const info: AppInfo = {
+    name: 'Tributary',
+    version: options.version,
+    host: options.host,
+    platform: process.platform,
+    dataDir: options.dataDir,
+    secretBackend: secretStore.backend,
+    secretsPersist: secretStore.persistent,
+  };
+
+  const handlers = assembleHandlers([
+    notices.handlers(),
+    settings.handlers(),
+    environments.handlers(),
+    secrets.handlers(),
+    {
+      'app.info': () => info,
+      'app.events': async function* (_input, { signal }) {
+        const active = await environments.active();
+        yield* follow((push) => events.subscribe(push), signal, [
+          { type: 'environment', activeId: active.id, activeName: active.name },
+          // Tunnels arrive with the sessions service; until then none can be open.
+          { type: 'tunnels', open: 0 },
+          { type: 'notices', count: notices.list().length },
+        ]);
+      },
+      'logs.follow': ({ backlog }, { signal }) => follow((push) => log.subscribe(push), signal, log.recent(backlog)),
+    },
+  ]);
+  log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
+  return { handlers, log, info };
+}

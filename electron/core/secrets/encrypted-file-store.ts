@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { SecretBackend } from '../../../shared/contract/index.js';
+import { JsonFile, type LoadProblem } from '../storage/json-file.js';
+import type { SecretStore } from './secret-store.js';
+
+/** An OS-backed cipher, e.g. Electron's safeStorage (Keychain, DPAPI, libsecret). */
+export interface Cipher {
+  encrypt(plain: string): Buffer;
+  decrypt(sealed: Buffer): string;
+}
+
+const fileSchema = z.object({ entries: z.record(z.string(), z.string()) }).strict();
+type SecretsFile = z.infer<typeof fileSchema>;
+
+/** Secrets sealed by an OS cipher and kept, sealed, in one file of the data directory. */
+export class EncryptedFileStore implements SecretStore {
+  readonly persistent = true;
+  private readonly file: JsonFile<SecretsFile>;
+  private state: Promise<SecretsFile>;
+
+  constructor(
+    readonly backend: SecretBackend,
+    dataDir: string,
+    private readonly cipher: Cipher,
+    onProblem: (problem: LoadProblem) => void,
+  ) {
+    this.file = new JsonFile(join(dataDir, 'secrets.json'), fileSchema, () => ({ entries: {} }), onProblem);
+    this.state = this.file.load();
+  }
+
+  async names(): Promise<string[]> {
+    return Object.keys((await this.state).entries).sort();
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    const sealed = (await this.state).entries[name];
+    return sealed === undefined ? undefined : this.cipher.decrypt(Buffer.from(sealed, 'base64'));
+  }
+
+  async set(name: string, value: string): Promise<void> {
+    const current = await this.state;
+    await this.commit({ entries: { ...current.entries, [name]: this.cipher.encrypt(value).toString('base64') } });
+  }
+
+  async delete(name: string): Promise<void> {
+    const entries = { ...(await this.state).entries };
+    delete entries[name];
+    await this.commit({ entries });
+  }
+
+  private async commit(next: SecretsFile): Promise<void> {
+    await this.file.save(next);
+    this.state = Promise.resolve(next);
+  }
+}

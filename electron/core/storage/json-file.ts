@@ -1,0 +1,70 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { z } from 'zod';
+import { AppError } from '../../../shared/errors.js';
+
+export interface LoadProblem {
+  file: string;
+  backup: string;
+  reason: string;
+}
+
+/**
+ * One JSON document in the data directory, validated by a schema.
+ * Writes are atomic (temp file, fsync, rename) and serialized. A file that
+ * cannot be read is copied aside before anything replaces it, and the caller
+ * is told, so a hand edit gone wrong is never silently lost.
+ */
+export class JsonFile<T> {
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly schema: z.ZodType<T, unknown>,
+    private readonly fallback: () => T,
+    private readonly onProblem: (problem: LoadProblem) => void,
+  ) {}
+
+  async load(): Promise<T> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.fallback();
+      throw new AppError('STORAGE', `Cannot read ${basename(this.path)}: ${(error as Error).message}`);
+    }
+    const reason = this.check(text);
+    if (reason.ok) return reason.value;
+    const backup = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(this.path, backup);
+    this.onProblem({ file: this.path, backup, reason: reason.message });
+    return this.fallback();
+  }
+
+  save(value: T): Promise<void> {
+    const text = `${JSON.stringify(value, null, 2)}\n`;
+    const run = this.queue.then(async () => {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.path, text, { mode: 0o600, fsync: true });
+    });
+    this.queue = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
+      throw new AppError('STORAGE', `Cannot save ${basename(this.path)}: ${(error as Error).message}`);
+    });
+  }
+
+  private check(text: string): { ok: true; value: T } | { ok: false; message: string } {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      return { ok: false, message: `not valid JSON (${(error as Error).message})` };
+    }
+    const result = this.schema.safeParse(data);
+    if (result.success) return { ok: true, value: result.data };
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+    return { ok: false, message: `${where}${issue?.message ?? 'does not match the expected shape'}` };
+  }
+}

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { createCore, type Core } from '../core/core.js';
+import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
+import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
+import { securityHeaders } from '../core/security/csp.js';
+import type { LoadProblem } from '../core/storage/json-file.js';
+import { attachIpc } from './ipc-host.js';
+import { APP_ORIGIN, hardenContents, hardenSession, secureWebPreferences } from './window.js';
+
+/** Host A. Thin on purpose: the core does the work; this file wires Electron to it. */
+const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
+const rendererDir = join(import.meta.dirname, '..', 'renderer');
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.ttf': 'font/ttf',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+function openSecretStore(dataDir: string, onProblem: (problem: LoadProblem) => void): Promise<SecretStore> {
+  // Linux without a keyring falls back to a hard-coded key ("basic_text"); that is not protection, so say memory only.
+  const real = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+  if (!real) return Promise.resolve(new MemorySecretStore());
+  const cipher = { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) };
+  return Promise.resolve(new EncryptedFileStore('electron-safe-storage', dataDir, cipher, onProblem));
+}
+
+function serveBundle(): void {
+  protocol.handle('app', async (request) => {
+    const { pathname } = new URL(request.url);
+    const file = join(rendererDir, normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname)));
+    if (!file.startsWith(rendererDir + sep)) return new Response('Not found', { status: 404 });
+    try {
+      const body = await readFile(file);
+      return new Response(body, { headers: { ...securityHeaders, 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' } });
+    } catch {
+      return new Response('Not found', { status: 404 });
+    }
+  });
+}
+
+function openWindow(core: Core): void {
+  const window = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 900,
+    minHeight: 600,
+    show: false,
+    title: 'Tributary',
+    webPreferences: secureWebPreferences(join(import.meta.dirname, '..', 'preload', 'index.cjs')),
+  });
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`).catch((error: unknown) => core.log.error('main', 'Could not load the UI', error));
+}
+
+app.on('web-contents-created', (_event, contents) => hardenContents(contents, devServerUrl, (url) => void shell.openExternal(url)));
+
+app.on('window-all-closed', () => app.quit());
+
+void app.whenReady().then(async () => {
+  const dataDir = app.getPath('userData');
+  const core = await createCore({
+    host: 'electron',
+    version: app.getVersion(),
+    dataDir,
+    openSecretStore: (onProblem) => openSecretStore(dataDir, onProblem),
+  });
+  hardenSession(session.defaultSession, devServerUrl);
+  serveBundle();
+  attachIpc(ipcMain, core, devServerUrl);
+  openWindow(core);
+  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.on('before-quit', () => void core.log.flush());
+});

@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startWebHost } from './server.js';
+import { createWebCore, projectRoot, webDataDir } from './web-core.js';
+
+/** `npm run serve`: the web host in plain Node. Prints one line with the URL to open. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      'data-dir': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not ${values.port}`);
+  const rendererDir = join(projectRoot, 'out', 'renderer');
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built; run `npm run build` first.');
+  const core = await createWebCore(webDataDir(values['data-dir']), !values.quiet);
+  const host = await startWebHost({ core, rendererDir, port });
+  process.stdout.write(`Tributary web host: ${host.url}\n`);
+  const stop = () => {
+    void host.close().then(() => core.log.flush()).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tributary: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

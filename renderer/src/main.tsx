@@ -1,0 +1,18 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { RpcClient } from '../../shared/rpc-client';
+import { ClientProvider } from './bridge/client-context';
+import { createTransport } from './bridge/transport';
+import { App } from './shell/App';
+import './shell/styles.css';
+
+const client = new RpcClient(createTransport(), (message) => console.error('Tributary host refused a message:', message));
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root');
+createRoot(root).render(
+  <StrictMode>
+    <ClientProvider client={client}>
+      <App />
+    </ClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import { defineContract, type CallOperation, type Operation, type StreamOperation } from './define.js';
+import { app } from './operations/app.js';
+import { environments } from './operations/environments.js';
+import { logs } from './operations/logs.js';
+import { secrets } from './operations/secrets.js';
+import { settings } from './operations/settings.js';
+
+/** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
+export const contract = defineContract({ app, settings, environments, secrets, logs });
+
+export type Contract = typeof contract;
+export type OpName = keyof Contract & string;
+export type CallName = { [K in OpName]: Contract[K] extends CallOperation ? K : never }[OpName];
+export type StreamName = { [K in OpName]: Contract[K] extends StreamOperation ? K : never }[OpName];
+
+/** What the caller passes (defaults may be omitted). */
+export type InputOf<K extends OpName> = z.input<Contract[K]['input']>;
+/** What the handler receives, after validation and defaults. */
+export type ParsedInputOf<K extends OpName> = z.output<Contract[K]['input']>;
+export type ResultOf<K extends CallName> = Contract[K] extends CallOperation<z.ZodType, infer R> ? R : never;
+export type ChunkOf<K extends StreamName> = Contract[K] extends StreamOperation<z.ZodType, infer C> ? C : never;
+
+export function findOperation(name: string): Operation | undefined {
+  return Object.prototype.hasOwnProperty.call(contract, name) ? (contract as Record<string, Operation>)[name] : undefined;
+}
+
+export const operationNames = Object.keys(contract) as OpName[];
+
+export * from './define.js';
+export * from './operations/app.js';
+export * from './operations/environments.js';
+export * from './operations/logs.js';
+export * from './operations/secrets.js';
+export * from './operations/settings.js';
