@@ -6,7 +6,6 @@ import { useClient } from './client-context';
 export interface CallState<K extends CallName> {
   data: ResultOf<K> | undefined;
   error: AppError | undefined;
-  loading: boolean;
   reload: () => void;
   /** Replace the data with a newer result (e.g. the answer of an update). */
   set: (value: ResultOf<K>) => void;
@@ -21,13 +20,11 @@ export function useCall<K extends CallName>(op: K, input: InputOf<K>): CallState
   const client = useClient();
   const [data, setData] = useState<ResultOf<K>>();
   const [error, setError] = useState<AppError>();
-  const [loading, setLoading] = useState(true);
   const [generation, setGeneration] = useState(0);
   const key = JSON.stringify(input);
 
   useEffect(() => {
     const controller = new AbortController();
-    setLoading(true);
     client
       .call(op, JSON.parse(key) as InputOf<K>, controller.signal)
       .then((value) => {
@@ -36,15 +33,12 @@ export function useCall<K extends CallName>(op: K, input: InputOf<K>): CallState
       })
       .catch((caught: unknown) => {
         if (!controller.signal.aborted) setError(toAppError(caught));
-      })
-      .finally(() => {
-        if (!controller.signal.aborted) setLoading(false);
       });
     return () => controller.abort();
   }, [client, op, key, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { data, error, loading, reload, set: setData };
+  return { data, error, reload, set: setData };
 }
 
 /** Follows a stream while mounted; each chunk goes to `onChunk`. */

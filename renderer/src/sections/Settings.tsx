@@ -1,5 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import type { LogLine, Settings as SettingsShape } from '../../../shared/contract';
+import type { AppEvent, LogLine, Settings as SettingsShape } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
 import { toAppError, useCall, useStream } from '../bridge/hooks';
@@ -21,6 +21,9 @@ export default function Settings() {
 function Notices() {
   const client = useClient();
   const notices = useCall('app.notices', {});
+  const { reload } = notices;
+  const onEvent = useCallback((event: AppEvent) => event.type === 'notices' && reload(), [reload]);
+  useStream('app.events', {}, onEvent);
   if (!notices.data?.length) return null;
   return (
     <section aria-labelledby="notices-title" className="panel">

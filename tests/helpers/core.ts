@@ -1,0 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCore, type Core } from '../../electron/core/core.js';
+import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
+
+export function tempDir(prefix = 'tributary-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A real core on a fresh data directory, with the memory secret store (no OS keyring in CI). */
+export function testCore(dataDir = tempDir()): Promise<Core> {
+  return createCore({ host: 'web', version: '0.0.0-test', dataDir, openSecretStore: () => Promise.resolve(new MemorySecretStore()) });
+}
