@@ -127,7 +127,7 @@ export class RpcSession {
 function checkInput(name: string, schema: z.ZodType, maxBytes: number, rawInput: unknown): unknown {
   let json: string | undefined;
   try {
-    json = JSON.stringify(rawInput ?? {});
+    json = JSON.stringify(rawInput === undefined ? {} : rawInput);
   } catch {
     return new AppError('VALIDATION', `Invalid input for ${name}: not plain JSON data`);
   }
