@@ -22,11 +22,11 @@ const script = `(function () {
 
 const scriptHash = createHash('sha256').update(script).digest('base64');
 
-export const bootstrapCsp = `default-src 'none'; script-src 'sha256-${scriptHash}'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+export const bootstrapCsp = `default-src 'none'; script-src 'sha256-${scriptHash}'; connect-src 'self'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 export function bootstrapPage(message: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tributary: launch token needed</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Tributary: launch token needed</title><link rel="icon" href="data:,"></head>
 <body style="font-family: system-ui, sans-serif; margin: 3rem; max-width: 40rem">
 <main>
 <h1>Tributary needs its launch token</h1>
