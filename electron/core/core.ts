@@ -3,6 +3,7 @@ import type { AppInfo, HostKind } from '../../shared/contract/index.js';
 import { assembleHandlers, type Handlers } from './dispatch/handlers.js';
 import { EventHub, follow } from './events.js';
 import { Logger } from './log.js';
+import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './services/environments.js';
 import { NoticeBoard } from './services/notices.js';
@@ -18,12 +19,16 @@ export interface CoreOptions {
   openSecretStore: (onProblem: (problem: LoadProblem) => void) => Promise<SecretStore>;
   /** Also print log lines to stderr (the web host's terminal). */
   echoLog?: boolean;
+  /** How this host runs the sandbox's supervising process. */
+  sandboxDaemon: DaemonCommand;
 }
 
 export interface Core {
   handlers: Handlers;
   log: Logger;
   info: AppInfo;
+  /** Stops what this process started (the sandbox, when the app started it). */
+  dispose(): Promise<void>;
 }
 
 /** The host-agnostic app: every service, wired once, behind one handler table. */
@@ -39,6 +44,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const settings = new SettingsService(options.dataDir, notices);
   const environments = new EnvironmentsService(options.dataDir, notices, events);
   const secrets = new SecretsService(secretStore, log);
+  const sandbox = new SandboxManager(options.dataDir, options.sandboxDaemon, log);
 
   const info: AppInfo = {
     name: 'Tributary',
@@ -55,6 +61,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     settings.handlers(),
     environments.handlers(),
     secrets.handlers(),
+    sandbox.handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {
@@ -70,5 +77,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   ]);
   log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
-  return { handlers, log, info };
+  return { handlers, log, info, dispose: () => sandbox.dispose() };
 }

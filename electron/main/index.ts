@@ -74,11 +74,17 @@ void app.whenReady().then(async () => {
     version: app.getVersion(),
     dataDir,
     openSecretStore: (onProblem) => openSecretStore(dataDir, onProblem),
+    // Development layout: the daemon runs from source under Electron's own Node.
+    sandboxDaemon: {
+      command: process.execPath,
+      args: ['--import', 'tsx', join(app.getAppPath(), 'electron', 'core', 'sandbox', 'daemon.ts')],
+      env: { ELECTRON_RUN_AS_NODE: '1' },
+    },
   });
   hardenSession(session.defaultSession, devServerUrl);
   serveBundle();
   attachIpc(ipcMain, core, devServerUrl);
   openWindow(core);
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
-  app.on('before-quit', () => void core.log.flush());
+  app.on('before-quit', () => void core.dispose().then(() => core.log.flush()));
 });

@@ -20,6 +20,12 @@ export function appVersion(): string {
   return pkg.version;
 }
 
+/** The sandbox daemon from source, through tsx (the same as the web host itself runs). */
+export const sourceDaemon = {
+  command: process.execPath,
+  args: ['--import', 'tsx', join(projectRoot, 'electron', 'core', 'sandbox', 'daemon.ts')],
+};
+
 /** The core as the web host runs it: OS keyring when one answers, else memory only. */
 export function createWebCore(dataDir: string, echoLog: boolean): Promise<Core> {
   return createCore({
@@ -27,6 +33,7 @@ export function createWebCore(dataDir: string, echoLog: boolean): Promise<Core> 
     version: appVersion(),
     dataDir,
     echoLog,
+    sandboxDaemon: sourceDaemon,
     openSecretStore: async (onProblem) => (await KeyringStore.open(dataDir, onProblem)) ?? new MemorySecretStore(),
   });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCore, type Core } from '../../electron/core/core.js';
 import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
+import { sourceDaemon } from '../../electron/web/web-core.js';
 
 export function tempDir(prefix = 'tributary-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -10,5 +11,5 @@ export function tempDir(prefix = 'tributary-test-'): string {
 
 /** A real core on a fresh data directory, with the memory secret store (no OS keyring in CI). */
 export function testCore(dataDir = tempDir()): Promise<Core> {
-  return createCore({ host: 'web', version: '0.0.0-test', dataDir, openSecretStore: () => Promise.resolve(new MemorySecretStore()) });
+  return createCore({ host: 'web', version: '0.0.0-test', dataDir, sandboxDaemon: sourceDaemon, openSecretStore: () => Promise.resolve(new MemorySecretStore()) });
 }

@@ -7,6 +7,8 @@ import { startWebHostProcess, type WebHostProcess } from '../helpers/web-host-pr
 import { SocketPeer, openSocket } from '../helpers/ws-client.js';
 
 const RUNS_PER_OPERATION = 400;
+/** Valid calls to these start or delete the local sandbox; their refusals are fuzzed, their valid calls have their own tests. */
+const TOO_REAL_TO_REPEAT = new Set<OpName>(['sandbox.start', 'sandbox.stop', 'sandbox.reset']);
 
 let host: WebHostProcess;
 let peer: SocketPeer;
@@ -42,8 +44,12 @@ describe('every declared operation, fed inputs generated from its schema', () =>
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(inputsFor(operation.input), async (input) => {
-        const answer = await send(name, input);
         const valid = operation.input.safeParse(input).success && JSON.stringify(input).length <= operation.maxInputBytes;
+        if (valid && TOO_REAL_TO_REPEAT.has(name)) {
+          accepted++;
+          return;
+        }
+        const answer = await send(name, input);
         if (valid) {
           accepted++;
           // A valid request may still fail for a reason of the world (no such environment), never of shape or of a bug.

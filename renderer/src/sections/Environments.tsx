@@ -3,6 +3,7 @@ import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
 import { toAppError, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { SandboxPanel } from './environments/SandboxPanel';
 
 export default function Environments() {
   const client = useClient();
@@ -53,6 +54,7 @@ export default function Environments() {
           })}
         </tbody>
       </table>
+      <SandboxPanel />
     </section>
   );
 }

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { timingSafeEqual } from 'node:crypto';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import ssh2, { type Connection, type ServerChannel } from 'ssh2';
+import type { Logger } from '../../log.js';
+
+export interface SshServerOptions {
+  hostKey: string;
+  /** The one key allowed to log in, as an OpenSSH public key line. */
+  authorizedKey: string;
+  user: string;
+  port: number;
+  /** Environment of every command: the master's PATH, SPARK_CONF_DIR, HOME. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  log: Logger;
+}
+
+export interface SshServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The sandbox master's SSH endpoint: key-only login as `hadoop`, exec and
+ * port forwarding to the master's own services, as EMR's sshd offers. An
+ * embedded server, because OpenSSH's sshd can let a non-root operator log in
+ * only as themselves, and on the master the user is `hadoop`.
+ */
+export async function startSshServer(options: SshServerOptions): Promise<SshServer> {
+  const allowed = ssh2.utils.parseKey(options.authorizedKey);
+  if (allowed instanceof Error) throw allowed;
+  const allowedPublic = allowed.getPublicSSH();
+
+  const server = new ssh2.Server({ hostKeys: [options.hostKey] }, (client: Connection) => {
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey' || ctx.username !== options.user) return ctx.reject(['publickey']);
+      const offered = ctx.key.data;
+      if (ctx.key.algo !== allowed.type || offered.length !== allowedPublic.length || !timingSafeEqual(offered, allowedPublic)) return ctx.reject(['publickey']);
+      if (ctx.signature && ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+      ctx.accept();
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept();
+        let env: Record<string, string> = {};
+        session.on('env', (acceptEnv, _reject, info) => {
+          env = { ...env, [info.key]: info.val };
+          acceptEnv?.();
+        });
+        session.on('pty', (acceptPty) => acceptPty?.());
+        session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), ['-lc', info.command], env));
+        session.on('shell', (acceptShell) => runCommand(acceptShell(), ['-l'], env));
+      });
+      client.on('tcpip', (accept, reject, info) => {
+        // Forwarding reaches the master's own services only, as EMR's security groups leave them.
+        if (!['127.0.0.1', 'localhost', '::1'].includes(info.destIP)) return reject();
+        const upstream = connect({ host: '127.0.0.1', port: info.destPort });
+        upstream.once('connect', () => {
+          const channel = accept();
+          upstream.setNoDelay(true);
+          channel.pipe(upstream).pipe(channel);
+          channel.on('close', () => upstream.destroy());
+          upstream.on('close', () => channel.close());
+        });
+        upstream.once('error', () => reject());
+      });
+    });
+    client.on('error', (error) => options.log.debug('emr-master', `SSH client error: ${error.message}`));
+  });
+
+  function runCommand(channel: ServerChannel, args: string[], extraEnv: Record<string, string>): void {
+    const child = spawn('/bin/bash', args, { cwd: options.cwd, env: { ...options.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    channel.pipe(child.stdin);
+    child.stdout.pipe(channel, { end: false });
+    child.stderr.pipe(channel.stderr, { end: false });
+    channel.on('signal', (info: { name: string }) => child.kill(`SIG${info.name}` as NodeJS.Signals));
+    channel.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
+    child.on('close', (code, signal) => {
+      if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+      else channel.exit(code ?? 0);
+      channel.end();
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

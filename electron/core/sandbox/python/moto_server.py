@@ -1,0 +1,127 @@
+"""The sandbox's AWS emulator: moto's server, with its state kept on disk.
+
+moto keeps everything in memory. This launcher snapshots the backends of the
+services Tributary uses (pickle, which moto's S3 keys support explicitly) a few
+seconds after a request that may have changed state, and on shutdown, and loads
+the snapshot at start, so buckets, objects, streams, roles and clusters
+survive a restart.
+"""
+
+import argparse
+import io
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+from urllib.parse import parse_qs
+
+from moto.backends import get_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+SERVICES = ["s3", "kinesis", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
+
+
+def snapshot(path):
+    state = {}
+    for name in SERVICES:
+        backends = get_backend(name)
+        state[name] = {account: dict(regions) for account, regions in backends.items()}
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".moto-state-")
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def restore(path):
+    if not os.path.exists(path):
+        return 0
+    with open(path, "rb") as handle:
+        state = pickle.load(handle)
+    count = 0
+    for name, accounts in state.items():
+        backends = get_backend(name)
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backends[account][region] = backend
+                count += 1
+    return count
+
+
+READ_ONLY = ("Describe", "List", "Get")
+
+
+class ChangeTracker:
+    """WSGI middleware: notes requests that may change state (not reads)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.dirty = threading.Event()
+
+    def __call__(self, environ, start_response):
+        if self.may_change(environ):
+            self.dirty.set()
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def may_change(environ):
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return False
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            return not target.split(".")[-1].startswith(READ_ONLY)
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+            return not action.startswith(READ_ONLY)
+        return True
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--interval", type=float, default=5.0)
+    args = parser.parse_args()
+
+    try:
+        restored = restore(args.state)
+    except Exception as error:  # a snapshot from another moto version, or a torn file
+        aside = f"{args.state}.unreadable-{int(time.time())}"
+        os.replace(args.state, aside)
+        print(f"tributary: could not load {args.state} ({error}); kept it as {aside}", flush=True)
+        restored = 0
+    print(f"tributary: restored {restored} backend(s)", flush=True)
+
+    tracker = ChangeTracker(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, tracker, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"tributary: moto listening on 127.0.0.1:{args.port}", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(args.interval):
+        if tracker.dirty.is_set():
+            tracker.dirty.clear()
+            try:
+                snapshot(args.state)
+            except Exception as error:
+                print(f"tributary: snapshot failed: {error}", flush=True)
+    server.shutdown()
+    snapshot(args.state)
+    print("tributary: state saved", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

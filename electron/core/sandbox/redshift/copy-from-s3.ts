@@ -1,0 +1,245 @@
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { Backend } from './backend.js';
+import { CommandError, type CopyCommand } from './commands.js';
+import { quoteIdent, quoteLiteral } from './lexer.js';
+import { csvLine, csvRecords, jsonRecords, textRecords, type SourceRecord, type TargetColumn } from './load-sources.js';
+import { parquetRecords } from './parquet-source.js';
+import type { ProxyContext } from './proxy.js';
+import { listObjects, manifestObjects, objectStream, s3AsyncBuffer, type S3Object } from './s3-objects.js';
+import type { LoadError, SessionInfo } from './system-tables.js';
+import { copyData, copyDone, copyFail, cstring, errorResponse, frame, notice, parseErrorFields, type ErrorFields } from './wire.js';
+
+const BATCH_BYTES = 64 * 1024;
+/** Raw input kept to explain a rejected line; PostgreSQL reports an error at most a few socket buffers behind. */
+const RECENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * COPY from S3, carried out on the client's own backend: the objects under the
+ * prefix are read, turned into CSV and fed to `COPY ... FROM STDIN`, so the
+ * load belongs to the client's transaction. Returns false when it failed (the
+ * client has the error; the caller sends ReadyForQuery).
+ */
+export async function copyFromS3(command: CopyCommand, backend: Backend, context: ProxyContext, session: SessionInfo): Promise<boolean> {
+  const described = await describeTable(command, backend);
+  if ('error' in described) {
+    await backend.toClient(errorResponse(described.error.message ?? 'COPY failed', described.error.code));
+    return false;
+  }
+  const columns = described.columns;
+  const objects = command.manifest ? await manifestObjects(context.s3, command.source) : await listObjects(context.s3, command.source);
+  if (objects.length === 0) throw new CommandError(`The specified S3 prefix '${command.source.key}' does not exist`, 'XX000');
+
+  const options = command.maxError > 0 ? `, ON_ERROR ignore, REJECT_LIMIT ${command.maxError}, LOG_VERBOSITY verbose` : '';
+  await backend.send(frame('Q', cstring(`COPY ${command.table} (${columns.map((column) => quoteIdent(column.name)).join(', ')}) FROM STDIN WITH (FORMAT csv${options})`)));
+  for (;;) {
+    const message = await backend.next();
+    if (message.type === 'G') break;
+    if (message.type === 'E') {
+      await backend.toClient(message.frame);
+      while ((await backend.next()).type !== 'Z');
+      return false;
+    }
+  }
+
+  const server = { error: undefined as ErrorFields | undefined, tag: '', skipped: [] as ErrorFields[] };
+  const replies = (async () => {
+    for (;;) {
+      const message = await backend.next();
+      if (message.type === 'Z') return;
+      if (message.type === 'E') server.error = parseErrorFields(message.body);
+      else if (message.type === 'C') server.tag = message.body.toString('utf8', 0, message.body.length - 1);
+      else if (message.type === 'N') {
+        const notice = parseErrorFields(message.body);
+        if (/^skipping row/i.test(notice.message ?? '')) server.skipped.push(notice);
+      }
+    }
+  })();
+
+  const recent = new RecentLines();
+  const local: LoadError[] = [];
+  let failure: string | undefined;
+  let batch = '';
+  try {
+    for (const object of objects) {
+      if (server.error || failure) break;
+      for await (const record of records(command, object, columns, context)) {
+        if (server.error) break;
+        if ('error' in record) {
+          local.push(localError(command, object, record, columns));
+          if (local.length + server.skipped.length > command.maxError) {
+            failure = `${local.length + server.skipped.length} record(s) could not be loaded (MAXERROR ${command.maxError})`;
+            break;
+          }
+          continue;
+        }
+        recent.add(object.url, record.line, record.raw);
+        batch += csvLine(record.fields);
+        if (batch.length >= BATCH_BYTES) {
+          await backend.send(copyData(Buffer.from(batch, 'utf8')));
+          batch = '';
+        }
+      }
+    }
+    if (batch && !failure && !server.error) await backend.send(copyData(Buffer.from(batch, 'utf8')));
+  } catch (error) {
+    if (error instanceof Error && /connection closed|client went away/.test(error.message)) throw error;
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  if (!server.error) await backend.send(failure ? copyFail(failure) : copyDone());
+  await replies;
+
+  const errors = [...local, ...server.skipped.map((notice) => serverError(command, notice, recent, columns))];
+  if (server.error && !failure) errors.push(serverError(command, server.error, recent, columns));
+  if (failure && local.length === 0 && server.skipped.length === 0) {
+    // Not a data error (S3 read, decompression): no row to blame.
+    errors.push({ ...blank(command), reason: failure.slice(0, 512), code: 1216 });
+  }
+  let queryId = 0;
+  if (errors.length) {
+    queryId = await context.system.record(session, errors).catch((error: unknown) => {
+      context.log.warn('sandbox.redshift', 'Could not record load errors', error);
+      return 0;
+    });
+  }
+  if (server.error || failure) {
+    const first = errors[0];
+    const detail = first
+      ? ['-----------------------------------------------', `error:  ${first.reason}`, `code:      ${first.code}`, `context:   ${first.rawValue || first.rawLine}`.slice(0, 200), `query:     ${queryId}`, `location:  ${first.file}:${first.line}`, '-----------------------------------------------'].join('\n  ')
+      : undefined;
+    await backend.toClient(errorResponse(`Load into table '${command.tableName}' failed. Check 'sys_load_error_detail' system table for details.`, 'XX000', detail ? `\n  ${detail}` : undefined));
+    return false;
+  }
+  const loaded = Number(/\d+$/.exec(server.tag)?.[0] ?? 0);
+  let info = `Load into table '${command.tableName}' completed, ${loaded} record(s) loaded successfully.`;
+  if (errors.length) info += ` ${errors.length} record(s) could not be loaded. Check 'sys_load_error_detail' system table for details.`;
+  await backend.toClient(notice(info));
+  await backend.toClient(frame('C', cstring(server.tag || 'COPY 0')));
+  return true;
+}
+
+async function describeTable(command: CopyCommand, backend: Backend): Promise<{ columns: TargetColumn[] } | { error: ErrorFields }> {
+  const { rows, error } = await backend.ask(`
+    SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory, t.typname,
+      CASE WHEN a.atttypmod > 4 AND t.typcategory = 'S' THEN (a.atttypmod - 4)::text
+           WHEN t.typname = 'numeric' AND a.atttypmod > 4 THEN ((a.atttypmod - 4) >> 16)::text || ',' || ((a.atttypmod - 4) & 65535)::text
+           ELSE '' END,
+      (a.attidentity <> '' OR a.attgenerated <> '')::text
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+    WHERE a.attrelid = ${quoteLiteral(command.table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped
+    ORDER BY a.attnum`);
+  if (error) return { error };
+  const all = rows.map(([name, type, category, typeName, length, generated]) => ({
+    column: { name: name!, type: type!, category: category!, typeName: typeName!, length: length ?? '' },
+    generated: generated === 'true',
+  }));
+  if (!command.columns) return { columns: all.filter((entry) => !entry.generated).map((entry) => entry.column) };
+  const columns: TargetColumn[] = [];
+  for (const written of command.columns) {
+    const name = written.startsWith('"') ? written.slice(1, -1).replace(/""/g, '"') : written.toLowerCase();
+    const found = all.find((entry) => entry.column.name === name);
+    if (!found) throw new CommandError(`column "${name}" of relation "${command.tableName}" does not exist`, '42703');
+    columns.push(found.column);
+  }
+  return { columns };
+}
+
+async function* records(command: CopyCommand, object: S3Object, columns: TargetColumn[], context: ProxyContext): AsyncGenerator<SourceRecord> {
+  if (command.format === 'parquet') {
+    yield* parquetRecords(s3AsyncBuffer(context.s3, object), columns);
+    return;
+  }
+  let input: Readable = await objectStream(context.s3, object.bucket, object.key);
+  if (command.gzip) {
+    const source = input;
+    input = source.pipe(createGunzip());
+    source.on('error', (error) => input.destroy(error));
+  }
+  if (command.format === 'json') yield* jsonRecords(input, command, columns);
+  else if (command.format === 'csv') yield* csvRecords(input, command, columns);
+  else yield* textRecords(input, command, columns);
+}
+
+/** Input lines recently sent to PostgreSQL, by their line number in the COPY stream. */
+class RecentLines {
+  private first = 1;
+  private bytes = 0;
+  private readonly entries: { file: string; line: number; raw: string }[] = [];
+
+  add(file: string, line: number, raw: string): void {
+    const kept = raw.slice(0, 1024);
+    this.entries.push({ file, line, raw: kept });
+    this.bytes += kept.length + file.length;
+    while (this.bytes > RECENT_BYTES && this.entries.length > 1) {
+      const dropped = this.entries.shift()!;
+      this.bytes -= dropped.raw.length + dropped.file.length;
+      this.first++;
+    }
+  }
+
+  get(streamLine: number): { file: string; line: number; raw: string } | undefined {
+    return this.entries[streamLine - this.first];
+  }
+}
+
+function blank(command: CopyCommand): LoadError {
+  return { table: command.tableName, file: '', line: 0, column: '', type: '', colLength: '', position: 0, rawLine: '', rawValue: '', code: 0, reason: '' };
+}
+
+function localError(command: CopyCommand, object: S3Object, record: Extract<SourceRecord, { error: unknown }>, columns: TargetColumn[]): LoadError {
+  const column = columns.find((candidate) => candidate.name === record.error.column);
+  return {
+    ...blank(command),
+    file: object.url,
+    line: record.line,
+    column: column?.name ?? '',
+    type: column?.typeName ?? '',
+    colLength: column?.length ?? '',
+    rawLine: record.raw,
+    rawValue: record.error.value ?? '',
+    code: record.error.code,
+    reason: record.error.reason,
+  };
+}
+
+/**
+ * An error or skipped-row notice from PostgreSQL's COPY, traced back to the
+ * S3 object and line it came from. PostgreSQL names the line of the COPY
+ * stream in its context ("COPY t, line 3, column c: "v"") or, for skipped
+ * rows, in the message.
+ */
+function serverError(command: CopyCommand, fields: ErrorFields, recent: RecentLines, columns: TargetColumn[]): LoadError {
+  const text = `${fields.message ?? ''}\n${fields.where ?? ''}`;
+  const context = /line (\d+)(?:,? for column "?([^":]+)"?: "([\s\S]*?)"|, column ([^:]+): "([\s\S]*?)")?/.exec(text);
+  const streamLine = Number(context?.[1] ?? 0);
+  const columnName = fields.column ?? context?.[2] ?? context?.[4] ?? '';
+  const value = context?.[3] ?? context?.[5] ?? '';
+  const source = recent.get(streamLine);
+  const column = columns.find((candidate) => candidate.name === columnName);
+  const reason = /^skipping row/i.test(fields.message ?? '') ? `Invalid value for ${column?.typeName ?? 'column'}: "${value}"` : (fields.message ?? 'load failed');
+  return {
+    ...blank(command),
+    file: source?.file ?? '',
+    line: source?.line ?? streamLine,
+    column: column?.name ?? columnName,
+    type: column?.typeName ?? '',
+    colLength: column?.length ?? '',
+    rawLine: source?.raw ?? '',
+    rawValue: value,
+    code: redshiftCode(fields, column),
+    reason,
+  };
+}
+
+/** Redshift's load error codes for what PostgreSQL reports. */
+function redshiftCode(fields: ErrorFields, column: TargetColumn | undefined): number {
+  const state = fields.code ?? '';
+  if (state === '22001') return 1204;
+  if (state === '23502') return 1213;
+  if (state === '22P04') return /extra data/i.test(fields.message ?? '') ? 1202 : 1214;
+  const kind = column?.typeName ?? '';
+  if (kind === 'date') return 1205;
+  if (kind.startsWith('timestamp')) return 1206;
+  if (/^(int[248]|numeric|float[48])$/.test(kind)) return 1207;
+  return 1216;
+}
