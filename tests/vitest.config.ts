@@ -16,6 +16,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'sandbox',
+          include: ['tests/sandbox/**/*.test.ts'],
+          globalSetup: ['tests/sandbox/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           testTimeout: 120_000,

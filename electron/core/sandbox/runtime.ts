@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { bootstrapAccount } from './bootstrap.js';
 import { emrInterceptor } from './emr/emr-interceptor.js';
 import { masterKeys } from './emr-master/keys.js';
+import { metastoreJdbcUrl, startMetastoreDb } from './emr-master/metastore.js';
 import { prepareSparkMaster, startThriftServer } from './emr-master/spark.js';
 import { startSshServer } from './emr-master/ssh-server.js';
 import { startGateway } from './gateway/server.js';
@@ -20,7 +21,7 @@ import { startRedshiftProxy } from './redshift/proxy.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './run-file.js';
 import { startMoto } from './services/moto.js';
-import { sparkJars, mavenJarsStep } from './setup/maven-jars.js';
+import { jarFile, sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { checkPrerequisites } from './setup/prerequisites.js';
 import { pythonEnvStep } from './setup/python-env.js';
 import type { SetupStep } from './setup/step.js';
@@ -28,6 +29,7 @@ import type { SetupStep } from './setup/step.js';
 /** The port EMR's Spark Thrift Server uses; the sandbox takes another only when it is busy. */
 const EMR_THRIFT_PORT = 10001;
 const ADMIN_USER = 'tributary_admin';
+const derbyNet = sparkJars.find((jar) => jar.artifact === 'derbynet')!;
 
 export interface Pacing {
   emrStartingMs: number;
@@ -100,7 +102,6 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
       stops.push(running.stop);
       return { ...running, version: 'PostgreSQL 18' };
     });
-    await ensureDatabase(postgres.port, adminPassword, 'hive_metastore');
 
     const s3 = new S3Client(sandboxClientConfig(`http://127.0.0.1:${moto.port}`));
     stops.push(() => Promise.resolve(s3.destroy()));
@@ -116,16 +117,25 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     const keys = masterKeys(join(paths.state, 'ssh'));
     const thriftPort = (await portOpen(EMR_THRIFT_PORT)) ? await freePort() : EMR_THRIFT_PORT;
     const gatewayPort = await freePort();
+    const metastorePort = await freePort();
     const sparkOptions = {
       venv: paths.venv,
       jarsDir: paths.jars,
       dir: join(paths.state, 'emr-master'),
       logDir: paths.logs,
       awsEndpoint: `http://127.0.0.1:${gatewayPort}`,
-      metastore: { jdbcUrl: `jdbc:postgresql://127.0.0.1:${postgres.port}/hive_metastore`, user: ADMIN_USER, password: adminPassword },
+      metastoreUrl: metastoreJdbcUrl(metastorePort),
       thriftPort,
     };
     const spark = prepareSparkMaster(sparkOptions);
+    await service('metastore', 'Hive metastore database (Derby)', async () => {
+      const running = await startMetastoreDb(
+        { java: toolchain.java, sparkJars: join(spark.sparkHome, 'jars'), derbyNetJar: jarFile(paths.jars, derbyNet), dir: join(paths.state, 'emr-master'), port: metastorePort, logDir: paths.logs, detached: false },
+        signal,
+      );
+      stops.push(running.stop);
+      return { port: metastorePort, version: 'Derby 10.14.2.0' };
+    });
     const gateway = await service('gateway', 'AWS endpoint (one URL for every service)', async () => {
       const running = await startGateway({
         port: gatewayPort,

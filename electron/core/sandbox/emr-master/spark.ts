@@ -15,7 +15,8 @@ export interface SparkMasterOptions {
   logDir: string;
   /** The sandbox's AWS endpoint: S3 for s3:// and s3a://, and the rest for jobs that call AWS. */
   awsEndpoint: string;
-  metastore: { jdbcUrl: string; user: string; password: string };
+  /** The Hive metastore database's JDBC URL (Derby network server). */
+  metastoreUrl: string;
   thriftPort: number;
 }
 
@@ -24,6 +25,7 @@ export interface SparkMaster {
   env: NodeJS.ProcessEnv;
   home: string;
   version: string;
+  sparkHome: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   const scratch = join(options.dir, 'tmp');
   const home = join(options.dir, 'home', 'hadoop');
   for (const dir of [conf, warehouse, scratch, home]) mkdirSync(dir, { recursive: true });
-  const classpath = sparkJars.map((jar) => jarFile(options.jarsDir, jar)).join(':');
+  const classpath = sparkJars.filter((jar) => jar.artifact !== 'derbynet').map((jar) => jarFile(options.jarsDir, jar)).join(':');
   const s3 = new URL(options.awsEndpoint);
 
   const defaults: Record<string, string> = {
@@ -66,10 +68,8 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   writeFileSync(join(conf, 'spark-defaults.conf'), Object.entries(defaults).map(([k, v]) => `${k} ${v}`).join('\n') + '\n');
 
   const hive: Record<string, string> = {
-    'javax.jdo.option.ConnectionURL': options.metastore.jdbcUrl,
-    'javax.jdo.option.ConnectionDriverName': 'org.postgresql.Driver',
-    'javax.jdo.option.ConnectionUserName': options.metastore.user,
-    'javax.jdo.option.ConnectionPassword': options.metastore.password,
+    'javax.jdo.option.ConnectionURL': options.metastoreUrl,
+    'javax.jdo.option.ConnectionDriverName': 'org.apache.derby.jdbc.ClientDriver',
     'hive.metastore.warehouse.dir': `file://${warehouse}`,
     'datanucleus.schema.autoCreateAll': 'true',
     'hive.metastore.schema.verification': 'false',
@@ -87,7 +87,6 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   writeFileSync(
     join(conf, 'hive-site.xml'),
     `<?xml version="1.0"?>\n<configuration>\n${Object.entries(hive).map(([k, v]) => `  <property><name>${k}</name><value>${escape(v)}</value></property>`).join('\n')}\n</configuration>\n`,
-    { mode: 0o600 },
   );
   writeFileSync(
     join(conf, 'log4j2.properties'),
@@ -113,7 +112,7 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     AWS_DEFAULT_REGION: SANDBOX_REGION,
     ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
   };
-  return { env, home, version };
+  return { env, home, version, sparkHome };
 }
 
 /** The Spark Thrift Server (HiveServer2 binary protocol), as `start-thriftserver.sh` starts it on EMR. */

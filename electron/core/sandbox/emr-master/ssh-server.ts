@@ -50,8 +50,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
           acceptEnv?.();
         });
         session.on('pty', (acceptPty) => acceptPty?.());
-        session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), ['-lc', info.command], env));
-        session.on('shell', (acceptShell) => runCommand(acceptShell(), ['-l'], env));
+        // Not a login shell: /etc/profile would reset PATH, and EMR's non-interactive ssh does not read it either.
+        session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), ['-c', info.command], env));
+        session.on('shell', (acceptShell) => runCommand(acceptShell(), ['--noprofile', '-i'], env));
       });
       client.on('tcpip', (accept, reject, info) => {
         // Forwarding reaches the master's own services only, as EMR's security groups leave them.

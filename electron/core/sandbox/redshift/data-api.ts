@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -144,6 +144,7 @@ export function createDataApi(options: DataApiOptions): DataApi {
   const { log } = options;
   log.addSecret(options.password);
   const dir = options.resultsDir ?? mkdtempSync(join(tmpdir(), 'tributary-data-api-'));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ownsDir = !options.resultsDir;
   const statements = new Map<string, Statement>();
   const pools = new Map<string, pg.Pool>();

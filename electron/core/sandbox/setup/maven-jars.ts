@@ -18,13 +18,14 @@ export interface MavenArtifact {
 /**
  * What Spark on the master needs beyond pyspark: S3A for Spark 3.5, which is
  * built on Hadoop 3.3.4 (hadoop-aws must match it exactly, with the AWS SDK
- * bundle it was built against), and the metastore's JDBC driver.
+ * bundle it was built against), and Derby's network server and client, the
+ * same Derby pyspark embeds, so the metastore can be shared by processes.
  */
 export const sparkJars: MavenArtifact[] = [
   { group: 'org.apache.hadoop', artifact: 'hadoop-aws', version: '3.3.4' },
   { group: 'com.amazonaws', artifact: 'aws-java-sdk-bundle', version: '1.12.262' },
-  // The Hive metastore lives in the sandbox's PostgreSQL, so spark-sql, spark-submit and the Thrift server share it.
-  { group: 'org.postgresql', artifact: 'postgresql', version: '42.7.14' },
+  { group: 'org.apache.derby', artifact: 'derbynet', version: '10.14.2.0' },
+  { group: 'org.apache.derby', artifact: 'derbyclient', version: '10.14.2.0' },
 ];
 
 export function jarFile(dir: string, a: MavenArtifact): string {
