@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import type { RunFile } from '../../electron/core/sandbox/run-file.js';
 
 /** An SSH session to the sandbox master, verifying its host key against the known_hosts line it publishes. */
-export function connectMaster(run: RunFile): Promise<ssh2.Client> {
+export function connectMaster(run: RunFile, privateKey: Buffer | string = readFileSync(run.master.keyFile)): Promise<ssh2.Client> {
   const expected = run.master.knownHostsLine.split(' ').slice(1, 3).join(' ');
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
@@ -15,7 +15,7 @@ export function connectMaster(run: RunFile): Promise<ssh2.Client> {
       host: run.master.host,
       port: run.master.sshPort,
       username: run.master.user,
-      privateKey: readFileSync(run.master.keyFile),
+      privateKey,
       hostVerifier: (key: Buffer) => {
         const parsed = ssh2.utils.parseKey(key);
         return !(parsed instanceof Error) && `${parsed.type} ${parsed.getPublicSSH().toString('base64')}` === expected;
