@@ -1,8 +1,12 @@
-import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { freePort, portOpen } from '../../electron/core/sandbox/ports.js';
-import { stopPid } from '../../electron/core/sandbox/process.js';
+import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { defaultCacheDir, sandboxPaths } from '../../electron/core/sandbox/paths.js';
+import { freePort } from '../../electron/core/sandbox/ports.js';
+import { startMoto } from '../../electron/core/sandbox/services/moto.js';
+import { pythonEnvStep } from '../../electron/core/sandbox/setup/python-env.js';
 
 export interface TestS3 {
   endpoint: string;
@@ -10,39 +14,27 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-/** A real S3 API (moto's server) on a free loopback port, for tests. */
+/**
+ * A real S3 API for tests of one sandbox part: the sandbox's own emulator
+ * process, on a free port with a throwaway state, set up from the shared
+ * download cache the first time.
+ */
 export async function startTestS3(): Promise<TestS3> {
-  const python = process.env.TRIBUTARY_MOTO_PYTHON || '/work/scratch/redshift/venv/bin/python';
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-s3-'));
+  const paths = sandboxPaths(dir, defaultCacheDir());
+  const step = pythonEnvStep(paths.venv, process.env.TRIBUTARY_PYTHON ?? 'python3', paths.pipCache);
+  const signal = new AbortController().signal;
+  if (!(await step.done())) await step.run(() => undefined, signal);
   const port = await freePort();
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-  let exited: string | undefined;
-  child.once('exit', (code) => (exited = `exited with code ${code}`));
-  child.once('error', (error) => (exited = error.message));
-  const deadline = Date.now() + 30_000;
-  while (!(await portOpen(port, 500))) {
-    if (exited || Date.now() > deadline) {
-      await stopPid(child.pid, 2000);
-      throw new Error(`moto server ${exited ?? 'did not answer within 30 s'} (python: ${python}; set TRIBUTARY_MOTO_PYTHON)\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const moto = await startMoto({ venv: paths.venv, port, stateDir: dir, logDir: dir, detached: false }, signal);
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = new S3Client(sandboxClientConfig(endpoint));
   return {
     endpoint,
     client,
     async stop() {
       client.destroy();
-      await stopPid(child.pid, 3000);
+      await moto.stop();
     },
   };
 }

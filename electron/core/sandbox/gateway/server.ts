@@ -2,18 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.js';
+import { AwsError } from './aws-error.js';
 import { serviceOf } from './service-name.js';
-
-/** An AWS error as the JSON protocols carry it. */
-export class AwsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
 
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */
 export interface JsonService {
@@ -70,7 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const input: unknown = body ? JSON.parse(body) : {};
         return sendJson(res, 200, (await jsonService.handle(operation, input)) ?? {});
       } catch (error) {
-        if (error instanceof AwsError) return sendJson(res, error.status, { __type: error.type, message: error.message });
+        if (error instanceof AwsError) return sendJson(res, error.status, error.toJSON());
         if (error instanceof SyntaxError) return sendJson(res, 400, { __type: 'SerializationException', message: 'Request body is not JSON' });
         throw error;
       }

@@ -132,7 +132,7 @@ export function parseIntercepted(statement: Token[]): InterceptedCommand | undef
 
 /** Cheap test before lexing a whole query. */
 export function mayIntercept(sql: string): boolean {
-  return /\b(copy|unload)\b/i.test(sql) && /s3a?:\/\//i.test(sql);
+  return /\b(copy|unload)\b/i.test(sql) && sql.includes('://');
 }
 
 function parseCopy(code: Token[], from: number): CopyCommand {

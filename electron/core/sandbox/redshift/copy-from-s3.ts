@@ -27,7 +27,9 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     return false;
   }
   const columns = described.columns;
-  const objects = command.manifest ? await manifestObjects(context.s3, command.source) : await listObjects(context.s3, command.source);
+  const listed = command.manifest ? await manifestObjects(context.s3, command.source) : await listObjects(context.s3, command.source);
+  // Spark and Hive leave _SUCCESS markers and .crc files beside their Parquet; a columnar COPY skips them.
+  const objects = command.format === 'parquet' && !command.manifest ? listed.filter((object) => object.size > 0 && !/(^|\/)[_.][^/]*$/.test(object.key)) : listed;
   if (objects.length === 0) throw new CommandError(`The specified S3 prefix '${command.source.key}' does not exist`, 'XX000');
 
   const options = command.maxError > 0 ? `, ON_ERROR ignore, REJECT_LIMIT ${command.maxError}, LOG_VERBOSITY verbose` : '';
@@ -60,8 +62,10 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
   const local: LoadError[] = [];
   let failure: string | undefined;
   let batch = '';
+  let reading: S3Object | undefined;
   try {
     for (const object of objects) {
+      reading = object;
       if (server.error || failure) break;
       for await (const record of records(command, object, columns, context)) {
         if (server.error) break;
@@ -84,7 +88,7 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     if (batch && !failure && !server.error) await backend.send(copyData(Buffer.from(batch, 'utf8')));
   } catch (error) {
     if (error instanceof Error && /connection closed|client went away/.test(error.message)) throw error;
-    failure = error instanceof Error ? error.message : String(error);
+    failure = `${error instanceof Error ? error.message : String(error)}${reading ? ` (reading ${reading.url})` : ''}`;
   }
   if (!server.error) await backend.send(failure ? copyFail(failure) : copyDone());
   await replies;
@@ -93,7 +97,7 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
   if (server.error && !failure) errors.push(serverError(command, server.error, recent, columns));
   if (failure && local.length === 0 && server.skipped.length === 0) {
     // Not a data error (S3 read, decompression): no row to blame.
-    errors.push({ ...blank(command), reason: failure.slice(0, 512), code: 1216 });
+    errors.push({ ...blank(command), file: reading?.url ?? '', reason: failure.slice(0, 512), code: 1216 });
   }
   let queryId = 0;
   if (errors.length) {

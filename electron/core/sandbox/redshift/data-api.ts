@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Logger } from '../../log.js';
 import { columnMetadata, readPage, ResultFile, toField, type ColumnMetadata } from './data-api-results.js';
 import { render, tokenize } from './lexer.js';
+import { AwsError } from '../gateway/aws-error.js';
 
 const SCOPE = 'sandbox.redshift-data';
 /** AWS keeps statements and their results for 24 hours. */
@@ -19,19 +20,6 @@ const MAX_RESULT_BYTES = 500 * 1024 * 1024;
 const CONNECTIONS_PER_DATABASE = 4;
 
 /** An AWS error shape: the gateway sends `{ __type: name, message }` with `status`. */
-export class DataApiError extends Error {
-  constructor(
-    override readonly name: 'ValidationException' | 'ResourceNotFoundException' | 'ActiveStatementsExceededException' | 'BatchExecuteStatementException' | 'ExecuteStatementException' | 'InternalServerException',
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-
-  toJSON(): { __type: string; message: string } {
-    return { __type: this.name, message: this.message };
-  }
-}
 
 export interface DataApiOptions {
   /** The Redshift endpoint (the proxy), so Redshift SQL works. */
@@ -198,10 +186,10 @@ export function createDataApi(options: DataApiOptions): DataApi {
   }
 
   function admit(input: { ClusterIdentifier?: string | undefined; WorkgroupName?: string | undefined }): void {
-    if (!input.ClusterIdentifier && !input.WorkgroupName) throw new DataApiError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified.');
+    if (!input.ClusterIdentifier && !input.WorkgroupName) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified.');
     let running = 0;
     for (const statement of statements.values()) if (active(statement)) running++;
-    if (running >= MAX_ACTIVE) throw new DataApiError('ActiveStatementsExceededException', `The number of active statements exceeds the limit of ${MAX_ACTIVE}.`);
+    if (running >= MAX_ACTIVE) throw new AwsError('ActiveStatementsExceededException', `The number of active statements exceeds the limit of ${MAX_ACTIVE}.`);
   }
 
   async function acquire(database: string): Promise<{ client: pg.PoolClient; pid: number }> {
@@ -227,7 +215,7 @@ export function createDataApi(options: DataApiOptions): DataApi {
     return new Promise((resolve, reject) => {
       let file: ResultFile | undefined;
       let fields: pg.FieldDef[] = [];
-      let oversize = false;
+      let failure: Error | undefined;
       const query = new pg.Query({
         text: statement.boundSql ?? statement.sql,
         ...(values ? { values } : {}),
@@ -240,16 +228,18 @@ export function createDataApi(options: DataApiOptions): DataApi {
           file = new ResultFile(join(dir, `${statement.id.replace(/:/g, '_')}.ndjson`));
           statement.file = file.path;
         }
-        if (oversize) return;
-        file.add(row.map((value, index) => toField(value, fields[index]?.dataTypeID ?? 25)));
-        if (file.bytes > MAX_RESULT_BYTES) {
-          oversize = true;
-          void cancelBackend(statement.database, pid);
+        if (failure) return;
+        try {
+          file.add(row.map((value, index) => toField(value, fields[index]?.dataTypeID ?? 25)));
+          if (file.bytes > MAX_RESULT_BYTES) failure = new Error('The query result exceeds the Data API limit of 500 MB.');
+        } catch (error) {
+          failure = new Error(`Could not keep the result: ${error instanceof Error ? error.message : String(error)}`);
         }
+        if (failure) void cancelBackend(statement.database, pid).catch(() => undefined);
       });
       query.on('error', (error: Error) => {
         file?.close();
-        reject(oversize ? new Error('The query result exceeds the Data API limit of 500 MB.') : error);
+        reject(failure ?? error);
       });
       query.on('end', (result: pg.QueryResult) => {
         file?.close();
@@ -285,13 +275,15 @@ export function createDataApi(options: DataApiOptions): DataApi {
     } catch (error) {
       finish(statement, error);
     } finally {
-      lease?.client.release();
+      // A connection that was sent a cancel might still receive it: it is not reused.
+      lease?.client.release(statement.cancelled || undefined);
     }
   }
 
   async function executeBatch(batch: Statement): Promise<void> {
     const parts = batch.subStatements!;
     let lease: { client: pg.PoolClient; pid: number } | undefined;
+    let discard = false;
     batch.startedNs = process.hrtime.bigint();
     try {
       lease = await acquire(batch.database);
@@ -320,11 +312,15 @@ export function createDataApi(options: DataApiOptions): DataApi {
       await lease.client.query('COMMIT');
       finish(batch);
     } catch (error) {
-      await lease?.client.query('ROLLBACK').catch(() => undefined);
+      const rolledBack = await lease?.client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      discard = rolledBack === false;
       for (const part of parts) if (part.status === 'SUBMITTED') finish(Object.assign(part, { cancelled: true }));
       finish(batch, error);
     } finally {
-      lease?.client.release();
+      lease?.client.release(discard || batch.cancelled || undefined);
     }
   }
 
@@ -339,11 +335,22 @@ export function createDataApi(options: DataApiOptions): DataApi {
     }
   }
 
+  /**
+   * A cancel that reaches the backend just before its query starts is lost,
+   * so it is repeated until the statement has ended (for about two seconds).
+   */
+  async function keepCancelling(statement: Statement): Promise<void> {
+    for (let attempt = 0; attempt < 10 && active(statement); attempt++) {
+      if (statement.status === 'STARTED' && statement.pid) await cancelBackend(statement.database, statement.pid).catch((error: unknown) => log.warn(SCOPE, 'Cancel failed', error));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   function find(id: string): Statement {
     const [parentId, index] = id.split(':');
     const parent = statements.get(parentId!);
     const found = index === undefined ? parent : parent?.subStatements?.[Number(index) - 1];
-    if (!found) throw new DataApiError('ResourceNotFoundException', `Query ${id} does not exist.`);
+    if (!found) throw new AwsError('ResourceNotFoundException', `Query ${id} does not exist.`);
     return found;
   }
 
@@ -351,7 +358,7 @@ export function createDataApi(options: DataApiOptions): DataApi {
     try {
       return (await pool(database).query(sql, params)).rows as T[];
     } catch (error) {
-      throw new DataApiError('ValidationException', errorText(error));
+      throw new AwsError('ValidationException', errorText(error));
     }
   }
 
@@ -392,7 +399,7 @@ export function createDataApi(options: DataApiOptions): DataApi {
     async GetStatementResult(input) {
       const statement = find(input.Id);
       if (statement.status !== 'FINISHED' || !statement.hasResultSet || !statement.file) {
-        throw new DataApiError('ResourceNotFoundException', 'Query does not have result. Please check query status with DescribeStatement.');
+        throw new AwsError('ResourceNotFoundException', 'Query does not have result. Please check query status with DescribeStatement.');
       }
       const offset = input.NextToken ? decodeToken(input.NextToken, statement.id) : 0;
       const page = await readPage(statement.file, offset, PAGE_ROWS, PAGE_BYTES);
@@ -402,10 +409,10 @@ export function createDataApi(options: DataApiOptions): DataApi {
     },
     async CancelStatement(input) {
       const statement = find(input.Id);
-      if (!active(statement)) throw new DataApiError('ValidationException', `Could not cancel a query that is already in ${statement.status} state.`);
+      if (!active(statement)) throw new AwsError('ValidationException', `Could not cancel a query that is already in ${statement.status} state.`);
       statement.cancelled = true;
       for (const part of statement.subStatements ?? []) if (part.status === 'SUBMITTED') part.cancelled = true;
-      if (statement.status === 'STARTED' && statement.pid) await cancelBackend(statement.database, statement.pid);
+      void keepCancelling(statement);
       return { Status: true };
     },
     async ListDatabases(input) {
@@ -467,19 +474,19 @@ export function createDataApi(options: DataApiOptions): DataApi {
 
   return {
     async handle(operation, input) {
-      if (!(operation in handlers)) throw new DataApiError('ValidationException', `Operation ${operation} is not supported by the sandbox's Redshift Data API.`);
+      if (!(operation in handlers)) throw new AwsError('ValidationException', `Operation ${operation} is not supported by the sandbox's Redshift Data API.`);
       const op = operation as keyof Schemas;
       const parsed = schemas[op].safeParse(input ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new DataApiError('ValidationException', `1 validation error detected: Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`);
+        throw new AwsError('ValidationException', `1 validation error detected: Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`);
       }
       try {
         return await (handlers[op] as (value: unknown) => Promise<unknown>)(parsed.data);
       } catch (error) {
-        if (error instanceof DataApiError) throw error;
+        if (error instanceof AwsError) throw error;
         log.error(SCOPE, `${operation} failed`, error);
-        throw new DataApiError('InternalServerException', errorText(error), 500);
+        throw new AwsError('InternalServerException', errorText(error), 500);
       }
     },
     async close() {
@@ -543,13 +550,13 @@ export function bindParameters(sql: string, parameters: { name: string; value: s
     const next = tokens[i + 1]!;
     if (token.kind !== 'op' || !token.text.endsWith(':') || token.text.endsWith('::') || next.kind !== 'word') continue;
     const name = next.text;
-    if (!parameters.some((parameter) => parameter.name === name)) throw new DataApiError('ValidationException', `No value specified for parameter :${name}.`);
+    if (!parameters.some((parameter) => parameter.name === name)) throw new AwsError('ValidationException', `No value specified for parameter :${name}.`);
     if (!order.includes(name)) order.push(name);
     token.text = `${token.text.slice(0, -1)}$${order.indexOf(name) + 1}`;
     next.text = '';
   }
   for (const parameter of parameters) {
-    if (!order.includes(parameter.name)) throw new DataApiError('ValidationException', `Parameter ${parameter.name} is not used in the SQL.`);
+    if (!order.includes(parameter.name)) throw new AwsError('ValidationException', `Parameter ${parameter.name} is not used in the SQL.`);
   }
   return { sql: render(tokens), values: order.map((name) => parameters.find((parameter) => parameter.name === name)!.value) };
 }
@@ -565,7 +572,7 @@ function decodeToken(token: string, id: string): number {
   } catch {
     // Falls through to the error below.
   }
-  throw new DataApiError('ValidationException', 'The NextToken is not valid for this statement.');
+  throw new AwsError('ValidationException', 'The NextToken is not valid for this statement.');
 }
 
 function paged<T>(key: string, items: T[], input: { MaxResults?: number | undefined; NextToken?: string | undefined }, scope: string): Record<string, unknown> {

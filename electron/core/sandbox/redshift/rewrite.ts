@@ -1,7 +1,7 @@
 import { isCode, render, tokenize, type Token } from './lexer.js';
 
 /** Words whose presence means a statement may need rewriting; anything else passes untouched and unlexed. */
-const trigger = /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter/i;
+const trigger = /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl2?|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter/i;
 
 /** Redshift-only SQL rewritten to PostgreSQL; everything else is left exactly as written. */
 export function rewriteSql(sql: string): string {
@@ -135,6 +135,15 @@ function rewriteStatement(original: Token[]): string {
       }
     } else if (w === 'sysdate' && text(k + 1) !== '(') set(k, 'localtimestamp');
     else if (w === 'nvl' && text(k + 1) === '(') set(k, 'coalesce');
+    else if (w === 'nvl2' && text(k + 1) === '(') {
+      const end = closing(k + 1);
+      const args = splitArguments(tokens, code, k + 1, end);
+      if (args.length === 3) {
+        set(k, `(CASE WHEN (${args[0]}) IS NOT NULL THEN (${args[1]}) ELSE (${args[2]}) END)`);
+        dropAfter(tokens, code, k, end);
+        k = end;
+      }
+    }
     else if ((w === 'dateadd' || w === 'datediff' || w === 'date_part') && text(k + 1) === '(' && word(k + 2) && text(k + 3) === ',') {
       // Redshift takes the date part as a bare word; PostgreSQL needs a string.
       set(k + 2, `'${word(k + 2)}'`);
@@ -173,18 +182,10 @@ function identityOptions(tokens: Token[], code: number[], open: number, close: n
  */
 function listagg(tokens: Token[], code: number[], k: number, closing: (k: number) => number): number | undefined {
   const close = closing(k + 1);
-  const args: string[][] = [[]];
-  let depth = 0;
-  for (let j = k + 2; j < close; j++) {
-    const token = tokens[code[j]!]!;
-    if (token.text === '(') depth++;
-    if (token.text === ')') depth--;
-    if (token.text === ',' && depth === 0) args.push([]);
-    else args[args.length - 1]!.push(renderBetween(tokens, code, j));
-  }
+  const args = splitArguments(tokens, code, k + 1, close);
   if (args.length > 2) return undefined;
-  const expr = args[0]!.join('').trim();
-  const delimiter = args[1]?.join('').trim() || "''";
+  const expr = args[0] ?? '';
+  const delimiter = args[1] || "''";
   let end = close;
   let order = '';
   const lower = (j: number) => (code[j] !== undefined ? tokens[code[j]!]!.value.toLowerCase() : '');
@@ -197,10 +198,27 @@ function listagg(tokens: Token[], code: number[], k: number, closing: (k: number
   const distinct = /^distinct\s/i.test(expr);
   const value = distinct ? `DISTINCT (${expr.slice(8).trim()})::varchar` : `(${expr})::varchar`;
   tokens[code[k]!] = { kind: 'word', text: `string_agg(${value}, ${delimiter}${order})`, value: 'string_agg' };
-  for (let j = k + 1; j <= end; j++) {
-    for (let i = code[j - 1]! + 1; i <= code[j]!; i++) tokens[i] = { kind: 'space', text: '', value: '' };
-  }
+  dropAfter(tokens, code, k, end);
   return end;
+}
+
+/** The call's arguments (between the parentheses at `open` and `close`), split at top-level commas. */
+function splitArguments(tokens: Token[], code: number[], open: number, close: number): string[] {
+  const args: string[][] = [[]];
+  let depth = 0;
+  for (let j = open + 1; j < close; j++) {
+    const token = tokens[code[j]!]!;
+    if (token.text === '(') depth++;
+    if (token.text === ')') depth--;
+    if (token.text === ',' && depth === 0) args.push([]);
+    else args[args.length - 1]!.push(renderBetween(tokens, code, j));
+  }
+  return args.map((parts) => parts.join('').trim()).filter((arg, index, all) => arg !== '' || all.length > 1);
+}
+
+/** Blanks every token after code token k up to and including code token `end`. */
+function dropAfter(tokens: Token[], code: number[], k: number, end: number): void {
+  for (let i = code[k]! + 1; i <= code[end]!; i++) tokens[i] = { kind: 'space', text: '', value: '' };
 }
 
 /** The code token at j with the whitespace that precedes it. */

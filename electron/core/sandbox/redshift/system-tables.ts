@@ -32,8 +32,6 @@ CREATE OR REPLACE VIEW pg_catalog.sys_load_error_detail AS
   FROM tributary_sys.load_errors;
 CREATE OR REPLACE FUNCTION pg_catalog.getdate() RETURNS timestamp LANGUAGE sql STABLE
   AS $$ SELECT date_trunc('second', statement_timestamp()::timestamp) $$;
-CREATE OR REPLACE FUNCTION pg_catalog.nvl2(anyelement, anycompatible, anycompatible) RETURNS anycompatible LANGUAGE sql IMMUTABLE
-  AS $$ SELECT CASE WHEN $1 IS NOT NULL THEN $2 ELSE $3 END $$;
 CREATE OR REPLACE FUNCTION pg_catalog.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length($1) $$;
 CREATE OR REPLACE FUNCTION pg_catalog.dateadd(text, bigint, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE lower($1)
