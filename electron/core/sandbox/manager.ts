@@ -7,7 +7,7 @@ import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../log.js';
 import { sandboxPaths, type SandboxPaths } from './paths.js';
 import { portOpen } from './ports.js';
-import { logTail, pidAlive, stopPid } from './process.js';
+import { logTail, pidAlive, stopGroup, stopPid } from './process.js';
 import { readRunFile } from './run-file.js';
 import { sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { pythonEnvStep } from './setup/python-env.js';
@@ -115,7 +115,10 @@ export class SandboxManager {
 
   async stop(): Promise<SandboxStatus> {
     const run = readRunFile(this.paths.runFile);
-    await stopPid(run?.pid ?? this.startedHere, 30_000);
+    const pid = run?.pid ?? this.startedHere;
+    await stopPid(pid, 30_000);
+    // The daemon leads its process group; anything it could not stop goes with it.
+    stopGroup(pid);
     this.startedHere = undefined;
     return this.status();
   }
@@ -131,7 +134,7 @@ export class SandboxManager {
 
   /** Stops the sandbox if this process started it (the app quitting); one started by `sandbox up` keeps running. */
   async dispose(): Promise<void> {
-    if (this.startedHere) await stopPid(this.startedHere, 30_000);
+    if (this.startedHere) await this.stop();
   }
 
   /** Processes log to files of their own; the daemon's in-process services share its log. */

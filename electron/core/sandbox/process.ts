@@ -92,6 +92,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whatever is left of a process group whose leader is gone (a daemon killed before it could stop its children). */
+export function stopGroup(pgid: number | undefined): void {
+  if (!pgid) return;
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    // No such group: nothing left.
+  }
+}
+
 /** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
 export async function stopPid(pid: number | undefined, graceMs = 8000): Promise<void> {
   if (!pid || !pidAlive(pid)) return;

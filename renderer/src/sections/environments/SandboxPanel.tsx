@@ -83,7 +83,7 @@ export function SandboxPanel() {
       <h2 id="sandbox-title">Local sandbox</h2>
       <p>
         The whole pipeline on this machine, from real parts: an AWS API emulator, PostgreSQL behind a Redshift endpoint, an EMR master with Spark and SSH.
-        {status && !status.setUp && ' The first start downloads about 700 MB (PySpark, the AWS emulator, Spark’s S3 jars); later starts take seconds.'}
+        {status && !status.setUp && ' The first start downloads about 600 MB (PySpark, the AWS emulator, Spark’s S3 and Derby jars); later starts take about 20 seconds.'}
       </p>
       <p>
         State: <strong aria-label="Sandbox state">{state}</strong>
