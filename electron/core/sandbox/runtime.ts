@@ -23,7 +23,7 @@ import type { RunFile } from './run-file.js';
 import { startMoto } from './services/moto.js';
 import { jarFile, sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { checkPrerequisites } from './setup/prerequisites.js';
-import { pythonEnvStep } from './setup/python-env.js';
+import { pythonEnvStep, pythonRequirements } from './setup/python-env.js';
 import type { SetupStep } from './setup/step.js';
 
 /** The port EMR's Spark Thrift Server uses; the sandbox takes another only when it is busy. */
@@ -91,7 +91,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, S3, EMR, Redshift)', async () => {
       const running = await startMoto({ venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false }, signal);
       stops.push(running.stop);
-      return { port: motoPort, version: 'moto 5.2.5' };
+      return { port: motoPort, version: pythonRequirements[0]!.replace('[server]==', ' ') };
     });
 
     const adminPassword = secretFile(join(paths.state, 'postgres-admin-password'));
