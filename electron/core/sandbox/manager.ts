@@ -29,7 +29,7 @@ export class SandboxManager {
   private starting = false;
 
   constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     private readonly daemon: DaemonCommand,
     private readonly log: Logger,
     cacheDir?: string,
@@ -68,7 +68,7 @@ export class SandboxManager {
       const outFile = join(this.paths.logs, 'daemon.out');
       rmSync(outFile, { force: true });
       const out = openSync(outFile, 'a');
-      const child = spawn(this.daemon.command, [...this.daemon.args, '--data-dir', join(this.paths.root, '..'), '--cache-dir', this.paths.cache], {
+      const child = spawn(this.daemon.command, [...this.daemon.args, '--data-dir', this.dataDir, '--cache-dir', this.paths.cache], {
         env: { ...process.env, ...this.daemon.env },
         stdio: ['ignore', out, out],
         detached: true,

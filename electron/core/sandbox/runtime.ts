@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import type { SandboxProgress, SandboxServiceStatus } from '../../../shared/contract/index.js';
+import type { SandboxProgress } from '../../../shared/contract/index.js';
 import { sandboxClientConfig } from '../aws/sandbox-config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAccount } from './bootstrap.js';
@@ -150,7 +150,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
             host: '127.0.0.1',
             port: redshift.port,
             creatingMs: pace.redshiftCreatingMs,
-            provision: (cluster) => provisionCluster(postgres.port, adminPassword, cluster),
+            provision: (cluster) => provisionCluster(log, postgres.port, adminPassword, cluster),
           }),
         },
         log,
@@ -186,10 +186,6 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
   }
 }
 
-export function serviceStatuses(run: RunFile | undefined, open: Map<string, boolean>): SandboxServiceStatus[] {
-  return (run?.services ?? []).map((s) => ({ id: s.id, name: s.name, port: s.port, version: s.version, state: open.get(s.id) ? 'running' : 'failed' }));
-}
-
 /** A generated password kept with the sandbox state (0600), the same across restarts. */
 function secretFile(path: string): string {
   if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString('base64url'), { mode: 0o600 });
@@ -214,7 +210,8 @@ async function ensureDatabase(port: number, password: string, name: string): Pro
 }
 
 /** CreateCluster's master user and database, made real on the stand-in. */
-async function provisionCluster(port: number, password: string, cluster: { user: string; password: string; database: string }): Promise<void> {
+async function provisionCluster(log: Logger, port: number, password: string, cluster: { user: string; password: string; database: string }): Promise<void> {
+  log.addSecret(cluster.password);
   await admin(port, password, async (client) => {
     const role = pg.escapeIdentifier(cluster.user);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [cluster.user]);
