@@ -7,8 +7,6 @@ export const settingsSchema = z
   .object({
     theme: themeSchema.default('system'),
     editorFontSize: z.number().int().min(8).max(32).default(13),
-    /** Minutes an unused tunnel stays open; 0 keeps tunnels until quit. */
-    tunnelIdleMinutes: z.number().int().min(0).max(24 * 60).default(15),
   })
   .strict();
 
