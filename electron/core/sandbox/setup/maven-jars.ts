@@ -7,7 +7,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError } from '../../../../shared/errors.js';
 import type { SetupStep } from './step.js';
 
-const MAVEN_CENTRAL = process.env.TRIBUTARY_MAVEN_URL ?? 'https://repo1.maven.org/maven2';
 
 export interface MavenArtifact {
   group: string;
@@ -33,7 +32,8 @@ export function jarFile(dir: string, a: MavenArtifact): string {
 }
 
 function jarUrl(a: MavenArtifact): string {
-  return `${MAVEN_CENTRAL}/${a.group.replace(/\./g, '/')}/${a.artifact}/${a.version}/${a.artifact}-${a.version}.jar`;
+  const repository = process.env.TRIBUTARY_MAVEN_URL ?? 'https://repo1.maven.org/maven2';
+  return `${repository}/${a.group.replace(/\./g, '/')}/${a.artifact}/${a.version}/${a.artifact}-${a.version}.jar`;
 }
 
 /** Downloads each jar once into the cache, verified against Maven Central's SHA-1, through a .part file. */
