@@ -86,5 +86,17 @@ void app.whenReady().then(async () => {
   attachIpc(ipcMain, core, devServerUrl);
   openWindow(core);
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
-  app.on('before-quit', () => void core.dispose().then(() => core.log.flush()));
+  // Quitting waits for what the app started (the sandbox) to stop, so no process or port outlives it.
+  let disposed = false;
+  app.on('before-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault();
+    void core
+      .dispose()
+      .then(() => core.log.flush())
+      .finally(() => {
+        disposed = true;
+        app.quit();
+      });
+  });
 });
