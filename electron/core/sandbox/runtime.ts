@@ -68,9 +68,13 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
 
   try {
     for (const dir of [paths.state, paths.logs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    emit({ kind: 'step', id: 'prerequisites', label: 'Java 17+, Python 3.9+, free disk space', state: 'running' });
-    const toolchain = await checkPrerequisites([paths.cache, paths.root], 3 * 2 ** 30);
-    emit({ kind: 'step', id: 'prerequisites', label: 'Java 17+, Python 3.9+, free disk space', state: 'done' });
+    const checking = { kind: 'step', id: 'prerequisites', label: 'Java 17+, Python 3.9+, free disk space' } as const;
+    emit({ ...checking, state: 'running' });
+    const toolchain = await checkPrerequisites([paths.cache, paths.root], 3 * 2 ** 30).catch((error: unknown) => {
+      emit({ ...checking, state: 'failed', message: (error as Error).message });
+      throw error;
+    });
+    emit({ ...checking, state: 'done' });
     const steps: SetupStep[] = [pythonEnvStep(paths.venv, toolchain.python, paths.pipCache), mavenJarsStep(paths.jars, sparkJars)];
     for (const step of steps) {
       if (await step.done()) {
