@@ -99,10 +99,16 @@ describe('control planes through the one endpoint, with the ordinary SDK', () =>
     expect(head.ServerSideEncryption).toBe('AES256');
   });
 
-  it('carries Kinesis records from PutRecords to GetRecords', async () => {
+  it('creates a Kinesis stream over real seconds and carries records from PutRecords to GetRecords', async () => {
     const kinesis = new KinesisClient(config);
     await kinesis.send(new CreateStreamCommand({ StreamName: 'sandbox-test', ShardCount: 2 }));
-    await until('ACTIVE stream', async () => ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined));
+    const states = new Set<string>();
+    await until('ACTIVE stream', async () => {
+      const state = String((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }))).StreamDescriptionSummary?.StreamStatus);
+      states.add(state);
+      return state === 'ACTIVE' ? true : undefined;
+    });
+    expect([...states]).toEqual(['CREATING', 'ACTIVE']);
     const records = Array.from({ length: 200 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`record-${i}`) }));
     const put = await kinesis.send(new PutRecordsCommand({ StreamName: 'sandbox-test', Records: records }));
     expect(put.FailedRecordCount).toBe(0);

@@ -18,6 +18,7 @@ import { freePort, portOpen } from './ports.js';
 import { startPostgres } from './postgres.js';
 import { createDataApi } from './redshift/data-api.js';
 import { startRedshiftProxy } from './redshift/proxy.js';
+import { kinesisInterceptor } from './kinesis-interceptor.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './run-file.js';
 import { startMoto } from './services/moto.js';
@@ -36,12 +37,13 @@ export interface Pacing {
   emrBootstrappingMs: number;
   emrTerminatingMs: number;
   redshiftCreatingMs: number;
+  kinesisCreatingMs: number;
 }
 
 /** Realistic by default; tests shorten them through TRIBUTARY_SANDBOX_PACE (a factor). */
 export function pacing(): Pacing {
   const factor = Number(process.env.TRIBUTARY_SANDBOX_PACE ?? '1') || 1;
-  return { emrStartingMs: 8000 * factor, emrBootstrappingMs: 7000 * factor, emrTerminatingMs: 5000 * factor, redshiftCreatingMs: 12000 * factor };
+  return { emrStartingMs: 8000 * factor, emrBootstrappingMs: 7000 * factor, emrTerminatingMs: 5000 * factor, redshiftCreatingMs: 12000 * factor, kinesisCreatingMs: 6000 * factor };
 }
 
 type Emit = (progress: SandboxProgress) => void;
@@ -146,6 +148,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
         upstream: `http://127.0.0.1:${moto.port}`,
         json: { 'redshift-data': dataApi },
         intercept: {
+          kinesis: kinesisInterceptor(pace.kinesisCreatingMs),
           elasticmapreduce: emrInterceptor(
             { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps') },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },
