@@ -42,9 +42,17 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     notices.add('info', 'Secrets are kept in memory only', 'No OS keyring answered, so passwords and keys you enter last until the app quits.');
   }
   const settings = new SettingsService(options.dataDir, notices);
-  const environments = new EnvironmentsService(options.dataDir, notices, events);
   const secrets = new SecretsService(secretStore, log);
   const sandbox = new SandboxManager(options.dataDir, options.sandboxDaemon, log);
+  const environments = new EnvironmentsService({
+    dataDir: options.dataDir,
+    version: options.version,
+    notices,
+    events,
+    secrets: secretStore,
+    log,
+    sandboxEndpoint: () => sandbox.endpoint(),
+  });
 
   const info: AppInfo = {
     name: 'Tributary',

@@ -81,6 +81,29 @@ describe('the shell in Chromium through the web host', () => {
     await page.close();
   });
 
+  it('adds an AWS environment from a profile and says what to do when its credentials are missing', async () => {
+    problems = [];
+    const page = await openApp();
+    await show(page, 'Environments');
+    const form = page.getByRole('form', { name: 'Add an AWS environment' });
+    await form.getByRole('textbox', { name: 'Name' }).fill('Staging');
+    await form.getByRole('textbox', { name: 'Region' }).fill('eu-west-9x');
+    await form.getByRole('combobox', { name: 'Profile' }).fill('tributary-e2e-missing');
+    await form.getByRole('button', { name: 'Add environment' }).click();
+    await form.getByRole('alert').getByText(/region: Not an AWS region name/).waitFor();
+    await form.getByRole('textbox', { name: 'Region' }).fill('eu-west-1');
+    await form.getByRole('button', { name: 'Add environment' }).click();
+    const row = page.getByRole('row', { name: /Staging/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('profile tributary-e2e-missing');
+    await row.getByRole('button', { name: 'Check identity of Staging' }).click();
+    await page.getByRole('alert').getByText(/No credentials for Staging.*Fix: check profile tributary-e2e-missing/).waitFor();
+    await page.screenshot({ path: join(shots, 'environment-missing-credentials.png'), fullPage: true });
+    await row.getByRole('button', { name: 'Remove Staging' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.close();
+  });
+
   it('drives sections, help and theme from the keyboard', async () => {
     problems = [];
     const page = await openApp();

@@ -54,6 +54,12 @@ export class SandboxManager {
     };
   }
 
+  /** The AWS endpoint of a running sandbox (its daemon alive), else undefined. */
+  endpoint(): string | undefined {
+    const run = readRunFile(this.paths.runFile);
+    return run && pidAlive(run.pid) ? run.endpoint : undefined;
+  }
+
   /** Starts the daemon (unless one runs) and relays its progress until it is up or has failed. */
   async *start(signal: AbortSignal, detached = false): AsyncGenerator<SandboxProgress> {
     const current = await this.status();

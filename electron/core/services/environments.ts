@@ -1,36 +1,57 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import {
   SANDBOX_ENVIRONMENT_ID,
   environmentIdSchema,
   environmentSchema,
+  type CallerIdentity,
   type Environment,
   type EnvironmentList,
+  type NewEnvironment,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
+import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import { credentialsFor, explainCredentialError, keysSecretName, listProfiles } from '../aws/credentials.js';
+import { SANDBOX_CREDENTIALS } from '../aws/sandbox-config.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
+import type { Logger } from '../log.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import { JsonFile } from '../storage/json-file.js';
 import type { NoticeBoard } from './notices.js';
 
 const sandbox: Environment = { id: SANDBOX_ENVIRONMENT_ID, name: 'Local sandbox', kind: 'sandbox', region: 'us-east-1' };
+const MAX_ENVIRONMENTS = 200;
 
 const fileSchema = z
   .object({
     activeId: environmentIdSchema.default(SANDBOX_ENVIRONMENT_ID),
     /** Environments the operator added; the sandbox is built in and never stored. */
-    added: z.array(environmentSchema).max(200).default([]),
+    added: z.array(environmentSchema).max(MAX_ENVIRONMENTS).default([]),
   })
   .strict();
 
 type EnvironmentsFile = z.infer<typeof fileSchema>;
 
+export interface EnvironmentsDeps {
+  dataDir: string;
+  version: string;
+  notices: NoticeBoard;
+  events: EventHub;
+  secrets: SecretStore;
+  log: Logger;
+  /** The running sandbox's AWS endpoint, if it runs. */
+  sandboxEndpoint: () => string | undefined;
+}
+
 export class EnvironmentsService {
   private readonly file: JsonFile<EnvironmentsFile>;
   private state: Promise<EnvironmentsFile>;
 
-  constructor(dataDir: string, notices: NoticeBoard, private readonly events: EventHub) {
-    this.file = new JsonFile(join(dataDir, 'environments.json'), fileSchema, () => fileSchema.parse({}), (p) => notices.fileProblem(p));
+  constructor(private readonly deps: EnvironmentsDeps) {
+    this.file = new JsonFile(join(deps.dataDir, 'environments.json'), fileSchema, () => fileSchema.parse({}), (p) => deps.notices.fileProblem(p));
     this.state = this.file.load();
   }
 
@@ -48,20 +69,94 @@ export class EnvironmentsService {
   }
 
   async select(id: string): Promise<EnvironmentList> {
-    const { environments } = await this.list();
-    const target = environments.find((env) => env.id === id);
-    if (!target) throw new AppError('NOT_FOUND', `No environment named ${id}`);
-    const next = { ...(await this.state), activeId: id };
+    const target = await this.find(id);
+    await this.commit({ ...(await this.state), activeId: id });
+    this.deps.events.emit({ type: 'environment', activeId: target.id, activeName: target.name });
+    return this.list();
+  }
+
+  async add(input: NewEnvironment): Promise<EnvironmentList> {
+    const state = await this.state;
+    if (state.added.length >= MAX_ENVIRONMENTS) throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    const base = input.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'aws';
+    const id = `${base}-${randomBytes(3).toString('hex')}`;
+    const { credentials } = input;
+    const environment: Environment = {
+      id,
+      name: input.name.trim(),
+      kind: 'aws',
+      region: input.region,
+      credentials: credentials.source === 'keys' ? { source: 'keys' } : credentials,
+      ...(input.endpoint ? { endpoint: input.endpoint } : {}),
+    };
+    if (credentials.source === 'keys') {
+      const { source: _source, ...keys } = credentials;
+      this.deps.log.addSecret(keys.secretAccessKey);
+      if (keys.sessionToken) this.deps.log.addSecret(keys.sessionToken);
+      await this.deps.secrets.set(keysSecretName(id), JSON.stringify(keys));
+    }
+    await this.commit({ ...state, added: [...state.added, environment] });
+    this.deps.log.info('environments', `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`);
+    return this.list();
+  }
+
+  async remove(id: string): Promise<EnvironmentList> {
+    if (id === SANDBOX_ENVIRONMENT_ID) throw new AppError('CONFLICT', 'The local sandbox is built in and cannot be removed.');
+    const state = await this.state;
+    const target = await this.find(id);
+    if (target.credentials?.source === 'keys') await this.deps.secrets.delete(keysSecretName(id));
+    const activeId = state.activeId === id ? SANDBOX_ENVIRONMENT_ID : state.activeId;
+    await this.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
+    if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
+    return this.list();
+  }
+
+  /** Where an environment's AWS calls go, with which credentials: what every AWS client is built from. */
+  async target(id: string): Promise<{ environment: Environment; target: AwsTarget }> {
+    const environment = await this.find(id);
+    if (environment.kind === 'sandbox') {
+      const endpoint = this.deps.sandboxEndpoint();
+      if (!endpoint) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
+      return { environment, target: { region: environment.region, endpoint, credentials: SANDBOX_CREDENTIALS } };
+    }
+    const credentials = credentialsFor(environment, this.deps.secrets);
+    return { environment, target: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), credentials } };
+  }
+
+  async identity(id: string, signal: AbortSignal): Promise<CallerIdentity> {
+    const { environment, target } = await this.target(id);
+    const sts = new STSClient(awsClientConfig(target, this.deps.version));
+    try {
+      const answer = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      return { account: answer.Account ?? '', arn: answer.Arn ?? '', region: environment.region };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const explained = explainCredentialError(error, environment, target.endpoint ?? `sts.${environment.region}.amazonaws.com`);
+      throw new AppError(explained.code, this.deps.log.redact(explained.message));
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  private async find(id: string): Promise<Environment> {
+    const found = (await this.list()).environments.find((env) => env.id === id);
+    if (!found) throw new AppError('NOT_FOUND', `No environment named ${id}`);
+    return found;
+  }
+
+  private async commit(next: EnvironmentsFile): Promise<void> {
     await this.file.save(next);
     this.state = Promise.resolve(next);
-    this.events.emit({ type: 'environment', activeId: target.id, activeName: target.name });
-    return this.list();
   }
 
   handlers(): HandlerGroup {
     return {
       'environments.list': () => this.list(),
       'environments.select': ({ id }) => this.select(id),
+      'environments.profiles': () => listProfiles(),
+      'environments.add': (input) => this.add(input),
+      'environments.remove': ({ id }) => this.remove(id),
+      'environments.identity': ({ id }, { signal }) => this.identity(id, signal),
     };
   }
 }

@@ -1,18 +1,30 @@
 import { useState } from 'react';
+import type { CallerIdentity } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
 import { toAppError, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { AddEnvironment } from './environments/AddEnvironment';
 import { SandboxPanel } from './environments/SandboxPanel';
 
 export default function Environments() {
   const client = useClient();
   const list = useCall('environments.list', {});
   const [error, setError] = useState<AppError>();
+  const [identity, setIdentity] = useState<{ id: string; value?: CallerIdentity; error?: AppError }>();
 
-  const select = async (id: string) => {
+  const check = async (id: string) => {
+    setIdentity({ id });
     try {
-      list.set(await client.call('environments.select', { id }));
+      setIdentity({ id, value: await client.call('environments.identity', { id }) });
+    } catch (caught) {
+      setIdentity({ id, error: toAppError(caught) });
+    }
+  };
+
+  const act = async (work: () => Promise<void>) => {
+    try {
+      await work();
       setError(undefined);
     } catch (caught) {
       setError(toAppError(caught));
@@ -30,6 +42,7 @@ export default function Environments() {
             <th scope="col">Kind</th>
             <th scope="col">Region</th>
             <th scope="col">State</th>
+            <th scope="col">Identity</th>
           </tr>
         </thead>
         <tbody>
@@ -38,15 +51,30 @@ export default function Environments() {
             return (
               <tr key={env.id} aria-current={active ? 'true' : undefined}>
                 <th scope="row">{env.name}</th>
-                <td>{env.kind === 'sandbox' ? 'Local sandbox' : 'AWS'}</td>
+                <td>{env.kind === 'sandbox' ? 'Local sandbox' : `AWS (${env.credentials?.source === 'profile' ? `profile ${env.credentials.profile}` : env.credentials?.source})`}</td>
                 <td>{env.region}</td>
                 <td>
                   {active ? (
                     <span className="badge">Active</span>
                   ) : (
-                    <button type="button" onClick={() => void select(env.id)} aria-label={`Make ${env.name} active`}>
+                    <button type="button" onClick={() => void act(async () => { list.set(await client.call('environments.select', { id: env.id })); void check(env.id); })} aria-label={`Make ${env.name} active`}>
                       Make active
                     </button>
+                  )}
+                </td>
+                <td>
+                  <button type="button" aria-label={`Check identity of ${env.name}`} onClick={() => void check(env.id)}>
+                    Check
+                  </button>{' '}
+                  {env.kind === 'aws' && (
+                    <button type="button" aria-label={`Remove ${env.name}`} onClick={() => void act(async () => list.set(await client.call('environments.remove', { id: env.id })))}>
+                      Remove
+                    </button>
+                  )}
+                  {identity?.id === env.id && identity.value && (
+                    <div aria-label={`Identity of ${env.name}`}>
+                      Account <strong>{identity.value.account}</strong> · <code>{identity.value.arn}</code>
+                    </div>
                   )}
                 </td>
               </tr>
@@ -54,6 +82,8 @@ export default function Environments() {
           })}
         </tbody>
       </table>
+      {identity?.error && <ErrorMessage error={identity.error} />}
+      <AddEnvironment onAdded={list.set} />
       <SandboxPanel />
     </section>
   );

@@ -9,12 +9,29 @@ export const environmentIdSchema = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9-]*$/, 'Use lowercase letters, digits and dashes');
 
+export const regionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'Not an AWS region name, e.g. eu-west-1');
+
+const profileNameSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.@+=,-]+$/, 'Not a profile name');
+
+/**
+ * Where an AWS environment's credentials come from, as the AWS CLI knows them.
+ * Typed-in keys are not part of it: they live in the secret store.
+ */
+export const credentialSourceSchema = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('profile'), profile: profileNameSchema }).strict(),
+  z.object({ source: z.literal('environment') }).strict(),
+  z.object({ source: z.literal('keys') }).strict(),
+]);
+
 export const environmentSchema = z
   .object({
     id: environmentIdSchema,
     name: z.string().min(1).max(100),
     kind: z.enum(['sandbox', 'aws']),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'Not an AWS region name, e.g. eu-west-1'),
+    region: regionSchema,
+    credentials: credentialSourceSchema.optional(),
+    /** An endpoint override (AWS_ENDPOINT_URL style), e.g. a VPC endpoint or an emulator. */
+    endpoint: z.url({ protocol: /^https?$/ }).max(300).optional(),
   })
   .strict();
 
@@ -25,10 +42,60 @@ export interface EnvironmentList {
   environments: Environment[];
 }
 
+/** A profile in the shared AWS config files, as the SDK reads them. */
+export interface AwsProfile {
+  name: string;
+  kind: 'sso' | 'assume-role' | 'credential-process' | 'static-keys' | 'other';
+  region?: string;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  region: string;
+}
+
+const newEnvironmentSchema = z
+  .object({
+    name: z.string().trim().min(1, 'Give the environment a name').max(100),
+    region: regionSchema,
+    endpoint: z.url({ protocol: /^https?$/ }).max(300).optional(),
+    credentials: z.discriminatedUnion('source', [
+      z.object({ source: z.literal('profile'), profile: profileNameSchema }).strict(),
+      z.object({ source: z.literal('environment') }).strict(),
+      z
+        .object({
+          source: z.literal('keys'),
+          accessKeyId: z.string().regex(/^(AKIA|ASIA)[A-Z0-9]{12,124}$/, 'An access key id starts with AKIA or ASIA'),
+          secretAccessKey: z.string().min(16).max(128),
+          sessionToken: z.string().min(16).max(4096).optional(),
+        })
+        .strict(),
+    ]),
+  })
+  .strict();
+
+export type NewEnvironment = z.input<typeof newEnvironmentSchema>;
+
+const none = z.object({}).strict();
+
 export const environments = {
-  list: call<EnvironmentList>()({ summary: 'List environments and which one is active.', input: z.object({}).strict() }),
+  list: call<EnvironmentList>()({ summary: 'List environments and which one is active.', input: none }),
   select: call<EnvironmentList>()({
     summary: 'Make an environment the active one.',
+    input: z.object({ id: environmentIdSchema }).strict(),
+  }),
+  profiles: call<AwsProfile[]>()({ summary: 'List the profiles in the shared AWS config and credentials files.', input: none }),
+  add: call<EnvironmentList>()({
+    summary: 'Add an AWS environment: a credential source, a region and an optional endpoint. Typed keys go to the secret store.',
+    input: newEnvironmentSchema,
+  }),
+  remove: call<EnvironmentList>()({
+    summary: 'Remove an AWS environment and forget its stored keys.',
+    input: z.object({ id: environmentIdSchema }).strict(),
+  }),
+  identity: call<CallerIdentity>()({
+    summary: 'Ask STS who the environment’s credentials are (GetCallerIdentity).',
     input: z.object({ id: environmentIdSchema }).strict(),
   }),
 };

@@ -1,0 +1,94 @@
+import { fromEnv, fromIni } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsProfile, Environment } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+
+export interface StoredKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** The secret-store name of an environment's typed-in keys. */
+export function keysSecretName(environmentId: string): string {
+  return `aws/${environmentId}/keys`;
+}
+
+/**
+ * An environment's credentials, by the SDK's own providers (the AWS CLI's
+ * rules: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, SSO, credential_process,
+ * role chains), or the keys kept in the secret store.
+ */
+export function credentialsFor(environment: Environment, secrets: SecretStore): AwsCredentialIdentityProvider {
+  const source = environment.credentials;
+  if (!source) throw new AppError('VALIDATION', `${environment.name} has no credential source`);
+  switch (source.source) {
+    case 'profile':
+      return fromIni({
+        profile: source.profile,
+        // The STS and SSO calls of a role chain go where the environment's calls go.
+        clientConfig: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), requestHandler: new NodeHttpHandler() },
+        mfaCodeProvider: (serial) =>
+          Promise.reject(new AppError('UNAVAILABLE', `Profile ${source.profile} asks for an MFA code (${serial}). Get session credentials with \`aws sts get-session-token\` into a profile, or use a profile without MFA, until Tributary asks for the code itself.`)),
+      });
+    case 'environment':
+      return fromEnv();
+    case 'keys':
+      return async () => {
+        const stored = await secrets.get(keysSecretName(environment.id));
+        if (!stored) throw new AppError('UNAVAILABLE', `The keys of ${environment.name} are gone (the secret store keeps them in memory only on this host). Remove the environment and add it again.`);
+        return JSON.parse(stored) as StoredKeys;
+      };
+  }
+}
+
+/** Profiles in the shared config and credentials files, read by the SDK's own loader. */
+export async function listProfiles(): Promise<AwsProfile[]> {
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  // The loader also returns `[sso-session x]` and `[services x]` sections, as "sso-session.x": not profiles.
+  const names = new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)].filter((name) => !/^(sso-session|services)\./.test(name)));
+  return [...names].sort().map((name) => {
+    const settings = { ...credentialsFile[name], ...configFile[name] };
+    const kind: AwsProfile['kind'] =
+      settings.sso_session || settings.sso_start_url
+        ? 'sso'
+        : settings.role_arn
+          ? 'assume-role'
+          : settings.credential_process
+            ? 'credential-process'
+            : settings.aws_access_key_id
+              ? 'static-keys'
+              : 'other';
+    return settings.region ? { name, kind, region: settings.region } : { name, kind };
+  });
+}
+
+/** What went wrong asking AWS who we are, said once, with the fix. */
+export function explainCredentialError(error: unknown, environment: Environment, where: string): AppError {
+  if (error instanceof AppError) return error;
+  const name = (error as { name?: string }).name ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  const profile = environment.credentials?.source === 'profile' ? environment.credentials.profile : undefined;
+  if (/sso/i.test(message) && /expired|refresh|token/i.test(message)) {
+    return new AppError('UNAVAILABLE', `The SSO session of profile ${profile ?? '?'} has expired or is missing. Fix: run \`aws sso login --profile ${profile ?? '<profile>'}\`, then check again.`);
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials|not found in|profile .* could not be found/i.test(message)) {
+    const fix = profile
+      ? `Fix: check profile ${profile} in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} and ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'} (\`aws configure --profile ${profile}\`).`
+      : 'Fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Tributary, or choose a profile.';
+    return new AppError('UNAVAILABLE', `No credentials for ${environment.name}: ${message} ${fix}`);
+  }
+  if (/ExpiredToken|RequestExpired/.test(name) || /expired/i.test(message)) {
+    return new AppError('UNAVAILABLE', `The credentials of ${environment.name} have expired. Fix: refresh them (\`aws sso login\`, a new session token, or new keys), then check again.`);
+  }
+  if (/InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient|AccessDenied/.test(name)) {
+    return new AppError('UNAVAILABLE', `AWS refused the credentials of ${environment.name} (${name}). Fix: check the keys or profile; they may have been rotated or deleted.`);
+  }
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|TimeoutError|EHOSTUNREACH/.test(`${name} ${message}`)) {
+    return new AppError('UNAVAILABLE', `Cannot reach STS at ${where}: ${message}`);
+  }
+  return new AppError('UNAVAILABLE', `STS GetCallerIdentity failed for ${environment.name}: ${name ? `${name}: ` : ''}${message}`);
+}
