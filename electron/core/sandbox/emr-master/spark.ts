@@ -100,6 +100,7 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     HOME: home,
     USER: 'hadoop',
     LOGNAME: 'hadoop',
+    PS1: '[hadoop@sandbox-master \\W]\\$ ',
     LANG: 'C.UTF-8',
     SPARK_HOME: sparkHome,
     SPARK_CONF_DIR: conf,

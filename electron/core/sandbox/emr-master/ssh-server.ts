@@ -45,14 +45,18 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
       client.on('session', (accept) => {
         const session = accept();
         let env: Record<string, string> = {};
+        let pty: { cols: number; rows: number; term: string } | undefined;
         session.on('env', (acceptEnv, _reject, info) => {
           env = { ...env, [info.key]: info.val };
           acceptEnv?.();
         });
-        session.on('pty', (acceptPty) => acceptPty?.());
+        session.on('pty', (acceptPty, _reject, info) => {
+          pty = { cols: info.cols || 80, rows: info.rows || 24, term: info.term || 'xterm-256color' };
+          acceptPty?.();
+        });
         // Not a login shell: /etc/profile would reset PATH, and EMR's non-interactive ssh does not read it either.
-        session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), ['-c', info.command], env));
-        session.on('shell', (acceptShell) => runCommand(acceptShell(), ['--noprofile', '-i'], env));
+        session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), withPty(`${info.command}`, pty), env, pty));
+        session.on('shell', (acceptShell) => runCommand(acceptShell(), withPty('exec /bin/bash --noprofile -i', pty), env, pty));
       });
       client.on('tcpip', (accept, reject, info) => {
         // Forwarding reaches the master's own services only, as EMR's security groups leave them.
@@ -71,8 +75,19 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     client.on('error', (error) => options.log.debug('emr-master', `SSH client error: ${error.message}`));
   });
 
-  function runCommand(channel: ServerChannel, args: string[], extraEnv: Record<string, string>): void {
-    const child = spawn('/bin/bash', args, { cwd: options.cwd, env: { ...options.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * A session that asked for a terminal gets one: util-linux `script` gives the
+   * command a pseudo-terminal of the requested size, as sshd would.
+   */
+  function withPty(command: string, pty: { cols: number; rows: number } | undefined): { file: string; args: string[] } {
+    if (!pty) return { file: '/bin/bash', args: ['-c', command] };
+    const sized = `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; ${command}`;
+    return { file: 'script', args: ['--quiet', '--flush', '--return', '--command', `/bin/bash -c '${sized.replace(/'/g, `'\\''`)}'`, '/dev/null'] };
+  }
+
+  function runCommand(channel: ServerChannel, run: { file: string; args: string[] }, extraEnv: Record<string, string>, pty: { term: string } | undefined): void {
+    const env = { ...options.env, ...extraEnv, ...(pty ? { TERM: pty.term } : {}) };
+    const child = spawn(run.file, run.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     channel.pipe(child.stdin);
     child.stdout.pipe(channel, { end: false });
     child.stderr.pipe(channel.stderr, { end: false });
