@@ -8,6 +8,7 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './services/environments.js';
 import { NoticeBoard } from './services/notices.js';
 import { SecretsService } from './services/secrets.js';
+import { SessionsService } from './services/sessions.js';
 import { SettingsService } from './services/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
 
@@ -51,8 +52,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     events,
     secrets: secretStore,
     log,
-    sandboxEndpoint: () => sandbox.endpoint(),
+    sandboxEndpoint: () => sandbox.running()?.endpoint,
   });
+
+  const sessions = new SessionsService({ dataDir: options.dataDir, version: options.version, environments, sandboxRun: () => sandbox.running(), notices, events, log });
 
   const info: AppInfo = {
     name: 'Tributary',
@@ -70,14 +73,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     environments.handlers(),
     secrets.handlers(),
     sandbox.handlers(),
+    sessions.handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {
         const active = await environments.active();
         yield* follow((push) => events.subscribe(push), signal, [
           { type: 'environment', activeId: active.id, activeName: active.name },
-          // Tunnels arrive with the sessions service; until then none can be open.
-          { type: 'tunnels', open: 0 },
+          { type: 'tunnels', open: sessions.tunnelCount() },
           { type: 'notices', count: notices.list().length },
         ]);
       },
@@ -85,5 +88,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   ]);
   log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
-  return { handlers, log, info, dispose: () => sandbox.dispose() };
+  return { handlers, log, info, dispose: () => sessions.dispose().then(() => sandbox.dispose()) };
 }

@@ -4,11 +4,12 @@ import { app } from './operations/app.js';
 import { environments } from './operations/environments.js';
 import { logs } from './operations/logs.js';
 import { sandbox } from './operations/sandbox.js';
+import { sessions } from './operations/sessions.js';
 import { secrets } from './operations/secrets.js';
 import { settings } from './operations/settings.js';
 
 /** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
-export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox });
+export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions });
 
 export type Contract = typeof contract;
 export type OpName = keyof Contract & string;
@@ -33,5 +34,6 @@ export * from './operations/app.js';
 export * from './operations/environments.js';
 export * from './operations/logs.js';
 export * from './operations/sandbox.js';
+export * from './operations/sessions.js';
 export * from './operations/secrets.js';
 export * from './operations/settings.js';

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { launchChromium, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
@@ -10,7 +13,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  host = await startWebHostProcess();
+  // Lifecycles at a third of their real length keep the test short.
+  host = await startWebHostProcess(undefined, { TRIBUTARY_SANDBOX_PACE: '0.3' });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -18,8 +22,8 @@ afterAll(async () => {
   await host?.stop();
 });
 
-describe('Environments → Local sandbox', () => {
-  it('starts the sandbox with step progress, shows each service healthy with its log, and stops it', async () => {
+describe('Environments → Local sandbox, then Sessions', () => {
+  it('starts the sandbox with step progress and healthy services, opens a master session with a tunnel and a terminal, and stops it', async () => {
     const page = await browser.context.newPage();
     await page.goto(host.url);
     await page.getByRole('button', { name: 'Environments', exact: true }).click();
@@ -37,6 +41,43 @@ describe('Environments → Local sandbox', () => {
     await page.screenshot({ path: join(shots, 'sandbox-running.png'), fullPage: true });
 
     await panel.getByRole('button', { name: 'Reset sandbox' }).isDisabled().then((disabled) => expect(disabled).toBe(true));
+
+    // An EMR cluster made the way the provisioning wizard will make it, then the operator's path: Sessions.
+    const run = readRunFile(join(host.dataDir, 'sandbox', 'run.json'))!;
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const { JobFlowId } = await emr.send(
+      new RunJobFlowCommand({ Name: 'e2e-cluster', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+    );
+    await expect.poll(async () => (await emr.send(new DescribeClusterCommand({ ClusterId: JobFlowId }))).Cluster?.Status?.State, { timeout: 60_000 }).toBe('WAITING');
+    emr.destroy();
+
+    await page.getByRole('button', { name: 'Sessions', exact: true }).click();
+    await page.getByRole('button', { name: 'Refresh clusters' }).click();
+    await page.getByRole('button', { name: 'Open SSH session to e2e-cluster' }).click();
+    const hostKey = page.getByRole('dialog', { name: 'Unknown host key' });
+    await hostKey.waitFor();
+    expect(await hostKey.textContent()).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+    await page.screenshot({ path: join(shots, 'sessions-host-key.png'), fullPage: true });
+    await hostKey.getByRole('button', { name: 'Trust and connect' }).click();
+    const row = page.getByRole('row', { name: /hadoop@127\.0\.0\.1.*e2e-cluster.*up/ });
+    await row.waitFor();
+
+    await row.getByRole('button', { name: 'Tunnel Spark Thrift Server' }).click();
+    await expect.poll(() => row.getByRole('list', { name: 'Tunnels of e2e-cluster' }).textContent(), { timeout: 30_000 }).toMatch(/Spark Thrift Server: 127\.0\.0\.1:\d+ → \d+ · up/);
+    await expect.poll(() => page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Open tunnels').textContent()).toContain('1 open');
+
+    await row.getByRole('button', { name: 'Terminal' }).click();
+    const terminal = page.getByRole('region', { name: 'Terminal on the master' });
+    await terminal.locator('.xterm-rows').waitFor();
+    await expect.poll(() => terminal.locator('.xterm-rows').textContent(), { timeout: 30_000 }).toContain('hadoop@sandbox-master');
+    await terminal.click();
+    await page.keyboard.type('spark-sql --version\n');
+    await expect.poll(async () => (await terminal.locator('.xterm-rows').textContent())?.replace(/\u00a0/g, ' '), { timeout: 90_000 }).toMatch(/version 3\.5\.9/);
+    await page.screenshot({ path: join(shots, 'sessions-terminal.png'), fullPage: true });
+    await row.getByRole('button', { name: 'Close session' }).click();
+    await row.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Environments', exact: true }).click();
     await panel.getByRole('button', { name: 'Stop sandbox' }).click();
     await expect.poll(() => panel.getByLabel('Sandbox state').textContent(), { timeout: 60_000 }).toBe('stopped');
     await page.close();

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { sandboxPaths, type SandboxPaths } from './paths.js';
 import { portOpen } from './ports.js';
 import { logTail, pidAlive, stopGroup, stopPid } from './process.js';
-import { readRunFile } from './run-file.js';
+import { readRunFile, type RunFile } from './run-file.js';
 import { sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { pythonEnvStep } from './setup/python-env.js';
 
@@ -54,10 +54,10 @@ export class SandboxManager {
     };
   }
 
-  /** The AWS endpoint of a running sandbox (its daemon alive), else undefined. */
-  endpoint(): string | undefined {
+  /** What a running sandbox published (its daemon alive), else undefined. */
+  running(): RunFile | undefined {
     const run = readRunFile(this.paths.runFile);
-    return run && pidAlive(run.pid) ? run.endpoint : undefined;
+    return run && pidAlive(run.pid) ? run : undefined;
   }
 
   /** Starts the daemon (unless one runs) and relays its progress until it is up or has failed. */

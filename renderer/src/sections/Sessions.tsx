@@ -1,24 +1,159 @@
+import { useCallback, useState } from 'react';
+import { masterServices, type HostKeyQuestion, type MasterServiceId } from '../../../shared/contract';
+import type { AppError } from '../../../shared/errors';
+import { useClient } from '../bridge/client-context';
+import { toAppError, useCall } from '../bridge/hooks';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { Terminal } from './sessions/Terminal';
+
+interface Pending {
+  clusterId: string;
+  keyName?: string;
+  question?: HostKeyQuestion;
+}
+
 export default function Sessions() {
+  const client = useClient();
+  const clusters = useCall('sessions.clusters', {});
+  const sessions = useCall('sessions.list', {});
+  const [error, setError] = useState<AppError>();
+  const [pending, setPending] = useState<Pending>();
+  const [keyFile, setKeyFile] = useState('');
+  const [terminalOf, setTerminalOf] = useState<string>();
+
+  const act = useCallback(async (work: () => Promise<void>) => {
+    try {
+      await work();
+      setError(undefined);
+    } catch (caught) {
+      setError(toAppError(caught));
+    }
+  }, []);
+
+  const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string } = {}) =>
+    act(async () => {
+      const result = await client.call('sessions.openMaster', { clusterId, ...extra });
+      if (result.kind === 'session') {
+        setPending(undefined);
+        sessions.reload();
+      } else if (result.kind === 'needs-key-file') setPending({ clusterId, keyName: result.keyName });
+      else setPending({ clusterId, question: result.question });
+    });
+
+  const forward = (sessionId: string, service: MasterServiceId) =>
+    act(async () => {
+      await client.call('sessions.forward', { sessionId, service });
+      sessions.reload();
+    });
+
   return (
     <section aria-label="SSH sessions and tunnels">
+      <ErrorMessage error={error ?? clusters.error ?? sessions.error} />
+      <section className="panel" aria-labelledby="clusters-title">
+        <h2 id="clusters-title">EMR clusters in this environment</h2>
+        <button type="button" onClick={clusters.reload}>
+          Refresh clusters
+        </button>
+        <ul className="plain" aria-label="EMR clusters">
+          {clusters.data?.map((cluster) => (
+            <li key={cluster.id}>
+              <strong>{cluster.name}</strong> <code>{cluster.id}</code> {cluster.state}{' '}
+              <button type="button" aria-label={`Open SSH session to ${cluster.name}`} onClick={() => void open(cluster.id)}>
+                Open SSH session
+              </button>
+            </li>
+          ))}
+          {clusters.data?.length === 0 && <li className="muted">No running EMR clusters.</li>}
+        </ul>
+      </section>
+
+      {pending?.keyName && (
+        <form className="panel" aria-label="Key pair file" onSubmit={(e) => { e.preventDefault(); void open(pending.clusterId, { keyFile }); }}>
+          <p>
+            Which private key file belongs to key pair <code>{pending.keyName}</code>? It is remembered for this key pair.
+          </p>
+          <label>
+            Key file <input value={keyFile} onChange={(e) => setKeyFile(e.target.value)} placeholder="/home/me/.ssh/my-key.pem" />
+          </label>
+          <button type="submit">Connect</button>
+        </form>
+      )}
+      {pending?.question && (
+        <div role="dialog" aria-modal="true" aria-labelledby="hostkey-title" className="panel">
+          <h2 id="hostkey-title">Unknown host key</h2>
+          <p>
+            The host {pending.question.host}:{pending.question.port} presented a {pending.question.keyType} key with fingerprint <code>{pending.question.fingerprint}</code>. Trust it only if it is the
+            fingerprint you expect; it will be remembered, and a different key later will be refused.
+          </p>
+          <button type="button" onClick={() => void open(pending.clusterId, { trustFingerprint: pending.question!.fingerprint })}>
+            Trust and connect
+          </button>{' '}
+          <button type="button" onClick={() => setPending(undefined)}>
+            Cancel
+          </button>
+        </div>
+      )}
+
       <table className="table">
-        <caption>SSH sessions to EMR masters and bastions, and the tunnels they carry.</caption>
+        <caption>SSH sessions to EMR masters, and the tunnels they carry.</caption>
         <thead>
           <tr>
-            <th scope="col">Tunnel</th>
-            <th scope="col">Local port</th>
-            <th scope="col">Target</th>
-            <th scope="col">State</th>
+            <th scope="col">Session</th>
+            <th scope="col">Tunnels</th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
-          <tr>
-            <td colSpan={4} className="muted">
-              No tunnels are open.
-            </td>
-          </tr>
+          {sessions.data?.map((session) => (
+            <tr key={session.id}>
+              <th scope="row">
+                {session.user}@{session.host}:{session.port} ({session.clusterName}) · {session.state}
+              </th>
+              <td>
+                <ul className="plain" aria-label={`Tunnels of ${session.clusterName}`}>
+                  {session.tunnels.map((tunnel) => (
+                    <li key={tunnel.id}>
+                      {tunnel.name}: 127.0.0.1:{tunnel.localPort} → {tunnel.remotePort} · {tunnel.state} · {tunnel.bytesIn}/{tunnel.bytesOut} B
+                      {tunnel.latencyMs !== undefined ? ` · ${tunnel.latencyMs} ms` : ''}
+                      {tunnel.url && (
+                        <>
+                          {' '}
+                          <a href={tunnel.url} target="_blank" rel="noreferrer">
+                            Open
+                          </a>
+                        </>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+                <div className="row">
+                  {(Object.keys(masterServices) as MasterServiceId[]).map((service) => (
+                    <button key={service} type="button" onClick={() => void forward(session.id, service)}>
+                      Tunnel {masterServices[service].name}
+                    </button>
+                  ))}
+                </div>
+              </td>
+              <td>
+                <button type="button" onClick={() => setTerminalOf(session.id)}>
+                  Terminal
+                </button>{' '}
+                <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminalOf(undefined); })}>
+                  Close session
+                </button>
+              </td>
+            </tr>
+          ))}
+          {sessions.data?.length === 0 && (
+            <tr>
+              <td colSpan={3} className="muted">
+                No sessions are open.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
+      {terminalOf && <Terminal sessionId={terminalOf} label="Terminal on the master" />}
     </section>
   );
 }

@@ -56,7 +56,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
         });
         // Not a login shell: /etc/profile would reset PATH, and EMR's non-interactive ssh does not read it either.
         session.on('exec', (acceptExec, _reject, info) => runCommand(acceptExec(), withPty(`${info.command}`, pty), env, pty));
-        session.on('shell', (acceptShell) => runCommand(acceptShell(), withPty('exec /bin/bash --noprofile -i', pty), env, pty));
+        session.on('shell', (acceptShell) => runCommand(acceptShell(), withPty('exec /bin/bash --noprofile --norc -i', pty), env, pty));
       });
       client.on('tcpip', (accept, reject, info) => {
         // Forwarding reaches the master's own services only, as EMR's security groups leave them.
@@ -81,12 +81,12 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
    */
   function withPty(command: string, pty: { cols: number; rows: number } | undefined): { file: string; args: string[] } {
     if (!pty) return { file: '/bin/bash', args: ['-c', command] };
-    const sized = `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; ${command}`;
-    return { file: 'script', args: ['--quiet', '--flush', '--return', '--command', `/bin/bash -c '${sized.replace(/'/g, `'\\''`)}'`, '/dev/null'] };
+    // script runs the command with $SHELL -c, set to sh: a non-interactive bash would drop PS1 on the way.
+    return { file: 'script', args: ['--quiet', '--flush', '--return', '--command', `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; ${command}`, '/dev/null'] };
   }
 
   function runCommand(channel: ServerChannel, run: { file: string; args: string[] }, extraEnv: Record<string, string>, pty: { term: string } | undefined): void {
-    const env = { ...options.env, ...extraEnv, ...(pty ? { TERM: pty.term } : {}) };
+    const env = { ...options.env, ...extraEnv, ...(pty ? { TERM: pty.term, SHELL: '/bin/sh' } : {}) };
     const child = spawn(run.file, run.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     channel.pipe(child.stdin);
     child.stdout.pipe(channel, { end: false });

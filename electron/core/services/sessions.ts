@@ -1,0 +1,312 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { DescribeClusterCommand, EMRClient, ListClustersCommand, ListInstancesCommand } from '@aws-sdk/client-emr';
+import type { ClientChannel } from 'ssh2';
+import { z } from 'zod';
+import {
+  masterServices,
+  type ClusterSummary,
+  type HostKeyQuestion,
+  type MasterServiceId,
+  type OpenSessionResult,
+  type SessionInfo,
+  type TerminalChunk,
+  type TunnelInfo,
+} from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { awsClientConfig } from '../aws/clients.js';
+import type { HandlerGroup } from '../dispatch/handlers.js';
+import type { EventHub } from '../events.js';
+import type { Logger } from '../log.js';
+import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
+import type { RunFile } from '../sandbox/run-file.js';
+import { openConnection, SshError, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
+import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
+import { JsonFile } from '../storage/json-file.js';
+import type { EnvironmentsService } from './environments.js';
+import type { NoticeBoard } from './notices.js';
+
+const keyFilesSchema = z.object({ byKeyName: z.record(z.string(), z.string()) }).strict();
+type KeyFiles = z.infer<typeof keyFilesSchema>;
+
+interface OpenTunnel {
+  info: Omit<TunnelInfo, 'state' | 'bytesIn' | 'bytesOut' | 'latencyMs'>;
+  tunnel: Tunnel;
+}
+
+interface Session {
+  info: Omit<SessionInfo, 'tunnels' | 'state'>;
+  connection: SshConnection;
+  connect: ConnectOptions;
+  closed: boolean;
+  tunnels: Map<string, OpenTunnel>;
+  /** The sandbox master runs the Thrift server where 10001 was free; elsewhere EMR's ports hold. */
+  ports: Partial<Record<MasterServiceId, number>>;
+}
+
+export interface SessionsDeps {
+  dataDir: string;
+  version: string;
+  environments: EnvironmentsService;
+  sandboxRun: () => RunFile | undefined;
+  notices: NoticeBoard;
+  events: EventHub;
+  log: Logger;
+}
+
+const newId = () => randomBytes(6).toString('hex');
+
+/**
+ * SSH sessions to EMR masters, found through the same EMR API for the sandbox
+ * and for AWS, and the tunnels and terminals they carry. The renderer sees
+ * names, states and numbers; keys and connections stay here.
+ */
+export class SessionsService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly terminals = new Map<string, ClientChannel>();
+  private readonly keyFiles: JsonFile<KeyFiles>;
+  private remembered: Promise<KeyFiles>;
+
+  constructor(private readonly deps: SessionsDeps) {
+    this.keyFiles = new JsonFile(join(deps.dataDir, 'ssh-keys.json'), keyFilesSchema, () => ({ byKeyName: {} }), (p) => deps.notices.fileProblem(p));
+    this.remembered = this.keyFiles.load();
+  }
+
+  tunnelCount(): number {
+    let count = 0;
+    for (const session of this.sessions.values()) count += session.tunnels.size;
+    return count;
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((session) => ({
+      ...session.info,
+      state: session.closed ? 'closed' : 'up',
+      tunnels: [...session.tunnels.values()].map((open) => tunnelInfo(open.info, open.tunnel.status())),
+    }));
+  }
+
+  private async emr(): Promise<{ emr: EMRClient; sandbox: boolean }> {
+    const active = await this.deps.environments.active();
+    const { target } = await this.deps.environments.target(active.id);
+    return { emr: new EMRClient(awsClientConfig(target, this.deps.version)), sandbox: active.kind === 'sandbox' };
+  }
+
+  async clusters(signal: AbortSignal): Promise<ClusterSummary[]> {
+    const { emr } = await this.emr();
+    try {
+      const answer = await emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'] }), { abortSignal: signal });
+      return (answer.Clusters ?? []).map((c) => ({ id: c.Id ?? '', name: c.Name ?? '', state: c.Status?.State ?? '' }));
+    } finally {
+      emr.destroy();
+    }
+  }
+
+  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
+    const { emr, sandbox } = await this.emr();
+    let host: string;
+    let keyName: string | undefined;
+    let clusterName: string;
+    try {
+      const cluster = (await emr.send(new DescribeClusterCommand({ ClusterId: input.clusterId }), { abortSignal: signal })).Cluster;
+      if (!cluster) throw new AppError('NOT_FOUND', `No EMR cluster ${input.clusterId}`);
+      const state = cluster.Status?.State ?? '';
+      if (!['RUNNING', 'WAITING'].includes(state)) throw new AppError('CONFLICT', `Cluster ${cluster.Name} is ${state}; its master accepts SSH once it is WAITING or RUNNING.`);
+      keyName = cluster.Ec2InstanceAttributes?.Ec2KeyName;
+      clusterName = cluster.Name ?? input.clusterId;
+      const instances = cluster.MasterPublicDnsName ? undefined : await emr.send(new ListInstancesCommand({ ClusterId: input.clusterId, InstanceGroupTypes: ['MASTER'] }), { abortSignal: signal });
+      host = cluster.MasterPublicDnsName ?? instances?.Instances?.[0]?.PrivateIpAddress ?? '';
+      if (!host) throw new AppError('UNAVAILABLE', `EMR gives no address for the master of ${clusterName} yet.`);
+    } finally {
+      emr.destroy();
+    }
+
+    const run = sandbox ? this.deps.sandboxRun() : undefined;
+    if (sandbox && !run) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
+    const keyFile = await this.keyFileFor(keyName, input.keyFile, run);
+    if (!keyFile) return { kind: 'needs-key-file', keyName: keyName ?? '(none)' };
+
+    let question: HostKeyQuestion | undefined;
+    const connect: ConnectOptions = {
+      // EMR masters take SSH on 22; the sandbox's master on the port it was given.
+      target: { host, port: run?.master.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
+      knownHostsFile: join(this.deps.dataDir, 'known_hosts'),
+      onUnknownHostKey: async (key) => {
+        if (input.trustFingerprint === key.fingerprint) return true;
+        question = key;
+        return false;
+      },
+      log: this.deps.log,
+    };
+    let connection: SshConnection;
+    try {
+      connection = await openConnection(connect);
+    } catch (error) {
+      if (question && error instanceof SshError && error.failure === 'host-key-rejected') return { kind: 'unknown-host-key', question };
+      throw error;
+    }
+    const session: Session = {
+      info: { id: newId(), clusterId: input.clusterId, clusterName, host, port: connect.target.port, user: 'hadoop' },
+      connection,
+      // Tunnels log in again with the same key; the host key is now known.
+      connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false) },
+      closed: false,
+      tunnels: new Map(),
+      ports: run ? { 'spark-thrift': run.master.thriftPort } : {},
+    };
+    connection.onClose((reason) => {
+      session.closed = true;
+      this.deps.log.info('sessions', `Session to ${clusterName} closed: ${reason}`);
+    });
+    this.sessions.set(session.info.id, session);
+    this.deps.log.info('sessions', `Opened SSH session to the master of ${clusterName} (${host}:${connect.target.port})`);
+    return { kind: 'session', session: this.list().find((s) => s.id === session.info.id)! };
+  }
+
+  /** The key pair's file: given now (remembered), remembered, or the sandbox's own. */
+  private async keyFileFor(keyName: string | undefined, given: string | undefined, run: RunFile | undefined): Promise<string | undefined> {
+    const name = keyName ?? '(none)';
+    const known = await this.remembered;
+    const candidate = given ?? known.byKeyName[name] ?? (run && keyName === SANDBOX_KEY_PAIR ? run.master.keyFile : undefined);
+    if (!candidate) return undefined;
+    try {
+      accessSync(candidate, constants.R_OK);
+    } catch {
+      throw new AppError('VALIDATION', `Cannot read the key file ${candidate}; pick the private key (.pem) of key pair ${name}.`);
+    }
+    if (known.byKeyName[name] !== candidate) {
+      const next = { byKeyName: { ...known.byKeyName, [name]: candidate } };
+      await this.keyFiles.save(next);
+      this.remembered = Promise.resolve(next);
+    }
+    return candidate;
+  }
+
+  async forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
+    const session = this.session(sessionId);
+    const spec = masterServices[service];
+    const remotePort = session.ports[service] ?? spec.port;
+    const tunnel = await Tunnel.open({ ssh: session.connect, remoteHost: session.info.host, remotePort, log: this.deps.log });
+    const open: OpenTunnel = {
+      tunnel,
+      info: { id: newId(), service, name: spec.name, localPort: tunnel.localPort, remotePort, ...(spec.web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}) },
+    };
+    session.tunnels.set(open.info.id, open);
+    this.announceTunnels();
+    return tunnelInfo(open.info, tunnel.status());
+  }
+
+  async closeForward(sessionId: string, tunnelId: string): Promise<SessionInfo[]> {
+    const session = this.session(sessionId);
+    const open = session.tunnels.get(tunnelId);
+    if (!open) throw new AppError('NOT_FOUND', `No tunnel ${tunnelId}`);
+    session.tunnels.delete(tunnelId);
+    await open.tunnel.close();
+    this.announceTunnels();
+    return this.list();
+  }
+
+  async close(id: string): Promise<SessionInfo[]> {
+    const session = this.session(id);
+    this.sessions.delete(id);
+    await Promise.all([...session.tunnels.values()].map((open) => open.tunnel.close()));
+    session.connection.close();
+    this.announceTunnels();
+    return this.list();
+  }
+
+  async *terminal(sessionId: string, cols: number, rows: number, signal: AbortSignal): AsyncGenerator<TerminalChunk> {
+    const session = this.session(sessionId);
+    if (session.closed) throw new AppError('UNAVAILABLE', 'This session has closed; open it again.');
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      session.connection.client.shell({ term: 'xterm-256color', cols, rows }, (error, opened) => (error ? reject(new AppError('UNAVAILABLE', `The master refused a terminal: ${error.message}`)) : resolve(opened))),
+    );
+    const terminalId = newId();
+    this.terminals.set(terminalId, channel);
+    const queue: TerminalChunk[] = [{ kind: 'opened', terminalId }];
+    let finished = false;
+    let wake: (() => void) | undefined;
+    const push = (chunk: TerminalChunk) => {
+      queue.push(chunk);
+      wake?.();
+    };
+    const decoder = new StringDecoder('utf8');
+    channel.on('data', (data: Buffer) => push({ kind: 'output', data: decoder.write(data) }));
+    channel.stderr.on('data', (data: Buffer) => push({ kind: 'output', data: data.toString('utf8') }));
+    let code: number | null = null;
+    channel.on('exit', (exitCode: number | null) => (code = exitCode));
+    channel.on('close', () => {
+      finished = true;
+      push({ kind: 'exit', code });
+    });
+    const onAbort = () => channel.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const chunk = queue.shift();
+        if (chunk) {
+          yield chunk;
+          if (chunk.kind === 'exit') return;
+          continue;
+        }
+        if (finished || signal.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.terminals.delete(terminalId);
+      channel.close();
+    }
+  }
+
+  private channelOf(id: string): ClientChannel {
+    const channel = this.terminals.get(id);
+    if (!channel) throw new AppError('NOT_FOUND', `No terminal ${id}`);
+    return channel;
+  }
+
+  private session(id: string): Session {
+    const session = this.sessions.get(id);
+    if (!session) throw new AppError('NOT_FOUND', `No session ${id}`);
+    return session;
+  }
+
+  private announceTunnels(): void {
+    this.deps.events.emit({ type: 'tunnels', open: this.tunnelCount() });
+  }
+
+  /** Quitting closes every tunnel and session: no port or connection outlives the app. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
+  }
+
+  handlers(): HandlerGroup {
+    return {
+      'sessions.list': () => this.list(),
+      'sessions.clusters': (_input, { signal }) => this.clusters(signal),
+      'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
+      'sessions.close': ({ id }) => this.close(id),
+      'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),
+      'sessions.closeForward': ({ sessionId, tunnelId }) => this.closeForward(sessionId, tunnelId),
+      'sessions.terminal': ({ sessionId, cols, rows }, { signal }) => this.terminal(sessionId, cols, rows, signal),
+      'sessions.terminalInput': ({ terminalId, data }) => {
+        this.channelOf(terminalId).write(data);
+        return null;
+      },
+      'sessions.terminalResize': ({ terminalId, cols, rows }) => {
+        this.channelOf(terminalId).setWindow(rows, cols, 0, 0);
+        return null;
+      },
+    };
+  }
+}
+
+function tunnelInfo(info: OpenTunnel['info'], status: TunnelStatus): TunnelInfo {
+  const state = status.state;
+  const text =
+    state.kind === 'retrying' ? `retrying in ${Math.ceil(state.inMs / 1000)} s (${state.reason})` : state.kind === 'failed' ? `failed: ${state.reason}` : state.kind;
+  return { ...info, state: text, bytesIn: status.bytesIn, bytesOut: status.bytesOut, ...(status.latencyMs !== undefined ? { latencyMs: status.latencyMs } : {}) };
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { call, stream } from '../define.js';
+
+/** The master's services an operator reaches through the tunnel, with EMR's ports. */
+export const masterServices = {
+  'spark-thrift': { name: 'Spark Thrift Server', port: 10001, web: false },
+  hiveserver2: { name: 'HiveServer2', port: 10000, web: false },
+  livy: { name: 'Livy', port: 8998, web: true },
+  'spark-history': { name: 'Spark History Server', port: 18080, web: true },
+  yarn: { name: 'YARN ResourceManager', port: 8088, web: true },
+  hue: { name: 'Hue', port: 8888, web: true },
+} as const;
+
+export type MasterServiceId = keyof typeof masterServices;
+const serviceIdSchema = z.enum(Object.keys(masterServices) as [MasterServiceId, ...MasterServiceId[]]);
+
+export interface TunnelInfo {
+  id: string;
+  service: MasterServiceId;
+  name: string;
+  localPort: number;
+  remotePort: number;
+  /** connecting, up, retrying in N s, failed: reason, closed. */
+  state: string;
+  bytesIn: number;
+  bytesOut: number;
+  latencyMs?: number;
+  /** For web UIs: where the browser reaches them through the tunnel. */
+  url?: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  clusterId: string;
+  clusterName: string;
+  host: string;
+  port: number;
+  user: string;
+  state: 'up' | 'closed';
+  tunnels: TunnelInfo[];
+}
+
+export interface ClusterSummary {
+  id: string;
+  name: string;
+  state: string;
+  keyName?: string;
+}
+
+export interface HostKeyQuestion {
+  host: string;
+  port: number;
+  keyType: string;
+  /** SHA256:…, as ssh-keygen -l prints it. */
+  fingerprint: string;
+}
+
+/** Opening a master session either succeeds or asks the operator one thing first. */
+export type OpenSessionResult =
+  | { kind: 'session'; session: SessionInfo }
+  | { kind: 'unknown-host-key'; question: HostKeyQuestion }
+  | { kind: 'needs-key-file'; keyName: string };
+
+export type TerminalChunk = { kind: 'opened'; terminalId: string } | { kind: 'output'; data: string } | { kind: 'exit'; code: number | null };
+
+const id = z.string().min(1).max(80).regex(/^[A-Za-z0-9_-]+$/);
+const none = z.object({}).strict();
+
+export const sessions = {
+  list: call<SessionInfo[]>()({ summary: 'List open SSH sessions and their tunnels.', input: none }),
+  clusters: call<ClusterSummary[]>()({ summary: 'List the active environment’s EMR clusters that can be logged in to.', input: none }),
+  openMaster: call<OpenSessionResult>()({
+    summary: 'Open an SSH session to an EMR cluster’s master as hadoop, with the cluster’s key pair file.',
+    input: z
+      .object({
+        clusterId: z.string().regex(/^j-[A-Z0-9]{1,64}$/, 'Not an EMR cluster id (j-…)'),
+        /** The key pair's private key file, remembered per key name once given. */
+        keyFile: z.string().min(1).max(4096).optional(),
+        /** The fingerprint the operator accepted for an unknown host key. */
+        trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+      })
+      .strict(),
+  }),
+  close: call<SessionInfo[]>()({ summary: 'Close a session and its tunnels.', input: z.object({ id }).strict() }),
+  forward: call<TunnelInfo>()({
+    summary: 'Open a tunnel from a local port to one of the master’s services.',
+    input: z.object({ sessionId: id, service: serviceIdSchema }).strict(),
+  }),
+  closeForward: call<SessionInfo[]>()({ summary: 'Close one tunnel.', input: z.object({ sessionId: id, tunnelId: id }).strict() }),
+  terminal: stream<TerminalChunk>()({
+    summary: 'An interactive terminal on the master (a PTY on the remote side).',
+    input: z.object({ sessionId: id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
+  }),
+  terminalInput: call<null>()({
+    summary: 'Send keystrokes to a terminal.',
+    input: z.object({ terminalId: id, data: z.string().max(64 * 1024) }).strict(),
+  }),
+  terminalResize: call<null>()({
+    summary: 'Tell the remote terminal its new size.',
+    input: z.object({ terminalId: id, cols: z.number().int().min(10).max(1000), rows: z.number().int().min(2).max(500) }).strict(),
+  }),
+};
