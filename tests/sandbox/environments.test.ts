@@ -2,15 +2,19 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
+import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 
-const { run, dataDir: sandboxDataDir } = inject('sandbox');
+const { dataDir: sandboxDataDir } = inject('sandbox');
+// Read now, not at setup: another test file may have restarted the sandbox on new ports.
+let run: RunFile;
 const signal = new AbortController().signal;
 const saved = { config: process.env.AWS_CONFIG_FILE, credentials: process.env.AWS_SHARED_CREDENTIALS_FILE };
 let core: Core;
 let dir: string;
 
 beforeAll(async () => {
+  run = readRunFile(join(sandboxDataDir, 'sandbox', 'run.json'))!;
   dir = tempDir('tributary-aws-');
   const helper = join(dir, 'creds.sh');
   writeFileSync(helper, '#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "AKIAPROCESS000000001", "SecretAccessKey": "process-secret-key-0001"}\'\n');

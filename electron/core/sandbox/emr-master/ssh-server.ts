@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
-import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import ssh2, { type Connection, type ServerChannel } from 'ssh2';
 import type { Logger } from '../../log.js';
 
@@ -100,10 +99,26 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
+  // Small packets go out at once (no Nagle): forwarded request/response protocols would otherwise
+  // wait ~40 ms for a delayed ACK on every round trip, as through an sshd that runs no command.
+  const sockets = new Set<Socket>();
+  const listener = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    server.injectSocket(socket);
   });
-  const port = (server.address() as AddressInfo).port;
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (listener.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        // Stopping the master ends its sessions, as a machine shutting down would.
+        for (const socket of sockets) socket.destroy();
+        listener.close(() => resolve());
+      }),
+  };
 }

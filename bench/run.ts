@@ -1,0 +1,15 @@
+import { runTunnelBench } from './tunnel.js';
+
+/** `npm run bench -- NAME [options]`: each benchmark prints its result as the last stdout line, one JSON object. */
+const benches: Record<string, (args: string[]) => Promise<unknown>> = {
+  tunnel: runTunnelBench,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  console.error(`Usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
+  process.exit(2);
+}
+const result = await bench(args);
+console.log(JSON.stringify(result));
