@@ -62,3 +62,17 @@ export function useStream<K extends StreamName>(op: K, input: InputOf<K>, onChun
 
   return error;
 }
+
+/** Runs user actions, keeping the last one's error (cleared by the next success) for an ErrorMessage. */
+export function useAction(): { error: AppError | undefined; act: (work: () => Promise<void>) => Promise<void> } {
+  const [error, setError] = useState<AppError>();
+  const act = useCallback(async (work: () => Promise<void>) => {
+    try {
+      await work();
+      setError(undefined);
+    } catch (caught) {
+      setError(toAppError(caught));
+    }
+  }, []);
+  return { error, act };
+}

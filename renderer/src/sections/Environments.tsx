@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { CallerIdentity } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
-import { toAppError, useCall } from '../bridge/hooks';
+import { toAppError, useAction, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { AddEnvironment } from './environments/AddEnvironment';
 import { SandboxPanel } from './environments/SandboxPanel';
@@ -10,7 +10,7 @@ import { SandboxPanel } from './environments/SandboxPanel';
 export default function Environments() {
   const client = useClient();
   const list = useCall('environments.list', {});
-  const [error, setError] = useState<AppError>();
+  const { error, act } = useAction();
   const [identity, setIdentity] = useState<{ id: string; value?: CallerIdentity; error?: AppError }>();
 
   const check = async (id: string) => {
@@ -19,15 +19,6 @@ export default function Environments() {
       setIdentity({ id, value: await client.call('environments.identity', { id }) });
     } catch (caught) {
       setIdentity({ id, error: toAppError(caught) });
-    }
-  };
-
-  const act = async (work: () => Promise<void>) => {
-    try {
-      await work();
-      setError(undefined);
-    } catch (caught) {
-      setError(toAppError(caught));
     }
   };
 

@@ -1,8 +1,7 @@
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { masterServices, type HostKeyQuestion, type MasterServiceId } from '../../../shared/contract';
-import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
-import { toAppError, useCall } from '../bridge/hooks';
+import { useAction, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Terminal } from './sessions/Terminal';
 
@@ -16,19 +15,10 @@ export default function Sessions() {
   const client = useClient();
   const clusters = useCall('sessions.clusters', {});
   const sessions = useCall('sessions.list', {});
-  const [error, setError] = useState<AppError>();
+  const { error, act } = useAction();
   const [pending, setPending] = useState<Pending>();
   const [keyFile, setKeyFile] = useState('');
   const [terminalOf, setTerminalOf] = useState<string>();
-
-  const act = useCallback(async (work: () => Promise<void>) => {
-    try {
-      await work();
-      setError(undefined);
-    } catch (caught) {
-      setError(toAppError(caught));
-    }
-  }, []);
 
   const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string } = {}) =>
     act(async () => {
