@@ -31,9 +31,12 @@ export function isAppUrl(url: string, devServerUrl: string | undefined): boolean
   return devServerUrl !== undefined && parsed.origin === new URL(devServerUrl).origin;
 }
 
-/** Links to https pages open in the system browser; nothing else leaves the app. */
+/**
+ * Links that open in the system browser: https pages, and the master's web UIs
+ * through a tunnel (http on loopback). Nothing else leaves the app.
+ */
 export function isExternalLink(url: string): boolean {
-  return /^https:\/\//i.test(url);
+  return /^https:\/\//i.test(url) || /^http:\/\/(127\.0\.0\.1|localhost):\d+(\/|$)/i.test(url);
 }
 
 /** No navigation away from the bundle, no new windows, no webviews. */

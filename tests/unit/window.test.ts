@@ -56,7 +56,11 @@ describe('Electron window hardening', () => {
     expect(navigate(contents, 'will-attach-webview', 'app://tributary/')).toBe(true);
     expect(contents.openHandler?.({ url: 'https://docs.aws.amazon.com/' })).toEqual({ action: 'deny' });
     expect(contents.openHandler?.({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
-    expect(opened).toEqual(['https://docs.aws.amazon.com/']);
+    expect(contents.openHandler?.({ url: 'http://127.0.0.1:41234/cluster' })).toEqual({ action: 'deny' });
+    expect(contents.openHandler?.({ url: 'http://evil.example/' })).toEqual({ action: 'deny' });
+    expect(contents.openHandler?.({ url: 'http://127.0.0.1.evil.example:80/' })).toEqual({ action: 'deny' });
+    // Every window.open is denied inside the app; https pages and tunnelled web UIs go to the system browser.
+    expect(opened).toEqual(['https://docs.aws.amazon.com/', 'http://127.0.0.1:41234/cluster']);
   });
 
   it('denies every permission and every request that is not the bundle', () => {
