@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { masterServices, type HostKeyQuestion, type MasterServiceId } from '../../../shared/contract';
 import { useClient } from '../bridge/client-context';
 import { useAction, useCall } from '../bridge/hooks';
@@ -19,6 +19,13 @@ export default function Sessions() {
   const [pending, setPending] = useState<Pending>();
   const [keyFile, setKeyFile] = useState('');
   const [terminalOf, setTerminalOf] = useState<string>();
+  const { reload } = sessions;
+
+  // Tunnel states, bytes and latency change on their own; follow them while the section is open.
+  useEffect(() => {
+    const timer = setInterval(reload, 3000);
+    return () => clearInterval(timer);
+  }, [reload]);
 
   const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string } = {}) =>
     act(async () => {
