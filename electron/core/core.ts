@@ -55,7 +55,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sandboxEndpoint: () => sandbox.running()?.endpoint,
   });
 
-  const sessions = new SessionsService({ dataDir: options.dataDir, version: options.version, environments, sandboxRun: () => sandbox.running(), notices, events, log });
+  const sessions = new SessionsService({
+    dataDir: options.dataDir,
+    version: options.version,
+    environments,
+    sandboxRun: () => sandbox.running(),
+    settings: () => settings.get(),
+    notices,
+    events,
+    log,
+  });
 
   const info: AppInfo = {
     name: 'Tributary',

@@ -50,7 +50,7 @@ describe('settings and environments through the core', () => {
     const first = await testCore(dir);
     await first.handlers['settings.update']({ patch: { theme: 'dark', editorFontSize: 16 } }, { signal: new AbortController().signal });
     const second = await testCore(dir);
-    expect(await second.handlers['settings.get']({}, { signal: new AbortController().signal })).toEqual({ theme: 'dark', editorFontSize: 16 });
+    expect(await second.handlers['settings.get']({}, { signal: new AbortController().signal })).toEqual({ theme: 'dark', editorFontSize: 16, tunnelIdleMinutes: 15 });
   });
 
   it('report a corrupt settings file as a notice and keep working', async () => {

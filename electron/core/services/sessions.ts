@@ -12,6 +12,7 @@ import {
   type MasterServiceId,
   type OpenSessionResult,
   type SessionInfo,
+  type Settings,
   type TerminalChunk,
   type TunnelInfo,
 } from '../../../shared/contract/index.js';
@@ -34,7 +35,12 @@ type KeyFiles = z.infer<typeof keyFilesSchema>;
 interface OpenTunnel {
   info: Omit<TunnelInfo, 'state' | 'bytesIn' | 'bytesOut' | 'latencyMs'>;
   tunnel: Tunnel;
+  /** When it was last seen in use (a connection open, or bytes moving). */
+  lastUsed: number;
+  lastBytes: number;
 }
+
+const IDLE_SWEEP_MS = 5000;
 
 interface Session {
   info: Omit<SessionInfo, 'tunnels' | 'state'>;
@@ -51,6 +57,7 @@ export interface SessionsDeps {
   version: string;
   environments: EnvironmentsService;
   sandboxRun: () => RunFile | undefined;
+  settings: () => Promise<Settings>;
   notices: NoticeBoard;
   events: EventHub;
   log: Logger;
@@ -68,10 +75,35 @@ export class SessionsService {
   private readonly terminals = new Map<string, ClientChannel>();
   private readonly keyFiles: JsonFile<KeyFiles>;
   private remembered: Promise<KeyFiles>;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: SessionsDeps) {
     this.keyFiles = new JsonFile(join(deps.dataDir, 'ssh-keys.json'), keyFilesSchema, () => ({ byKeyName: {} }), (p) => deps.notices.fileProblem(p));
     this.remembered = this.keyFiles.load();
+    this.sweeper = setInterval(() => void this.closeIdle().catch((error: unknown) => deps.log.warn('sessions', 'Idle tunnel sweep failed', error)), IDLE_SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Tunnels nothing has used for the configured time close, so no port stays open for nothing. */
+  private async closeIdle(): Promise<void> {
+    const minutes = (await this.deps.settings()).tunnelIdleMinutes;
+    if (minutes === 0) return;
+    const now = Date.now();
+    for (const session of this.sessions.values()) {
+      for (const [id, open] of session.tunnels) {
+        const status = open.tunnel.status();
+        const bytes = status.bytesIn + status.bytesOut;
+        if (status.openSockets > 0 || bytes !== open.lastBytes) {
+          open.lastUsed = now;
+          open.lastBytes = bytes;
+        } else if (now - open.lastUsed >= minutes * 60_000) {
+          session.tunnels.delete(id);
+          await open.tunnel.close();
+          this.deps.log.info('sessions', `Closed the ${open.info.name} tunnel on 127.0.0.1:${open.info.localPort}: unused for ${minutes} min`);
+          this.announceTunnels();
+        }
+      }
+    }
   }
 
   tunnelCount(): number {
@@ -104,7 +136,7 @@ export class SessionsService {
     }
   }
 
-  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
+  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string; keyPassphrase?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
     const { emr, sandbox } = await this.emr();
     let host: string;
     let keyName: string | undefined;
@@ -129,6 +161,18 @@ export class SessionsService {
     if (!keyFile) return { kind: 'needs-key-file', keyName: keyName ?? '(none)' };
 
     let question: HostKeyQuestion | undefined;
+    let encrypted = false;
+    if (input.keyPassphrase) this.deps.log.addSecret(input.keyPassphrase);
+    // Asked once per login attempt: the given passphrase, or nothing (and then the operator is asked).
+    const passphrase = (offered: string | undefined) => {
+      let asked = false;
+      return () => {
+        encrypted = true;
+        if (asked) return Promise.resolve(undefined);
+        asked = true;
+        return Promise.resolve(offered);
+      };
+    };
     const connect: ConnectOptions = {
       // EMR masters take SSH on 22; the sandbox's master on the port it was given.
       target: { host, port: run?.master.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
@@ -138,6 +182,7 @@ export class SessionsService {
         question = key;
         return false;
       },
+      passphrase: passphrase(input.keyPassphrase),
       log: this.deps.log,
     };
     let connection: SshConnection;
@@ -145,13 +190,14 @@ export class SessionsService {
       connection = await openConnection(connect);
     } catch (error) {
       if (question && error instanceof SshError && error.failure === 'host-key-rejected') return { kind: 'unknown-host-key', question };
+      if (encrypted && error instanceof SshError && error.failure === 'auth-failed') return { kind: 'needs-passphrase', keyFile, wrong: input.keyPassphrase !== undefined };
       throw error;
     }
     const session: Session = {
       info: { id: newId(), clusterId: input.clusterId, clusterName, host, port: connect.target.port, user: 'hadoop' },
       connection,
-      // Tunnels log in again with the same key; the host key is now known.
-      connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false) },
+      // Tunnels log in again (and again, when they reconnect) with the same key; the host key is now known.
+      connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false), passphrase: () => Promise.resolve(input.keyPassphrase) },
       closed: false,
       tunnels: new Map(),
       ports: run ? { 'spark-thrift': run.master.thriftPort } : {},
@@ -191,6 +237,8 @@ export class SessionsService {
     const tunnel = await Tunnel.open({ ssh: session.connect, remoteHost: session.info.host, remotePort, log: this.deps.log });
     const open: OpenTunnel = {
       tunnel,
+      lastUsed: Date.now(),
+      lastBytes: 0,
       info: { id: newId(), service, name: spec.name, localPort: tunnel.localPort, remotePort, ...(spec.web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}) },
     };
     session.tunnels.set(open.info.id, open);
@@ -280,6 +328,7 @@ export class SessionsService {
 
   /** Quitting closes every tunnel and session: no port or connection outlives the app. */
   async dispose(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
   }
 

@@ -9,6 +9,7 @@ interface Pending {
   clusterId: string;
   keyName?: string;
   question?: HostKeyQuestion;
+  passphraseFor?: { keyFile: string; wrong: boolean };
 }
 
 export default function Sessions() {
@@ -18,6 +19,7 @@ export default function Sessions() {
   const { error, act } = useAction();
   const [pending, setPending] = useState<Pending>();
   const [keyFile, setKeyFile] = useState('');
+  const [passphrase, setPassphrase] = useState('');
   const [terminalOf, setTerminalOf] = useState<string>();
   const { reload } = sessions;
 
@@ -27,13 +29,15 @@ export default function Sessions() {
     return () => clearInterval(timer);
   }, [reload]);
 
-  const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string } = {}) =>
+  const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string; keyPassphrase?: string } = {}) =>
     act(async () => {
       const result = await client.call('sessions.openMaster', { clusterId, ...extra });
+      setPassphrase('');
       if (result.kind === 'session') {
         setPending(undefined);
         sessions.reload();
       } else if (result.kind === 'needs-key-file') setPending({ clusterId, keyName: result.keyName });
+      else if (result.kind === 'needs-passphrase') setPending({ clusterId, passphraseFor: { keyFile: result.keyFile, wrong: result.wrong } });
       else setPending({ clusterId, question: result.question });
     });
 
@@ -73,6 +77,19 @@ export default function Sessions() {
             Key file <input value={keyFile} onChange={(e) => setKeyFile(e.target.value)} placeholder="/home/me/.ssh/my-key.pem" />
           </label>
           <button type="submit">Connect</button>
+        </form>
+      )}
+      {pending?.passphraseFor && (
+        <form className="panel" aria-label="Key passphrase" onSubmit={(e) => { e.preventDefault(); void open(pending.clusterId, { keyPassphrase: passphrase }); }}>
+          <p role={pending.passphraseFor.wrong ? 'alert' : undefined}>
+            {pending.passphraseFor.wrong ? 'That passphrase did not open ' : 'The key file '}
+            <code>{pending.passphraseFor.keyFile}</code>
+            {pending.passphraseFor.wrong ? '; try again.' : ' is encrypted. Its passphrase is kept in memory for this session only.'}
+          </p>
+          <label>
+            Passphrase <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" />
+          </label>
+          <button type="submit">Unlock and connect</button>
         </form>
       )}
       {pending?.question && (

@@ -66,7 +66,7 @@ function Appearance() {
   const save = (patch: Partial<SettingsShape>) => void update(patch);
   return (
     <section aria-labelledby="appearance-title" className="panel">
-      <h2 id="appearance-title">Appearance</h2>
+      <h2 id="appearance-title">Appearance and behaviour</h2>
       <ErrorMessage error={error} />
       <fieldset>
         <legend>Theme</legend>
@@ -77,6 +77,7 @@ function Appearance() {
         ))}
       </fieldset>
       <NumberSetting label="Editor font size" field="editorFontSize" value={settings.editorFontSize} min={8} max={32} onSave={save} />
+      <NumberSetting label="Close unused tunnels after (minutes, 0 = never)" field="tunnelIdleMinutes" value={settings.tunnelIdleMinutes} min={0} max={1440} onSave={save} />
     </section>
   );
 }

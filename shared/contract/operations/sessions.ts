@@ -59,7 +59,9 @@ export interface HostKeyQuestion {
 export type OpenSessionResult =
   | { kind: 'session'; session: SessionInfo }
   | { kind: 'unknown-host-key'; question: HostKeyQuestion }
-  | { kind: 'needs-key-file'; keyName: string };
+  | { kind: 'needs-key-file'; keyName: string }
+  /** The key file is encrypted: ask for its passphrase (kept in memory for this session only). */
+  | { kind: 'needs-passphrase'; keyFile: string; wrong: boolean };
 
 export type TerminalChunk = { kind: 'opened'; terminalId: string } | { kind: 'output'; data: string } | { kind: 'exit'; code: number | null };
 
@@ -78,6 +80,8 @@ export const sessions = {
         keyFile: z.string().min(1).max(4096).optional(),
         /** The fingerprint the operator accepted for an unknown host key. */
         trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+        /** For an encrypted key file; never stored, never logged. */
+        keyPassphrase: z.string().min(1).max(1024).optional(),
       })
       .strict(),
   }),

@@ -7,6 +7,8 @@ export const settingsSchema = z
   .object({
     theme: themeSchema.default('system'),
     editorFontSize: z.number().int().min(8).max(32).default(13),
+    /** Minutes a tunnel may sit unused before it closes; 0 keeps tunnels until their session closes. */
+    tunnelIdleMinutes: z.number().min(0).max(24 * 60).default(15),
   })
   .strict();
 

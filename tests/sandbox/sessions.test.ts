@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Core } from '../../electron/core/core.js';
+import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import { testCore, tempDir } from '../helpers/core.js';
+import { hiveSession } from './clients.js';
+
+const { dataDir } = inject('sandbox');
+const signal = new AbortController().signal;
+const PASSPHRASE = 'correct horse battery staple';
+let run: RunFile;
+let core: Core;
+let clusterId: string;
+
+beforeAll(async () => {
+  // The app's own core on the sandbox's data directory: the sandbox environment is active and running.
+  run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
+  core = await testCore(dataDir);
+  const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+  clusterId = (
+    await emr.send(
+      new RunJobFlowCommand({ Name: 'sessions-test', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+    )
+  ).JobFlowId!;
+  const deadline = Date.now() + 60_000;
+  while ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State !== 'WAITING') {
+    if (Date.now() > deadline) throw new Error('cluster did not become WAITING');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  emr.destroy();
+});
+
+afterAll(async () => {
+  await core?.dispose();
+});
+
+describe('EMR master sessions through the app’s core', () => {
+  it('asks about an unknown host key first, then opens the session once the fingerprint is trusted', async () => {
+    const first = await core.handlers['sessions.openMaster']({ clusterId }, { signal });
+    expect(first.kind).toBe('unknown-host-key');
+    if (first.kind !== 'unknown-host-key') return;
+    const published = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(' ')[1];
+    expect(first.question.fingerprint).toBe(published);
+    const second = await core.handlers['sessions.openMaster']({ clusterId, trustFingerprint: first.question.fingerprint }, { signal });
+    expect(second).toMatchObject({ kind: 'session', session: { clusterName: 'sessions-test', host: '127.0.0.1', user: 'hadoop', state: 'up' } });
+  });
+
+  it('asks for the passphrase of an encrypted key, says when it is wrong, and never writes it down', async () => {
+    const encrypted = join(tempDir(), 'sandbox-encrypted.pem');
+    copyFileSync(run.master.keyFile, encrypted);
+    execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', PASSPHRASE, '-f', encrypted]);
+    expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: encrypted, wrong: false });
+    expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted, keyPassphrase: 'not it at all' }, { signal })).toMatchObject({ kind: 'needs-passphrase', wrong: true });
+    const opened = await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted, keyPassphrase: PASSPHRASE }, { signal });
+    expect(opened.kind).toBe('session');
+    if (opened.kind !== 'session') return;
+    // The tunnel logs in again with the same key and the passphrase kept for the session.
+    const tunnel = await core.handlers['sessions.forward']({ sessionId: opened.session.id, service: 'spark-thrift' }, { signal });
+    const spark = await hiveSession(tunnel.localPort);
+    expect(await spark.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    await spark.close();
+    await core.handlers['sessions.close']({ id: opened.session.id }, { signal });
+    await core.log.flush();
+    const logs = readdirSync(join(dataDir, 'logs')).map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8')).join('');
+    expect(logs).not.toContain(PASSPHRASE);
+  });
+
+  it('closes a tunnel nothing uses after the configured idle time, and says so in the status', async () => {
+    const [session] = await core.handlers['sessions.list']({}, { signal });
+    const tunnel = await core.handlers['sessions.forward']({ sessionId: session!.id, service: 'hiveserver2' }, { signal });
+    expect((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.map((t) => t.id)).toContain(tunnel.id);
+    await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 0.05 } }, { signal });
+    const deadline = Date.now() + 20_000;
+    while ((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.length > 0) {
+      if (Date.now() > deadline) throw new Error('the idle tunnel stayed open');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 15 } }, { signal });
+  });
+});
