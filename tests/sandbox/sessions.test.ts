@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
+import { makeUserKey, startSshd } from '../helpers/sshd.js';
 import { hiveSession } from './clients.js';
 
 const { dataDir } = inject('sandbox');
@@ -67,6 +68,29 @@ describe('EMR master sessions through the app’s core', () => {
     await core.log.flush();
     const logs = readdirSync(join(dataDir, 'logs')).map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8')).join('');
     expect(logs).not.toContain(PASSPHRASE);
+  });
+
+  it('reaches the master through a bastion (an OpenSSH sshd) named in the SSH config', async () => {
+    const dir = tempDir('tributary-bastion-');
+    const key = makeUserKey(dir, 'bastion-key');
+    const bastion = await startSshd({ authorizedKeys: [key.publicKey], name: 'bastion' });
+    const config = join(dir, 'ssh_config');
+    writeFileSync(config, `Host corp-bastion\n  HostName 127.0.0.1\n  Port ${bastion.port}\n  User root\n  IdentityFile ${key.path}\n  IdentitiesOnly yes\n`);
+    process.env.TRIBUTARY_SSH_CONFIG = config;
+    try {
+      // The plain key again (the test before left the encrypted copy remembered for this key pair).
+      const first = await core.handlers['sessions.openMaster']({ clusterId, bastion: 'corp-bastion', keyFile: run.master.keyFile }, { signal });
+      expect(first).toMatchObject({ kind: 'unknown-host-key', question: { host: '127.0.0.1', port: bastion.port } });
+      if (first.kind !== 'unknown-host-key') return;
+      const opened = await core.handlers['sessions.openMaster']({ clusterId, bastion: 'corp-bastion', trustFingerprint: first.question.fingerprint }, { signal });
+      expect(opened).toMatchObject({ kind: 'session', session: { via: 'corp-bastion', user: 'hadoop' } });
+      if (opened.kind !== 'session') return;
+      expect(readFileSync(bastion.logFile, 'utf8')).toMatch(/Accepted publickey for root/);
+      await core.handlers['sessions.close']({ id: opened.session.id }, { signal });
+    } finally {
+      delete process.env.TRIBUTARY_SSH_CONFIG;
+      await bastion.stop();
+    }
   });
 
   it('closes a tunnel nothing uses after the configured idle time, and says so in the status', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { DescribeClusterCommand, EMRClient, ListClustersCommand, ListInstancesCommand } from '@aws-sdk/client-emr';
@@ -24,6 +25,7 @@ import type { Logger } from '../log.js';
 import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
 import type { RunFile } from '../sandbox/run-file.js';
 import { openConnection, SshError, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
+import { resolveSshHost } from '../ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
 import type { EnvironmentsService } from './environments.js';
@@ -64,6 +66,11 @@ export interface SessionsDeps {
 }
 
 const newId = () => randomBytes(6).toString('hex');
+
+/** The SSH config Tributary follows: OpenSSH's own, or TRIBUTARY_SSH_CONFIG (as `ssh -F`). */
+function sshConfigFile(): string {
+  return process.env.TRIBUTARY_SSH_CONFIG || join(homedir(), '.ssh', 'config');
+}
 
 /**
  * SSH sessions to EMR masters, found through the same EMR API for the sandbox
@@ -136,7 +143,7 @@ export class SessionsService {
     }
   }
 
-  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string; keyPassphrase?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
+  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string; keyPassphrase?: string; bastion?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
     const { emr, sandbox } = await this.emr();
     let host: string;
     let keyName: string | undefined;
@@ -173,9 +180,12 @@ export class SessionsService {
         return Promise.resolve(offered);
       };
     };
+    // A private master is reached through a bastion, as `ssh -J bastion hadoop@master` would.
+    const bastion = input.bastion ? resolveSshHost(input.bastion, sshConfigFile()) : undefined;
     const connect: ConnectOptions = {
       // EMR masters take SSH on 22; the sandbox's master on the port it was given.
       target: { host, port: run?.master.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
+      ...(bastion ? { jumps: [...bastion.jumps, bastion] } : {}),
       knownHostsFile: join(this.deps.dataDir, 'known_hosts'),
       onUnknownHostKey: async (key) => {
         if (input.trustFingerprint === key.fingerprint) return true;
@@ -194,7 +204,7 @@ export class SessionsService {
       throw error;
     }
     const session: Session = {
-      info: { id: newId(), clusterId: input.clusterId, clusterName, host, port: connect.target.port, user: 'hadoop' },
+      info: { id: newId(), clusterId: input.clusterId, clusterName, host, port: connect.target.port, user: 'hadoop', ...(input.bastion ? { via: input.bastion } : {}) },
       connection,
       // Tunnels log in again (and again, when they reconnect) with the same key; the host key is now known.
       connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false), passphrase: () => Promise.resolve(input.keyPassphrase) },

@@ -20,6 +20,7 @@ export default function Sessions() {
   const [pending, setPending] = useState<Pending>();
   const [keyFile, setKeyFile] = useState('');
   const [passphrase, setPassphrase] = useState('');
+  const [bastion, setBastion] = useState('');
   const [terminalOf, setTerminalOf] = useState<string>();
   const { reload } = sessions;
 
@@ -31,7 +32,7 @@ export default function Sessions() {
 
   const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string; keyPassphrase?: string } = {}) =>
     act(async () => {
-      const result = await client.call('sessions.openMaster', { clusterId, ...extra });
+      const result = await client.call('sessions.openMaster', { clusterId, ...extra, ...(bastion ? { bastion } : {}) });
       setPassphrase('');
       if (result.kind === 'session') {
         setPending(undefined);
@@ -52,9 +53,14 @@ export default function Sessions() {
       <ErrorMessage error={error ?? clusters.error ?? sessions.error} />
       <section className="panel" aria-labelledby="clusters-title">
         <h2 id="clusters-title">EMR clusters in this environment</h2>
-        <button type="button" onClick={clusters.reload}>
-          Refresh clusters
-        </button>
+        <div className="row">
+          <button type="button" onClick={clusters.reload}>
+            Refresh clusters
+          </button>
+          <label>
+            Through bastion (a Host of ~/.ssh/config, optional) <input value={bastion} onChange={(e) => setBastion(e.target.value)} autoComplete="off" />
+          </label>
+        </div>
         <ul className="plain" aria-label="EMR clusters">
           {clusters.data?.map((cluster) => (
             <li key={cluster.id}>
@@ -121,7 +127,7 @@ export default function Sessions() {
           {sessions.data?.map((session) => (
             <tr key={session.id}>
               <th scope="row">
-                {session.user}@{session.host}:{session.port} ({session.clusterName}) · {session.state}
+                {session.user}@{session.host}:{session.port} ({session.clusterName}){session.via ? ` via ${session.via}` : ''} · {session.state}
               </th>
               <td>
                 <ul className="plain" aria-label={`Tunnels of ${session.clusterName}`}>

@@ -36,6 +36,8 @@ export interface SessionInfo {
   host: string;
   port: number;
   user: string;
+  /** The bastion (an SSH config Host) the session goes through, if any. */
+  via?: string;
   state: 'up' | 'closed';
   tunnels: TunnelInfo[];
 }
@@ -80,6 +82,8 @@ export const sessions = {
         keyFile: z.string().min(1).max(4096).optional(),
         /** The fingerprint the operator accepted for an unknown host key. */
         trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+        /** A bastion to go through: a Host of ~/.ssh/config (its own ProxyJump chain included). */
+        bastion: z.string().regex(/^[A-Za-z0-9._@:-]{1,200}$/, 'Not an SSH host alias').optional(),
         /** For an encrypted key file; never stored, never logged. */
         keyPassphrase: z.string().min(1).max(1024).optional(),
       })
