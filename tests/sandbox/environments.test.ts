@@ -26,6 +26,7 @@ beforeAll(async () => {
       '[profile static]', 'region = eu-west-1',
       '[profile process]', `credential_process = ${helper}`,
       '[profile emr-admin]', 'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole', 'source_profile = static', 'role_session_name = tributary-test',
+      '[profile mfa-admin]', 'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole', 'source_profile = static', 'role_session_name = tributary-mfa', 'mfa_serial = arn:aws:iam::123456789012:mfa/operator',
       '[profile sso-user]', 'sso_session = corp', 'sso_account_id = 123456789012', 'sso_role_name = Admin', 'region = us-east-1',
       '[sso-session corp]', 'sso_start_url = https://corp.awsapps.com/start', 'sso_region = us-east-1',
       '',
@@ -53,6 +54,7 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
     const profiles = await core.handlers['environments.profiles']({}, { signal });
     expect(profiles).toEqual([
       { name: 'emr-admin', kind: 'assume-role' },
+      { name: 'mfa-admin', kind: 'assume-role' },
       { name: 'process', kind: 'credential-process' },
       { name: 'sso-user', kind: 'sso', region: 'us-east-1' },
       { name: 'static', kind: 'static-keys', region: 'eu-west-1' },
@@ -61,11 +63,20 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
 
   it('answers GetCallerIdentity for a static profile, a credential_process profile and a role chain', async () => {
     const staticId = await core.handlers['environments.identity']({ id: await addProfile('static') }, { signal });
-    expect(staticId).toMatchObject({ account: '123456789012', region: 'us-east-1' });
+    expect(staticId).toEqual({ kind: 'identity', identity: { account: '123456789012', arn: expect.any(String), region: 'us-east-1' } });
     const processId = await core.handlers['environments.identity']({ id: await addProfile('process') }, { signal });
-    expect(processId.account).toBe('123456789012');
+    expect(processId).toMatchObject({ kind: 'identity', identity: { account: '123456789012' } });
     const role = await core.handlers['environments.identity']({ id: await addProfile('emr-admin') }, { signal });
-    expect(role.arn).toMatch(/^arn:aws:sts::123456789012:assumed-role\/EMR_DefaultRole\/tributary-test$/);
+    expect(role).toMatchObject({ kind: 'identity', identity: { arn: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/EMR_DefaultRole\/tributary-test$/) } });
+  });
+
+  it('asks for the MFA code of a role chain once, then keeps the session credentials', async () => {
+    const id = await addProfile('mfa-admin');
+    expect(await core.handlers['environments.identity']({ id }, { signal })).toEqual({ kind: 'needs-mfa', serial: 'arn:aws:iam::123456789012:mfa/operator' });
+    const answered = await core.handlers['environments.identity']({ id, mfaCode: '123456' }, { signal });
+    expect(answered).toMatchObject({ kind: 'identity', identity: { arn: expect.stringMatching(/assumed-role\/EMR_DefaultRole\/tributary-mfa$/) } });
+    // The assumed role's credentials are reused: no second question.
+    expect(await core.handlers['environments.identity']({ id }, { signal })).toMatchObject({ kind: 'identity' });
   });
 
   it('says what to do when a profile does not exist or an SSO session is missing', async () => {
@@ -88,7 +99,7 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
     expect(JSON.stringify(list)).not.toContain(secret);
     expect(readFileSync(join(core.info.dataDir, 'environments.json'), 'utf8')).not.toContain(secret);
     expect(added.credentials).toEqual({ source: 'keys' });
-    expect((await core.handlers['environments.identity']({ id: added.id }, { signal })).account).toBe('123456789012');
+    expect(await core.handlers['environments.identity']({ id: added.id }, { signal })).toMatchObject({ kind: 'identity', identity: { account: '123456789012' } });
     await core.handlers['environments.remove']({ id: added.id }, { signal });
     expect(await core.handlers['secrets.list']({}, { signal })).toEqual([]);
   });
@@ -96,6 +107,6 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
   it('asks for the sandbox to be started when it is not running, and answers when it is', async () => {
     await expect(core.handlers['environments.identity']({ id: 'sandbox' }, { signal })).rejects.toMatchObject({ message: expect.stringMatching(/sandbox is not running.*Start it/) });
     const withSandbox = await testCore(sandboxDataDir);
-    expect(await withSandbox.handlers['environments.identity']({ id: 'sandbox' }, { signal })).toMatchObject({ account: '123456789012' });
+    expect(await withSandbox.handlers['environments.identity']({ id: 'sandbox' }, { signal })).toMatchObject({ identity: { account: '123456789012' } });
   });
 });

@@ -22,7 +22,14 @@ export function keysSecretName(environmentId: string): string {
  * rules: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, SSO, credential_process,
  * role chains), or the keys kept in the secret store.
  */
-export function credentialsFor(environment: Environment, secrets: SecretStore): AwsCredentialIdentityProvider {
+/** A role chain needs an MFA code the operator has not given yet. */
+export class MfaRequired extends AppError {
+  constructor(readonly serial: string) {
+    super('UNAVAILABLE', `An MFA code for ${serial} is needed`);
+  }
+}
+
+export function credentialsFor(environment: Environment, secrets: SecretStore, mfaCode: (serial: string) => string | undefined): AwsCredentialIdentityProvider {
   const source = environment.credentials;
   if (!source) throw new AppError('VALIDATION', `${environment.name} has no credential source`);
   switch (source.source) {
@@ -31,8 +38,10 @@ export function credentialsFor(environment: Environment, secrets: SecretStore): 
         profile: source.profile,
         // The STS and SSO calls of a role chain go where the environment's calls go.
         clientConfig: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), requestHandler: new NodeHttpHandler() },
-        mfaCodeProvider: (serial) =>
-          Promise.reject(new AppError('UNAVAILABLE', `Profile ${source.profile} asks for an MFA code (${serial}). Get session credentials with \`aws sts get-session-token\` into a profile, or use a profile without MFA, until Tributary asks for the code itself.`)),
+        mfaCodeProvider: (serial) => {
+          const code = mfaCode(serial);
+          return code ? Promise.resolve(code) : Promise.reject(new MfaRequired(serial));
+        },
       });
     case 'environment':
       return fromEnv();

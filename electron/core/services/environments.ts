@@ -6,14 +6,15 @@ import {
   SANDBOX_ENVIRONMENT_ID,
   environmentIdSchema,
   environmentSchema,
-  type CallerIdentity,
   type Environment,
+  type IdentityResult,
   type EnvironmentList,
   type NewEnvironment,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
-import { credentialsFor, explainCredentialError, keysSecretName, listProfiles } from '../aws/credentials.js';
+import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { SANDBOX_CREDENTIALS } from '../aws/sandbox-config.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
@@ -46,9 +47,15 @@ export interface EnvironmentsDeps {
   sandboxEndpoint: () => string | undefined;
 }
 
+/** Credentials are reused until five minutes before they expire, so a role chain asks for MFA once per session, as the CLI does. */
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
 export class EnvironmentsService {
   private readonly file: JsonFile<EnvironmentsFile>;
   private state: Promise<EnvironmentsFile>;
+  private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
+  /** An MFA code the operator just gave, used by the next resolution of that environment's role chain. */
+  private readonly mfaCodes = new Map<string, string>();
 
   constructor(private readonly deps: EnvironmentsDeps) {
     this.file = new JsonFile(join(deps.dataDir, 'environments.json'), fileSchema, () => fileSchema.parse({}), (p) => deps.notices.fileProblem(p));
@@ -105,6 +112,7 @@ export class EnvironmentsService {
     const state = await this.state;
     const target = await this.find(id);
     if (target.credentials?.source === 'keys') await this.deps.secrets.delete(keysSecretName(id));
+    this.providers.delete(id);
     const activeId = state.activeId === id ? SANDBOX_ENVIRONMENT_ID : state.activeId;
     await this.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
     if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
@@ -119,21 +127,43 @@ export class EnvironmentsService {
       if (!endpoint) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
       return { environment, target: { region: environment.region, endpoint, credentials: SANDBOX_CREDENTIALS } };
     }
-    const credentials = credentialsFor(environment, this.deps.secrets);
-    return { environment, target: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), credentials } };
+    return { environment, target: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), credentials: this.provider(environment) } };
   }
 
-  async identity(id: string, signal: AbortSignal): Promise<CallerIdentity> {
+  private provider(environment: Environment): AwsCredentialIdentityProvider {
+    let provider = this.providers.get(environment.id);
+    if (!provider) {
+      const base = credentialsFor(environment, this.deps.secrets, () => {
+        const code = this.mfaCodes.get(environment.id);
+        this.mfaCodes.delete(environment.id);
+        return code;
+      });
+      let current: AwsCredentialIdentity | undefined;
+      provider = async () => {
+        if (current && (!current.expiration || current.expiration.getTime() - Date.now() > REFRESH_BEFORE_MS)) return current;
+        current = await base();
+        return current;
+      };
+      this.providers.set(environment.id, provider);
+    }
+    return provider;
+  }
+
+  async identity(id: string, mfaCode: string | undefined, signal: AbortSignal): Promise<IdentityResult> {
     const { environment, target } = await this.target(id);
+    if (mfaCode) this.mfaCodes.set(id, mfaCode);
     const sts = new STSClient(awsClientConfig(target, this.deps.version));
     try {
       const answer = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-      return { account: answer.Account ?? '', arn: answer.Arn ?? '', region: environment.region };
+      return { kind: 'identity', identity: { account: answer.Account ?? '', arn: answer.Arn ?? '', region: environment.region } };
     } catch (error) {
       if (signal.aborted) throw error;
+      const mfa = error instanceof MfaRequired ? error : (error as { cause?: unknown }).cause;
+      if (mfa instanceof MfaRequired) return { kind: 'needs-mfa', serial: mfa.serial };
       const explained = explainCredentialError(error, environment, target.endpoint ?? `sts.${environment.region}.amazonaws.com`);
       throw new AppError(explained.code, this.deps.log.redact(explained.message));
     } finally {
+      this.mfaCodes.delete(id);
       sts.destroy();
     }
   }
@@ -156,7 +186,7 @@ export class EnvironmentsService {
       'environments.profiles': () => listProfiles(),
       'environments.add': (input) => this.add(input),
       'environments.remove': ({ id }) => this.remove(id),
-      'environments.identity': ({ id }, { signal }) => this.identity(id, signal),
+      'environments.identity': ({ id, mfaCode }, { signal }) => this.identity(id, mfaCode, signal),
     };
   }
 }

@@ -11,14 +11,18 @@ export default function Environments() {
   const client = useClient();
   const list = useCall('environments.list', {});
   const { error, act } = useAction();
-  const [identity, setIdentity] = useState<{ id: string; value?: CallerIdentity; error?: AppError }>();
+  const [identity, setIdentity] = useState<{ id: string; value?: CallerIdentity; mfaSerial?: string; error?: AppError }>();
+  const [mfaCode, setMfaCode] = useState('');
 
-  const check = async (id: string) => {
+  const check = async (id: string, code?: string) => {
     setIdentity({ id });
     try {
-      setIdentity({ id, value: await client.call('environments.identity', { id }) });
+      const answer = await client.call('environments.identity', code ? { id, mfaCode: code } : { id });
+      setIdentity(answer.kind === 'identity' ? { id, value: answer.identity } : { id, mfaSerial: answer.serial });
     } catch (caught) {
       setIdentity({ id, error: toAppError(caught) });
+    } finally {
+      setMfaCode('');
     }
   };
 
@@ -74,6 +78,14 @@ export default function Environments() {
         </tbody>
       </table>
       {identity?.error && <ErrorMessage error={identity.error} />}
+      {identity?.mfaSerial && (
+        <form className="panel" aria-label="MFA code" onSubmit={(e) => { e.preventDefault(); void check(identity.id, mfaCode); }}>
+          <label>
+            MFA code for <code>{identity.mfaSerial}</code> <input inputMode="numeric" autoComplete="one-time-code" value={mfaCode} onChange={(e) => setMfaCode(e.target.value)} />
+          </label>{' '}
+          <button type="submit">Continue</button>
+        </form>
+      )}
       <AddEnvironment onAdded={list.set} />
       <SandboxPanel />
     </section>

@@ -55,6 +55,9 @@ export interface CallerIdentity {
   region: string;
 }
 
+/** Who the credentials are, or the one thing needed first: an MFA code for a role chain. */
+export type IdentityResult = { kind: 'identity'; identity: CallerIdentity } | { kind: 'needs-mfa'; serial: string };
+
 const newEnvironmentSchema = z
   .object({
     name: z.string().trim().min(1, 'Give the environment a name').max(100),
@@ -94,8 +97,8 @@ export const environments = {
     summary: 'Remove an AWS environment and forget its stored keys.',
     input: z.object({ id: environmentIdSchema }).strict(),
   }),
-  identity: call<CallerIdentity>()({
-    summary: 'Ask STS who the environment’s credentials are (GetCallerIdentity).',
-    input: z.object({ id: environmentIdSchema }).strict(),
+  identity: call<IdentityResult>()({
+    summary: 'Ask STS who the environment’s credentials are (GetCallerIdentity); a role chain with MFA asks for the code first.',
+    input: z.object({ id: environmentIdSchema, mfaCode: z.string().regex(/^\d{6}$/, 'An MFA code is 6 digits').optional() }).strict(),
   }),
 };
