@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
@@ -91,6 +93,28 @@ describe('EMR master sessions through the app’s core', () => {
       delete process.env.TRIBUTARY_SSH_CONFIG;
       await bastion.stop();
     }
+  });
+
+  it('reaches a private Redshift cluster through the master', async () => {
+    const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
+    await redshift.send(new CreateClusterCommand({ ClusterIdentifier: 'private-dw', NodeType: 'ra3.xlplus', ClusterType: 'single-node', MasterUsername: 'dwadmin', MasterUserPassword: 'Private-Passw0rd', DBName: 'dw', PubliclyAccessible: false }));
+    const deadline = Date.now() + 60_000;
+    while ((await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'private-dw' }))).Clusters?.[0]?.ClusterStatus !== 'available') {
+      if (Date.now() > deadline) throw new Error('cluster did not become available');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    redshift.destroy();
+    const [session] = await core.handlers['sessions.list']({}, { signal });
+    const tunnel = await core.handlers['sessions.forwardRedshift']({ sessionId: session!.id, clusterIdentifier: 'private-dw' }, { signal });
+    expect(tunnel).toMatchObject({ service: 'redshift', name: 'Redshift private-dw', remotePort: run.redshift.port });
+    const db = new pg.Client({ host: '127.0.0.1', port: tunnel.localPort, user: 'dwadmin', password: 'Private-Passw0rd', database: 'dw' });
+    await db.connect();
+    try {
+      expect((await db.query('SELECT current_database() AS db, 40 + 2 AS answer')).rows).toEqual([{ db: 'dw', answer: 42 }]);
+    } finally {
+      await db.end();
+    }
+    await core.handlers['sessions.closeForward']({ sessionId: session!.id, tunnelId: tunnel.id }, { signal });
   });
 
   it('closes a tunnel nothing uses after the configured idle time, and says so in the status', async () => {

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { DescribeClusterCommand, EMRClient, ListClustersCommand, ListInstancesCommand } from '@aws-sdk/client-emr';
+import { DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import type { ClientChannel } from 'ssh2';
 import { z } from 'zod';
 import {
@@ -16,6 +17,7 @@ import {
   type Settings,
   type TerminalChunk,
   type TunnelInfo,
+  type TunnelTarget,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
@@ -240,16 +242,35 @@ export class SessionsService {
     return candidate;
   }
 
-  async forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
+  forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
     const session = this.session(sessionId);
     const spec = masterServices[service];
-    const remotePort = session.ports[service] ?? spec.port;
-    const tunnel = await Tunnel.open({ ssh: session.connect, remoteHost: session.info.host, remotePort, log: this.deps.log });
+    return this.openTunnel(session, service, spec.name, session.info.host, session.ports[service] ?? spec.port, spec.web);
+  }
+
+  /** A private Redshift cluster, reached from the master (in its VPC) as `ssh -L port:endpoint:5439 master` would. */
+  async forwardRedshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<TunnelInfo> {
+    const session = this.session(sessionId);
+    const active = await this.deps.environments.active();
+    const { target } = await this.deps.environments.target(active.id);
+    const redshift = new RedshiftClient(awsClientConfig(target, this.deps.version));
+    try {
+      const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: clusterIdentifier }), { abortSignal: signal })).Clusters?.[0];
+      const endpoint = cluster?.Endpoint;
+      if (!cluster || !endpoint?.Address || !endpoint.Port) throw new AppError('UNAVAILABLE', `Redshift cluster ${clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`);
+      return await this.openTunnel(session, 'redshift', `Redshift ${clusterIdentifier}`, endpoint.Address, endpoint.Port, false);
+    } finally {
+      redshift.destroy();
+    }
+  }
+
+  private async openTunnel(session: Session, service: TunnelTarget, name: string, remoteHost: string, remotePort: number, web: boolean): Promise<TunnelInfo> {
+    const tunnel = await Tunnel.open({ ssh: session.connect, remoteHost, remotePort, log: this.deps.log });
     const open: OpenTunnel = {
       tunnel,
       lastUsed: Date.now(),
       lastBytes: 0,
-      info: { id: newId(), service, name: spec.name, localPort: tunnel.localPort, remotePort, ...(spec.web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}) },
+      info: { id: newId(), service, name, localPort: tunnel.localPort, remotePort, ...(web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}) },
     };
     session.tunnels.set(open.info.id, open);
     this.announceTunnels();
@@ -349,6 +370,7 @@ export class SessionsService {
       'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
       'sessions.close': ({ id }) => this.close(id),
       'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),
+      'sessions.forwardRedshift': ({ sessionId, clusterIdentifier }, { signal }) => this.forwardRedshift(sessionId, clusterIdentifier, signal),
       'sessions.closeForward': ({ sessionId, tunnelId }) => this.closeForward(sessionId, tunnelId),
       'sessions.terminal': ({ sessionId, cols, rows }, { signal }) => this.terminal(sessionId, cols, rows, signal),
       'sessions.terminalInput': ({ terminalId, data }) => {

@@ -21,6 +21,7 @@ export default function Sessions() {
   const [keyFile, setKeyFile] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [bastion, setBastion] = useState('');
+  const [redshiftId, setRedshiftId] = useState('');
   const [terminalOf, setTerminalOf] = useState<string>();
   const { reload } = sessions;
 
@@ -153,6 +154,12 @@ export default function Sessions() {
                     </button>
                   ))}
                 </div>
+                <form className="row" aria-label={`Redshift through ${session.clusterName}`} onSubmit={(e) => { e.preventDefault(); void act(async () => { await client.call('sessions.forwardRedshift', { sessionId: session.id, clusterIdentifier: redshiftId }); sessions.reload(); }); }}>
+                  <label>
+                    Redshift cluster <input value={redshiftId} onChange={(e) => setRedshiftId(e.target.value)} autoComplete="off" />
+                  </label>
+                  <button type="submit">Tunnel through the master</button>
+                </form>
               </td>
               <td>
                 <button type="button" onClick={() => setTerminalOf(session.id)}>

@@ -12,11 +12,13 @@ export const masterServices = {
 } as const;
 
 export type MasterServiceId = keyof typeof masterServices;
+/** A tunnel is to one of the master's services, or through the master to a private Redshift cluster. */
+export type TunnelTarget = MasterServiceId | 'redshift';
 const serviceIdSchema = z.enum(Object.keys(masterServices) as [MasterServiceId, ...MasterServiceId[]]);
 
 export interface TunnelInfo {
   id: string;
-  service: MasterServiceId;
+  service: TunnelTarget;
   name: string;
   localPort: number;
   remotePort: number;
@@ -93,6 +95,12 @@ export const sessions = {
   forward: call<TunnelInfo>()({
     summary: 'Open a tunnel from a local port to one of the master’s services.',
     input: z.object({ sessionId: id, service: serviceIdSchema }).strict(),
+  }),
+  forwardRedshift: call<TunnelInfo>()({
+    summary: 'Open a tunnel through the master to a Redshift cluster that is not publicly accessible.',
+    input: z
+      .object({ sessionId: id, clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier') })
+      .strict(),
   }),
   closeForward: call<SessionInfo[]>()({ summary: 'Close one tunnel.', input: z.object({ sessionId: id, tunnelId: id }).strict() }),
   terminal: stream<TerminalChunk>()({
