@@ -66,8 +66,11 @@ describe('Environments → Local sandbox, then Sessions', () => {
     await expect.poll(() => row.getByRole('list', { name: 'Tunnels of e2e-cluster' }).textContent(), { timeout: 30_000 }).toMatch(/Spark Thrift Server: 127\.0\.0\.1:\d+ → \d+ · up/);
     await expect.poll(() => page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Open tunnels').textContent()).toContain('1 open');
 
-    await row.getByRole('button', { name: 'Terminal' }).click();
-    const terminal = page.getByRole('region', { name: 'Terminal on the master' });
+    await row.getByRole('button', { name: 'New terminal' }).click();
+    await row.getByRole('button', { name: 'New terminal' }).click();
+    expect(await page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab').count()).toBe(2);
+    await page.getByRole('tab', { name: 'Terminal 1 on e2e-cluster' }).click();
+    const terminal = page.getByRole('region', { name: 'Terminal 1 on e2e-cluster' });
     await terminal.locator('.xterm-rows').waitFor();
     await expect.poll(() => terminal.locator('.xterm-rows').textContent(), { timeout: 30_000 }).toContain('hadoop@sandbox-master');
     await terminal.click();

@@ -22,7 +22,20 @@ export default function Sessions() {
   const [passphrase, setPassphrase] = useState('');
   const [bastion, setBastion] = useState('');
   const [redshiftId, setRedshiftId] = useState('');
-  const [terminalOf, setTerminalOf] = useState<string>();
+  const [terminals, setTerminals] = useState<{ key: number; sessionId: string; label: string }[]>([]);
+  const [activeTerminal, setActiveTerminal] = useState<number>();
+  const [nextTerminal, setNextTerminal] = useState(1);
+
+  const openTerminal = (sessionId: string, clusterName: string) => {
+    const key = nextTerminal;
+    setNextTerminal(key + 1);
+    setTerminals((all) => [...all, { key, sessionId, label: `Terminal ${key} on ${clusterName}` }]);
+    setActiveTerminal(key);
+  };
+  const closeTerminal = (key: number) => {
+    setTerminals((all) => all.filter((t) => t.key !== key));
+    setActiveTerminal((active) => (active === key ? undefined : active));
+  };
   const { reload } = sessions;
 
   // Tunnel states, bytes and latency change on their own; follow them while the section is open.
@@ -162,10 +175,10 @@ export default function Sessions() {
                 </form>
               </td>
               <td>
-                <button type="button" onClick={() => setTerminalOf(session.id)}>
-                  Terminal
+                <button type="button" onClick={() => openTerminal(session.id, session.clusterName)}>
+                  New terminal
                 </button>{' '}
-                <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminalOf(undefined); })}>
+                <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminals((all) => all.filter((t) => t.sessionId !== session.id)); })}>
                   Close session
                 </button>
               </td>
@@ -180,7 +193,28 @@ export default function Sessions() {
           )}
         </tbody>
       </table>
-      {terminalOf && <Terminal sessionId={terminalOf} label="Terminal on the master" />}
+      {terminals.length > 0 && (
+        <div className="panel">
+          <div role="tablist" aria-label="Terminals" className="row">
+            {terminals.map((t) => (
+              <span key={t.key}>
+                <button type="button" role="tab" aria-selected={t.key === (activeTerminal ?? terminals.at(-1)?.key)} onClick={() => setActiveTerminal(t.key)}>
+                  {t.label}
+                </button>
+                <button type="button" aria-label={`Close ${t.label}`} onClick={() => closeTerminal(t.key)}>
+                  ×
+                </button>
+              </span>
+            ))}
+          </div>
+          {/* Every terminal stays mounted, so a hidden tab keeps its session and scrollback. */}
+          {terminals.map((t) => (
+            <div key={t.key} role="tabpanel" aria-label={t.label} hidden={t.key !== (activeTerminal ?? terminals.at(-1)?.key)}>
+              <Terminal sessionId={t.sessionId} label={t.label} />
+            </div>
+          ))}
+        </div>
+      )}
     </section>
   );
 }
