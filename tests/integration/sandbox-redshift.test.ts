@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +17,12 @@ import {
   RedshiftDataClient,
   type DescribeStatementCommandOutput,
 } from '@aws-sdk/client-redshift-data';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../../electron/core/log.js';
 import { startPostgres, type RunningPostgres } from '../../electron/core/sandbox/postgres.js';
-import { AwsError } from '../../electron/core/sandbox/gateway/aws-error.js';
+import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { startGateway, type Gateway } from '../../electron/core/sandbox/gateway/server.js';
 import { createDataApi, type DataApi } from '../../electron/core/sandbox/redshift/data-api.js';
 import { startRedshiftProxy, type RunningProxy } from '../../electron/core/sandbox/redshift/proxy.js';
 import { rewriteSql } from '../../electron/core/sandbox/redshift/rewrite.js';
@@ -39,7 +38,7 @@ let postgres: RunningPostgres;
 let s3: TestS3;
 let proxy: RunningProxy;
 let dataApi: DataApi;
-let gateway: Server;
+let gateway: Gateway;
 let redshiftData: RedshiftDataClient;
 const clients: pg.Client[] = [];
 
@@ -74,40 +73,15 @@ beforeAll(async () => {
   proxy = await startRedshiftProxy({ upstreamPort: postgres.port, admin: { user: USER, password: PASSWORD }, s3: s3.client, log });
   dataApi = createDataApi({ proxyPort: proxy.port, user: USER, password: PASSWORD, database: 'dev', log, resultsDir: join(root, 'results') });
 
-  // The AWS JSON 1.1 protocol as the SDK speaks it: POST /, X-Amz-Target names the operation.
-  gateway = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const operation = String(request.headers['x-amz-target'] ?? '').replace(/^RedshiftData\./, '');
-      dataApi.handle(operation, JSON.parse(Buffer.concat(chunks).toString() || '{}')).then(
-        (result) => {
-          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-          response.end(JSON.stringify(result));
-        },
-        (error: unknown) => {
-          const failure = error instanceof AwsError ? error : new AwsError('InternalServerException', String(error), 500);
-          response.writeHead(failure.status, { 'content-type': 'application/x-amz-json-1.1' });
-          response.end(JSON.stringify(failure));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
-  const address = gateway.address();
-  redshiftData = new RedshiftDataClient({
-    endpoint: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler: new NodeHttpHandler(),
-    maxAttempts: 1,
-  });
+  // The sandbox's own gateway answers the Data API; anything else would go to the emulator.
+  gateway = await startGateway({ port: 0, upstream: s3.endpoint, json: { 'redshift-data': dataApi }, log });
+  redshiftData = new RedshiftDataClient({ ...sandboxClientConfig(gateway.url), maxAttempts: 1 });
 });
 
 afterAll(async () => {
   for (const client of clients) await client.end().catch(() => undefined);
   redshiftData?.destroy();
-  await new Promise<void>((resolve) => (gateway ? gateway.close(() => resolve()) : resolve()));
+  await gateway?.close();
   await dataApi?.close();
   await proxy?.close();
   await postgres?.stop();
