@@ -19,15 +19,27 @@ export class EventHub {
 /**
  * Turns a push source into an async iterable for a stream handler. Items queue
  * while the consumer is slow (the RPC layer bounds that with stream credit);
- * the iterable ends when `signal` aborts.
+ * the iterable ends when `signal` aborts, or after the items queued before the
+ * source calls `end`.
  */
-export async function* follow<T>(subscribe: (push: (item: T) => void) => () => void, signal: AbortSignal, initial: T[] = []): AsyncGenerator<T> {
+export async function* follow<T>(
+  subscribe: (push: (item: T) => void, end: () => void) => () => void,
+  signal: AbortSignal,
+  initial: T[] = [],
+): AsyncGenerator<T> {
   const queue: T[] = [...initial];
+  let ended = false;
   let wake: (() => void) | undefined;
-  const unsubscribe = subscribe((item) => {
-    queue.push(item);
-    wake?.();
-  });
+  const unsubscribe = subscribe(
+    (item) => {
+      queue.push(item);
+      wake?.();
+    },
+    () => {
+      ended = true;
+      wake?.();
+    },
+  );
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
   try {
@@ -37,6 +49,7 @@ export async function* follow<T>(subscribe: (push: (item: T) => void) => () => v
         yield item;
         continue;
       }
+      if (ended) return;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }

@@ -31,23 +31,13 @@ import { SandboxManager } from '../../electron/core/sandbox/manager.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { sourceDaemon } from '../../electron/web/web-core.js';
 import { projectRoot } from '../helpers/web-host-process.js';
-import { connectMaster, exec, forward, hiveSession } from './clients.js';
+import { connectMaster, exec, forward, hiveSession, until } from './clients.js';
 
 const { run, dataDir } = inject('sandbox');
 const config = sandboxClientConfig(run.endpoint);
 const s3 = new S3Client(config);
 const BUCKET = 'tributary-sandbox-test';
 const ROLE = 'arn:aws:iam::123456789012:role/TributaryRedshiftS3Role';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));

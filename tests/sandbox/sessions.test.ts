@@ -10,7 +10,7 @@ import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { makeUserKey, startSshd } from '../helpers/sshd.js';
-import { hiveSession } from './clients.js';
+import { hiveSession, until } from './clients.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -29,11 +29,7 @@ beforeAll(async () => {
       new RunJobFlowCommand({ Name: 'sessions-test', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
     )
   ).JobFlowId!;
-  const deadline = Date.now() + 60_000;
-  while ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State !== 'WAITING') {
-    if (Date.now() > deadline) throw new Error('cluster did not become WAITING');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 60_000);
   emr.destroy();
 });
 
@@ -98,11 +94,7 @@ describe('EMR master sessions through the app’s core', () => {
   it('reaches a private Redshift cluster through the master', async () => {
     const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
     await redshift.send(new CreateClusterCommand({ ClusterIdentifier: 'private-dw', NodeType: 'ra3.xlplus', ClusterType: 'single-node', MasterUsername: 'dwadmin', MasterUserPassword: 'Private-Passw0rd', DBName: 'dw', PubliclyAccessible: false }));
-    const deadline = Date.now() + 60_000;
-    while ((await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'private-dw' }))).Clusters?.[0]?.ClusterStatus !== 'available') {
-      if (Date.now() > deadline) throw new Error('cluster did not become available');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await until('available Redshift cluster', async () => ((await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'private-dw' }))).Clusters?.[0]?.ClusterStatus === 'available' ? true : undefined), 60_000);
     redshift.destroy();
     const [session] = await core.handlers['sessions.list']({}, { signal });
     const tunnel = await core.handlers['sessions.forwardRedshift']({ sessionId: session!.id, clusterIdentifier: 'private-dw' }, { signal });
@@ -122,11 +114,7 @@ describe('EMR master sessions through the app’s core', () => {
     const tunnel = await core.handlers['sessions.forward']({ sessionId: session!.id, service: 'hiveserver2' }, { signal });
     expect((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.map((t) => t.id)).toContain(tunnel.id);
     await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 0.05 } }, { signal });
-    const deadline = Date.now() + 20_000;
-    while ((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.length > 0) {
-      if (Date.now() > deadline) throw new Error('the idle tunnel stayed open');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await until('the idle tunnel to close', async () => ((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.length === 0 ? true : undefined), 20_000);
     await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 15 } }, { signal });
   });
 });

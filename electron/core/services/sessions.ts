@@ -22,7 +22,7 @@ import {
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import type { EventHub } from '../events.js';
+import { follow, type EventHub } from '../events.js';
 import type { Logger } from '../log.js';
 import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
 import type { RunFile } from '../sandbox/run-file.js';
@@ -304,40 +304,25 @@ export class SessionsService {
     );
     const terminalId = newId();
     this.terminals.set(terminalId, channel);
-    const queue: TerminalChunk[] = [{ kind: 'opened', terminalId }];
-    let finished = false;
-    let wake: (() => void) | undefined;
-    const push = (chunk: TerminalChunk) => {
-      queue.push(chunk);
-      wake?.();
-    };
     const decoder = new StringDecoder('utf8');
-    channel.on('data', (data: Buffer) => push({ kind: 'output', data: decoder.write(data) }));
-    channel.stderr.on('data', (data: Buffer) => push({ kind: 'output', data: data.toString('utf8') }));
     let code: number | null = null;
-    channel.on('exit', (exitCode: number | null) => (code = exitCode));
-    channel.on('close', () => {
-      finished = true;
-      push({ kind: 'exit', code });
-    });
-    const onAbort = () => channel.close();
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      for (;;) {
-        const chunk = queue.shift();
-        if (chunk) {
-          yield chunk;
-          if (chunk.kind === 'exit') return;
-          continue;
-        }
-        if (finished || signal.aborted) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
+      yield* follow<TerminalChunk>(
+        (push, end) => {
+          channel.on('data', (data: Buffer) => push({ kind: 'output', data: decoder.write(data) }));
+          channel.stderr.on('data', (data: Buffer) => push({ kind: 'output', data: data.toString('utf8') }));
+          channel.on('exit', (exitCode: number | null) => (code = exitCode));
+          channel.on('close', () => {
+            push({ kind: 'exit', code });
+            end();
+          });
+          return () => channel.close();
+        },
+        signal,
+        [{ kind: 'opened', terminalId }],
+      );
     } finally {
-      signal.removeEventListener('abort', onAbort);
       this.terminals.delete(terminalId);
-      channel.close();
     }
   }
 
