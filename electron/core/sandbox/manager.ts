@@ -108,7 +108,11 @@ export class SandboxManager {
             }
           }
           if (signal.aborted) throw new AppError('CANCELLED', 'Sandbox start cancelled; its services were stopped. The next start resumes setup.');
-          if (exited) throw new AppError('UNAVAILABLE', `The sandbox process exited during start.\n${logTail(outFile, 15)}`);
+          if (exited) {
+            // It died without stopping what it had started: those are in its process group.
+            stopGroup(child.pid);
+            throw new AppError('UNAVAILABLE', `The sandbox process exited during start.\n${logTail(outFile, 15)}`);
+          }
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       } finally {
