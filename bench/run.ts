@@ -1,8 +1,10 @@
+import { runGridBench } from './grid.js';
 import { runTunnelBench } from './tunnel.js';
 
 /** `npm run bench -- NAME [options]`: each benchmark prints its result as the last stdout line, one JSON object. */
 const benches: Record<string, (args: string[]) => Promise<unknown>> = {
   tunnel: runTunnelBench,
+  grid: runGridBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -11,6 +11,8 @@ export const errorCodes = [
   'CONFLICT',
   'CANCELLED',
   'UNAVAILABLE',
+  /** The credentials need an interactive sign-in first (an expired or missing SSO session): the UI offers it. */
+  'LOGIN_REQUIRED',
   'STORAGE',
   'INTERNAL',
 ] as const;

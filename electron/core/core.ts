@@ -11,6 +11,11 @@ import { SecretsService } from './services/secrets.js';
 import { SessionsService } from './services/sessions.js';
 import { SettingsService } from './services/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
+import { ResultRegistry } from './results/registry.js';
+import { Connections } from './workbench/connections.js';
+import { QueryHistory } from './workbench/history.js';
+import { SavedWork } from './workbench/saved.js';
+import { WorkbenchService } from './workbench/service.js';
 
 export interface CoreOptions {
   host: HostKind;
@@ -66,6 +71,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log,
   });
 
+  const results = new ResultRegistry({ dir: join(options.dataDir, 'results') });
+  const workbench = new WorkbenchService({
+    connections: new Connections({
+      dataDir: options.dataDir,
+      version: options.version,
+      environments,
+      secrets: secretStore,
+      notices,
+      log,
+      sandboxRun: () => sandbox.running(),
+      sandboxAdminPasswordFile: sandbox.paths.adminPassword,
+      tunnels: sessions.ports,
+    }),
+    results,
+    history: new QueryHistory(options.dataDir, notices),
+    saved: new SavedWork(options.dataDir, notices),
+    log,
+  });
+
   const info: AppInfo = {
     name: 'Tributary',
     version: options.version,
@@ -83,6 +107,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     secrets.handlers(),
     sandbox.handlers(),
     sessions.handlers(),
+    workbench.handlers(),
+    results.handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {
@@ -97,5 +123,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   ]);
   log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
-  return { handlers, log, info, dispose: () => sessions.dispose().then(() => sandbox.dispose()) };
+  return { handlers, log, info, dispose: () => workbench.dispose().then(() => results.dispose()).then(() => sessions.dispose()).then(() => sandbox.dispose()) };
 }

@@ -7,9 +7,10 @@ import { sandbox } from './operations/sandbox.js';
 import { sessions } from './operations/sessions.js';
 import { secrets } from './operations/secrets.js';
 import { settings } from './operations/settings.js';
+import { connections, queries, results } from './operations/workbench.js';
 
 /** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
-export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions });
+export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions, connections, queries, results });
 
 export type Contract = typeof contract;
 export type OpName = keyof Contract & string;
@@ -37,3 +38,4 @@ export * from './operations/sandbox.js';
 export * from './operations/sessions.js';
 export * from './operations/secrets.js';
 export * from './operations/settings.js';
+export * from './operations/workbench.js';

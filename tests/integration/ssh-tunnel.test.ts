@@ -7,6 +7,8 @@ import { openConnection, SshError, type ConnectOptions, type UnknownHostKey } fr
 import { addKnownHost, checkHostKey, hostEntryName } from '../../electron/core/ssh/known-hosts.js';
 import { resolveSshHost, type SshEndpoint } from '../../electron/core/ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../../electron/core/ssh/tunnel.js';
+import { startAwsStandIn } from '../helpers/aws-stand-in.js';
+import { testCore } from '../helpers/core.js';
 import { connectLocal, descendants, makeUserKey, median, roundTrip, startSplitEchoServer, startSshd, type EchoServer, type Sshd, type UserKey } from '../helpers/sshd.js';
 
 let dir: string;
@@ -292,6 +294,62 @@ describe('tunnels', () => {
       expect(median(times)).toBeLessThan(10 + 3 * median(directTimes));
     } finally {
       await tunnel.close();
+    }
+  });
+});
+
+describe('bastion sessions', () => {
+  it('open to a Host of the SSH config after the host key question, and carry a tunnel to a private Redshift endpoint', async () => {
+    // The Redshift cluster's endpoint is the echo server; DescribeClusters is answered by the stand-in (a mock) at the environment's endpoint.
+    const aws = await startAwsStandIn();
+    aws.redshiftClusters['private-dw'] = { address: '127.0.0.1', port: echo.port };
+    const config = join(dir, 'ssh_config.bastion');
+    writeFileSync(
+      config,
+      [`Host corp-bastion locked-bastion`, `  HostName 127.0.0.1`, `  Port ${target.port}`, `  User root`, `  IdentitiesOnly yes`, `Host corp-bastion`, `  IdentityFile ${key.path}`, `Host locked-bastion`, `  IdentityFile ${pemKey.path}`].join('\n'),
+    );
+    const saved = process.env.TRIBUTARY_SSH_CONFIG;
+    process.env.TRIBUTARY_SSH_CONFIG = config;
+    const core = await testCore();
+    const signal = new AbortController().signal;
+    try {
+      const added = await core.handlers['environments.add'](
+        { name: 'No EMR', region: 'eu-west-1', endpoint: aws.url, credentials: { source: 'keys', accessKeyId: 'AKIABASTION000000001', secretAccessKey: 'bastion-test-secret-key' } },
+        { signal },
+      );
+      await core.handlers['environments.select']({ id: added.environments.at(-1)!.id }, { signal });
+
+      const first = await core.handlers['sessions.openBastion']({ host: 'corp-bastion' }, { signal });
+      const expected = execFileSync('ssh-keygen', ['-lf', target.hostPublicKeyFile], { encoding: 'utf8' }).split(' ')[1];
+      expect(first).toEqual({ kind: 'unknown-host-key', question: { host: '127.0.0.1', port: target.port, keyType: 'ssh-ed25519', fingerprint: expected } });
+      if (first.kind !== 'unknown-host-key') return;
+      const opened = await core.handlers['sessions.openBastion']({ host: 'corp-bastion', trustFingerprint: first.question.fingerprint }, { signal });
+      expect(opened).toMatchObject({ kind: 'session', session: { kind: 'bastion', alias: 'corp-bastion', user: 'root', host: '127.0.0.1', port: target.port, state: 'up' } });
+      if (opened.kind !== 'session') return;
+      const sessionId = opened.session.id;
+      expect((await core.handlers['sessions.list']({}, { signal })).map((s) => s.kind)).toEqual(['bastion']);
+
+      await expect(core.handlers['sessions.forward']({ sessionId, service: 'spark-thrift' }, { signal })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/runs on an EMR master; this session is to bastion corp-bastion/) });
+
+      const tunnel = await core.handlers['sessions.forwardRedshift']({ sessionId, clusterIdentifier: 'private-dw' }, { signal });
+      expect(tunnel).toMatchObject({ service: 'redshift', name: 'Redshift private-dw', remotePort: echo.port });
+      expect(aws.calls).toEqual(['DescribeClusters']);
+      const socket = await connectLocal(tunnel.localPort);
+      await roundTrip(socket, Buffer.from('SELECT 1'));
+      socket.destroy();
+      expect((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels[0]!.bytesIn).toBeGreaterThan(0);
+      await core.handlers['sessions.close']({ id: sessionId }, { signal });
+
+      // The accepted key went to Tributary's own known_hosts: no question the second time. An encrypted key's passphrase is asked for.
+      expect(await core.handlers['sessions.openBastion']({ host: 'corp-bastion' }, { signal })).toMatchObject({ kind: 'session' });
+      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion' }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: pemKey.path, wrong: false });
+      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: 'not the passphrase' }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: pemKey.path, wrong: true });
+      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: PEM_PASSPHRASE }, { signal })).toMatchObject({ kind: 'session', session: { alias: 'locked-bastion' } });
+    } finally {
+      await core.dispose();
+      await aws.close();
+      if (saved === undefined) delete process.env.TRIBUTARY_SSH_CONFIG;
+      else process.env.TRIBUTARY_SSH_CONFIG = saved;
     }
   });
 });

@@ -5,7 +5,8 @@ export interface AwsTarget {
   region: string;
   /** An endpoint override (the sandbox, a VPC endpoint); AWS's own endpoints otherwise. */
   endpoint?: string;
-  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Absent for APIs that take no signature (SSO OIDC's sign-in calls). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 /**
@@ -18,7 +19,7 @@ export function awsClientConfig(target: AwsTarget, version: string) {
   return {
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    credentials: target.credentials,
+    ...(target.credentials ? { credentials: target.credentials } : {}),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
     retryMode: 'adaptive',
     maxAttempts: 5,

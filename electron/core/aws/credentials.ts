@@ -36,8 +36,9 @@ export function credentialsFor(environment: Environment, secrets: SecretStore, m
     case 'profile':
       return fromIni({
         profile: source.profile,
-        // The STS and SSO calls of a role chain go where the environment's calls go.
-        clientConfig: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), requestHandler: new NodeHttpHandler() },
+        // The STS and SSO calls of a role chain go where the environment's calls go. No region here: it
+        // would override sso_region for the SSO portal; STS takes the profile's region, else the calling client's.
+        clientConfig: { ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), requestHandler: new NodeHttpHandler() },
         mfaCodeProvider: (serial) => {
           const code = mfaCode(serial);
           return code ? Promise.resolve(code) : Promise.reject(new MfaRequired(serial));
@@ -82,7 +83,10 @@ export function explainCredentialError(error: unknown, environment: Environment,
   const message = error instanceof Error ? error.message : String(error);
   const profile = environment.credentials?.source === 'profile' ? environment.credentials.profile : undefined;
   if (/sso/i.test(message) && /expired|refresh|token/i.test(message)) {
-    return new AppError('UNAVAILABLE', `The SSO session of profile ${profile ?? '?'} has expired or is missing. Fix: run \`aws sso login --profile ${profile ?? '<profile>'}\`, then check again.`);
+    return new AppError(
+      'LOGIN_REQUIRED',
+      `The SSO session of profile ${profile ?? '?'} has expired or is missing. Fix: sign in with SSO here, or run \`aws sso login --profile ${profile ?? '<profile>'}\`, then check again.`,
+    );
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials|not found in|profile .* could not be found/i.test(message)) {
     const fix = profile

@@ -12,6 +12,8 @@ export interface SandboxPaths {
   state: string;
   logs: string;
   runFile: string;
+  /** The sandbox warehouse's admin password (PostgreSQL behind the Redshift stand-in). */
+  adminPassword: string;
   /** PostgreSQL's data directory (see below for root). */
   postgres: string;
   cache: string;
@@ -31,6 +33,7 @@ export function sandboxPaths(dataDir: string, cacheDir = defaultCacheDir()): San
     state: join(root, 'state'),
     logs: join(root, 'logs'),
     runFile: join(root, 'run.json'),
+    adminPassword: join(root, 'state', 'postgres-admin-password'),
     // PostgreSQL refuses to run as root and drops to the postgres user, who cannot
     // enter root's home; as root its data lives in a directory of its own, one per data directory.
     postgres:

@@ -100,7 +100,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
       return { port: motoPort, version: pythonRequirements[0]!.replace('[server]==', ' ') };
     });
 
-    const adminPassword = secretFile(join(paths.state, 'postgres-admin-password'));
+    const adminPassword = secretFile(paths.adminPassword);
     log.addSecret(adminPassword);
     const postgres = await service('postgres', 'PostgreSQL (behind Redshift)', async () => {
       mkdirSync(dirname(paths.postgres), { recursive: true, mode: 0o755 });

@@ -10,10 +10,12 @@ import {
   type IdentityResult,
   type EnvironmentList,
   type NewEnvironment,
+  type SsoLoginChunk,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
+import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { SANDBOX_CREDENTIALS } from '../aws/sandbox-config.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
@@ -139,9 +141,10 @@ export class EnvironmentsService {
         return code;
       });
       let current: AwsCredentialIdentity | undefined;
-      provider = async () => {
+      // The calling client's config travels on: a role chain's STS takes its region from it.
+      provider = async (options) => {
         if (current && (!current.expiration || current.expiration.getTime() - Date.now() > REFRESH_BEFORE_MS)) return current;
-        current = await base();
+        current = await base(options);
         return current;
       };
       this.providers.set(environment.id, provider);
@@ -168,6 +171,17 @@ export class EnvironmentsService {
     }
   }
 
+  /** `aws sso login` for the environment's SSO profile; its next AWS call then resolves credentials anew. */
+  async *ssoLogin(id: string, signal: AbortSignal): AsyncGenerator<SsoLoginChunk> {
+    const environment = await this.find(id);
+    const profile = environment.credentials?.source === 'profile' ? environment.credentials.profile : undefined;
+    const sso = profile ? await ssoSignInOf(profile) : undefined;
+    if (!sso) throw new AppError('CONFLICT', `${environment.name} does not take its credentials from an IAM Identity Center (SSO) profile; there is nothing to sign in to.`);
+    yield* ssoDeviceLogin(sso, this.deps, signal);
+    this.providers.delete(id);
+    yield { kind: 'done' };
+  }
+
   private async find(id: string): Promise<Environment> {
     const found = (await this.list()).environments.find((env) => env.id === id);
     if (!found) throw new AppError('NOT_FOUND', `No environment named ${id}`);
@@ -187,6 +201,7 @@ export class EnvironmentsService {
       'environments.add': (input) => this.add(input),
       'environments.remove': ({ id }) => this.remove(id),
       'environments.identity': ({ id, mfaCode }, { signal }) => this.identity(id, mfaCode, signal),
+      'environments.ssoLogin': ({ id }, { signal }) => this.ssoLogin(id, signal),
     };
   }
 }

@@ -9,11 +9,14 @@ import type { ClientChannel } from 'ssh2';
 import { z } from 'zod';
 import {
   masterServices,
+  sessionLabel,
   type ClusterSummary,
   type HostKeyQuestion,
   type MasterServiceId,
   type OpenSessionResult,
+  type SessionAddress,
   type SessionInfo,
+  type SessionTarget,
   type Settings,
   type TerminalChunk,
   type TunnelInfo,
@@ -27,9 +30,10 @@ import type { Logger } from '../log.js';
 import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
 import type { RunFile } from '../sandbox/run-file.js';
 import { openConnection, SshError, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
-import { resolveSshHost } from '../ssh/ssh-config.js';
+import { resolveSshHost, type ResolvedHost } from '../ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
+import type { TunnelPorts } from '../workbench/connections.js';
 import type { EnvironmentsService } from './environments.js';
 import type { NoticeBoard } from './notices.js';
 
@@ -47,7 +51,7 @@ interface OpenTunnel {
 const IDLE_SWEEP_MS = 5000;
 
 interface Session {
-  info: Omit<SessionInfo, 'tunnels' | 'state'>;
+  info: SessionTarget & SessionAddress;
   connection: SshConnection;
   connect: ConnectOptions;
   closed: boolean;
@@ -69,9 +73,20 @@ export interface SessionsDeps {
 
 const newId = () => randomBytes(6).toString('hex');
 
-/** The SSH config Tributary follows: OpenSSH's own, or TRIBUTARY_SSH_CONFIG (as `ssh -F`). */
-function sshConfigFile(): string {
-  return process.env.TRIBUTARY_SSH_CONFIG || join(homedir(), '.ssh', 'config');
+/** What the operator answered to a question opening a session asked before. */
+interface SessionAnswers {
+  trustFingerprint?: string;
+  keyPassphrase?: string;
+}
+
+/** A Host of the SSH config Tributary follows: OpenSSH's own, or TRIBUTARY_SSH_CONFIG (as `ssh -F`). */
+function sshHost(alias: string): ResolvedHost {
+  const file = process.env.TRIBUTARY_SSH_CONFIG || join(homedir(), '.ssh', 'config');
+  try {
+    return resolveSshHost(alias, file);
+  } catch (error) {
+    throw new AppError('VALIDATION', `Cannot use SSH host ${alias} of ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**
@@ -169,32 +184,65 @@ export class SessionsService {
     const keyFile = await this.keyFileFor(keyName, input.keyFile, run);
     if (!keyFile) return { kind: 'needs-key-file', keyName: keyName ?? '(none)' };
 
-    let question: HostKeyQuestion | undefined;
-    let encrypted = false;
-    if (input.keyPassphrase) this.deps.log.addSecret(input.keyPassphrase);
-    // Asked once per login attempt: the given passphrase, or nothing (and then the operator is asked).
-    const passphrase = (offered: string | undefined) => {
-      let asked = false;
-      return () => {
-        encrypted = true;
-        if (asked) return Promise.resolve(undefined);
-        asked = true;
-        return Promise.resolve(offered);
-      };
-    };
     // A private master is reached through a bastion, as `ssh -J bastion hadoop@master` would.
-    const bastion = input.bastion ? resolveSshHost(input.bastion, sshConfigFile()) : undefined;
+    const bastion = input.bastion ? sshHost(input.bastion) : undefined;
+    return this.connect(
+      { kind: 'master', clusterId: input.clusterId, clusterName },
+      {
+        // EMR masters take SSH on 22; the sandbox's master on the port it was given.
+        target: { host, port: run?.master.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
+        ...(bastion ? { jumps: [...bastion.jumps, bastion] } : {}),
+      },
+      input,
+      input.bastion,
+      run ? { 'spark-thrift': run.master.thriftPort } : {},
+    );
+  }
+
+  /** A bastion itself, as `ssh alias` would reach it: for a private Redshift cluster when no EMR master is there to go through. */
+  async openBastion(input: SessionAnswers & { host: string }): Promise<OpenSessionResult> {
+    const { alias, jumps, serverAliveIntervalSec, ...target } = sshHost(input.host);
+    return this.connect(
+      { kind: 'bastion', alias },
+      { target, jumps, ...(serverAliveIntervalSec !== undefined ? { serverAliveIntervalSec } : {}) },
+      input,
+      undefined,
+      {},
+    );
+  }
+
+  /**
+   * Logs in and keeps the session, or returns the one question to ask first: an
+   * unknown host key (trusted keys go to Tributary's own known_hosts), or an
+   * encrypted key file's passphrase.
+   */
+  private async connect(
+    target: SessionTarget,
+    route: Pick<ConnectOptions, 'target' | 'jumps' | 'serverAliveIntervalSec'>,
+    answers: SessionAnswers,
+    via: string | undefined,
+    ports: Session['ports'],
+  ): Promise<OpenSessionResult> {
+    const label = sessionLabel(target);
+    let question: HostKeyQuestion | undefined;
+    let encryptedKey: string | undefined;
+    if (answers.keyPassphrase) this.deps.log.addSecret(answers.keyPassphrase);
+    // Asked once per login attempt: the given passphrase, or nothing (and then the operator is asked).
+    let asked = false;
     const connect: ConnectOptions = {
-      // EMR masters take SSH on 22; the sandbox's master on the port it was given.
-      target: { host, port: run?.master.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
-      ...(bastion ? { jumps: [...bastion.jumps, bastion] } : {}),
+      ...route,
       knownHostsFile: join(this.deps.dataDir, 'known_hosts'),
       onUnknownHostKey: async (key) => {
-        if (input.trustFingerprint === key.fingerprint) return true;
+        if (answers.trustFingerprint === key.fingerprint) return true;
         question = key;
         return false;
       },
-      passphrase: passphrase(input.keyPassphrase),
+      passphrase: (keyFile) => {
+        encryptedKey = keyFile;
+        if (asked) return Promise.resolve(undefined);
+        asked = true;
+        return Promise.resolve(answers.keyPassphrase);
+      },
       log: this.deps.log,
     };
     let connection: SshConnection;
@@ -202,24 +250,25 @@ export class SessionsService {
       connection = await openConnection(connect);
     } catch (error) {
       if (question && error instanceof SshError && error.failure === 'host-key-rejected') return { kind: 'unknown-host-key', question };
-      if (encrypted && error instanceof SshError && error.failure === 'auth-failed') return { kind: 'needs-passphrase', keyFile, wrong: input.keyPassphrase !== undefined };
+      if (encryptedKey && error instanceof SshError && error.failure === 'auth-failed') return { kind: 'needs-passphrase', keyFile: encryptedKey, wrong: answers.keyPassphrase !== undefined };
       throw error;
     }
+    const { host, port, user } = connect.target;
     const session: Session = {
-      info: { id: newId(), clusterId: input.clusterId, clusterName, host, port: connect.target.port, user: 'hadoop', ...(input.bastion ? { via: input.bastion } : {}) },
+      info: { ...target, id: newId(), host, port, user, ...(via ? { via } : {}) },
       connection,
       // Tunnels log in again (and again, when they reconnect) with the same key; the host key is now known.
-      connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false), passphrase: () => Promise.resolve(input.keyPassphrase) },
+      connect: { ...connect, onUnknownHostKey: () => Promise.resolve(false), passphrase: () => Promise.resolve(answers.keyPassphrase) },
       closed: false,
       tunnels: new Map(),
-      ports: run ? { 'spark-thrift': run.master.thriftPort } : {},
+      ports,
     };
     connection.onClose((reason) => {
       session.closed = true;
-      this.deps.log.info('sessions', `Session to ${clusterName} closed: ${reason}`);
+      this.deps.log.info('sessions', `Session to ${label} closed: ${reason}`);
     });
     this.sessions.set(session.info.id, session);
-    this.deps.log.info('sessions', `Opened SSH session to the master of ${clusterName} (${host}:${connect.target.port})`);
+    this.deps.log.info('sessions', `Opened SSH session to ${target.kind === 'master' ? `the master of ${label}` : `bastion ${label}`} (${user}@${host}:${port})`);
     return { kind: 'session', session: this.list().find((s) => s.id === session.info.id)! };
   }
 
@@ -242,13 +291,16 @@ export class SessionsService {
     return candidate;
   }
 
-  forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
+  async forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
     const session = this.session(sessionId);
     const spec = masterServices[service];
+    if (session.info.kind !== 'master') {
+      throw new AppError('CONFLICT', `${spec.name} runs on an EMR master; this session is to bastion ${session.info.alias}, which carries Redshift tunnels. Open a session to the cluster's master for it.`);
+    }
     return this.openTunnel(session, service, spec.name, session.info.host, session.ports[service] ?? spec.port, spec.web);
   }
 
-  /** A private Redshift cluster, reached from the master (in its VPC) as `ssh -L port:endpoint:5439 master` would. */
+  /** A private Redshift cluster, reached from the session's host (a master or a bastion in its VPC) as `ssh -L port:endpoint:5439 host` would. */
   async forwardRedshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<TunnelInfo> {
     const session = this.session(sessionId);
     const active = await this.deps.environments.active();
@@ -262,6 +314,29 @@ export class SessionsService {
     } finally {
       redshift.destroy();
     }
+  }
+
+  /**
+   * Local ports for the SQL engines, through sessions the operator opened
+   * (host keys and key files are answered there, never here): an open tunnel
+   * is reused, otherwise one is opened on the session.
+   */
+  readonly ports: TunnelPorts = {
+    sparkThrift: async (clusterId) => {
+      const session = [...this.sessions.values()].find((s) => !s.closed && s.info.kind === 'master' && s.info.clusterId === clusterId);
+      if (!session) throw new AppError('UNAVAILABLE', `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`);
+      return this.reusable(session, 'spark-thrift') ?? (await this.forward(session.info.id, 'spark-thrift')).localPort;
+    },
+    redshift: async (sessionId, clusterIdentifier, signal) => {
+      const session = this.session(sessionId);
+      if (session.closed) throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
+      return this.reusable(session, 'redshift', `Redshift ${clusterIdentifier}`) ?? (await this.forwardRedshift(sessionId, clusterIdentifier, signal)).localPort;
+    },
+  };
+
+  private reusable(session: Session, service: TunnelTarget, name?: string): number | undefined {
+    const open = [...session.tunnels.values()].find((t) => t.info.service === service && (!name || t.info.name === name) && t.tunnel.status().state.kind !== 'failed');
+    return open?.info.localPort;
   }
 
   private async openTunnel(session: Session, service: TunnelTarget, name: string, remoteHost: string, remotePort: number, web: boolean): Promise<TunnelInfo> {
@@ -353,6 +428,7 @@ export class SessionsService {
       'sessions.list': () => this.list(),
       'sessions.clusters': (_input, { signal }) => this.clusters(signal),
       'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
+      'sessions.openBastion': (input) => this.openBastion(input),
       'sessions.close': ({ id }) => this.close(id),
       'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),
       'sessions.forwardRedshift': ({ sessionId, clusterIdentifier }, { signal }) => this.forwardRedshift(sessionId, clusterIdentifier, signal),

@@ -6,6 +6,7 @@ import { toAppError, useAction, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { AddEnvironment } from './environments/AddEnvironment';
 import { SandboxPanel } from './environments/SandboxPanel';
+import { SsoSignIn } from './environments/SsoSignIn';
 
 export default function Environments() {
   const client = useClient();
@@ -78,6 +79,14 @@ export default function Environments() {
         </tbody>
       </table>
       {identity?.error && <ErrorMessage error={identity.error} />}
+      {identity?.error?.code === 'LOGIN_REQUIRED' && (
+        <SsoSignIn
+          key={identity.id}
+          environmentId={identity.id}
+          name={list.data?.environments.find((env) => env.id === identity.id)?.name ?? identity.id}
+          onSignedIn={() => void check(identity.id)}
+        />
+      )}
       {identity?.mfaSerial && (
         <form className="panel" aria-label="MFA code" onSubmit={(e) => { e.preventDefault(); void check(identity.id, mfaCode); }}>
           <label>

@@ -1,12 +1,15 @@
 import { useEffect, useState } from 'react';
-import { masterServices, type HostKeyQuestion, type MasterServiceId } from '../../../shared/contract';
+import { masterServices, sessionLabel, type HostKeyQuestion, type MasterServiceId, type OpenSessionResult } from '../../../shared/contract';
 import { useClient } from '../bridge/client-context';
 import { useAction, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Terminal } from './sessions/Terminal';
 
+/** A session being opened: to a cluster's master, or to a bastion; asked again with the operator's answers. */
+type Opening = { clusterId: string } | { bastion: string };
+
 interface Pending {
-  clusterId: string;
+  opening: Opening;
   keyName?: string;
   question?: HostKeyQuestion;
   passphraseFor?: { keyFile: string; wrong: boolean };
@@ -21,15 +24,16 @@ export default function Sessions() {
   const [keyFile, setKeyFile] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [bastion, setBastion] = useState('');
+  const [bastionHost, setBastionHost] = useState('');
   const [redshiftId, setRedshiftId] = useState('');
   const [terminals, setTerminals] = useState<{ key: number; sessionId: string; label: string }[]>([]);
   const [activeTerminal, setActiveTerminal] = useState<number>();
   const [nextTerminal, setNextTerminal] = useState(1);
 
-  const openTerminal = (sessionId: string, clusterName: string) => {
+  const openTerminal = (sessionId: string, on: string) => {
     const key = nextTerminal;
     setNextTerminal(key + 1);
-    setTerminals((all) => [...all, { key, sessionId, label: `Terminal ${key} on ${clusterName}` }]);
+    setTerminals((all) => [...all, { key, sessionId, label: `Terminal ${key} on ${on}` }]);
     setActiveTerminal(key);
   };
   const closeTerminal = (key: number) => {
@@ -44,16 +48,19 @@ export default function Sessions() {
     return () => clearInterval(timer);
   }, [reload]);
 
-  const open = (clusterId: string, extra: { keyFile?: string; trustFingerprint?: string; keyPassphrase?: string } = {}) =>
+  const open = (opening: Opening, extra: { keyFile?: string; trustFingerprint?: string; keyPassphrase?: string } = {}) =>
     act(async () => {
-      const result = await client.call('sessions.openMaster', { clusterId, ...extra, ...(bastion ? { bastion } : {}) });
+      const result: OpenSessionResult =
+        'clusterId' in opening
+          ? await client.call('sessions.openMaster', { clusterId: opening.clusterId, ...extra, ...(bastion ? { bastion } : {}) })
+          : await client.call('sessions.openBastion', { host: opening.bastion, ...extra });
       setPassphrase('');
       if (result.kind === 'session') {
         setPending(undefined);
         sessions.reload();
-      } else if (result.kind === 'needs-key-file') setPending({ clusterId, keyName: result.keyName });
-      else if (result.kind === 'needs-passphrase') setPending({ clusterId, passphraseFor: { keyFile: result.keyFile, wrong: result.wrong } });
-      else setPending({ clusterId, question: result.question });
+      } else if (result.kind === 'needs-key-file') setPending({ opening, keyName: result.keyName });
+      else if (result.kind === 'needs-passphrase') setPending({ opening, passphraseFor: { keyFile: result.keyFile, wrong: result.wrong } });
+      else setPending({ opening, question: result.question });
     });
 
   const forward = (sessionId: string, service: MasterServiceId) =>
@@ -79,17 +86,23 @@ export default function Sessions() {
           {clusters.data?.map((cluster) => (
             <li key={cluster.id}>
               <strong>{cluster.name}</strong> <code>{cluster.id}</code> {cluster.state}{' '}
-              <button type="button" aria-label={`Open SSH session to ${cluster.name}`} onClick={() => void open(cluster.id)}>
+              <button type="button" aria-label={`Open SSH session to ${cluster.name}`} onClick={() => void open({ clusterId: cluster.id })}>
                 Open SSH session
               </button>
             </li>
           ))}
           {clusters.data?.length === 0 && <li className="muted">No running EMR clusters.</li>}
         </ul>
+        <form className="row" aria-label="Open bastion" onSubmit={(e) => { e.preventDefault(); void open({ bastion: bastionHost }); }}>
+          <label>
+            No EMR master? A bastion (a Host of ~/.ssh/config) for private Redshift <input value={bastionHost} onChange={(e) => setBastionHost(e.target.value)} autoComplete="off" />
+          </label>
+          <button type="submit">Open bastion session</button>
+        </form>
       </section>
 
       {pending?.keyName && (
-        <form className="panel" aria-label="Key pair file" onSubmit={(e) => { e.preventDefault(); void open(pending.clusterId, { keyFile }); }}>
+        <form className="panel" aria-label="Key pair file" onSubmit={(e) => { e.preventDefault(); void open(pending.opening, { keyFile }); }}>
           <p>
             Which private key file belongs to key pair <code>{pending.keyName}</code>? It is remembered for this key pair.
           </p>
@@ -100,7 +113,7 @@ export default function Sessions() {
         </form>
       )}
       {pending?.passphraseFor && (
-        <form className="panel" aria-label="Key passphrase" onSubmit={(e) => { e.preventDefault(); void open(pending.clusterId, { keyPassphrase: passphrase }); }}>
+        <form className="panel" aria-label="Key passphrase" onSubmit={(e) => { e.preventDefault(); void open(pending.opening, { keyPassphrase: passphrase }); }}>
           <p role={pending.passphraseFor.wrong ? 'alert' : undefined}>
             {pending.passphraseFor.wrong ? 'That passphrase did not open ' : 'The key file '}
             <code>{pending.passphraseFor.keyFile}</code>
@@ -119,7 +132,7 @@ export default function Sessions() {
             The host {pending.question.host}:{pending.question.port} presented a {pending.question.keyType} key with fingerprint <code>{pending.question.fingerprint}</code>. Trust it only if it is the
             fingerprint you expect; it will be remembered, and a different key later will be refused.
           </p>
-          <button type="button" onClick={() => void open(pending.clusterId, { trustFingerprint: pending.question!.fingerprint })}>
+          <button type="button" onClick={() => void open(pending.opening, { trustFingerprint: pending.question!.fingerprint })}>
             Trust and connect
           </button>{' '}
           <button type="button" onClick={() => setPending(undefined)}>
@@ -129,7 +142,7 @@ export default function Sessions() {
       )}
 
       <table className="table">
-        <caption>SSH sessions to EMR masters, and the tunnels they carry.</caption>
+        <caption>SSH sessions to EMR masters and bastions, and the tunnels they carry.</caption>
         <thead>
           <tr>
             <th scope="col">Session</th>
@@ -138,52 +151,57 @@ export default function Sessions() {
           </tr>
         </thead>
         <tbody>
-          {sessions.data?.map((session) => (
-            <tr key={session.id}>
-              <th scope="row">
-                {session.user}@{session.host}:{session.port} ({session.clusterName}){session.via ? ` via ${session.via}` : ''} · {session.state}
-              </th>
-              <td>
-                <ul className="plain" aria-label={`Tunnels of ${session.clusterName}`}>
-                  {session.tunnels.map((tunnel) => (
-                    <li key={tunnel.id}>
-                      {tunnel.name}: 127.0.0.1:{tunnel.localPort} → {tunnel.remotePort} · {tunnel.state} · {tunnel.bytesIn}/{tunnel.bytesOut} B
-                      {tunnel.latencyMs !== undefined ? ` · ${tunnel.latencyMs} ms` : ''}
-                      {tunnel.url && (
-                        <>
-                          {' '}
-                          <a href={tunnel.url} target="_blank" rel="noreferrer">
-                            Open
-                          </a>
-                        </>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-                <div className="row">
-                  {(Object.keys(masterServices) as MasterServiceId[]).map((service) => (
-                    <button key={service} type="button" onClick={() => void forward(session.id, service)}>
-                      Tunnel {masterServices[service].name}
-                    </button>
-                  ))}
-                </div>
-                <form className="row" aria-label={`Redshift through ${session.clusterName}`} onSubmit={(e) => { e.preventDefault(); void act(async () => { await client.call('sessions.forwardRedshift', { sessionId: session.id, clusterIdentifier: redshiftId }); sessions.reload(); }); }}>
-                  <label>
-                    Redshift cluster <input value={redshiftId} onChange={(e) => setRedshiftId(e.target.value)} autoComplete="off" />
-                  </label>
-                  <button type="submit">Tunnel through the master</button>
-                </form>
-              </td>
-              <td>
-                <button type="button" onClick={() => openTerminal(session.id, session.clusterName)}>
-                  New terminal
-                </button>{' '}
-                <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminals((all) => all.filter((t) => t.sessionId !== session.id)); })}>
-                  Close session
-                </button>
-              </td>
-            </tr>
-          ))}
+          {sessions.data?.map((session) => {
+            const label = sessionLabel(session);
+            return (
+              <tr key={session.id}>
+                <th scope="row">
+                  {session.user}@{session.host}:{session.port} ({session.kind === 'bastion' ? `bastion ${label}` : label}){session.via ? ` via ${session.via}` : ''} · {session.state}
+                </th>
+                <td>
+                  <ul className="plain" aria-label={`Tunnels of ${label}`}>
+                    {session.tunnels.map((tunnel) => (
+                      <li key={tunnel.id}>
+                        {tunnel.name}: 127.0.0.1:{tunnel.localPort} → {tunnel.remotePort} · {tunnel.state} · {tunnel.bytesIn}/{tunnel.bytesOut} B
+                        {tunnel.latencyMs !== undefined ? ` · ${tunnel.latencyMs} ms` : ''}
+                        {tunnel.url && (
+                          <>
+                            {' '}
+                            <a href={tunnel.url} target="_blank" rel="noreferrer">
+                              Open
+                            </a>
+                          </>
+                        )}
+                      </li>
+                    ))}
+                  </ul>
+                  {session.kind === 'master' && (
+                    <div className="row">
+                      {(Object.keys(masterServices) as MasterServiceId[]).map((service) => (
+                        <button key={service} type="button" onClick={() => void forward(session.id, service)}>
+                          Tunnel {masterServices[service].name}
+                        </button>
+                      ))}
+                    </div>
+                  )}
+                  <form className="row" aria-label={`Redshift through ${label}`} onSubmit={(e) => { e.preventDefault(); void act(async () => { await client.call('sessions.forwardRedshift', { sessionId: session.id, clusterIdentifier: redshiftId }); sessions.reload(); }); }}>
+                    <label>
+                      Redshift cluster <input value={redshiftId} onChange={(e) => setRedshiftId(e.target.value)} autoComplete="off" />
+                    </label>
+                    <button type="submit">Tunnel through {session.kind === 'master' ? 'the master' : 'the bastion'}</button>
+                  </form>
+                </td>
+                <td>
+                  <button type="button" onClick={() => openTerminal(session.id, label)}>
+                    New terminal
+                  </button>{' '}
+                  <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminals((all) => all.filter((t) => t.sessionId !== session.id)); })}>
+                    Close session
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
           {sessions.data?.length === 0 && (
             <tr>
               <td colSpan={3} className="muted">

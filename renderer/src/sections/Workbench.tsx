@@ -1,48 +1,280 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ChartSpec, EditorTab, SchemaTree, TextPosition } from '../../../shared/contract';
+import type { AppError } from '../../../shared/errors';
+import type { StreamHandle } from '../../../shared/rpc-client';
+import { useClient } from '../bridge/client-context';
+import { toAppError, useAction, useCall } from '../bridge/hooks';
+import { ErrorMessage } from '../components/ErrorMessage';
 import { useSettings } from '../shell/settings-context';
-import { createSqlEditor, type Dialect, type SqlEditor } from './workbench/monaco';
+import { ConnectionForm } from './workbench/ConnectionForm';
+import { createSqlEditor, setCompletionSchema, type SqlEditor } from './workbench/monaco';
+import { ResultsPane } from './workbench/ResultsPane';
+import { SidePanel } from './workbench/SidePanel';
+import { useRun, type StatementState } from './workbench/use-run';
 
-const dialects: { id: Dialect; label: string }[] = [
-  { id: 'redshift', label: 'Redshift' },
-  { id: 'spark', label: 'Spark SQL' },
-];
+const FIRST_TAB: EditorTab = { id: 't1', title: 'Query 1', sql: "-- Ctrl/Cmd+Enter runs the statement under the cursor; Shift+Ctrl/Cmd+Enter runs the script.\nSELECT current_user, version();\n" };
+const SAVE_TABS_AFTER_MS = 500;
 
 export default function Workbench() {
+  const client = useClient();
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<SqlEditor | null>(null);
-  const [dialect, setDialect] = useState<Dialect>('redshift');
   const { settings } = useSettings();
   const fontSize = settings?.editorFontSize ?? 13;
+  const environments = useCall('environments.list', {});
+  const connections = useCall('connections.list', {});
+  const { error, act } = useAction();
+  const [tabs, setTabs] = useState<EditorTab[]>();
+  const [activeId, setActiveId] = useState<string>();
+  const [adding, setAdding] = useState(false);
+  const [maxRows, setMaxRows] = useState('');
+  const [loadedSchema, setLoadedSchema] = useState<{ connectionId: string; tree: SchemaTree }>();
+  const [schemaError, setSchemaError] = useState<AppError>();
+  const [saves, setSaves] = useState(0);
+  const [exporting, setExporting] = useState<{ handle: StreamHandle; rows: number; total: number; path: string }>();
+  const [exportNote, setExportNote] = useState<string>();
 
+  const active = tabs?.find((t) => t.id === activeId) ?? tabs?.[0];
+  const connectionId = active?.connectionId ?? connections.data?.[0]?.id;
+  const connection = connections.data?.find((c) => c.id === connectionId);
+  const dialect = connection?.engine === 'spark' ? 'spark' : 'redshift';
+
+  const markError = useCallback((at: TextPosition, message: string) => editor.current?.markError(at, message), []);
+  const { run, start, cancel, show } = useRun(markError);
+  const schema = loadedSchema && loadedSchema.connectionId === connectionId ? loadedSchema.tree : undefined;
+  useEffect(() => setCompletionSchema(schema), [schema]);
+
+  // Tabs come back as they were left; every edit is saved shortly after typing stops.
   useEffect(() => {
-    if (!host.current) return;
-    const created = createSqlEditor(host.current, '-- Redshift\nSELECT date_trunc(\'hour\', ts) AS hour, count(*)\nFROM access_logs\nGROUP BY 1\nORDER BY 1;\n');
+    void client.call('queries.tabs', {}).then(
+      (saved) => {
+        setTabs(saved.tabs.length ? saved.tabs : [FIRST_TAB]);
+        setActiveId(saved.activeId ?? saved.tabs[0]?.id ?? FIRST_TAB.id);
+      },
+      () => setTabs([FIRST_TAB]),
+    );
+  }, [client]);
+  useEffect(() => {
+    if (!tabs) return;
+    const timer = setTimeout(() => void client.call('queries.saveTabs', { tabs, ...(activeId ? { activeId } : {}) }).catch(() => undefined), SAVE_TABS_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [client, tabs, activeId]);
+
+  const updateActive = useCallback((patch: Partial<EditorTab>) => setTabs((all) => all?.map((t) => (t.id === (activeId ?? all[0]?.id) ? { ...t, ...patch } : t))), [activeId]);
+
+  const ready = tabs !== undefined;
+  useEffect(() => {
+    if (!host.current || !ready) return;
+    const created = createSqlEditor(host.current, '');
     editor.current = created;
     return () => {
       created.dispose();
       editor.current = null;
     };
-  }, []);
+  }, [ready]);
+  // The one editor shows the active tab's text; switching tabs swaps it.
+  useEffect(() => {
+    if (active) editor.current?.setText(active.sql);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only when the tab changes, not on each keystroke
+  }, [active?.id, ready]);
+  useEffect(() => editor.current?.onChange((sql) => updateActive({ sql })), [updateActive, ready]);
+  useEffect(() => editor.current?.setDialect(dialect), [dialect, ready]);
+  useEffect(() => editor.current?.setFontSize(fontSize), [fontSize, ready]);
 
-  useEffect(() => editor.current?.setDialect(dialect), [dialect]);
-  useEffect(() => editor.current?.setFontSize(fontSize), [fontSize]);
+  const loadSchema = useCallback(() => {
+    if (!connectionId) return;
+    setSchemaError(undefined);
+    client.call('connections.schema', { id: connectionId }).then(
+      (tree) => setLoadedSchema({ connectionId, tree }),
+      (e: unknown) => setSchemaError(toAppError(e)),
+    );
+  }, [client, connectionId]);
 
+  const execute = useCallback(
+    (mode: 'statement' | 'script', wrap?: (sql: string) => string) => {
+      const target = editor.current?.runTarget(mode);
+      if (!target || !connectionId) return;
+      editor.current?.clearMarks();
+      const limit = Number(maxRows);
+      start({ connectionId, sql: wrap ? wrap(target.sql) : target.sql, origin: target.origin, ...(limit > 0 ? { maxRows: limit } : {}) });
+    },
+    [connectionId, maxRows, start],
+  );
+  useEffect(() => editor.current?.onRun((mode) => execute(mode)), [execute, ready]);
+
+  const newTab = (sql = '', title?: string) => {
+    const id = `t${Date.now().toString(36)}`;
+    setTabs((all) => [...(all ?? []), { id, title: title ?? `Query ${(all?.length ?? 0) + 1}`, sql, ...(connectionId ? { connectionId } : {}) }]);
+    setActiveId(id);
+  };
+  const closeTab = (id: string) =>
+    setTabs((all) => {
+      const rest = (all ?? []).filter((t) => t.id !== id);
+      if (id === activeId) setActiveId(rest[0]?.id);
+      return rest.length ? rest : [FIRST_TAB];
+    });
+
+  const shown: StatementState | undefined = run.shown !== undefined ? run.statements[run.shown] : undefined;
+  const result = shown?.result;
+  const source = useMemo(
+    () => (result ? { columns: result.columns, total: result.total, complete: result.complete, fetch: result.reader.fetch, setView: result.reader.setView } : undefined),
+    [result],
+  );
+
+  const exportResult = (format: 'csv' | 'jsonl' | 'parquet') => {
+    if (!result || exporting) return;
+    setExportNote(undefined);
+    const handle = client.stream(
+      'results.export',
+      { resultId: result.resultId, format },
+      { onChunk: (p) => (p.kind === 'done' ? setExportNote(`Exported ${p.rows.toLocaleString('en-US')} rows to ${p.path}`) : setExporting((e) => e && { ...e, rows: p.rows, total: p.total, path: p.path })) },
+    );
+    setExporting({ handle, rows: 0, total: result.total, path: '' });
+    handle.done.catch((e: unknown) => setExportNote(toAppError(e).code === 'CANCELLED' ? 'Export cancelled; the partial file was removed.' : toAppError(e).message)).finally(() => setExporting(undefined));
+  };
+
+  const environmentId = environments.data?.activeId ?? 'sandbox';
   return (
-    <section aria-label="SQL editor" className="workbench">
+    <section aria-label="SQL workbench" className="workbench">
       <div className="toolbar" role="toolbar" aria-label="Editor">
         <label>
-          Dialect{' '}
-          <select value={dialect} onChange={(e) => setDialect(e.target.value as Dialect)}>
-            {dialects.map((d) => (
-              <option key={d.id} value={d.id}>
-                {d.label}
+          Connection{' '}
+          <select aria-label="Connection" value={connectionId ?? ''} onChange={(e) => updateActive({ connectionId: e.target.value })}>
+            {(connections.data ?? []).map((c) => (
+              <option key={c.id} value={c.id} title={c.target}>
+                {c.name}
               </option>
             ))}
           </select>
         </label>
-        <span className="muted">Queries run once a Redshift or Spark SQL connection is set up.</span>
+        <button type="button" onClick={() => connections.reload()} title="Look again for connections (e.g. a new EMR cluster)">
+          ↻
+        </button>
+        <button type="button" onClick={() => setAdding(true)}>
+          New connection
+        </button>
+        <button type="button" onClick={() => execute('statement')} disabled={run.running || !connectionId} title="Ctrl/Cmd+Enter">
+          Run
+        </button>
+        <button type="button" onClick={() => execute('script')} disabled={run.running || !connectionId} title="Shift+Ctrl/Cmd+Enter">
+          Run script
+        </button>
+        <button type="button" onClick={cancel} disabled={!run.running}>
+          Cancel
+        </button>
+        <button type="button" onClick={() => execute('statement', (sql) => `EXPLAIN ${sql}`)} disabled={run.running || !connectionId}>
+          Explain
+        </button>
+        <button type="button" onClick={() => editor.current?.formatText()}>
+          Format
+        </button>
+        <label title="Stop reading after this many rows (optional)">
+          Row limit <input aria-label="Row limit" inputMode="numeric" size={8} value={maxRows} onChange={(e) => setMaxRows(e.target.value.replace(/\D/g, ''))} placeholder="none" />
+        </label>
+        <button
+          type="button"
+          onClick={() =>
+            void act(async () => {
+              if (!active) return;
+              await client.call('queries.save', { name: active.title, sql: active.sql, ...(connectionId ? { connectionId } : {}), ...(active.chart ? { chart: active.chart } : {}) });
+              setSaves((n) => n + 1);
+            })
+          }
+        >
+          Save query
+        </button>
       </div>
-      <div ref={host} className="editor" role="region" aria-label="SQL text" />
+      <ErrorMessage error={error ?? connections.error} />
+      {adding && (
+        <ConnectionForm
+          environmentId={environmentId}
+          onSaved={(list) => {
+            connections.set(list);
+            setAdding(false);
+          }}
+          onClose={() => setAdding(false)}
+        />
+      )}
+      <div className="editor-tabs" role="tablist" aria-label="Editor tabs">
+        {(tabs ?? []).map((t) => (
+          <span key={t.id} className="editor-tab" data-active={t.id === active?.id}>
+            <button role="tab" aria-selected={t.id === active?.id} onClick={() => setActiveId(t.id)} onDoubleClick={() => {
+              const title = window.prompt('Tab name', t.title)?.trim();
+              if (title) setTabs((all) => all?.map((x) => (x.id === t.id ? { ...x, title: title.slice(0, 100) } : x)));
+            }}>
+              {t.title}
+            </button>
+            <button type="button" className="link" aria-label={`Close ${t.title}`} onClick={() => closeTab(t.id)}>
+              ×
+            </button>
+          </span>
+        ))}
+        <button type="button" className="link" onClick={() => newTab()} aria-label="New tab">
+          +
+        </button>
+      </div>
+      <div className="workbench-body">
+        <SidePanel connectionId={connectionId} schema={schema} schemaError={schemaError} onReloadSchema={loadSchema} onOpen={(sql, title) => newTab(sql, title)} runs={run.finished + saves} />
+        <div className="workbench-main">
+          <div ref={host} className="editor" role="region" aria-label="SQL text" />
+          <RunLog statements={run.statements} running={run.running} failure={run.failure} shown={run.shown} onShow={show} />
+          {source && result && (
+            <ResultsPane
+              key={result.resultId}
+              source={source}
+              chart={active?.chart}
+              onChartChange={(chart: ChartSpec) => updateActive({ chart })}
+              onExport={exportResult}
+              {...(exporting ? { exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path }, onCancelExport: () => exporting.handle.cancel() } : {})}
+            />
+          )}
+          {exportNote && (
+            <p className="muted" role="status">
+              {exportNote}
+            </p>
+          )}
+        </div>
+      </div>
     </section>
+  );
+}
+
+/** What each statement of the last run did: command, rows, time, notices, or the error. */
+function RunLog({ statements, running, failure, shown, onShow }: { statements: StatementState[]; running: boolean; failure: string | undefined; shown: number | undefined; onShow: (index: number) => void }) {
+  if (!statements.length && !failure) return running ? <p role="status">Running…</p> : null;
+  return (
+    <div className="run-log" role="log" aria-label="Run messages">
+      {failure && (
+        <div className="error" role="alert">
+          {failure}
+        </div>
+      )}
+      <ol className="plain">
+        {statements.map((s) => (
+          <li key={s.index} data-status={s.status} data-shown={s.index === shown}>
+            <button type="button" className="link" onClick={() => onShow(s.index)} disabled={!s.result} title={s.sql}>
+              {s.sql.replace(/\s+/g, ' ').slice(0, 90)}
+            </button>{' '}
+            <span className="muted">
+              {s.status === 'running' && (s.result ? `${s.result.total.toLocaleString('en-US')} rows so far…` : 'running…')}
+              {s.status === 'done' && `${s.command ?? ''}${s.result ? ` · ${s.result.total.toLocaleString('en-US')} rows` : ''}${s.rowsAffected !== undefined ? ` · ${s.rowsAffected} rows affected` : ''} · ${s.durationMs} ms`}
+              {s.status === 'cancelled' && 'cancelled'}
+            </span>
+            {s.error && (
+              <div className="error" role="alert">
+                {s.error.at ? `Line ${s.error.at.line}, column ${s.error.at.column}: ` : ''}
+                {s.error.message}
+                {s.error.code ? <span className="muted"> ({s.error.code})</span> : null}
+              </div>
+            )}
+            {s.notices.map((n, i) => (
+              <div key={i} className="muted small" data-level={n.level}>
+                {n.level.toUpperCase()}: {n.message}
+              </div>
+            ))}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { call } from '../define.js';
+import { call, stream } from '../define.js';
 
 export const SANDBOX_ENVIRONMENT_ID = 'sandbox';
 
@@ -58,6 +58,12 @@ export interface CallerIdentity {
 /** Who the credentials are, or the one thing needed first: an MFA code for a role chain. */
 export type IdentityResult = { kind: 'identity'; identity: CallerIdentity } | { kind: 'needs-mfa'; serial: string };
 
+/**
+ * An IAM Identity Center (SSO) sign-in, as `aws sso login` runs it: first the
+ * code the operator approves in a browser, then `done` once the token is cached.
+ */
+export type SsoLoginChunk = { kind: 'code'; verificationUriComplete: string; userCode: string; expiresAt: string } | { kind: 'done' };
+
 const newEnvironmentSchema = z
   .object({
     name: z.string().trim().min(1, 'Give the environment a name').max(100),
@@ -100,5 +106,9 @@ export const environments = {
   identity: call<IdentityResult>()({
     summary: 'Ask STS who the environment’s credentials are (GetCallerIdentity); a role chain with MFA asks for the code first.',
     input: z.object({ id: environmentIdSchema, mfaCode: z.string().regex(/^\d{6}$/, 'An MFA code is 6 digits').optional() }).strict(),
+  }),
+  ssoLogin: stream<SsoLoginChunk>()({
+    summary: 'Sign in to IAM Identity Center for an SSO profile’s environment (the device code flow of `aws sso login`); cancel stops waiting.',
+    input: z.object({ id: environmentIdSchema }).strict(),
   }),
 };

@@ -31,17 +31,23 @@ export interface TunnelInfo {
   url?: string;
 }
 
-export interface SessionInfo {
+/** What a session is to: an EMR cluster's master, or a bastion named as a Host of the SSH config (for private Redshift without EMR). */
+export type SessionTarget = { kind: 'master'; clusterId: string; clusterName: string } | { kind: 'bastion'; alias: string };
+
+export interface SessionAddress {
   id: string;
-  clusterId: string;
-  clusterName: string;
   host: string;
   port: number;
   user: string;
   /** The bastion (an SSH config Host) the session goes through, if any. */
   via?: string;
-  state: 'up' | 'closed';
-  tunnels: TunnelInfo[];
+}
+
+export type SessionInfo = SessionTarget & SessionAddress & { state: 'up' | 'closed'; tunnels: TunnelInfo[] };
+
+/** How the UI names a session: the cluster's name, or the bastion's Host alias. */
+export function sessionLabel(session: SessionTarget): string {
+  return session.kind === 'master' ? session.clusterName : session.alias;
 }
 
 export interface ClusterSummary {
@@ -59,7 +65,7 @@ export interface HostKeyQuestion {
   fingerprint: string;
 }
 
-/** Opening a master session either succeeds or asks the operator one thing first. */
+/** Opening a session either succeeds or asks the operator one thing first. */
 export type OpenSessionResult =
   | { kind: 'session'; session: SessionInfo }
   | { kind: 'unknown-host-key'; question: HostKeyQuestion }
@@ -71,6 +77,14 @@ export type TerminalChunk = { kind: 'opened'; terminalId: string } | { kind: 'ou
 
 const id = z.string().min(1).max(80).regex(/^[A-Za-z0-9_-]+$/);
 const none = z.object({}).strict();
+const sshHostAlias = z.string().regex(/^[A-Za-z0-9._@:-]{1,200}$/, 'Not an SSH host alias');
+/** The operator's answers to what opening a session asked. */
+const sessionAnswers = {
+  /** The fingerprint the operator accepted for an unknown host key. */
+  trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+  /** For an encrypted key file; never stored, never logged. */
+  keyPassphrase: z.string().min(1).max(1024).optional(),
+};
 
 export const sessions = {
   list: call<SessionInfo[]>()({ summary: 'List open SSH sessions and their tunnels.', input: none }),
@@ -82,14 +96,15 @@ export const sessions = {
         clusterId: z.string().regex(/^j-[A-Z0-9]{1,64}$/, 'Not an EMR cluster id (j-…)'),
         /** The key pair's private key file, remembered per key name once given. */
         keyFile: z.string().min(1).max(4096).optional(),
-        /** The fingerprint the operator accepted for an unknown host key. */
-        trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
         /** A bastion to go through: a Host of ~/.ssh/config (its own ProxyJump chain included). */
-        bastion: z.string().regex(/^[A-Za-z0-9._@:-]{1,200}$/, 'Not an SSH host alias').optional(),
-        /** For an encrypted key file; never stored, never logged. */
-        keyPassphrase: z.string().min(1).max(1024).optional(),
+        bastion: sshHostAlias.optional(),
+        ...sessionAnswers,
       })
       .strict(),
+  }),
+  openBastion: call<OpenSessionResult>()({
+    summary: 'Open an SSH session to a bastion, a Host of ~/.ssh/config, to reach a private Redshift cluster when there is no EMR master.',
+    input: z.object({ host: sshHostAlias, ...sessionAnswers }).strict(),
   }),
   close: call<SessionInfo[]>()({ summary: 'Close a session and its tunnels.', input: z.object({ id }).strict() }),
   forward: call<TunnelInfo>()({
@@ -97,7 +112,7 @@ export const sessions = {
     input: z.object({ sessionId: id, service: serviceIdSchema }).strict(),
   }),
   forwardRedshift: call<TunnelInfo>()({
-    summary: 'Open a tunnel through the master to a Redshift cluster that is not publicly accessible.',
+    summary: 'Open a tunnel through the session’s host (a master or a bastion) to a Redshift cluster that is not publicly accessible.',
     input: z
       .object({ sessionId: id, clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier') })
       .strict(),

@@ -1,0 +1,589 @@
+import { randomBytes } from 'node:crypto';
+import type { Cell, ColumnMeta, SortKey } from '../../../shared/contract/operations/workbench.js';
+import { AppError } from '../../../shared/errors.js';
+import { keyComparator } from './compare.js';
+import { csvHeader, csvRow, jsonlEncoder } from './encoders.js';
+import { exportFile, type ExportFormat } from './export-file.js';
+import { writeParquet } from './parquet.js';
+import { DecodedChunk, encodeChunk, SpillFile, type SpillLocation } from './spill.js';
+
+/** A chunk closes at whichever comes first; 1 MiB keeps a random window's read small. */
+const CHUNK_TEXT_BYTES = 1 << 20;
+const CHUNK_MAX_ROWS = 32_768;
+/** Decoded spilled chunks kept for scrolling back and forth (each about its text size). */
+const DECODED_CACHE = 8;
+/** Views are row permutations (4-8 bytes a row); a few per result is what a grid uses. */
+const MAX_VIEWS = 4;
+/** Sort entries gathered before a sorted run goes to disk, as estimated heap bytes. */
+const RUN_BYTES = 16 << 20;
+/** Rows per block of a sorted run on disk; the merge holds one block per run. */
+const RUN_BLOCK_ROWS = 2048;
+/** Bytes per encoded export write: large enough to be cheap, small enough to keep memory flat. */
+const EXPORT_WRITE_BYTES = 1 << 20;
+
+/**
+ * What a row costs on V8's heap, roughly: the array and a header per string on
+ * top of the text. Used for the memory bound, so it errs on the high side.
+ */
+function rowCost(row: readonly Cell[]): number {
+  let cost = 32 + 8 * row.length;
+  for (const cell of row) if (cell !== null) cost += 24 + cell.length * 2;
+  return cost;
+}
+
+function rowText(row: readonly Cell[]): number {
+  let text = 0;
+  for (const cell of row) if (cell !== null) text += cell.length;
+  return text;
+}
+
+interface Chunk {
+  start: number;
+  count: number;
+  cost: number;
+  /** Present until the spilled copy is on disk. */
+  rows: Cell[][] | undefined;
+  spilled: SpillLocation | undefined;
+}
+
+/** A run of consecutive rows the scan can read, wherever they live. */
+interface Segment {
+  start: number;
+  count: number;
+  cell(row: number, column: number): Cell;
+  row(row: number): Cell[];
+}
+
+/** Views are built to the end once started; their scans get a signal that never fires. */
+const UNCANCELLED = new AbortController().signal;
+
+type Permutation = Uint32Array | Float64Array;
+
+interface View {
+  /** Absent for the identity (no sort, no filter): the first `total` rows in order. */
+  order: Permutation | undefined;
+  total: number;
+}
+
+/** A growable list of row indices; 4 bytes a row until a result passes 2^32 rows. */
+class IndexList {
+  private items: Permutation;
+  length = 0;
+
+  constructor(wide: boolean) {
+    this.items = wide ? new Float64Array(1024) : new Uint32Array(1024);
+  }
+
+  push(index: number): void {
+    if (this.length === this.items.length) {
+      const bigger = this.items instanceof Float64Array ? new Float64Array(this.length * 2) : new Uint32Array(this.length * 2);
+      bigger.set(this.items);
+      this.items = bigger;
+    }
+    this.items[this.length++] = index;
+  }
+
+  done(): Permutation {
+    return this.items.slice(0, this.length);
+  }
+}
+
+interface SortEntry {
+  keys: Cell[];
+  index: number;
+}
+
+/** One sorted run of a sort too large for memory: its row indices in memory, its keys on disk in blocks. */
+interface DiskRun {
+  indices: Permutation;
+  blocks: SpillLocation[];
+}
+
+export interface ResultSetOptions {
+  id: string;
+  columns: ColumnMeta[];
+  /** Spill directory, created on first spill. */
+  dir: string;
+  /** Estimated heap bytes of rows held in memory before older rows spill to disk. */
+  memoryBytes?: number;
+}
+
+/**
+ * The rows of one query result. Rows arrive in batches from an engine and
+ * stay in memory up to a bound; past it, the oldest chunks go to disk as Arrow
+ * IPC record batches and only an index of where they are (and a few decoded
+ * chunks) stays, so a 10-million-row result costs about what a small one does.
+ * Cells are kept as the engine's text throughout; nothing is turned into a
+ * JS number.
+ */
+export class ResultSet {
+  readonly id: string;
+  readonly columns: ColumnMeta[];
+  private readonly memoryBytes: number;
+  private readonly spill: SpillFile;
+  private readonly dir: string;
+  private readonly chunks: Chunk[] = [];
+  private tail: Cell[][] = [];
+  private tailCost = 0;
+  private tailText = 0;
+  private rowCount = 0;
+  private textBytes = 0;
+  /** Estimated heap bytes of rows in memory, and the part of it whose spill write is under way. */
+  private memoryCost = 0;
+  private leavingCost = 0;
+  /** Chunks before this index have been spilled (or are being written). */
+  private nextToSpill = 0;
+  private readonly writes = new Set<Promise<void>>();
+  private failure: AppError | undefined;
+  private done = false;
+  private disposed = false;
+  private waiters: (() => void)[] = [];
+  private readonly decoded = new Map<number, Promise<DecodedChunk>>();
+  private readonly views = new Map<string, View>();
+
+  constructor(options: ResultSetOptions) {
+    this.id = options.id;
+    this.columns = options.columns;
+    this.dir = options.dir;
+    this.memoryBytes = options.memoryBytes ?? 32 << 20;
+    this.spill = new SpillFile(options.dir, options.id);
+  }
+
+  get total(): number {
+    return this.rowCount;
+  }
+
+  get complete(): boolean {
+    return this.done;
+  }
+
+  get bytes(): number {
+    return this.textBytes;
+  }
+
+  /** Whether any rows live on disk (for tests and diagnostics). */
+  get spilled(): boolean {
+    return this.nextToSpill > 0;
+  }
+
+  /** Resolves once the rows are accepted; while spill writes are behind it waits (backpressure for the engine). */
+  async append(rows: Cell[][]): Promise<void> {
+    this.usable();
+    if (this.done) throw new AppError('CONFLICT', `Result ${this.id} is already complete; no rows can be added`);
+    for (const row of rows) {
+      const cost = rowCost(row);
+      const text = rowText(row);
+      this.tail.push(row);
+      this.tailCost += cost;
+      this.tailText += text;
+      this.memoryCost += cost;
+      this.textBytes += text;
+      this.rowCount++;
+      if (this.tail.length >= CHUNK_MAX_ROWS || this.tailText >= CHUNK_TEXT_BYTES) this.seal();
+    }
+    this.spillOverflow();
+    this.wake();
+    while (this.memoryCost > this.memoryBytes && this.writes.size > 0) {
+      await Promise.race(this.writes);
+      this.usable();
+    }
+  }
+
+  /** No more rows. Engines call it also when a query fails or is cancelled: the rows so far are the result. */
+  async finish(): Promise<void> {
+    this.usable();
+    if (this.done) return;
+    this.seal();
+    this.spillOverflow();
+    await Promise.all(this.writes);
+    this.usable();
+    this.done = true;
+    this.wake();
+  }
+
+  async rows(offset: number, limit: number, view?: string): Promise<Cell[][]> {
+    this.usable();
+    if (view === undefined) {
+      const end = Math.min(offset + limit, this.rowCount);
+      const out: Cell[][] = [];
+      for (let at = offset; at < end; ) {
+        const segment = await this.segmentAt(at, true);
+        const stop = Math.min(end, segment.start + segment.count);
+        for (; at < stop; at++) out.push(segment.row(at - segment.start));
+      }
+      return out;
+    }
+    const found = this.findView(view);
+    if (!found.order) return this.rows(offset, Math.max(0, Math.min(limit, found.total - offset)));
+    const picks = found.order.subarray(offset, Math.min(offset + limit, found.total));
+    const out: Cell[][] = [];
+    // Consecutive picks often share a chunk; remembering the last one saves the lookups.
+    let segment: Segment | undefined;
+    for (const index of picks) {
+      if (!segment || index < segment.start || index >= segment.start + segment.count) segment = await this.segmentAt(index, true);
+      out.push(segment.row(index - segment.start));
+    }
+    return out;
+  }
+
+  /** Rows in a view: what the result had when the view was made, less what its filter left out. */
+  viewTotal(view: string): number {
+    return this.findView(view).total;
+  }
+
+  async view(sort: SortKey[], filter?: { text: string; column?: number }): Promise<{ view: string; total: number }> {
+    this.usable();
+    if (sort.length > 4) throw new AppError('VALIDATION', 'Sort by at most 4 columns');
+    for (const key of sort) this.checkColumn(key.column);
+    if (filter?.column !== undefined) this.checkColumn(filter.column);
+    const total = this.rowCount;
+    const matches = filter ? rowFilter(filter.text, filter.column, this.columns.length) : undefined;
+    let order: Permutation | undefined;
+    if (sort.length > 0) order = await this.sorted(total, sort, matches);
+    else if (matches) order = await this.filtered(total, matches);
+    const id = `v${randomBytes(8).toString('hex')}`;
+    this.views.set(id, { order, total: order ? order.length : total });
+    for (const old of this.views.keys()) if (this.views.size > MAX_VIEWS) this.views.delete(old);
+    return { view: id, total: order ? order.length : total };
+  }
+
+  /**
+   * Writes the whole result to `path` (through `<path>.partial`, renamed at
+   * the end). CSV and JSON Lines follow the rows as they arrive; Parquet waits
+   * for the result to complete, because it settles its column types first.
+   */
+  async exportTo(
+    format: ExportFormat,
+    path: string,
+    signal: AbortSignal,
+    onProgress: (rows: number, bytes: number) => void,
+  ): Promise<{ rows: number; bytes: number }> {
+    this.usable();
+    return exportFile(path, signal, async (sink) => {
+      if (format === 'parquet') {
+        await this.whenComplete(signal);
+        return writeParquet({ columns: this.columns, scan: () => this.scan(signal) }, sink, onProgress);
+      }
+      const encode = format === 'csv' ? csvRow : jsonlEncoder(this.columns);
+      let rows = 0;
+      let text = format === 'csv' ? csvHeader(this.columns) : '';
+      for await (const segment of this.scan(signal)) {
+        for (let i = 0; i < segment.count; i++) {
+          text += encode(segment.row(i));
+          rows++;
+          if (text.length >= EXPORT_WRITE_BYTES) {
+            await sink.write(text);
+            text = '';
+            onProgress(rows, sink.bytes);
+          }
+        }
+      }
+      await sink.write(text);
+      onProgress(rows, sink.bytes);
+      return { rows, bytes: sink.bytes };
+    });
+  }
+
+  /** Deletes spill files; reads and exports under way fail with NOT_FOUND. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.chunks.length = 0;
+    this.tail = [];
+    this.decoded.clear();
+    this.views.clear();
+    this.wake();
+    await Promise.allSettled(this.writes);
+    await this.spill.delete();
+  }
+
+  private usable(): void {
+    if (this.disposed) throw new AppError('NOT_FOUND', `That result is gone (${this.id} was released)`);
+    if (this.failure) throw this.failure;
+  }
+
+  private findView(view: string): View {
+    const found = this.views.get(view);
+    if (!found) throw new AppError('NOT_FOUND', `That view of result ${this.id} is gone (sort or filter again)`);
+    return found;
+  }
+
+  private checkColumn(column: number): void {
+    if (!Number.isInteger(column) || column < 0 || column >= this.columns.length) {
+      throw new AppError('VALIDATION', `Column ${column} does not exist; the result has ${this.columns.length} column(s)`);
+    }
+  }
+
+  private seal(): void {
+    if (this.tail.length === 0) return;
+    this.chunks.push({ start: this.rowCount - this.tail.length, count: this.tail.length, cost: this.tailCost, rows: this.tail, spilled: undefined });
+    this.tail = [];
+    this.tailCost = 0;
+    this.tailText = 0;
+  }
+
+  /** Starts writing the oldest in-memory chunks until what stays is under the bound; the tail never spills. */
+  private spillOverflow(): void {
+    while (this.memoryCost - this.leavingCost > this.memoryBytes && this.nextToSpill < this.chunks.length) {
+      const chunk = this.chunks[this.nextToSpill++]!;
+      const { location, written } = this.spill.append(encodeChunk(this.columns, chunk.rows ?? []));
+      chunk.spilled = location;
+      this.leavingCost += chunk.cost;
+      const write: Promise<void> = written.then(
+        () => {
+          chunk.rows = undefined;
+          this.memoryCost -= chunk.cost;
+          this.leavingCost -= chunk.cost;
+          this.writes.delete(write);
+        },
+        (error: unknown) => {
+          this.failure ??= error instanceof AppError ? error : new AppError('STORAGE', `Cannot spill query results to ${this.dir}: ${(error as Error).message}`);
+          this.writes.delete(write);
+          this.wake();
+        },
+      );
+      this.writes.add(write);
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private changed(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(new AppError('CANCELLED', 'Cancelled'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  private async whenComplete(signal: AbortSignal): Promise<void> {
+    while (!this.done) {
+      this.usable();
+      await this.changed(signal);
+    }
+    this.usable();
+  }
+
+  /** The chunk (or the in-memory tail) holding row `index`. `cache` keeps a decoded spilled chunk for the next window. */
+  private async segmentAt(index: number, cache: boolean): Promise<Segment> {
+    this.usable();
+    const chunks = this.chunks;
+    let low = 0;
+    let high = chunks.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      const chunk = chunks[mid]!;
+      if (index < chunk.start) high = mid - 1;
+      else if (index >= chunk.start + chunk.count) low = mid + 1;
+      else return this.chunkSegment(mid, chunk, cache);
+    }
+    const rows = this.tail;
+    return memorySegment(this.rowCount - rows.length, rows.length, rows);
+  }
+
+  private async chunkSegment(position: number, chunk: Chunk, cache: boolean): Promise<Segment> {
+    if (chunk.rows) return memorySegment(chunk.start, chunk.count, chunk.rows);
+    const location = chunk.spilled!;
+    let decoded = this.decoded.get(position);
+    if (decoded) {
+      // Touch: the map's order is the LRU order.
+      this.decoded.delete(position);
+      this.decoded.set(position, decoded);
+    } else {
+      decoded = this.spill.read(location).then((bytes) => new DecodedChunk(bytes));
+      if (cache) {
+        this.decoded.set(position, decoded);
+        decoded.catch(() => this.decoded.delete(position));
+        for (const old of this.decoded.keys()) if (this.decoded.size > DECODED_CACHE) this.decoded.delete(old);
+      }
+    }
+    const rows = await decoded;
+    this.usable();
+    return { start: chunk.start, count: chunk.count, cell: (row, column) => rows.cell(row, column), row: (row) => rows.row(row) };
+  }
+
+  /**
+   * Every row from the first, segment by segment, following a running query
+   * until it completes. Full scans do not go through the decoded-chunk cache,
+   * so an export does not push out what the grid is showing.
+   */
+  private async *scan(signal: AbortSignal, limit?: number): AsyncGenerator<Segment> {
+    let at = 0;
+    for (;;) {
+      if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+      this.usable();
+      const end = limit ?? this.rowCount;
+      if (at >= end) {
+        if (limit !== undefined || this.done) return;
+        await this.changed(signal);
+        continue;
+      }
+      const segment = await this.segmentAt(at, false);
+      const from = at - segment.start;
+      const count = Math.min(segment.count - from, end - at);
+      at += count;
+      yield from === 0 && count === segment.count ? segment : sliceSegment(segment, from, count);
+    }
+  }
+
+  private async filtered(total: number, matches: (segment: Segment, row: number) => boolean): Promise<Permutation> {
+    const list = new IndexList(total > 0xffffffff);
+    for await (const segment of this.scan(UNCANCELLED, total)) {
+      for (let i = 0; i < segment.count; i++) if (matches(segment, i)) list.push(segment.start + i);
+    }
+    return list.done();
+  }
+
+  /**
+   * Sorts by gathering (keys, row index) entries. What fits the run budget is
+   * sorted in memory; a larger sort writes sorted runs of keys to a scratch
+   * spill file and merges them, so memory stays bounded by the budget plus the
+   * resulting permutation.
+   */
+  private async sorted(total: number, sort: SortKey[], matches: ((segment: Segment, row: number) => boolean) | undefined): Promise<Permutation> {
+    const keyColumns = sort.map((key) => key.column);
+    const keyMeta = keyColumns.map((column) => this.columns[column]!);
+    const compareKeys = keyComparator(
+      keyMeta.map((column) => column.kind),
+      sort,
+    );
+    const compare = (a: SortEntry, b: SortEntry) => compareKeys(a.keys, b.keys) || a.index - b.index;
+    const wide = total > 0xffffffff;
+    const scratch = new SpillFile(this.dir, `${this.id}-sort`);
+    const runs: DiskRun[] = [];
+    const writes: Promise<void>[] = [];
+    let entries: SortEntry[] = [];
+    let cost = 0;
+    const flush = () => {
+      entries.sort(compare);
+      const indices = wide ? new Float64Array(entries.length) : new Uint32Array(entries.length);
+      const blocks: SpillLocation[] = [];
+      for (let i = 0; i < entries.length; i += RUN_BLOCK_ROWS) {
+        const block = entries.slice(i, i + RUN_BLOCK_ROWS);
+        block.forEach((entry, j) => (indices[i + j] = entry.index));
+        const { location, written } = scratch.append(
+          encodeChunk(
+            keyMeta,
+            block.map((entry) => entry.keys),
+          ),
+        );
+        blocks.push(location);
+        writes.push(written);
+      }
+      runs.push({ indices, blocks });
+      entries = [];
+      cost = 0;
+    };
+    try {
+      for await (const segment of this.scan(UNCANCELLED, total)) {
+        for (let i = 0; i < segment.count; i++) {
+          if (matches && !matches(segment, i)) continue;
+          const keys = keyColumns.map((column) => segment.cell(i, column));
+          entries.push({ keys, index: segment.start + i });
+          cost += rowCost(keys) + 48;
+        }
+        if (cost > RUN_BYTES) flush();
+      }
+      if (runs.length === 0) {
+        entries.sort(compare);
+        const order = wide ? new Float64Array(entries.length) : new Uint32Array(entries.length);
+        entries.forEach((entry, i) => (order[i] = entry.index));
+        return order;
+      }
+      if (entries.length > 0) flush();
+      await Promise.all(writes);
+      return await mergeRuns(runs, scratch, compare, wide);
+    } finally {
+      await Promise.allSettled(writes);
+      await scratch.delete();
+    }
+  }
+}
+
+function memorySegment(start: number, count: number, rows: Cell[][]): Segment {
+  return { start, count, cell: (row, column) => rows[row]![column] ?? null, row: (row) => rows[row]! };
+}
+
+function sliceSegment(segment: Segment, from: number, count: number): Segment {
+  return {
+    start: segment.start + from,
+    count,
+    cell: (row, column) => segment.cell(row + from, column),
+    row: (row) => segment.row(row + from),
+  };
+}
+
+/** Case-insensitive substring match in one column or any. */
+function rowFilter(text: string, column: number | undefined, columnCount: number): (segment: Segment, row: number) => boolean {
+  const needle = text.toLowerCase();
+  const has = (cell: Cell) => cell !== null && cell.toLowerCase().includes(needle);
+  if (column !== undefined) return (segment, row) => has(segment.cell(row, column));
+  return (segment, row) => {
+    for (let c = 0; c < columnCount; c++) if (has(segment.cell(row, c))) return true;
+    return false;
+  };
+}
+
+/** A k-way merge of sorted runs with a binary heap, reading each run's keys one block at a time. */
+async function mergeRuns(runs: DiskRun[], scratch: SpillFile, compare: (a: SortEntry, b: SortEntry) => number, wide: boolean): Promise<Permutation> {
+  interface Cursor {
+    run: DiskRun;
+    position: number;
+    block: DecodedChunk;
+    entry: SortEntry;
+  }
+  const count = runs.reduce((sum, run) => sum + run.indices.length, 0);
+  const order = wide ? new Float64Array(count) : new Uint32Array(count);
+  const entryAt = (run: DiskRun, position: number, block: DecodedChunk): Cursor => ({
+    run,
+    position,
+    block,
+    entry: { keys: block.row(position % RUN_BLOCK_ROWS), index: run.indices[position]! },
+  });
+  // Only a block boundary reads the disk; every other step stays synchronous.
+  const advance = async (run: DiskRun, position: number, block: DecodedChunk | undefined): Promise<Cursor | undefined> => {
+    if (position >= run.indices.length) return undefined;
+    if (position % RUN_BLOCK_ROWS !== 0 && block) return entryAt(run, position, block);
+    return entryAt(run, position, new DecodedChunk(await scratch.read(run.blocks[position / RUN_BLOCK_ROWS]!)));
+  };
+  const heap: Cursor[] = [];
+  const less = (a: Cursor, b: Cursor) => compare(a.entry, b.entry) < 0;
+  const siftDown = (i: number) => {
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && less(heap[left]!, heap[least]!)) least = left;
+      if (right < heap.length && less(heap[right]!, heap[least]!)) least = right;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+  };
+  for (const run of runs) {
+    const cursor = await advance(run, 0, undefined);
+    if (cursor) heap.push(cursor);
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let out = 0; heap.length > 0; out++) {
+    const top = heap[0]!;
+    order[out] = top.entry.index;
+    const position = top.position + 1;
+    const next = position < top.run.indices.length && position % RUN_BLOCK_ROWS !== 0 ? entryAt(top.run, position, top.block) : await advance(top.run, position, top.block);
+    if (next) heap[0] = next;
+    else {
+      heap[0] = heap[heap.length - 1]!;
+      heap.pop();
+    }
+    siftDown(0);
+  }
+  return order;
+}

@@ -1,0 +1,42 @@
+import type { Cell, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+
+/** Where one statement's output goes while it runs. */
+export interface StatementSink {
+  /** The statement returns rows with these columns (called once, before any rows). */
+  columns(columns: ColumnMeta[]): void;
+  /** Resolves when the batch is taken; an engine reads no further from the server until then. */
+  rows(batch: Cell[][]): Promise<void>;
+  notice(level: 'notice' | 'warning' | 'info', message: string): void;
+}
+
+export interface StatementOutcome {
+  /** SELECT, INSERT, CREATE TABLE… as the server names it. */
+  command: string;
+  rowsAffected?: number;
+}
+
+/** A server's complaint about a statement, with where in it (0-based character offset) when it says. */
+export class StatementError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly offset?: number,
+  ) {
+    super(message);
+    this.name = 'StatementError';
+  }
+}
+
+/**
+ * One SQL server, as the workbench uses it: Redshift over its wire protocol or
+ * its Data API, Spark SQL over HiveServer2. A connection's engine is opened
+ * once and reused, so session state (search_path, temp tables, USE db) lasts.
+ */
+export interface Engine {
+  readonly dialect: 'redshift' | 'spark';
+  serverVersion(signal: AbortSignal): Promise<string>;
+  /** Runs one statement; cancelling the signal stops the work on the server, not only the wait. */
+  execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome>;
+  schema(signal: AbortSignal): Promise<SchemaTree>;
+  close(): Promise<void>;
+}

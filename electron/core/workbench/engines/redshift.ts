@@ -1,0 +1,247 @@
+import pg from 'pg';
+import type { Cell, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
+import { StatementError } from '../engine.js';
+import { pgColumnType } from '../pg-types.js';
+
+export interface PgEndpoint {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  /** Redshift requires TLS; through a tunnel the certificate is still checked against the cluster's own name. */
+  tls?: { servername: string };
+}
+
+/** Every value stays the server's text: no int8, numeric or timestamp passes through a JS number or Date. */
+const asText = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+const BATCH_ROWS = 2000;
+/** Batches handed over but not yet taken before the socket stops reading (TCP then slows the server). */
+const MAX_PENDING = 2;
+const CANCELLED_BY_USER = '57014';
+
+/**
+ * Redshift over the PostgreSQL wire protocol. One statement streams as one
+ * simple query: rows arrive without a round trip per batch (a cursor's fetches
+ * stall ~40 ms each through an SSH tunnel), and backpressure is the socket
+ * itself, paused while the result store is behind.
+ */
+export class RedshiftEngine implements Engine {
+  readonly dialect = 'redshift' as const;
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private noticeTo: StatementSink | undefined;
+
+  /** `endpoint` is asked again on every (re)connection: a tunnel port or IAM password may have changed. */
+  constructor(private readonly endpoint: (signal: AbortSignal) => Promise<PgEndpoint>) {}
+
+  private config(endpoint: PgEndpoint): pg.ClientConfig {
+    return {
+      host: endpoint.host,
+      port: endpoint.port,
+      database: endpoint.database,
+      user: endpoint.user,
+      password: endpoint.password,
+      ssl: endpoint.tls ? { servername: endpoint.tls.servername, rejectUnauthorized: true } : false,
+      connectionTimeoutMillis: 20_000,
+      keepAlive: true,
+      application_name: 'tributary',
+    };
+  }
+
+  private async connection(signal: AbortSignal): Promise<pg.Client> {
+    if (this.client) return this.client;
+    this.connecting ??= (async () => {
+      const endpoint = await this.endpoint(signal);
+      const client = new pg.Client(this.config(endpoint));
+      // A dropped connection fails the statement in flight (pg rejects it); the next run connects afresh.
+      client.on('error', () => this.forget(client));
+      client.on('end', () => this.forget(client));
+      client.on('notice', (notice) => this.noticeTo?.notice(notice.severity === 'WARNING' ? 'warning' : notice.severity === 'INFO' ? 'info' : 'notice', notice.message ?? ''));
+      try {
+        await client.connect();
+      } catch (error) {
+        throw connectionError(error, endpoint);
+      }
+      this.client = client;
+      return client;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private forget(client: pg.Client): void {
+    if (this.client === client) this.client = undefined;
+  }
+
+  async serverVersion(signal: AbortSignal): Promise<string> {
+    const client = await this.connection(signal);
+    const answer = await client.query<{ version: string }>('SELECT version() AS version');
+    return answer.rows[0]?.version ?? '';
+  }
+
+  async execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome> {
+    const client = await this.connection(signal);
+    const socket = (client as unknown as { connection: { stream: NodeJS.ReadableStream } }).connection.stream;
+    const query = new pg.Query({ text: sql, rowMode: 'array', types: asText } as pg.QueryArrayConfig);
+    let batch: Cell[][] = [];
+    let pending = 0;
+    const taking = new Set<Promise<void>>();
+    let received = 0;
+    let columnsSent = false;
+    let guardHit = false;
+    let sinkFailure: unknown;
+
+    const sendColumns = (fields: pg.FieldDef[]) => {
+      if (columnsSent || fields.length === 0) return;
+      columnsSent = true;
+      sink.columns(fields.map((field): ColumnMeta => ({ name: field.name, ...pgColumnType(field.dataTypeID, field.dataTypeModifier) })));
+    };
+    const flush = () => {
+      if (batch.length === 0) return;
+      const taken = batch;
+      batch = [];
+      pending++;
+      if (pending >= MAX_PENDING) socket.pause();
+      const taken$ = sink.rows(taken).then(
+        () => {
+          pending--;
+          if (pending < MAX_PENDING) socket.resume();
+        },
+        (error: unknown) => {
+          sinkFailure = error;
+          void this.cancelBackend(client);
+        },
+      );
+      taking.add(taken$);
+      void taken$.finally(() => taking.delete(taken$));
+    };
+    const cancel = () => void this.cancelBackend(client);
+
+    this.noticeTo = sink;
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const result = await new Promise<pg.QueryResult>((resolve, reject) => {
+        query.on('row', (row: Cell[], partial?: pg.ResultBuilder) => {
+          if (guardHit) return;
+          if (partial) sendColumns(partial.fields);
+          batch.push(row);
+          received++;
+          if (maxRows !== undefined && received >= maxRows) {
+            guardHit = true;
+            flush();
+            void this.cancelBackend(client);
+          } else if (batch.length >= BATCH_ROWS) flush();
+        });
+        query.on('end', resolve);
+        query.on('error', reject);
+        void client.query(query);
+      }).catch((error: unknown) => {
+        if (guardHit && (error as { code?: string }).code === CANCELLED_BY_USER) return undefined;
+        throw error;
+      });
+      if (result) sendColumns(result.fields);
+      flush();
+      await Promise.all(taking);
+      if (sinkFailure) throw sinkFailure;
+      if (guardHit) sink.notice('info', `Stopped reading after ${maxRows} rows (the row limit you set); the server's work was cancelled.`);
+      const command = result?.command ?? 'SELECT';
+      const affected = result && result.rowCount !== null && command !== 'SELECT' ? result.rowCount : undefined;
+      return { command, ...(affected !== undefined ? { rowsAffected: affected } : {}) };
+    } catch (error) {
+      socket.resume();
+      if (signal.aborted || (error as { code?: string }).code === CANCELLED_BY_USER) throw new AppError('CANCELLED', 'Cancelled; the server stopped the statement.');
+      throw statementError(error);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      this.noticeTo = undefined;
+    }
+  }
+
+  /** Cancelling means the server stops, so ask it from a second connection, as pg_cancel_backend is meant to be used. */
+  private async cancelBackend(busy: pg.Client): Promise<void> {
+    const pid = (busy as unknown as { processID: number | null }).processID;
+    if (!pid) return;
+    const endpoint = await this.endpoint(AbortSignal.timeout(20_000));
+    const helper = new pg.Client(this.config(endpoint));
+    helper.on('error', () => undefined);
+    try {
+      await helper.connect();
+      await helper.query('SELECT pg_cancel_backend($1)', [pid]);
+    } catch {
+      // The statement may have ended meanwhile, or the server is gone; either way there is nothing left to stop.
+    } finally {
+      await helper.end().catch(() => undefined);
+    }
+  }
+
+  async schema(signal: AbortSignal): Promise<SchemaTree> {
+    const client = await this.connection(signal);
+    const columns = await client.query<{ s: string; t: string; k: string; c: string; y: string }>(
+      `SELECT c.table_schema AS s, c.table_name AS t, COALESCE(t.table_type, 'BASE TABLE') AS k, c.column_name AS c, c.data_type || COALESCE('(' || c.character_maximum_length || ')', '') AS y
+         FROM information_schema.columns c
+         LEFT JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.table_schema NOT IN ('information_schema', 'pg_catalog', 'pg_internal', 'pg_automv') AND c.table_schema NOT LIKE 'pg_toast%' AND c.table_schema NOT LIKE 'pg_temp%'
+        ORDER BY 1, 2, c.ordinal_position
+        LIMIT 200000`,
+    );
+    const keys = await redshiftKeys(client);
+    const schemas = new Map<string, Map<string, SchemaTree['schemas'][number]['tables'][number]>>();
+    for (const row of columns.rows) {
+      const tables = schemas.get(row.s) ?? new Map();
+      schemas.set(row.s, tables);
+      let table = tables.get(row.t);
+      if (!table) {
+        table = { name: row.t, kind: row.k === 'VIEW' ? 'view' : row.k === 'EXTERNAL TABLE' ? 'external' : 'table', columns: [] };
+        tables.set(row.t, table);
+      }
+      const notes = keys.get(`${row.s}.${row.t}.${row.c}`);
+      table.columns.push({ name: row.c, type: row.y, ...(notes ? { notes } : {}) });
+    }
+    return { schemas: [...schemas].map(([name, tables]) => ({ name, tables: [...tables.values()] })) };
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
+
+/** DISTKEY and SORTKEY per column, from Redshift's pg_table_def; PostgreSQL (the sandbox) has none. */
+async function redshiftKeys(client: pg.Client): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  try {
+    const answer = await client.query<{ s: string; t: string; c: string; d: boolean; k: number }>(
+      'SELECT schemaname AS s, tablename AS t, "column" AS c, distkey AS d, sortkey AS k FROM pg_table_def WHERE distkey OR sortkey <> 0',
+    );
+    for (const row of answer.rows) {
+      const notes = [row.d ? 'DISTKEY' : '', Number(row.k) !== 0 ? `SORTKEY(${row.k})` : ''].filter(Boolean).join(' ');
+      keys.set(`${row.s}.${row.t}.${row.c}`, notes);
+    }
+  } catch {
+    // Not Redshift: no keys to show.
+  }
+  return keys;
+}
+
+function statementError(error: unknown): Error {
+  if (error instanceof AppError) return error;
+  const e = error as { message?: string; code?: string; position?: string; detail?: string; hint?: string };
+  if (e.code && /^[0-9A-Z]{5}$/.test(e.code)) {
+    const extra = [e.detail, e.hint ? `Hint: ${e.hint}` : ''].filter(Boolean).join(' ');
+    return new StatementError(`${e.message ?? 'The statement failed'}${extra ? ` — ${extra}` : ''}`, e.code, e.position ? Number(e.position) - 1 : undefined);
+  }
+  // Not the server's answer: the connection went away under the statement.
+  return new AppError('UNAVAILABLE', `The connection to the server was lost while the statement ran: ${e.message ?? String(error)}. Run it again to reconnect.`);
+}
+
+function connectionError(error: unknown, endpoint: PgEndpoint): AppError {
+  const e = error as { message?: string; code?: string };
+  const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+  if (e.code === '28P01' || e.code === '28000') return new AppError('VALIDATION', `The server refused ${where}: ${e.message}. Check the user and password.`);
+  if (e.code === '3D000') return new AppError('NOT_FOUND', `${e.message} on ${endpoint.host}:${endpoint.port}.`);
+  return new AppError('UNAVAILABLE', `Cannot connect to ${where}: ${e.message ?? String(error)}`);
+}

@@ -1,0 +1,244 @@
+import hive from 'hive-driver';
+import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
+import { StatementError } from '../engine.js';
+
+const { TCLIService, TCLIService_types: T } = hive.thrift;
+
+/** Rows per FetchResults: each fetch is a round trip through the tunnel, so large ones. */
+const FETCH_ROWS = 10_000;
+const POLL_MS = 100;
+const MAX_POLL_MS = 1000;
+
+type HiveSession = Awaited<ReturnType<hive.HiveClient['openSession']>>;
+type HiveOperation = Awaited<ReturnType<HiveSession['executeStatement']>>;
+
+interface ThriftColumn {
+  values: unknown[];
+  nulls: Buffer;
+}
+type ThriftColumnSet = Partial<Record<'boolVal' | 'byteVal' | 'i16Val' | 'i32Val' | 'i64Val' | 'doubleVal' | 'stringVal' | 'binaryVal', ThriftColumn>>;
+interface ThriftColumnDesc {
+  columnName: string;
+  position: number;
+  typeDesc: { types: { primitiveEntry?: { type: number; typeQualifiers?: { qualifiers?: Record<string, { i32Value?: number }> } } }[] };
+}
+
+const typeNames: Record<number, [string, ColumnKind]> = {
+  [T.TTypeId.BOOLEAN_TYPE]: ['boolean', 'bool'],
+  [T.TTypeId.TINYINT_TYPE]: ['tinyint', 'int'],
+  [T.TTypeId.SMALLINT_TYPE]: ['smallint', 'int'],
+  [T.TTypeId.INT_TYPE]: ['int', 'int'],
+  [T.TTypeId.BIGINT_TYPE]: ['bigint', 'int'],
+  [T.TTypeId.FLOAT_TYPE]: ['float', 'float'],
+  [T.TTypeId.DOUBLE_TYPE]: ['double', 'float'],
+  [T.TTypeId.STRING_TYPE]: ['string', 'text'],
+  [T.TTypeId.VARCHAR_TYPE]: ['varchar', 'text'],
+  [T.TTypeId.CHAR_TYPE]: ['char', 'text'],
+  [T.TTypeId.TIMESTAMP_TYPE]: ['timestamp', 'timestamp'],
+  [T.TTypeId.DATE_TYPE]: ['date', 'date'],
+  [T.TTypeId.BINARY_TYPE]: ['binary', 'binary'],
+  [T.TTypeId.DECIMAL_TYPE]: ['decimal', 'decimal'],
+  [T.TTypeId.ARRAY_TYPE]: ['array', 'array'],
+  [T.TTypeId.MAP_TYPE]: ['map', 'json'],
+  [T.TTypeId.STRUCT_TYPE]: ['struct', 'json'],
+  [T.TTypeId.INTERVAL_DAY_TIME_TYPE]: ['interval day to second', 'interval'],
+  [T.TTypeId.INTERVAL_YEAR_MONTH_TYPE]: ['interval year to month', 'interval'],
+  [T.TTypeId.NULL_TYPE]: ['void', 'other'],
+};
+
+/**
+ * Spark SQL on the EMR master over HiveServer2's Thrift protocol (the Spark
+ * Thrift Server), through the session's tunnel. Values are decoded from the
+ * columnar row sets directly: bigint from its 8 bytes and decimal from its
+ * text, never through a JS number.
+ */
+export class SparkEngine implements Engine {
+  readonly dialect = 'spark' as const;
+  private opened: Promise<{ client: hive.HiveClient; session: HiveSession }> | undefined;
+
+  /** `port` is asked on every (re)connection: the tunnel's local port. */
+  constructor(private readonly port: (signal: AbortSignal) => Promise<number>) {}
+
+  private open(signal: AbortSignal): Promise<{ client: hive.HiveClient; session: HiveSession }> {
+    this.opened ??= (async () => {
+      const port = await this.port(signal);
+      const client = new hive.HiveClient(TCLIService, T);
+      // A dropped tunnel fails the operation in flight; the next statement opens a new session.
+      client.on('error', () => (this.opened = undefined));
+      try {
+        await client.connect({ host: '127.0.0.1', port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'tributary' }));
+        const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
+        return { client, session };
+      } catch (error) {
+        throw new AppError('UNAVAILABLE', `The Spark Thrift Server on the master does not answer (${(error as Error).message}). Is it running? On EMR: sudo /usr/lib/spark/sbin/start-thriftserver.sh`);
+      }
+    })();
+    this.opened.catch(() => (this.opened = undefined));
+    return this.opened;
+  }
+
+  async serverVersion(signal: AbortSignal): Promise<string> {
+    let version = '';
+    await this.execute('SELECT version()', { columns: () => undefined, rows: async (batch) => void (version = `Spark ${batch[0]?.[0] ?? ''}`), notice: () => undefined }, signal);
+    return version;
+  }
+
+  async execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome> {
+    const { session } = await this.open(signal);
+    let operation: HiveOperation;
+    try {
+      operation = await session.executeStatement(sql, { runAsync: true });
+    } catch (error) {
+      throw sparkError(error, sql);
+    }
+    const cancel = () => void operation.cancel().catch(() => undefined);
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      let wait = POLL_MS;
+      for (;;) {
+        const status = await operation.status(false);
+        const state = status.operationState;
+        if (state === T.TOperationState.FINISHED_STATE) break;
+        if (state === T.TOperationState.CANCELED_STATE || signal.aborted) throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
+        if (state === T.TOperationState.ERROR_STATE) throw sparkError({ message: status.errorMessage ?? status.status?.errorMessage }, sql);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(MAX_POLL_MS, wait * 2);
+      }
+      const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
+      if (!(operation as unknown as { hasResultSet: boolean }).hasResultSet) return { command };
+      await this.read(operation, sink, signal, maxRows);
+      return { command };
+    } catch (error) {
+      if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
+      throw error instanceof AppError || error instanceof StatementError ? error : sparkError(error, sql);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      void operation.close().catch(() => undefined);
+    }
+  }
+
+  private async read(operation: HiveOperation, sink: StatementSink, signal: AbortSignal, maxRows: number | undefined): Promise<void> {
+    operation.setMaxRows(FETCH_ROWS);
+    let described = false;
+    let read = 0;
+    do {
+      await operation.fetch();
+      const schema = operation.getSchema() as { columns: ThriftColumnDesc[] } | null;
+      const descriptors = [...(schema?.columns ?? [])].sort((a, b) => a.position - b.position);
+      if (!described) {
+        sink.columns(descriptors.map(columnMeta));
+        described = true;
+      }
+      for (const rowSet of operation.getData() as { columns?: ThriftColumnSet[] }[]) {
+        let rows = decodeRows(rowSet.columns ?? []);
+        if (maxRows !== undefined && read + rows.length >= maxRows) {
+          rows = rows.slice(0, maxRows - read);
+          read += rows.length;
+          if (rows.length) await sink.rows(rows);
+          sink.notice('info', `Stopped reading after ${maxRows} rows (the row limit you set).`);
+          await operation.cancel().catch(() => undefined);
+          return;
+        }
+        read += rows.length;
+        if (rows.length) await sink.rows(rows);
+      }
+      operation.flush();
+    } while (operation.hasMoreRows() && !signal.aborted);
+  }
+
+  async schema(signal: AbortSignal): Promise<SchemaTree> {
+    const tree = new Map<string, Map<string, SchemaTree['schemas'][number]['tables'][number]>>();
+    const rowsOf = async (sql: string) => {
+      const out: Cell[][] = [];
+      await this.execute(sql, { columns: () => undefined, notice: () => undefined, rows: async (batch) => void out.push(...batch) }, signal);
+      return out;
+    };
+    for (const [database] of await rowsOf('SHOW DATABASES')) {
+      if (!database) continue;
+      const tables = new Map<string, SchemaTree['schemas'][number]['tables'][number]>();
+      tree.set(database, tables);
+      for (const row of await rowsOf(`SHOW TABLES IN \`${database.replace(/`/g, '``')}\``)) {
+        const name = row[1];
+        if (!name || row[2] === 'true') continue;
+        const entry: SchemaTree['schemas'][number]['tables'][number] = { name, kind: 'table', columns: [] };
+        tables.set(name, entry);
+        let inColumns = true;
+        for (const [col, type, comment] of await rowsOf(`DESCRIBE TABLE EXTENDED \`${database.replace(/`/g, '``')}\`.\`${name.replace(/`/g, '``')}\``)) {
+          if (!col || col.startsWith('#')) {
+            inColumns = false;
+            continue;
+          }
+          if (inColumns) entry.columns.push({ name: col, type: type ?? '', ...(comment ? { notes: comment } : {}) });
+          else if (col === 'Location') entry.details = `LOCATION ${type ?? ''}`;
+          else if (col === 'Type' && type === 'EXTERNAL') entry.kind = 'external';
+          else if (col === 'Type' && type === 'VIEW') entry.kind = 'view';
+        }
+      }
+    }
+    return { schemas: [...tree].map(([name, tables]) => ({ name, tables: [...tables.values()] })) };
+  }
+
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    const live = await opened?.catch(() => undefined);
+    if (!live) return;
+    await live.session.close().catch(() => undefined);
+    live.client.close();
+  }
+}
+
+function columnMeta(descriptor: ThriftColumnDesc): ColumnMeta {
+  const entry = descriptor.typeDesc.types[0]?.primitiveEntry;
+  const [name, kind] = entry ? (typeNames[entry.type] ?? ['other', 'other' as const]) : ['complex', 'json' as const];
+  const q = entry?.typeQualifiers?.qualifiers;
+  const type = name === 'decimal' && q?.precision ? `decimal(${q.precision.i32Value},${q.scale?.i32Value ?? 0})` : name === 'varchar' && q?.characterMaximumLength ? `varchar(${q.characterMaximumLength.i32Value})` : name;
+  return { name: descriptor.columnName.split('.').pop() ?? descriptor.columnName, type, kind };
+}
+
+function isNull(nulls: Buffer | undefined, index: number): boolean {
+  return !!nulls && nulls.length > index >> 3 && (nulls[index >> 3]! & (1 << (index & 7))) !== 0;
+}
+
+/** Columnar row set → rows of text; each value type has exactly one printed form. */
+function decodeRows(columns: ThriftColumnSet[]): Cell[][] {
+  const decoded = columns.map((set): Cell[] => {
+    const [kind, column] = (Object.entries(set).find(([, value]) => value) ?? []) as [keyof ThriftColumnSet | undefined, ThriftColumn | undefined];
+    if (!kind || !column) return [];
+    return column.values.map((value, i) => (isNull(column.nulls, i) ? null : text(kind, value)));
+  });
+  const count = Math.max(0, ...decoded.map((c) => c.length));
+  const rows: Cell[][] = new Array(count);
+  for (let r = 0; r < count; r++) rows[r] = decoded.map((c) => c[r] ?? null);
+  return rows;
+}
+
+function text(kind: keyof ThriftColumnSet, value: unknown): string {
+  switch (kind) {
+    case 'i64Val': {
+      const int64 = value as { buffer: Buffer; offset: number };
+      return int64.buffer.readBigInt64BE(int64.offset).toString();
+    }
+    case 'binaryVal':
+      return `\\x${(value as Buffer).toString('hex')}`;
+    case 'boolVal':
+      return value ? 'true' : 'false';
+    default:
+      return String(value);
+  }
+}
+
+/** Spark says where a parse error is as "(line L, pos P)" — 1-based line, 0-based position. */
+function sparkError(error: unknown, sql: string): Error {
+  const message = ((error as { message?: string }).message ?? String(error)).replace(/^Error running query: /, '').trim();
+  const at = /\(line (\d+), pos (\d+)\)/.exec(message);
+  let offset: number | undefined;
+  if (at) {
+    const lines = sql.split('\n');
+    offset = lines.slice(0, Number(at[1]) - 1).reduce((sum, line) => sum + line.length + 1, 0) + Number(at[2]);
+  }
+  const firstLines = message.split('\n').slice(0, 6).join('\n');
+  return new StatementError(firstLines, /^\[([A-Z_]+)\]/.exec(message)?.[1], offset);
+}

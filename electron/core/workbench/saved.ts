@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { chartSpecSchema, connectionIdSchema, type EditorTab, type SavedQuery } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { NoticeBoard } from '../services/notices.js';
+import { JsonFile } from '../storage/json-file.js';
+
+const savedSchema = z.object({
+  queries: z
+    .array(z.object({ id: z.string(), name: z.string(), sql: z.string(), connectionId: connectionIdSchema.optional(), chart: chartSpecSchema.optional(), updatedAt: z.string() }))
+    .default([]),
+});
+const tabsSchema = z.object({
+  tabs: z.array(z.object({ id: z.string(), title: z.string(), sql: z.string(), connectionId: connectionIdSchema.optional(), chart: chartSpecSchema.optional() })).default([]),
+  activeId: z.string().optional(),
+});
+
+/** What the operator keeps: saved queries (with their charts) and the editor tabs as they were left. */
+export class SavedWork {
+  private readonly queriesFile: JsonFile<z.infer<typeof savedSchema>>;
+  private readonly tabsFile: JsonFile<z.infer<typeof tabsSchema>>;
+  private queries: Promise<SavedQuery[]>;
+
+  constructor(dataDir: string, notices: NoticeBoard) {
+    const onProblem = (p: Parameters<NoticeBoard['fileProblem']>[0]) => notices.fileProblem(p);
+    this.queriesFile = new JsonFile(join(dataDir, 'saved-queries.json'), savedSchema, () => ({ queries: [] }), onProblem);
+    this.tabsFile = new JsonFile(join(dataDir, 'editor-tabs.json'), tabsSchema, () => ({ tabs: [] }), onProblem);
+    this.queries = this.queriesFile.load().then((f) => f.queries);
+  }
+
+  list(): Promise<SavedQuery[]> {
+    return this.queries;
+  }
+
+  async save(input: Omit<SavedQuery, 'id' | 'updatedAt'> & { id?: string }): Promise<SavedQuery[]> {
+    const all = await this.queries;
+    if (input.id && !all.some((q) => q.id === input.id)) throw new AppError('NOT_FOUND', `No saved query ${input.id}`);
+    const query: SavedQuery = { ...input, id: input.id ?? randomBytes(5).toString('hex'), updatedAt: new Date().toISOString() };
+    const next = input.id ? all.map((q) => (q.id === input.id ? query : q)) : [query, ...all];
+    await this.queriesFile.save({ queries: next });
+    this.queries = Promise.resolve(next);
+    return next;
+  }
+
+  async forget(id: string): Promise<SavedQuery[]> {
+    const next = (await this.queries).filter((q) => q.id !== id);
+    await this.queriesFile.save({ queries: next });
+    this.queries = Promise.resolve(next);
+    return next;
+  }
+
+  async tabs(): Promise<{ tabs: EditorTab[]; activeId?: string }> {
+    return this.tabsFile.load();
+  }
+
+  async saveTabs(value: { tabs: EditorTab[]; activeId?: string }): Promise<void> {
+    await this.tabsFile.save(value);
+  }
+}

@@ -1,0 +1,169 @@
+import type { Cell, ColumnMeta, RunChunk, TextPosition } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { HandlerGroup } from '../dispatch/handlers.js';
+import { follow } from '../events.js';
+import type { Logger } from '../log.js';
+import type { ResultRegistry } from '../results/registry.js';
+import type { ResultSet } from '../results/result-set.js';
+import type { Connections } from './connections.js';
+import { StatementError, type StatementSink } from './engine.js';
+import type { QueryHistory } from './history.js';
+import type { SavedWork } from './saved.js';
+import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';
+
+/** Rows sent with the result's first chunk, so the grid shows them without asking. */
+const FIRST_ROWS = 200;
+const PROGRESS_EVERY_MS = 250;
+
+export interface WorkbenchDeps {
+  connections: Connections;
+  results: ResultRegistry;
+  history: QueryHistory;
+  saved: SavedWork;
+  log: Logger;
+}
+
+interface RunInput {
+  connectionId: string;
+  sql: string;
+  origin: TextPosition;
+  maxRows?: number;
+}
+
+/**
+ * Runs SQL on a connection's engine and streams what happens, statement by
+ * statement; rows go to the result store, and the UI reads them back in
+ * windows, so no result's size reaches the renderer's memory.
+ */
+export class WorkbenchService {
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly deps: WorkbenchDeps) {}
+
+  async *run(input: RunInput, signal: AbortSignal): AsyncGenerator<RunChunk> {
+    const { engine, info } = await this.deps.connections.engine(input.connectionId, signal);
+    const statements = splitStatements(input.sql, engine.dialect);
+    if (statements.length === 0) throw new AppError('VALIDATION', 'Nothing to run: the text holds only comments.');
+    if (this.busy.has(info.id)) throw new AppError('CONFLICT', `A statement is still running on ${info.name}; cancel it or wait for it.`);
+    this.busy.add(info.id);
+
+    const work = async (push: (chunk: RunChunk) => void) => {
+      for (const [index, statement] of statements.entries()) {
+        push({ kind: 'statement', index, count: statements.length, sql: statement.sql, start: inEditor(statement.start, input.origin), end: inEditor(statement.end, input.origin) });
+        const started = Date.now();
+        let result: ResultSet | undefined;
+        let shown = false;
+        let lastProgress = 0;
+        const progress = (set: ResultSet) => push({ kind: 'progress', resultId: set.id, rows: set.total, bytes: set.bytes });
+        const sink: StatementSink = {
+          columns: (columns: ColumnMeta[]) => {
+            result = this.deps.results.create(columns);
+          },
+          rows: async (batch: Cell[][]) => {
+            const set = result!;
+            if (!shown) {
+              shown = true;
+              push({ kind: 'result', index, resultId: set.id, columns: set.columns, rows: batch.slice(0, FIRST_ROWS) });
+            }
+            await set.append(batch);
+            if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+              lastProgress = Date.now();
+              progress(set);
+            }
+          },
+          notice: (level, message) => push({ kind: 'notice', index, level, message }),
+        };
+        try {
+          const outcome = await engine.execute(statement.sql, sink, signal, input.maxRows);
+          if (result) {
+            await result.finish();
+            if (!shown) push({ kind: 'result', index, resultId: result.id, columns: result.columns, rows: [] });
+            progress(result);
+          }
+          const durationMs = Date.now() - started;
+          push({ kind: 'done', index, command: outcome.command, durationMs, ...(result ? { rows: result.total } : {}), ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}) });
+          await this.remember(info, statement.sql, started, { ...(result ? { rows: result.total } : {}), ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}) });
+        } catch (error) {
+          await result?.finish().catch(() => undefined);
+          const failure = describeFailure(error, input.sql, statement.offset, input.origin);
+          push({ kind: 'error', index, ...failure });
+          await this.remember(info, statement.sql, started, { error: failure.message });
+          // A script stops at its first failing statement, as psql -v ON_ERROR_STOP=1 does.
+          return;
+        }
+      }
+    };
+
+    try {
+      yield* follow<RunChunk>(
+        (push, end) => {
+          void work(push)
+            .catch((error: unknown) => this.deps.log.error('workbench', 'A run failed unexpectedly', error))
+            .finally(() => {
+              this.busy.delete(info.id);
+              end();
+            });
+          return () => undefined;
+        },
+        signal,
+      );
+    } finally {
+      // Cancelled: the engine is stopping the server's work; the connection is free once it has.
+      if (signal.aborted) this.deps.log.info('workbench', `Run on ${info.name} cancelled`);
+    }
+  }
+
+  private remember(info: { id: string; name: string }, sql: string, started: number, outcome: { rows?: number; rowsAffected?: number; error?: string }): Promise<void> {
+    return this.deps.history
+      .add({ connectionId: info.id, connectionName: info.name, sql, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...outcome })
+      .catch((error: unknown) => this.deps.log.warn('workbench', 'Could not write the query history', error));
+  }
+
+  handlers(): HandlerGroup {
+    const { connections, history, saved } = this.deps;
+    return {
+      'connections.list': (_input, { signal }) => connections.list(signal),
+      'connections.save': async (input, { signal }) => {
+        await connections.save(input);
+        return connections.list(signal);
+      },
+      'connections.remove': async ({ id }, { signal }) => {
+        await connections.remove(id);
+        return connections.list(signal);
+      },
+      'connections.test': async ({ id }, { signal }) => {
+        const started = Date.now();
+        const { engine } = await connections.engine(id, signal);
+        const serverVersion = await engine.serverVersion(signal);
+        return { serverVersion, latencyMs: Date.now() - started };
+      },
+      'connections.schema': async ({ id }, { signal }) => (await connections.engine(id, signal)).engine.schema(signal),
+      'queries.run': (input, { signal }) => this.run(input, signal),
+      'queries.history': (input) => history.list(input),
+      'queries.saved': () => saved.list(),
+      'queries.save': (input) => saved.save(input),
+      'queries.forget': ({ id }) => saved.forget(id),
+      'queries.tabs': () => saved.tabs(),
+      'queries.saveTabs': async (input) => {
+        await saved.saveTabs(input);
+        return null;
+      },
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.deps.connections.drop();
+  }
+}
+
+function describeFailure(error: unknown, script: string, statementOffset: number, origin: TextPosition): { message: string; code?: string; at?: TextPosition } {
+  if (error instanceof StatementError) {
+    return {
+      message: error.message,
+      ...(error.code ? { code: error.code } : {}),
+      ...(error.offset !== undefined ? { at: inEditor(positionAt(script, statementOffset + error.offset), origin) } : {}),
+    };
+  }
+  if (error instanceof AppError) return { message: error.message, code: error.code };
+  return { message: error instanceof Error ? error.message : String(error) };
+}

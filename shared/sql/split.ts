@@ -1,0 +1,55 @@
+import { mysqlSplitterOptions, postgreSplitterOptions, splitQuery } from 'dbgate-query-splitter';
+import type { TextPosition } from '../contract/index.js';
+
+export interface Statement {
+  sql: string;
+  /** Where the statement's text starts in the script, 0-based character offset. */
+  offset: number;
+  start: TextPosition;
+  end: TextPosition;
+}
+
+/**
+ * Redshift quotes like PostgreSQL ('', "", $$…$$, $tag$…$tag$). Spark SQL
+ * quotes identifiers with backticks and escapes with backslashes in both
+ * string quotes, as MySQL does, but has no DELIMITER command.
+ */
+const options = {
+  redshift: { ...postgreSplitterOptions, returnRichInfo: true },
+  spark: { ...mysqlSplitterOptions, allowCustomDelimiter: false, returnRichInfo: true },
+};
+
+/** Splits a script into statements with their places, so errors point into the editor's text. */
+export function splitStatements(script: string, dialect: 'redshift' | 'spark'): Statement[] {
+  return splitQuery(script, options[dialect])
+    .flatMap((item) => (typeof item === 'string' ? [] : [item]))
+    .filter((item) => !isOnlyComments(item.text))
+    .map((item) => {
+      const start = item.trimStart ?? item.start;
+      const end = item.trimEnd ?? item.end;
+      return { sql: item.text, offset: start.position, start: { line: start.line + 1, column: start.column + 1 }, end: { line: end.line + 1, column: end.column + 1 } };
+    });
+}
+
+/** A trailing comment after the last semicolon is not a statement to send. */
+function isOnlyComments(sql: string): boolean {
+  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim() === '';
+}
+
+/** A character offset in `text` as a 1-based line and column. */
+export function positionAt(text: string, offset: number): TextPosition {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** A position inside a selection, as a position in the editor the selection came from. */
+export function inEditor(position: TextPosition, origin: TextPosition): TextPosition {
+  return position.line === 1 ? { line: origin.line, column: origin.column + position.column - 1 } : { line: origin.line + position.line - 1, column: position.column };
+}
