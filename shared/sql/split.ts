@@ -25,11 +25,15 @@ export function splitStatements(script: string, dialect: 'redshift' | 'spark'): 
     .flatMap((item) => (typeof item === 'string' ? [] : [item]))
     .filter((item) => !isOnlyComments(item.text))
     .map((item) => {
-      const start = item.trimStart ?? item.start;
+      // Comments above a statement stay in the editor; the statement (and its place) starts at its first word.
+      const lead = LEADING_COMMENTS.exec(item.text)?.[0].length ?? 0;
+      const offset = (item.trimStart ?? item.start).position + lead;
       const end = item.trimEnd ?? item.end;
-      return { sql: item.text, offset: start.position, start: { line: start.line + 1, column: start.column + 1 }, end: { line: end.line + 1, column: end.column + 1 } };
+      return { sql: item.text.slice(lead), offset, start: positionAt(script, offset), end: { line: end.line + 1, column: end.column + 1 } };
     });
 }
+
+const LEADING_COMMENTS = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
 
 /** A trailing comment after the last semicolon is not a statement to send. */
 function isOnlyComments(sql: string): boolean {
