@@ -11,6 +11,7 @@ import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import type { Cell, ExportProgress, RunChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
+import { parsePlan } from '../../shared/sql/plan.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { until } from './clients.js';
 
@@ -106,6 +107,21 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     expect(history[0]).toMatchObject({ sql: 'SELECT count(*) FROM wb_t', rows: 1 });
   });
 
+  it('browses the schema and explains a query as a plan tree', async () => {
+    const tree = await core.handlers['connections.schema']({ id: 'sandbox-warehouse' }, { signal });
+    const table = tree.schemas.find((s) => s.name === 'public')?.tables.find((t) => t.name === 'wb_t');
+    expect(table?.columns).toEqual([
+      { name: 'id', type: 'bigint' },
+      { name: 'v', type: 'text' },
+    ]);
+    const chunks = await runSql('sandbox-warehouse', 'EXPLAIN SELECT v, count(*) FROM wb_t WHERE id > 3 GROUP BY v');
+    const lines = (await allRows(only(chunks, 'result')[0]!.resultId)).map((r) => r[0]).join('\n');
+    const [root] = parsePlan(lines);
+    expect(root?.label).toMatch(/HashAggregate/);
+    expect(root?.children[0]?.label).toMatch(/Seq Scan on wb_t/);
+    expect(root?.children[0]?.details.join(' ')).toMatch(/Filter: \(id > 3\)/);
+  });
+
   it('points a syntax error at its line and column in the editor, and stops the script there', async () => {
     const chunks = await runSql('sandbox-warehouse', 'SELECT 1;\nSELECT id,\n       v FORM wb_t;\nSELECT 2;', { origin: { line: 10, column: 5 } });
     const error = only(chunks, 'error')[0]!;
@@ -175,6 +191,17 @@ describe('a Redshift cluster created through the API, reached through the EMR ma
     const logs = readdirSync(join(appDir, 'logs')).map((f) => readFileSync(join(appDir, 'logs', f), 'utf8')).join('');
     expect(logs).not.toContain(password);
   });
+
+  it('signs in with IAM (GetClusterCredentials): a temporary user that acts as the database user', async () => {
+    const list = await core.handlers['connections.save'](
+      { name: 'Warehouse with IAM', environmentId: 'sandbox', spec: { engine: 'redshift', clusterIdentifier: 'wb-cluster', database: 'wbdb', user: 'wbadmin', auth: 'iam', route: { kind: 'direct' } } },
+      { signal },
+    );
+    const saved = list.find((c) => c.name === 'Warehouse with IAM')!;
+    expect(saved.target).toContain('(IAM)');
+    const chunks = await runSql(saved.id, 'SELECT session_user, current_user');
+    expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([['IAM:wbadmin', 'wbadmin']]);
+  });
 });
 
 describe('the Redshift Data API', () => {
@@ -205,6 +232,14 @@ describe('Spark SQL through the master session', () => {
     const result = only(chunks, 'result')[0]!;
     expect(result.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual(['big:bigint:int', 'd:decimal(38,10):decimal', 's:string:text', 'u:string:text', 't:timestamp:timestamp']);
     expect(await allRows(result.resultId)).toEqual([['9223372036854775807', '12345678901234567890123456.0123456789', null, 'ü', '2024-01-02 03:04:05.123456']]);
+  });
+
+  it('browses Spark’s databases and tables with their locations', async () => {
+    await runSql(spark(), 'CREATE TABLE IF NOT EXISTS wb_spark (id BIGINT, name STRING) USING parquet');
+    const tree = await core.handlers['connections.schema']({ id: spark() }, { signal });
+    const table = tree.schemas.find((s) => s.name === 'default')?.tables.find((t) => t.name === 'wb_spark');
+    expect(table?.columns.map((c) => `${c.name} ${c.type}`)).toEqual(['id bigint', 'name string']);
+    expect(table?.details).toMatch(/^LOCATION .*wb_spark/);
   });
 
   it('points a parse error at its place', async () => {

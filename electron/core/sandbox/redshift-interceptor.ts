@@ -7,6 +7,8 @@ export interface RedshiftEndpoint {
   creatingMs: number;
   /** Makes the master user and database exist on the stand-in, as CreateCluster does on AWS. */
   provision(cluster: { user: string; password: string; database: string }): Promise<void>;
+  /** Makes GetClusterCredentials' temporary user log in, as the named user, until it expires. */
+  temporaryCredentials(credentials: { dbUser: string; asUser: string; password: string; expiresAt: string }): Promise<void>;
 }
 
 /**
@@ -41,6 +43,11 @@ export function redshiftInterceptor(endpoint: RedshiftEndpoint): Interceptor {
           password: form.get('MasterUserPassword') ?? '',
           database: form.get('DBName') ?? 'dev',
         });
+      }
+      if (operation === 'GetClusterCredentials') {
+        const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(responseBody)?.[1] ?? '';
+        const dbUser = field('DbUser');
+        await endpoint.temporaryCredentials({ dbUser, asUser: dbUser.replace(/^IAMA?:/, ''), password: field('DbPassword'), expiresAt: field('Expiration') });
       }
       if (operation === 'CreateCluster' || operation === 'DescribeClusters' || operation === 'ModifyCluster' || operation === 'RebootCluster') {
         return responseBody.replace(/<Cluster>[\s\S]*?<\/Cluster>/g, rewriteCluster);

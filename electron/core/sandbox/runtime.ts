@@ -158,6 +158,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
             port: redshift.port,
             creatingMs: pace.redshiftCreatingMs,
             provision: (cluster) => provisionCluster(log, postgres.port, adminPassword, cluster),
+            temporaryCredentials: (credentials) => temporaryLogin(log, postgres.port, adminPassword, credentials),
           }),
         },
         log,
@@ -213,6 +214,23 @@ async function ensureDatabase(port: number, password: string, name: string): Pro
   await admin(port, password, async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  });
+}
+
+/**
+ * GetClusterCredentials on the stand-in: a login role named as AWS names the
+ * temporary user (IAM:alice), valid until the expiration AWS gave, that
+ * becomes alice once logged in, as Redshift maps it.
+ */
+async function temporaryLogin(log: Logger, port: number, password: string, credentials: { dbUser: string; asUser: string; password: string; expiresAt: string }): Promise<void> {
+  log.addSecret(credentials.password);
+  await admin(port, password, async (client) => {
+    const login = pg.escapeIdentifier(credentials.dbUser);
+    const target = pg.escapeIdentifier(credentials.asUser);
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [credentials.dbUser]);
+    await client.query(`${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${login} WITH LOGIN PASSWORD ${pg.escapeLiteral(credentials.password)} VALID UNTIL ${pg.escapeLiteral(credentials.expiresAt)}`);
+    await client.query(`GRANT ${target} TO ${login}`);
+    await client.query(`ALTER ROLE ${login} SET role = ${pg.escapeLiteral(credentials.asUser)}`);
   });
 }
 
