@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { CreateClusterCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
@@ -12,6 +13,7 @@ import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.
 import type { Cell, ExportProgress, RunChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
+import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { until } from './clients.js';
 
@@ -120,6 +122,19 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     expect(root?.label).toMatch(/HashAggregate/);
     expect(root?.children[0]?.label).toMatch(/Seq Scan on wb_t/);
     expect(root?.children[0]?.details.join(' ')).toMatch(/Filter: \(id > 3\)/);
+  });
+
+  it('unloads a result to S3 instead of downloading it', async () => {
+    const s3 = new S3Client({ ...sandboxClientConfig(run.endpoint), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'wb-unload' }));
+    const sql = unloadStatement("SELECT g AS id, 'v' || g AS v FROM generate_series(1, 10) g WHERE g::text <> 'none'", { s3Prefix: 's3://wb-unload/exports/wb_t_', iamRole: 'arn:aws:iam::123456789012:role/tributary-redshift-copy', format: 'CSV' });
+    const chunks = await runSql('sandbox-warehouse', sql);
+    expect(only(chunks, 'error')).toEqual([]);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'wb-unload', Prefix: 'exports/wb_t_' }));
+    expect(listed.Contents?.length).toBeGreaterThan(0);
+    const first = await s3.send(new GetObjectCommand({ Bucket: 'wb-unload', Key: listed.Contents![0]!.Key! }));
+    expect(await first.Body!.transformToString()).toMatch(/^id,v\n/);
+    s3.destroy();
   });
 
   it('points a syntax error at its line and column in the editor, and stops the script there', async () => {
