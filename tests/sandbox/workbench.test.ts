@@ -15,7 +15,8 @@ import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
-import { until } from './clients.js';
+import { SparkEngine, type MasterExec } from '../../electron/core/workbench/engines/spark.js';
+import { connectMaster, until } from './clients.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -280,5 +281,46 @@ describe('Spark SQL through the master session', () => {
     const done = only(next, 'done')[0];
     expect(done?.durationMs).toBeLessThan(20_000);
     expect(await allRows(only(next, 'result')[0]!.resultId)).toEqual([['1000000']]);
+  });
+});
+
+describe('Spark SQL when the Thrift server does not answer', () => {
+  it('runs the statement with spark-sql over SSH on the master instead, and says so', async () => {
+    const ssh = await connectMaster(run);
+    // The same contract as the sessions service's master exec: SQL on stdin, stdout with backpressure, closing stops it.
+    const exec: MasterExec = (command, stdin, execSignal, onStdout) =>
+      new Promise((resolve, reject) =>
+        ssh.exec(command, (error, channel) => {
+          if (error) return reject(error);
+          let stderr = '';
+          let code: number | null = null;
+          execSignal.addEventListener('abort', () => channel.close(), { once: true });
+          channel.on('data', (chunk: Buffer) => {
+            channel.pause();
+            void onStdout(chunk).then(() => channel.resume());
+          });
+          channel.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          channel.on('exit', (exitCode: number | null) => (code = exitCode));
+          channel.on('close', () => resolve({ code, stderr }));
+          channel.end(stdin);
+        }),
+      );
+    // Nothing listens on port 1: the Thrift server is "down".
+    const engine = new SparkEngine(() => Promise.resolve(1), exec);
+    const columns: string[] = [];
+    const rows: Cell[][] = [];
+    const notices: string[] = [];
+    const sink = { columns: (c: { name: string }[]) => void columns.push(...c.map((x) => x.name)), rows: async (batch: Cell[][]) => void rows.push(...batch), notice: (_level: string, message: string) => void notices.push(message) };
+    const outcome = await engine.execute("SELECT id, CAST(id * 3 AS BIGINT) AS triple, IF(id = 2, NULL, 'ü x') AS maybe FROM range(1, 4)", sink, signal);
+    expect(outcome.command).toBe('SELECT');
+    expect(columns).toEqual(['id', 'triple', 'maybe']);
+    expect(rows).toEqual([
+      ['1', '3', 'ü x'],
+      ['2', '6', null],
+      ['3', '9', 'ü x'],
+    ]);
+    expect(notices.join(' ')).toMatch(/does not answer.*spark-sql over SSH/);
+    await expect(engine.execute('SELECT 1 FORM x', sink, signal)).rejects.toMatchObject({ name: 'StatementError', offset: 14 });
+    ssh.end();
   });
 });

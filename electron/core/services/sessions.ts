@@ -33,7 +33,8 @@ import { openConnection, SshError, type ConnectOptions, type SshConnection } fro
 import { resolveSshHost, type ResolvedHost } from '../ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { TunnelPorts } from '../workbench/connections.js';
+import type { SessionAccess } from '../workbench/connections.js';
+import type { ExecOutcome } from '../workbench/engine.js';
 import type { EnvironmentsService } from './environments.js';
 import type { NoticeBoard } from './notices.js';
 
@@ -321,18 +322,55 @@ export class SessionsService {
    * (host keys and key files are answered there, never here): an open tunnel
    * is reused, otherwise one is opened on the session.
    */
-  readonly ports: TunnelPorts = {
+  readonly ports: SessionAccess = {
     sparkThrift: async (clusterId) => {
-      const session = [...this.sessions.values()].find((s) => !s.closed && s.info.kind === 'master' && s.info.clusterId === clusterId);
-      if (!session) throw new AppError('UNAVAILABLE', `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`);
+      const session = this.masterSession(clusterId);
       return this.reusable(session, 'spark-thrift') ?? (await this.forward(session.info.id, 'spark-thrift')).localPort;
     },
+    masterExec: (clusterId, command, stdin, signal, onStdout) => this.masterExec(clusterId, command, stdin, signal, onStdout),
     redshift: async (sessionId, clusterIdentifier, signal) => {
       const session = this.session(sessionId);
       if (session.closed) throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
       return this.reusable(session, 'redshift', `Redshift ${clusterIdentifier}`) ?? (await this.forwardRedshift(sessionId, clusterIdentifier, signal)).localPort;
     },
   };
+
+  private masterSession(clusterId: string): Session {
+    const session = [...this.sessions.values()].find((s) => !s.closed && s.info.kind === 'master' && s.info.clusterId === clusterId);
+    if (!session) throw new AppError('UNAVAILABLE', `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`);
+    return session;
+  }
+
+  private masterExec(clusterId: string, command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>): Promise<ExecOutcome> {
+    const session = this.masterSession(clusterId);
+    return new Promise((resolve, reject) => {
+      session.connection.client.exec(command, (error, channel) => {
+        if (error) return reject(new AppError('UNAVAILABLE', `The master refused to run a command: ${error.message}`));
+        let stderr = '';
+        let code: number | null = null;
+        // Closing the channel ends the remote command (SIGTERM on the sandbox, SIGHUP through sshd).
+        const stop = () => channel.close();
+        signal.addEventListener('abort', stop, { once: true });
+        channel.on('data', (chunk: Buffer) => {
+          channel.pause();
+          onStdout(chunk).then(
+            () => channel.resume(),
+            (failure: unknown) => {
+              channel.close();
+              reject(failure);
+            },
+          );
+        });
+        channel.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-8192)));
+        channel.on('exit', (exitCode: number | null) => (code = exitCode));
+        channel.on('close', () => {
+          signal.removeEventListener('abort', stop);
+          resolve({ code, stderr });
+        });
+        channel.end(stdin);
+      });
+    });
+  }
 
   private reusable(session: Session, service: TunnelTarget, name?: string): number | undefined {
     const open = [...session.tunnels.values()].find((t) => t.info.service === service && (!name || t.info.name === name) && t.tunnel.status().state.kind !== 'failed');

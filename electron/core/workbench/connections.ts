@@ -21,7 +21,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import type { NoticeBoard } from '../services/notices.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { Engine } from './engine.js';
+import type { Engine, ExecOutcome } from './engine.js';
 import { RedshiftDataEngine } from './engines/redshift-data.js';
 import { RedshiftEngine, type PgEndpoint } from './engines/redshift.js';
 import { SparkEngine } from './engines/spark.js';
@@ -34,12 +34,14 @@ const storedSchema = z
 const fileSchema = z.object({ connections: z.array(storedSchema).max(500).default([]) }).strict();
 type Stored = z.infer<typeof storedSchema>;
 
-/** Ports through SSH sessions, from the sessions service: the workbench never holds SSH itself. */
-export interface TunnelPorts {
+/** What the workbench reaches through SSH sessions, from the sessions service: it never holds SSH itself. */
+export interface SessionAccess {
   /** A local port reaching the Spark Thrift Server on an EMR cluster's master, through its open session. */
   sparkThrift(clusterId: string, signal: AbortSignal): Promise<number>;
   /** A local port reaching a Redshift cluster through an open session (an EMR master or a bastion). */
   redshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number>;
+  /** Runs a command on an EMR cluster's master through its open session, `stdin` fed to it; stdout goes to `onStdout` with backpressure. */
+  masterExec(clusterId: string, command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>): Promise<ExecOutcome>;
 }
 
 export interface ConnectionsDeps {
@@ -52,7 +54,7 @@ export interface ConnectionsDeps {
   sandboxRun: () => RunFile | undefined;
   /** The sandbox warehouse's admin password file. */
   sandboxAdminPasswordFile: string;
-  tunnels: TunnelPorts;
+  tunnels: SessionAccess;
 }
 
 const passwordName = (id: string) => `connection-password:${id}`;
@@ -167,7 +169,12 @@ export class Connections {
     if (!environment) throw new AppError('NOT_FOUND', `The environment of ${info.name} is gone`);
     const spec = info.spec as ConnectionSpec;
     const target = () => this.deps.environments.target(environment.id).then((t) => t.target);
-    if (spec.engine === 'spark') return new SparkEngine((signal) => this.deps.tunnels.sparkThrift(spec.clusterId, signal));
+    if (spec.engine === 'spark') {
+      return new SparkEngine(
+        (signal) => this.deps.tunnels.sparkThrift(spec.clusterId, signal),
+        (command, stdin, signal, onStdout) => this.deps.tunnels.masterExec(spec.clusterId, command, stdin, signal, onStdout),
+      );
+    }
     if (spec.engine === 'redshift-data') return new RedshiftDataEngine(await target(), this.deps.version, spec);
     if (info.id === SANDBOX_WAREHOUSE) {
       return new RedshiftEngine(async () => {

@@ -40,3 +40,9 @@ export interface Engine {
   schema(signal: AbortSignal): Promise<SchemaTree>;
   close(): Promise<void>;
 }
+
+/** A command's end on a remote host: its exit code and the tail of what it printed on stderr. */
+export interface ExecOutcome {
+  code: number | null;
+  stderr: string;
+}

@@ -1,7 +1,7 @@
 import hive from 'hive-driver';
 import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
 import { AppError } from '../../../../shared/errors.js';
-import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
+import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from '../engine.js';
 import { StatementError } from '../engine.js';
 
 const { TCLIService, TCLIService_types: T } = hive.thrift;
@@ -58,8 +58,14 @@ export class SparkEngine implements Engine {
   readonly dialect = 'spark' as const;
   private opened: Promise<{ client: hive.HiveClient; session: HiveSession }> | undefined;
 
-  /** `port` is asked on every (re)connection: the tunnel's local port. */
-  constructor(private readonly port: (signal: AbortSignal) => Promise<number>) {}
+  /**
+   * `port` is asked on every (re)connection: the tunnel's local port. `exec`
+   * runs a command on the master, for when its Thrift server does not answer.
+   */
+  constructor(
+    private readonly port: (signal: AbortSignal) => Promise<number>,
+    private readonly exec: MasterExec,
+  ) {}
 
   private open(signal: AbortSignal): Promise<{ client: hive.HiveClient; session: HiveSession }> {
     this.opened ??= (async () => {
@@ -72,7 +78,7 @@ export class SparkEngine implements Engine {
         const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
         return { client, session };
       } catch (error) {
-        throw new AppError('UNAVAILABLE', `The Spark Thrift Server on the master does not answer (${(error as Error).message}). Is it running? On EMR: sudo /usr/lib/spark/sbin/start-thriftserver.sh`);
+        throw new ThriftDown((error as Error).message);
       }
     })();
     this.opened.catch(() => (this.opened = undefined));
@@ -86,7 +92,14 @@ export class SparkEngine implements Engine {
   }
 
   async execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome> {
-    const { session } = await this.open(signal);
+    let session: HiveSession;
+    try {
+      ({ session } = await this.open(signal));
+    } catch (error) {
+      if (!(error instanceof ThriftDown)) throw error;
+      sink.notice('warning', `${error.message} This statement ran with spark-sql over SSH instead: slower (a new Spark application per statement), and values come back as text without column types. ${START_THRIFT_HINT}`);
+      return viaSparkSql(this.exec, sql, sink, signal, maxRows);
+    }
     let operation: HiveOperation;
     try {
       operation = await session.executeStatement(sql, { runAsync: true });
@@ -188,6 +201,60 @@ export class SparkEngine implements Engine {
     await live.session.close().catch(() => undefined);
     live.client.close();
   }
+}
+
+export type MasterExec = (command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>) => Promise<ExecOutcome>;
+
+const START_THRIFT_HINT = 'Start the Thrift server on the master for the fast path (on EMR: sudo /usr/lib/spark/sbin/start-thriftserver.sh).';
+
+/** The Thrift server is not answering on the master: the one case where spark-sql over SSH stands in. */
+class ThriftDown extends AppError {
+  constructor(reason: string) {
+    super('UNAVAILABLE', `The Spark Thrift Server on the master does not answer (${reason}).`);
+  }
+}
+
+/**
+ * spark-sql on the master, the SQL on its stdin (no shell quoting of the
+ * operator's text), rows read back as the CLI prints them: a header, then
+ * tab-separated values with NULL for null.
+ */
+async function viaSparkSql(exec: MasterExec, sql: string, sink: StatementSink, parent: AbortSignal, maxRows: number | undefined): Promise<StatementOutcome> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([parent, stop.signal]);
+  let pending = '';
+  let columns: string[] | undefined;
+  let read = 0;
+  const take = async (lines: string[]) => {
+    const rows: Cell[][] = [];
+    for (const line of lines) {
+      if (!columns) {
+        columns = line.split('\t');
+        sink.columns(columns.map((name) => ({ name, type: 'string', kind: 'text' })));
+        continue;
+      }
+      if (maxRows !== undefined && read >= maxRows) break;
+      rows.push(line.split('\t').map((value) => (value === 'NULL' ? null : value)));
+      read++;
+    }
+    if (rows.length) await sink.rows(rows);
+    if (maxRows !== undefined && read >= maxRows && !stop.signal.aborted) {
+      sink.notice('info', `Stopped reading after ${maxRows} rows (the row limit you set).`);
+      stop.abort();
+    }
+  };
+  const outcome = await exec('spark-sql --silent --hiveconf hive.cli.print.header=true -e "$(cat)"', sql, signal, async (chunk) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    await take(lines);
+  });
+  if (pending) await take([pending]);
+  if (parent.aborted) throw new AppError('CANCELLED', 'Cancelled; spark-sql on the master was stopped.');
+  if (!stop.signal.aborted && outcome.code !== 0) {
+    const reported = outcome.stderr.split('\n').filter((line) => /Error|Exception|\[[A-Z_]+\]/.test(line)).slice(0, 6).join('\n');
+    throw sparkError({ message: reported || outcome.stderr.slice(-2000) || `spark-sql exited with ${outcome.code}` }, sql);
+  }
+  return { command: /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL' };
 }
 
 function columnMeta(descriptor: ThriftColumnDesc): ColumnMeta {
