@@ -1,10 +1,12 @@
 import { runGridBench } from './grid.js';
+import { runResultsBench } from './results.js';
 import { runTunnelBench } from './tunnel.js';
 
 /** `npm run bench -- NAME [options]`: each benchmark prints its result as the last stdout line, one JSON object. */
 const benches: Record<string, (args: string[]) => Promise<unknown>> = {
   tunnel: runTunnelBench,
   grid: runGridBench,
+  results: runResultsBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

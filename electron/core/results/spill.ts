@@ -11,36 +11,144 @@ import { AppError } from '../../../shared/errors.js';
  * field metadata. Self-contained so any chunk decodes on its own from
  * (offset, length), at the price of a repeated schema of a few hundred bytes.
  */
-export function encodeChunk(columns: readonly ColumnMeta[], rows: readonly (readonly Cell[])[]): Uint8Array {
+export function encodeChunk(columns: readonly ColumnMeta[], rows: readonly (readonly Cell[])[] | PackedChunk): Uint8Array {
+  const packed = rows instanceof PackedChunk ? rows : PackedChunk.pack(rows, columns.length);
   const fields = columns.map((column) => new Field(column.name, new Utf8(), true, new Map([['tributary.type', column.type], ['tributary.kind', column.kind]])));
   const schema = new Schema(fields);
-  const children = columns.map((_, c) => utf8Column(rows, c));
-  const struct = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children });
+  const children = columns.map((_, c) => utf8Column(packed, c));
+  const struct = makeData({ type: new Struct(fields), length: packed.length, nullCount: 0, children });
   return tableToIPC(new Table([new RecordBatch(schema, struct)]), 'stream');
 }
 
-function utf8Column(rows: readonly (readonly Cell[])[], column: number): Data<Utf8> {
-  const length = rows.length;
-  let bytes = 0;
-  let nulls = 0;
-  for (let r = 0; r < length; r++) {
-    const cell = rows[r]![column] ?? null;
-    if (cell === null) nulls++;
-    else bytes += Buffer.byteLength(cell, 'utf8');
+interface PackedColumn {
+  /** Every present cell's UTF-8, one after another: exactly an Arrow utf8 column's data. */
+  data: Buffer;
+  /** Where row r's cell is in `data`: [offsets[r], offsets[r + 1]). */
+  offsets: Int32Array;
+  /** Bit r set when row r's cell is present; absent when no cell is null. */
+  valid: Uint8Array | undefined;
+  /** Every byte is ASCII, so a cell reads back as latin1, the cheapest decoding. */
+  ascii: boolean;
+}
+
+/**
+ * Rows packed by column into the bytes an Arrow utf8 column holds, outside
+ * V8's heap. The newest rows are packed in small pieces, so the engine's row
+ * arrays and strings die young; a chunk waiting in memory is then a few
+ * buffers rather than an array and a string per cell that V8 would promote
+ * and collect at length, and spilling it is one copy.
+ */
+export class PackedChunk {
+  /** What this holds in memory. */
+  readonly bytes: number;
+
+  private constructor(
+    private readonly columns: PackedColumn[],
+    readonly length: number,
+  ) {
+    let bytes = 64;
+    for (const column of columns) bytes += column.data.byteLength + column.offsets.byteLength + (column.valid?.byteLength ?? 0) + 64;
+    this.bytes = bytes;
   }
-  const data = Buffer.allocUnsafe(bytes);
-  const valueOffsets = new Int32Array(length + 1);
-  const nullBitmap = new Uint8Array(nulls > 0 ? (length + 7) >> 3 : 0);
+
+  static pack(rows: readonly (readonly Cell[])[], columnCount: number): PackedChunk {
+    const columns: PackedColumn[] = [];
+    for (let c = 0; c < columnCount; c++) columns.push(packColumn(rows, c));
+    return new PackedChunk(columns, rows.length);
+  }
+
+  /** One chunk of the pieces' rows, in order. */
+  static concat(pieces: readonly PackedChunk[]): PackedChunk {
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    const columns: PackedColumn[] = [];
+    for (let c = 0; c < (pieces[0]?.columns.length ?? 0); c++) {
+      const parts = pieces.map((piece) => piece.columns[c]!);
+      const offsets = new Int32Array(length + 1);
+      const anyNull = parts.some((part) => part.valid !== undefined);
+      const valid = anyNull ? new Uint8Array((length + 7) >> 3) : undefined;
+      let row = 0;
+      let shift = 0;
+      for (const [i, part] of parts.entries()) {
+        const rows = pieces[i]!.length;
+        for (let r = 1; r <= rows; r++) offsets[row + r] = part.offsets[r]! + shift;
+        if (valid) {
+          for (let r = 0; r < rows; r++) if (!part.valid || part.valid[r >> 3]! & (1 << (r & 7))) valid[(row + r) >> 3]! |= 1 << ((row + r) & 7);
+        }
+        row += rows;
+        shift += part.data.byteLength;
+      }
+      const data = Buffer.concat(parts.map((part) => part.data), shift);
+      columns.push({ data, offsets, valid, ascii: parts.every((part) => part.ascii) });
+    }
+    return new PackedChunk(columns, length);
+  }
+
+  column(column: number): PackedColumn | undefined {
+    return this.columns[column];
+  }
+
+  cell(row: number, column: number): Cell {
+    const col = this.columns[column];
+    if (!col || (col.valid && (col.valid[row >> 3]! & (1 << (row & 7))) === 0)) return null;
+    return col.data.toString(col.ascii ? 'latin1' : 'utf8', col.offsets[row], col.offsets[row + 1]);
+  }
+
+  row(row: number): Cell[] {
+    const cells: Cell[] = new Array<Cell>(this.columns.length);
+    for (let c = 0; c < this.columns.length; c++) cells[c] = this.cell(row, c);
+    return cells;
+  }
+}
+
+function packColumn(rows: readonly (readonly Cell[])[], column: number): PackedColumn {
+  const length = rows.length;
+  const parts = new Array<string>(length);
+  const offsets = new Int32Array(length + 1);
+  const valid = new Uint8Array((length + 7) >> 3);
+  let nulls = 0;
   let at = 0;
   for (let r = 0; r < length; r++) {
     const cell = rows[r]![column] ?? null;
-    if (cell !== null) {
-      at += data.write(cell, at, 'utf8');
-      if (nulls > 0) nullBitmap[r >> 3]! |= 1 << (r & 7);
+    if (cell === null) {
+      nulls++;
+      parts[r] = '';
+    } else {
+      parts[r] = cell;
+      at += cell.length;
+      valid[r >> 3]! |= 1 << (r & 7);
     }
-    valueOffsets[r + 1] = at;
+    offsets[r + 1] = at;
   }
-  return makeData({ type: new Utf8(), length, nullCount: nulls, nullBitmap, valueOffsets, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  // One conversion for the whole column; only ASCII has as many UTF-8 bytes as UTF-16 units.
+  const text = parts.join('');
+  let data = Buffer.from(text, 'utf8');
+  const ascii = data.byteLength === text.length;
+  if (!ascii) {
+    // Cell by cell, so each is encoded as itself (a lone surrogate at a cell's edge stays that cell's).
+    let bytes = 0;
+    for (let r = 0; r < length; r++) bytes += parts[r]!.length > 0 ? Buffer.byteLength(parts[r]!, 'utf8') : 0;
+    data = Buffer.allocUnsafe(bytes);
+    let written = 0;
+    for (let r = 0; r < length; r++) {
+      if (parts[r]!.length > 0) written += data.write(parts[r]!, written, 'utf8');
+      offsets[r + 1] = written;
+    }
+  }
+  return { data, offsets, valid: nulls > 0 ? valid : undefined, ascii };
+}
+
+function utf8Column(packed: PackedChunk, column: number): Data<Utf8> {
+  const length = packed.length;
+  const col = packed.column(column)!;
+  const nullCount = col.valid ? length - countBits(col.valid, length) : 0;
+  const data = new Uint8Array(col.data.buffer, col.data.byteOffset, col.data.byteLength);
+  return makeData({ type: new Utf8(), length, nullCount, nullBitmap: col.valid ?? new Uint8Array(0), valueOffsets: col.offsets, data });
+}
+
+function countBits(bitmap: Uint8Array, length: number): number {
+  let count = 0;
+  for (let r = 0; r < length; r++) if (bitmap[r >> 3]! & (1 << (r & 7))) count++;
+  return count;
 }
 
 /** A decoded chunk: cells are made into strings only when read, so a window costs what it shows. */

@@ -1,12 +1,11 @@
-import type { Cell, ColumnMeta, RunChunk, TextPosition } from '../../../shared/contract/index.js';
+import type { Cell, ColumnMeta, ConnectionInfo, ConnectionSpec, RunChunk, TextPosition } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow } from '../events.js';
 import type { Logger } from '../log.js';
 import type { ResultRegistry } from '../results/registry.js';
 import type { ResultSet } from '../results/result-set.js';
-import type { Connections } from './connections.js';
-import { StatementError, type StatementSink } from './engine.js';
+import { StatementError, type Engine, type StatementSink } from './engine.js';
 import type { QueryHistory } from './history.js';
 import type { SavedWork } from './saved.js';
 import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';
@@ -15,8 +14,18 @@ import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split
 const FIRST_ROWS = 200;
 const PROGRESS_EVERY_MS = 250;
 
+/** Where the workbench gets a connection's engine: the saved and built-in connections, behind an interface. */
+export interface EngineSource {
+  engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }>;
+  list(signal: AbortSignal): Promise<ConnectionInfo[]>;
+  save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Closes open engines. */
+  drop(): Promise<void>;
+}
+
 export interface WorkbenchDeps {
-  connections: Connections;
+  connections: EngineSource;
   results: ResultRegistry;
   history: QueryHistory;
   saved: SavedWork;
