@@ -1,4 +1,7 @@
 import type { Page } from 'playwright-core';
+import { Logger } from '../electron/core/log.js';
+import { SandboxManager } from '../electron/core/sandbox/manager.js';
+import { sourceDaemon } from '../electron/web/web-core.js';
 import { numberArg, round, stringArg } from './args.js';
 import { launchChromium } from '../tests/helpers/chromium.js';
 import { startWebHostProcess, type WebHostProcess } from '../tests/helpers/web-host-process.js';
@@ -19,24 +22,30 @@ FROM generate_series(1, ${ROWS}) AS g`;
  * the web host: the time from the result's first batch reaching the grid to
  * its first rows on the canvas, and frame times while scrolling through it.
  * The query runs on the sandbox's Redshift stand-in through the UI, as an
- * operator would run it (the sandbox is started from Environments if needed).
- * Options: `--url URL` measure a page already showing a result (a running web
- * host), `--frames N` scroll frames (default 300), `--step PX` scroll per frame
+ * operator would run it (the sandbox is started from Environments if needed,
+ * and stopped again at the end).
+ * Options: `--data-dir DIR` the web host's data directory, e.g. one whose
+ * sandbox already runs (`npm run sandbox -- up` or a dev web host), so no
+ * second sandbox starts; the query replaces the text of its active editor tab.
+ * `--url URL` measure a page already showing a result (a running web host),
+ * `--frames N` scroll frames (default 300), `--step PX` scroll per frame
  * (default 2400, about 85 rows, so most frames need rows not yet loaded).
  */
 export async function runGridBench(args: string[]) {
   const frames = numberArg(args, '--frames', 300);
   const step = numberArg(args, '--step', 2400);
   const url = stringArg(args, '--url');
+  const dataDir = stringArg(args, '--data-dir');
   let host: WebHostProcess | undefined;
+  let startedSandbox = false;
   const browser = await launchChromium();
   try {
     const page = await browser.context.newPage();
     if (url) await page.goto(url);
     else {
-      host = await startWebHostProcess();
+      host = await startWebHostProcess(dataDir);
       await page.goto(host.url);
-      await startSandbox(page);
+      startedSandbox = await startSandbox(page);
       await runQuery(page);
     }
     const results = page.getByRole('region', { name: 'Results' });
@@ -75,26 +84,33 @@ export async function runGridBench(args: string[]) {
   } finally {
     await browser.close();
     await host?.stop();
+    // The sandbox daemon outlives the web host: one the bench started stops here, and in a data directory of
+    // the bench's own its data goes too (PostgreSQL's, as root, lives outside that directory).
+    if (host && startedSandbox) {
+      const sandbox = new SandboxManager(host.dataDir, sourceDaemon, new Logger(undefined));
+      await (dataDir ? sandbox.stop() : sandbox.reset());
+    }
   }
 }
 
-async function startSandbox(page: Page): Promise<void> {
+/** Whether the sandbox had to be started. */
+async function startSandbox(page: Page): Promise<boolean> {
   await page.getByRole('button', { name: 'Environments', exact: true }).click();
   const panel = page.getByRole('region', { name: 'Local sandbox' });
   const state = panel.getByLabel('Sandbox state');
   await state.waitFor();
-  if ((await state.textContent()) !== 'running') {
-    await panel.getByRole('button', { name: 'Start sandbox' }).click();
-    console.log('starting the sandbox…');
-    await page.waitForFunction((el) => el?.textContent === 'running', await state.elementHandle(), { timeout: 600_000 });
-  }
+  if ((await state.textContent()) === 'running') return false;
+  await panel.getByRole('button', { name: 'Start sandbox' }).click();
+  console.log('starting the sandbox…');
+  await page.waitForFunction((el) => el?.textContent === 'running', await state.elementHandle(), { timeout: 600_000 });
+  return true;
 }
 
 async function runQuery(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Workbench', exact: true }).click();
   const workbench = page.getByRole('region', { name: 'SQL workbench' });
   const connection = workbench.getByRole('combobox', { name: 'Connection' });
-  await page.waitForFunction((el) => (el as HTMLSelectElement | null)?.options.length, await connection.elementHandle(), { timeout: 120_000 });
+  await connection.locator('option').first().waitFor({ state: 'attached', timeout: 120_000 });
   const options = await connection.locator('option').allTextContents();
   const redshift = options.find((o) => /redshift/i.test(o));
   if (redshift) await connection.selectOption({ label: redshift });
@@ -106,23 +122,25 @@ async function runQuery(page: Page): Promise<void> {
 
 /** Moves the grid's scroller by `step` every frame and records the time between frames. */
 function scrollFrames(page: Page, frames: number, step: number): Promise<number[]> {
-  return page.evaluate(
-    ([count, px]) =>
-      new Promise<number[]>((resolve, reject) => {
-        const region = document.querySelector('[role="region"][aria-label="Results"]');
-        const scroller = region?.querySelector<HTMLElement>('.dvn-scroller');
-        if (!scroller) return reject(new Error('No grid scroller under the Results region'));
+  // bench/ compiles without the DOM library: the page's frame clock, typed by hand.
+  type Frames = { requestAnimationFrame(callback: (now: number) => void): number };
+  return page
+    .getByRole('region', { name: 'Results' })
+    .locator('.dvn-scroller')
+    .evaluate(
+      // No named functions inside: tsx would wrap them in a helper the page does not have.
+      async (scroller, [count, px]) => {
+        const clock = globalThis as unknown as Frames;
         const deltas: number[] = [];
         let last = performance.now();
-        const tick = (now: number) => {
-          deltas.push(now - last);
+        for (let i = 0; i <= count!; i++) {
+          const now = await new Promise<number>((resolve) => clock.requestAnimationFrame(resolve));
+          if (i > 0) deltas.push(now - last);
           last = now;
           scroller.scrollTop += px!;
-          if (deltas.length < count!) requestAnimationFrame(tick);
-          else resolve(deltas.slice(1));
-        };
-        requestAnimationFrame(tick);
-      }),
-    [frames, step],
-  );
+        }
+        return deltas;
+      },
+      [frames, step],
+    );
 }

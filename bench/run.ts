@@ -1,4 +1,5 @@
 import { runGridBench } from './grid.js';
+import { runIngestBench } from './ingest.js';
 import { runResultsBench } from './results.js';
 import { runTunnelBench } from './tunnel.js';
 
@@ -7,6 +8,7 @@ const benches: Record<string, (args: string[]) => Promise<unknown>> = {
   tunnel: runTunnelBench,
   grid: runGridBench,
   results: runResultsBench,
+  ingest: runIngestBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { AppInfo, HostKind } from '../../shared/contract/index.js';
 import { assembleHandlers, type Handlers } from './dispatch/handlers.js';
 import { EventHub, follow } from './events.js';
+import { IngestService } from './ingest/service.js';
 import { Logger } from './log.js';
+import { PipelineService } from './pipeline/service.js';
+import { ProvisionService } from './provision/service.js';
 import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './services/environments.js';
@@ -109,6 +112,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),
+    new PipelineService({ version: options.version, environments, sessions, workbench, sandboxLogs: sandbox.paths.logs, log }).handlers(),
+    new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
+    new ProvisionService({ dataDir: options.dataDir, version: options.version, environments, notices, log, keys: sessions, connections: workbench.handlers() }).handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {

@@ -2,7 +2,10 @@ import type { z } from 'zod';
 import { defineContract, type CallOperation, type Operation, type StreamOperation } from './define.js';
 import { app } from './operations/app.js';
 import { environments } from './operations/environments.js';
+import { ingest } from './operations/ingest.js';
 import { logs } from './operations/logs.js';
+import { pipeline } from './operations/pipeline.js';
+import { inventory, provision } from './operations/provision.js';
 import { sandbox } from './operations/sandbox.js';
 import { sessions } from './operations/sessions.js';
 import { secrets } from './operations/secrets.js';
@@ -10,7 +13,7 @@ import { settings } from './operations/settings.js';
 import { connections, queries, results } from './operations/workbench.js';
 
 /** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
-export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions, connections, queries, results });
+export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions, connections, queries, results, pipeline, ingest, provision, inventory });
 
 export type Contract = typeof contract;
 export type OpName = keyof Contract & string;
@@ -33,7 +36,10 @@ export const operationNames = Object.keys(contract) as OpName[];
 export * from './define.js';
 export * from './operations/app.js';
 export * from './operations/environments.js';
+export * from './operations/ingest.js';
 export * from './operations/logs.js';
+export * from './operations/pipeline.js';
+export * from './operations/provision.js';
 export * from './operations/sandbox.js';
 export * from './operations/sessions.js';
 export * from './operations/secrets.js';

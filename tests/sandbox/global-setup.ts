@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -31,6 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!run) throw new Error('sandbox started but wrote no run file');
   project.provide('sandbox', { dataDir, run });
   return async () => {
-    await manager.stop();
+    // Stopped and deleted, PostgreSQL's directory outside the data directory included, so test runs leave nothing behind.
+    await manager.reset();
+    rmSync(dataDir, { recursive: true, force: true });
   };
 }

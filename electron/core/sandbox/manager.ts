@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SandboxProgress, SandboxStatus } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
@@ -137,7 +137,8 @@ export class SandboxManager {
   async reset(): Promise<SandboxStatus> {
     await this.stop();
     rmSync(this.paths.root, { recursive: true, force: true });
-    rmSync(this.paths.postgres, { recursive: true, force: true });
+    // As root PostgreSQL's data lives in a directory of its own outside the data directory (see paths.ts): that goes too.
+    rmSync(process.getuid?.() === 0 ? dirname(this.paths.postgres) : this.paths.postgres, { recursive: true, force: true });
     this.log.info('sandbox', 'Sandbox data deleted (reset)');
     return this.status();
   }

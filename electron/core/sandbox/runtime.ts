@@ -12,6 +12,7 @@ import { masterKeys } from './emr-master/keys.js';
 import { metastoreJdbcUrl, startMetastoreDb } from './emr-master/metastore.js';
 import { prepareSparkMaster, startThriftServer } from './emr-master/spark.js';
 import { startSshServer } from './emr-master/ssh-server.js';
+import { faultTokenPath, Faults } from './gateway/faults.js';
 import { startGateway } from './gateway/server.js';
 import type { SandboxPaths } from './paths.js';
 import { freePort, portOpen } from './ports.js';
@@ -147,6 +148,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
         port: gatewayPort,
         upstream: `http://127.0.0.1:${moto.port}`,
         json: { 'redshift-data': dataApi },
+        faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
           kinesis: kinesisInterceptor(pace.kinesisCreatingMs),
           elasticmapreduce: emrInterceptor(

@@ -273,6 +273,14 @@ export class SessionsService {
     return { kind: 'session', session: this.list().find((s) => s.id === session.info.id)! };
   }
 
+  /** Remembers the private key file of a key pair (one Tributary just created), so sessions to its clusters need not ask. */
+  async rememberKeyFile(keyName: string, file: string): Promise<void> {
+    const known = await this.remembered;
+    const next = { byKeyName: { ...known.byKeyName, [keyName]: file } };
+    await this.keyFiles.save(next);
+    this.remembered = Promise.resolve(next);
+  }
+
   /** The key pair's file: given now (remembered), remembered, or the sandbox's own. */
   private async keyFileFor(keyName: string | undefined, given: string | undefined, run: RunFile | undefined): Promise<string | undefined> {
     const name = keyName ?? '(none)';

@@ -1,22 +1,69 @@
-const resources = [
-  { name: 'Kinesis stream', what: 'Receives the producers’ records; provisioned shards or on-demand, encrypted with KMS.' },
-  { name: 'S3 bucket', what: 'Holds raw/ and curated/ data; encrypted, versioned, public access blocked.' },
-  { name: 'EMR cluster', what: 'Spark and Hive on a master and core nodes, with idle auto-termination.' },
-  { name: 'Redshift cluster', what: 'The warehouse loaded with COPY; private, encrypted, with an IAM role for S3.' },
-];
+import { useCallback, useState } from 'react';
+import { useCall } from '../bridge/hooks';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { Inventory } from './provision/Inventory';
+import type { RunState } from './provision/run';
+import { Wizard, wizardTitles, type WizardKind } from './provision/Wizard';
+
+const kinds: WizardKind[] = ['kinesis', 's3', 'emr', 'redshift', 'pipeline'];
 
 export default function Provision() {
+  const options = useCall('provision.options', {});
+  const [current, setCurrent] = useState<WizardKind>('kinesis');
+  const [refreshKey, setRefreshKey] = useState(0);
+  const { reload } = options;
+
+  // A finished or failed run changes what exists: read the inventory (and the pickers) again.
+  const onSettled = useCallback(
+    (_run: RunState) => {
+      setRefreshKey((k) => k + 1);
+      reload();
+    },
+    [reload],
+  );
+
+  const env = options.data?.environment;
   return (
-    <section aria-label="Resources">
-      <p>Nothing has been provisioned from Tributary in this environment yet. These are the resources the pipeline uses:</p>
-      <ul className="cards">
-        {resources.map((resource) => (
-          <li key={resource.name} className="card">
-            <h2>{resource.name}</h2>
-            <p className="muted">{resource.what}</p>
-          </li>
+    <div className="provision">
+      <ErrorMessage error={options.error} />
+      {env && (
+        <p className="muted">
+          Creating in {env.kind === 'sandbox' ? 'the local sandbox' : `AWS account ${options.data?.accountId ?? ''}`}, region {env.region}. Every resource is tagged as Tributary’s.
+          {options.data && options.data.problems.length > 0 && ` Some lists are incomplete: ${options.data.problems.join('; ')}`}
+        </p>
+      )}
+      <section className="panel" aria-label="Create">
+        <div role="tablist" aria-label="What to create" className="wizard-tabs">
+          {kinds.map((kind) => (
+            <button
+              key={kind}
+              type="button"
+              role="tab"
+              id={`wizard-tab-${kind}`}
+              aria-selected={current === kind}
+              aria-controls={`wizard-panel-${kind}`}
+              tabIndex={current === kind ? 0 : -1}
+              onClick={() => setCurrent(kind)}
+              onKeyDown={(e) => {
+                const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+                if (!step) return;
+                const next = kinds[(kinds.indexOf(kind) + step + kinds.length) % kinds.length]!;
+                setCurrent(next);
+                document.getElementById(`wizard-tab-${next}`)?.focus();
+              }}
+            >
+              {wizardTitles[kind].title}
+            </button>
+          ))}
+        </div>
+        {/* Every wizard stays mounted, so a run keeps following its stream while another tab is shown. */}
+        {kinds.map((kind) => (
+          <div key={kind} role="tabpanel" id={`wizard-panel-${kind}`} aria-labelledby={`wizard-tab-${kind}`} hidden={current !== kind}>
+            <Wizard kind={kind} options={options.data} onSettled={onSettled} />
+          </div>
         ))}
-      </ul>
-    </section>
+      </section>
+      <Inventory refreshKey={refreshKey} />
+    </div>
   );
 }

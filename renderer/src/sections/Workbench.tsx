@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ChartSpec, EditorTab, SchemaTree, TextPosition } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import type { StreamHandle } from '../../../shared/rpc-client';
@@ -8,9 +8,14 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { useSettings } from '../shell/settings-context';
 import { ConnectionForm } from './workbench/ConnectionForm';
 import { createSqlEditor, setCompletionSchema, type SqlEditor } from './workbench/monaco';
-import { ResultsPane } from './workbench/ResultsPane';
+import { PlanTree } from './workbench/PlanTree';
 import { SidePanel } from './workbench/SidePanel';
+import { UnloadForm } from './workbench/UnloadForm';
 import { useRun, type StatementState } from './workbench/use-run';
+
+// The grid and the charts are their own chunk, so the editor does not wait for them.
+const loadResultsPane = () => import('./workbench/ResultsPane');
+const ResultsPane = lazy(() => loadResultsPane().then((module) => ({ default: module.ResultsPane })));
 
 const FIRST_TAB: EditorTab = { id: 't1', title: 'Query 1', sql: "-- Ctrl/Cmd+Enter runs the statement under the cursor; Shift+Ctrl/Cmd+Enter runs the script.\nSELECT current_user, version();\n" };
 const SAVE_TABS_AFTER_MS = 500;
@@ -33,6 +38,7 @@ export default function Workbench() {
   const [saves, setSaves] = useState(0);
   const [exporting, setExporting] = useState<{ handle: StreamHandle; rows: number; total: number; path: string }>();
   const [exportNote, setExportNote] = useState<string>();
+  const [unloading, setUnloading] = useState(false);
 
   const active = tabs?.find((t) => t.id === activeId) ?? tabs?.[0];
   const connectionId = active?.connectionId ?? connections.data?.[0]?.id;
@@ -72,6 +78,10 @@ export default function Workbench() {
       editor.current = null;
     };
   }, [ready]);
+  // Fetched once the editor is up, so a first result does not wait for the grid's code either.
+  useEffect(() => {
+    if (ready) void loadResultsPane();
+  }, [ready]);
   // The one editor shows the active tab's text; switching tabs swaps it.
   useEffect(() => {
     if (active) editor.current?.setText(active.sql);
@@ -95,6 +105,8 @@ export default function Workbench() {
       const target = editor.current?.runTarget(mode);
       if (!target || !connectionId) return;
       editor.current?.clearMarks();
+      // The note is about the result this run replaces.
+      setExportNote(undefined);
       const limit = Number(maxRows);
       start({ connectionId, sql: wrap ? wrap(target.sql) : target.sql, origin: target.origin, ...(limit > 0 ? { maxRows: limit } : {}) });
     },
@@ -117,7 +129,7 @@ export default function Workbench() {
   const shown: StatementState | undefined = run.shown !== undefined ? run.statements[run.shown] : undefined;
   const result = shown?.result;
   const source = useMemo(
-    () => (result ? { columns: result.columns, total: result.total, complete: result.complete, fetch: result.reader.fetch, setView: result.reader.setView } : undefined),
+    () => (result ? { columns: result.columns, total: result.total, complete: result.complete, firstRows: result.firstRows, fetch: result.reader.fetch, setView: result.reader.setView } : undefined),
     [result],
   );
 
@@ -195,37 +207,55 @@ export default function Workbench() {
           onClose={() => setAdding(false)}
         />
       )}
-      <div className="editor-tabs" role="tablist" aria-label="Editor tabs">
-        {(tabs ?? []).map((t) => (
-          <span key={t.id} className="editor-tab" data-active={t.id === active?.id}>
-            <button role="tab" aria-selected={t.id === active?.id} onClick={() => setActiveId(t.id)} onDoubleClick={() => {
-              const title = window.prompt('Tab name', t.title)?.trim();
-              if (title) setTabs((all) => all?.map((x) => (x.id === t.id ? { ...x, title: title.slice(0, 100) } : x)));
-            }}>
-              {t.title}
-            </button>
-            <button type="button" className="link" aria-label={`Close ${t.title}`} onClick={() => closeTab(t.id)}>
-              ×
-            </button>
-          </span>
-        ))}
-        <button type="button" className="link" onClick={() => newTab()} aria-label="New tab">
-          +
-        </button>
-      </div>
       <div className="workbench-body">
         <SidePanel connectionId={connectionId} schema={schema} schemaError={schemaError} onReloadSchema={loadSchema} onOpen={(sql, title) => newTab(sql, title)} runs={run.finished + saves} />
         <div className="workbench-main">
+          <div className="editor-tabs" role="tablist" aria-label="Editor tabs">
+            {(tabs ?? []).map((t) => (
+              <span key={t.id} className="editor-tab" data-active={t.id === active?.id}>
+                <button role="tab" aria-selected={t.id === active?.id} onClick={() => setActiveId(t.id)} onDoubleClick={() => {
+                  const title = window.prompt('Tab name', t.title)?.trim();
+                  if (title) setTabs((all) => all?.map((x) => (x.id === t.id ? { ...x, title: title.slice(0, 100) } : x)));
+                }}>
+                  {t.title}
+                </button>
+                <button type="button" className="link" aria-label={`Close ${t.title}`} onClick={() => closeTab(t.id)}>
+                  ×
+                </button>
+              </span>
+            ))}
+            <button type="button" className="link" onClick={() => newTab()} aria-label="New tab">
+              +
+            </button>
+          </div>
           <div ref={host} className="editor" role="region" aria-label="SQL text" />
           <RunLog statements={run.statements} running={run.running} failure={run.failure} shown={run.shown} onShow={show} />
+          {shown && result && /^\s*EXPLAIN\b/i.test(shown.sql) && <PlanTree reader={result.reader} complete={result.complete} />}
           {source && result && (
-            <ResultsPane
-              key={result.resultId}
-              source={source}
-              chart={active?.chart}
-              onChartChange={(chart: ChartSpec) => updateActive({ chart })}
-              onExport={exportResult}
-              {...(exporting ? { exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path }, onCancelExport: () => exporting.handle.cancel() } : {})}
+            <Suspense fallback={<p role="status">Loading the results view…</p>}>
+              <ResultsPane
+                key={result.resultId}
+                source={source}
+                chart={active?.chart}
+                onChartChange={(chart: ChartSpec) => updateActive({ chart })}
+                onExport={exportResult}
+                {...(exporting ? { exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path }, onCancelExport: () => exporting.handle.cancel() } : {})}
+              />
+            </Suspense>
+          )}
+          {result && shown && connection?.engine !== 'spark' && run.statements.length > 0 && !run.running && (
+            <button type="button" className="link" onClick={() => setUnloading((open) => !open)}>
+              Unload this result to S3 instead…
+            </button>
+          )}
+          {unloading && shown && connectionId && (
+            <UnloadForm
+              query={shown.sql}
+              onRun={(sql) => {
+                setUnloading(false);
+                start({ connectionId, sql, origin: shown.start });
+              }}
+              onClose={() => setUnloading(false)}
             />
           )}
           {exportNote && (

@@ -3,6 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.js';
 import { AwsError } from './aws-error.js';
+import { FAULTS_PATH, type Faults } from './faults.js';
 import { serviceOf } from './service-name.js';
 
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */
@@ -17,6 +18,8 @@ export interface JsonService {
 export interface Interceptor {
   answer?(operation: string, body: string): Promise<{ status: number; body: string; contentType: string } | undefined>;
   rewrite?(operation: string, requestBody: string, responseBody: string, status: number): Promise<string>;
+  /** Requests given the same key reach the emulator one at a time (operations it is not safe to run concurrently). */
+  exclusive?(operation: string): string | undefined;
 }
 
 export interface GatewayOptions {
@@ -25,6 +28,8 @@ export interface GatewayOptions {
   upstream: string;
   json?: Record<string, JsonService>;
   intercept?: Record<string, Interceptor>;
+  /** Test-only fault injection, off until rules are set through FAULTS_PATH with its token (see faults.ts). */
+  faults?: Faults;
   log: Logger;
 }
 
@@ -49,12 +54,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (new URL(req.url ?? '/', 'http://x').pathname === FAULTS_PATH) return controlFaults(req, res);
     const service = serviceOf(req.headers, req.url ?? '/');
     const jsonService = service ? options.json?.[service] : undefined;
     const interceptor = service ? options.intercept?.[service] : undefined;
-    if (!jsonService && !interceptor) return pipeUpstream(req, res);
+    // Faults apply to the JSON and Query protocols (text bodies), never to S3's REST API with its binary bodies.
+    const faults = service !== 's3' && options.faults?.targets(service) ? options.faults : undefined;
+    if (!jsonService && !interceptor && !faults) return pipeUpstream(req, res);
     const body = await readBody(req);
     const operation = operationOf(req, body);
+    const injected = faults?.take(service, operation, body);
+    if (injected?.kind === 'error') return req.headers['x-amz-target'] ? sendJson(res, injected.status, injected.body) : sendXmlError(res, service, injected.status, injected.body);
+    if (injected?.kind === 'answer') return sendJson(res, 200, JSON.parse(injected.body));
     if (jsonService) {
       try {
         const input: unknown = body ? JSON.parse(body) : {};
@@ -70,13 +81,44 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.writeHead(own.status, { 'Content-Type': own.contentType, 'x-amzn-RequestId': requestId() });
       return void res.end(own.body);
     }
-    const answer = await forward(req, body);
-    const rewritten = interceptor?.rewrite ? await interceptor.rewrite(operation, body, answer.body, answer.status) : answer.body;
+    const key = interceptor?.exclusive?.(operation);
+    const answer = key ? await oneAtATime(key, () => forward(req, injected?.body ?? body)) : await forward(req, injected?.body ?? body);
+    let rewritten = interceptor?.rewrite ? await interceptor.rewrite(operation, body, answer.body, answer.status) : answer.body;
+    if (injected?.kind === 'partial' && answer.status === 200) rewritten = injected.merge(rewritten);
     // The body may have changed length, so it is sent whole with its own length.
     const headers: Record<string, string> = { ...answer.headers, 'content-length': String(Buffer.byteLength(rewritten)) };
     delete headers['transfer-encoding'];
     res.writeHead(answer.status, headers);
     res.end(rewritten);
+  }
+
+  /** The fault rules: read (GET), set (PUT), cleared (DELETE); only with the token. */
+  async function controlFaults(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const faults = options.faults;
+    if (!faults) return sendJson(res, 404, { __type: 'NotFound', message: 'Fault injection is not enabled on this gateway' });
+    if (!faults.authorized(req)) return sendJson(res, 403, { __type: 'AccessDenied', message: 'Fault control needs its token' });
+    if (req.method === 'GET') return sendJson(res, 200, faults.list());
+    if (req.method === 'DELETE') {
+      faults.set({ rules: [] });
+      return sendJson(res, 200, faults.list());
+    }
+    if (req.method !== 'PUT') return sendJson(res, 405, { __type: 'MethodNotAllowed', message: 'GET, PUT or DELETE' });
+    try {
+      faults.set(JSON.parse(await readBody(req)));
+    } catch (error) {
+      return sendJson(res, 400, { __type: 'ValidationException', message: (error as Error).message });
+    }
+    options.log.warn('gateway', `Fault injection rules set: ${JSON.stringify(faults.list().rules.map(({ service, operation, kind, errorCode, fraction, calls }) => ({ service, operation, kind, errorCode, fraction, calls })))}`);
+    return sendJson(res, 200, faults.list());
+  }
+
+  const queues = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const turn = (queues.get(key) ?? Promise.resolve()).then(work, work);
+    const settled = turn.catch(() => undefined);
+    queues.set(key, settled);
+    void settled.then(() => queues.get(key) === settled && queues.delete(key));
+    return turn;
   }
 
   function pipeUpstream(req: IncomingMessage, res: ServerResponse): void {
@@ -139,6 +181,21 @@ function readBody(req: IncomingMessage): Promise<string> {
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': requestId() });
+  res.end(text);
+}
+
+/** An AWS error as the XML protocols carry it: S3 (REST-XML), EC2, and the Query services (Redshift, IAM, STS). */
+function sendXmlError(res: ServerResponse, service: string | undefined, status: number, error: { __type: string; message: string }): void {
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const code = `<Code>${escape(error.__type)}</Code><Message>${escape(error.message)}</Message>`;
+  const id = requestId();
+  const text =
+    service === 's3'
+      ? `<?xml version="1.0" encoding="UTF-8"?><Error>${code}<RequestId>${id}</RequestId></Error>`
+      : service === 'ec2'
+        ? `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>${code}</Error></Errors><RequestID>${id}</RequestID></Response>`
+        : `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>${code}</Error><RequestId>${id}</RequestId></ErrorResponse>`;
+  res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': id });
   res.end(text);
 }
 

@@ -65,18 +65,23 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
     if (xColumn < 0) return;
     let cancelled = false;
     const read = async () => {
-      const of = totalNow.current;
+      let of = totalNow.current;
       const limit = Math.min(of, maxRows);
       const data: ChartData = { x: [], ys: yColumns.map(() => []) };
       for (let offset = 0; offset < limit; offset += MAX_FETCH_ROWS) {
-        const rows = await fetch(offset, Math.min(MAX_FETCH_ROWS, limit - offset));
+        const asked = Math.min(MAX_FETCH_ROWS, limit - offset);
+        const rows = await fetch(offset, asked);
         if (cancelled) return;
         for (const row of rows) {
           data.x.push(row[xColumn] ?? null);
           yColumns.forEach((column, i) => data.ys[i]!.push(row[column] ?? null));
         }
         setProgress(offset + rows.length);
-        if (rows.length === 0) break;
+        // The grid's filter reads through the same view, so it can be shorter than the result: then it is all there is.
+        if (rows.length < asked) {
+          of = offset + rows.length;
+          break;
+        }
       }
       if (!cancelled) setLoaded({ key: readKey, data, of });
     };

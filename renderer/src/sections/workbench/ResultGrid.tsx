@@ -29,8 +29,8 @@ const MAX_SORT_KEYS = 4;
 const FILTER_DELAY_MS = 300;
 const ROW_HEIGHT = 28;
 /** Performance marks the grid bench reads: the result's first rows reached the grid, then its canvas. */
-export const FIRST_BATCH_MARK = 'tributary:results-first-batch';
-export const FIRST_ROWS_MARK = 'tributary:results-first-rows';
+const FIRST_BATCH_MARK = 'tributary:results-first-batch';
+const FIRST_ROWS_MARK = 'tributary:results-first-rows';
 
 const emptySelection: GridSelection = { columns: CompactSelection.empty(), rows: CompactSelection.empty() };
 const loadingCell: GridCell = { kind: GridCellKind.Loading, allowOverlay: false };
@@ -59,13 +59,18 @@ function fitWidths(columns: ColumnMeta[], cache: RowPageCache, rows: number, fon
   return widths;
 }
 
+/** Glide's own choice stops at 48 px, which cuts six-digit row numbers; grow with the digits instead. */
+function rowMarkerWidth(rows: number): number {
+  return Math.max(32, String(rows).length * 8 + 16);
+}
+
 function oneLine(text: string): string {
   const head = text.length > CELL_TEXT_MAX ? `${text.slice(0, CELL_TEXT_MAX)}…` : text;
   return head.replace(/\r\n|\r|\n/g, '↵').replaceAll('\t', ' ');
 }
 
 /** asc → desc → none on a plain click (replacing other keys); a shift-click does the same to one key among the others. */
-export function nextSort(sort: SortKey[], column: number, add: boolean): SortKey[] {
+function nextSort(sort: SortKey[], column: number, add: boolean): SortKey[] {
   const base = add ? sort : sort.filter((key) => key.column === column);
   const current = base.find((key) => key.column === column);
   if (!current) return [...base, { column, descending: false }].slice(-MAX_SORT_KEYS);
@@ -122,7 +127,7 @@ function copyTarget(selection: GridSelection, columnCount: number): { first: num
 }
 
 export function ResultGrid({ source }: { source: GridSource }) {
-  const { columns, fetch, setView } = source;
+  const { columns, fetch, setView, firstRows } = source;
   const helpId = useId();
   const colors = useThemeColors();
   const theme = useMemo(() => glideTheme(colors), [colors]);
@@ -132,9 +137,11 @@ export function ResultGrid({ source }: { source: GridSource }) {
   const region = useRef<Rectangle>({ x: 0, y: 0, width: 0, height: 0 });
   const filterTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   const [error, setError] = useState<string>();
-  const cache = useMemo(() => new RowPageCache(fetch, (caught) => setError(caught instanceof Error ? caught.message : String(caught))), [fetch]);
+  const cache = useMemo(() => new RowPageCache(fetch, (caught) => setError(caught instanceof Error ? caught.message : String(caught)), firstRows), [fetch, firstRows]);
 
-  const [widths, setWidths] = useState<Record<number, number>>({});
+  // Rows that came with the result are measured before the first paint, so the columns do not jump once drawn.
+  const [widths, setWidths] = useState<Record<number, number>>(() => (firstRows?.length ? fitWidths(columns, cache, firstRows.length, colors.fontFamily) : {}));
+  const measured = useRef(firstRows !== undefined && firstRows.length > 0);
   const [sort, setSort] = useState<SortKey[]>([]);
   const [filterText, setFilterText] = useState('');
   const [filterColumn, setFilterColumn] = useState<number>();
@@ -152,7 +159,6 @@ export function ResultGrid({ source }: { source: GridSource }) {
   // when its inputs change, so once pages stop landing one epoch bump refreshes it.
   const [epoch, setEpoch] = useState(0);
   const settle = useRef<ReturnType<typeof setTimeout>>(undefined);
-  const measured = useRef(false);
   useEffect(
     () =>
       cache.subscribe((first, count) => {
@@ -178,8 +184,11 @@ export function ResultGrid({ source }: { source: GridSource }) {
 
   const hasRows = rows > 0;
   useEffect(() => {
-    if (hasRows) performance.mark(FIRST_BATCH_MARK);
-  }, [hasRows]);
+    if (!hasRows) return;
+    performance.mark(FIRST_BATCH_MARK);
+    // Rows that came with the result are on the canvas from the next frame, with no page to wait for.
+    if (cache.row(0)) requestAnimationFrame(() => performance.mark(FIRST_ROWS_MARK));
+  }, [hasRows, cache]);
 
   // A growing result shows new rows where the operator is looking without waiting for a scroll.
   useEffect(() => {
@@ -232,7 +241,8 @@ export function ResultGrid({ source }: { source: GridSource }) {
     setFilterText(text);
     setFilterColumn(column);
     clearTimeout(filterTimer.current);
-    filterTimer.current = setTimeout(() => changeView(sort, currentFilter(text, column)), FILTER_DELAY_MS);
+    // The sort as it is when the timer fires: a sort cleared or changed meanwhile must not come back with the filter.
+    filterTimer.current = setTimeout(() => changeView(view.current.sort, currentFilter(text, column)), FILTER_DELAY_MS);
   };
   useEffect(() => () => clearTimeout(filterTimer.current), []);
 
@@ -386,6 +396,7 @@ export function ResultGrid({ source }: { source: GridSource }) {
             gridSelection={selection}
             onGridSelectionChange={setSelection}
             rowMarkers="clickable-number"
+            rowMarkerWidth={rowMarkerWidth(rows)}
             columnSelect="none"
             cellActivationBehavior="double-click"
             keybindings={{ copy: false, cut: false, paste: false, search: false }}

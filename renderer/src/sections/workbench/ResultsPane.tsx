@@ -1,9 +1,11 @@
-import { useId, useRef, useState, type KeyboardEvent } from 'react';
+import { lazy, Suspense, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { z } from 'zod';
 import type { ChartSpec, results } from '../../../../shared/contract/operations/workbench';
 import { formatCount, type GridSource } from './grid-source';
-import { ResultChart } from './ResultChart';
 import { ResultGrid } from './ResultGrid';
+
+// ECharts is needed only once the Chart tab opens.
+const ResultChart = lazy(() => import('./ResultChart').then((module) => ({ default: module.ResultChart })));
 
 export type ExportFormat = z.input<typeof results.export.input>['format'];
 
@@ -138,7 +140,9 @@ export function ResultsPane({ source, chart, onChartChange, onExport, exportProg
       </div>
       {tab === 'chart' && (
         <div id={`${id}-panel-chart`} role="tabpanel" aria-labelledby={`${id}-tab-chart`} className="results-panel">
-          <ResultChart source={source} value={chart} onChange={onChartChange} />
+          <Suspense fallback={<p className="muted">Loading charts…</p>}>
+            <ResultChart source={source} value={chart} onChange={onChartChange} />
+          </Suspense>
         </div>
       )}
     </section>

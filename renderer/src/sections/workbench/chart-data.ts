@@ -107,7 +107,8 @@ export function buildOption(spec: ChartSpec, columns: ColumnMeta[], data: ChartD
   const yMetas = spec.y.map((name) => columns.find((c) => c.name === name)).filter((c): c is ColumnMeta => c !== undefined);
   const axisStyle = {
     axisLine: { lineStyle: { color: colors.border } },
-    axisLabel: { color: colors.muted },
+    // A time axis puts a month's name where a day's number also falls; drawing both makes neither readable.
+    axisLabel: { color: colors.muted, hideOverlap: true },
     splitLine: { lineStyle: { color: colors.border, opacity: 0.6 } },
     nameTextStyle: { color: colors.muted },
   };
@@ -150,7 +151,13 @@ export function buildOption(spec: ChartSpec, columns: ColumnMeta[], data: ChartD
   });
   return {
     ...base,
-    xAxis: xAxisKind === 'category' ? { type: 'category', ...xName, data: xs as string[], ...axisStyle } : { type: xAxisKind, ...xName, scale: true, ...axisStyle },
+    xAxis:
+      xAxisKind === 'category'
+        ? { type: 'category', ...xName, data: xs as string[], ...axisStyle }
+        : xAxisKind === 'time'
+          ? // A day's label says its month: the month's own label is hidden when it would overlap one.
+            { type: 'time', ...xName, ...axisStyle, axisLabel: { ...axisStyle.axisLabel, formatter: { day: '{MMM} {d}' } } }
+          : { type: 'value', ...xName, scale: true, ...axisStyle },
     yAxis: { type: 'value', scale: spec.type !== 'bar', ...axisStyle },
     series,
   };

@@ -6,6 +6,8 @@ export interface GridSource {
   /** Rows so far; grows while the query runs. */
   total: number;
   complete: boolean;
+  /** The result's first rows when they came with it: the grid draws them without a round trip. */
+  firstRows?: Cell[][];
   /**
    * Reads a window of rows through the current view. The pane treats a new
    * `fetch` function as a new result and drops what it cached, so keep it

@@ -19,7 +19,11 @@ export class RowPageCache {
   constructor(
     private readonly fetchRows: (offset: number, limit: number) => Promise<Cell[][]>,
     private readonly onError: (error: unknown) => void,
-  ) {}
+    /** Rows from the start of the result already at hand; a short first page is read again in full when it is in view. */
+    firstRows: Cell[][] = [],
+  ) {
+    if (firstRows.length > 0) this.pages.set(0, firstRows.slice(0, PAGE_ROWS));
+  }
 
   /** Called per painted cell, so it neither fetches nor reorders. */
   row(index: number): Cell[] | undefined {

@@ -1,4 +1,4 @@
-import type { ColumnMeta } from '../../../../shared/contract';
+import type { Cell, ColumnMeta } from '../../../../shared/contract';
 import type { RpcClient } from '../../../../shared/rpc-client';
 import type { GridSource } from './grid-source';
 
@@ -26,5 +26,7 @@ export interface ResultState {
   columns: ColumnMeta[];
   total: number;
   complete: boolean;
+  /** The rows the run sent with the result. */
+  firstRows: Cell[][];
   reader: ResultReader;
 }

@@ -52,7 +52,7 @@ export function useRun(onError: (at: TextPosition, message: string) => void) {
             statements[chunk.index] = { index: chunk.index, sql: chunk.sql, start: chunk.start, status: 'running', notices: [] };
             break;
           case 'result':
-            update(chunk.index, { result: { resultId: chunk.resultId, columns: chunk.columns, total: chunk.rows.length, complete: false, reader: resultReader(client, chunk.resultId) } });
+            update(chunk.index, { result: { resultId: chunk.resultId, columns: chunk.columns, total: chunk.rows.length, complete: false, firstRows: chunk.rows, reader: resultReader(client, chunk.resultId) } });
             shown = chunk.index;
             break;
           case 'progress': {

@@ -1,0 +1,458 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { gunzipSync } from 'node:zlib';
+import { AddJobFlowStepsCommand, CancelStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient, ListStepsCommand } from '@aws-sdk/client-emr';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { PipelineJobOptions, PipelineRunChunk, PipelineRunInfo, PipelineRunState, PipelineSubmitted, SessionInfo, TunnelInfo } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { Logger } from '../log.js';
+import type { SessionAccess } from '../workbench/connections.js';
+import { jobScript } from './assets.js';
+
+/** What the jobs need of the sessions service: the open sessions, a YARN tunnel, and commands on a master. */
+export interface JobSessions {
+  list(): SessionInfo[];
+  forward(sessionId: string, service: 'yarn'): Promise<TunnelInfo>;
+  ports: Pick<SessionAccess, 'masterExec'>;
+}
+
+export interface JobsDeps {
+  version: string;
+  /** The active environment's AWS target, and whether it is the sandbox. */
+  aws: () => Promise<{ target: AwsTarget; sandbox: boolean }>;
+  sessions: JobSessions;
+  /** Where the sandbox's step runner writes <clusterId>/<stepId>/{stdout,stderr}. */
+  sandboxStepLogs: string;
+  log: Logger;
+}
+
+const TERMINAL = new Set<PipelineRunState>(['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED']);
+/** When following starts late, this much of each log is shown first. */
+const TAIL_BYTES = 64 * 1024;
+/** The most one log chunk carries. */
+const CHUNK_BYTES = 64 * 1024;
+const SSH_OUTPUT_KEEP = 1024 * 1024;
+const POLL_MS = 1000;
+/** EMR uploads step logs to the LogUri every few minutes; reading them that often is enough. */
+const S3_LOG_POLL_MS = 15_000;
+
+interface SshRun {
+  id: string;
+  clusterId: string;
+  name: string;
+  state: PipelineRunState;
+  createdAt: number;
+  endedAt?: number;
+  reason?: string;
+  /** stdout and stderr together (2>&1), the last SSH_OUTPUT_KEEP characters, and how many were dropped before them. */
+  output: string;
+  dropped: number;
+  abort: AbortController;
+  changed: Set<() => void>;
+}
+
+/** The script's arguments for one job's options. */
+export function jobArguments(bucket: string, options: PipelineJobOptions): string[] {
+  const args = ['--bucket', bucket];
+  const add = (flag: string, value: string | number | undefined) => {
+    if (value !== undefined) args.push(flag, String(value));
+  };
+  if (options.job === 'kinesis_to_s3') {
+    add('--stream', options.stream);
+    add('--batch-size', options.batchSize);
+    add('--max-batches', options.maxBatches);
+    add('--until-idle-seconds', options.untilIdleSeconds);
+    add('--batch-interval-seconds', options.batchIntervalSeconds);
+    add('--endpoint-url', options.endpointUrl);
+    add('--region', options.region);
+  } else {
+    add('--version', options.version);
+    add('--database', options.database);
+    add('--table', options.table);
+  }
+  return args;
+}
+
+/** One argument for a POSIX shell. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The Spark jobs on an EMR cluster: uploaded to the bucket, run as steps
+ * (command-runner.jar spark-submit, as the console and CLI add them) or with
+ * spark-submit over the open SSH session, followed live and cancelled.
+ */
+export class PipelineJobs {
+  private readonly sshRuns = new Map<string, SshRun>();
+
+  constructor(private readonly deps: JobsDeps) {}
+
+  private async clients() {
+    const { target, sandbox } = await this.deps.aws();
+    const config = awsClientConfig(target, this.deps.version);
+    return { emr: new EMRClient(config), s3: new S3Client(config), sandbox, region: target.region };
+  }
+
+  async submit(input: { clusterId: string; bucket: string; via: 'step' | 'ssh'; options: PipelineJobOptions }, signal: AbortSignal): Promise<PipelineSubmitted> {
+    const { job } = input.options;
+    const { emr, s3, sandbox, region } = await this.clients();
+    try {
+      const script = jobScript(job);
+      // boto3 on an EMR master does not know its region by itself; the sandbox master's environment names it.
+      const options = input.options.job === 'kinesis_to_s3' && !input.options.region && !sandbox ? { ...input.options, region } : input.options;
+      const key = `spark/${job}.py`;
+      await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: script.text, ContentType: 'text/x-python' }), { abortSignal: signal });
+      const location = `s3://${input.bucket}/${key}`;
+      const command = ['spark-submit', '--deploy-mode', 'client', location, ...jobArguments(input.bucket, options)];
+      if (input.via === 'step') {
+        const answer = await emr.send(
+          new AddJobFlowStepsCommand({
+            JobFlowId: input.clusterId,
+            Steps: [{ Name: `tributary ${job}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: command } }],
+          }),
+          { abortSignal: signal },
+        );
+        const runId = answer.StepIds?.[0];
+        if (!runId) throw new AppError('UNAVAILABLE', 'EMR accepted the step but returned no step id.');
+        this.deps.log.info('pipeline', `Step ${runId} (${job}) added to ${input.clusterId}`);
+        return { runId, clusterId: input.clusterId, via: 'step', job, command, script: location };
+      }
+      const run = this.startSsh(input.clusterId, `spark-submit ${job}`, command);
+      return { runId: run.id, clusterId: input.clusterId, via: 'ssh', job, command, script: location };
+    } finally {
+      emr.destroy();
+      s3.destroy();
+    }
+  }
+
+  private startSsh(clusterId: string, name: string, command: string[]): SshRun {
+    const run: SshRun = { id: `ssh-${randomBytes(6).toString('hex')}`, clusterId, name, state: 'RUNNING', createdAt: Date.now(), output: '', dropped: 0, abort: new AbortController(), changed: new Set() };
+    this.sshRuns.set(run.id, run);
+    const notify = () => run.changed.forEach((listener) => listener());
+    const decoder = new StringDecoder('utf8');
+    const append = (text: string) => {
+      run.output += text;
+      if (run.output.length > SSH_OUTPUT_KEEP) {
+        const cut = run.output.length - SSH_OUTPUT_KEEP;
+        run.output = run.output.slice(cut);
+        run.dropped += cut;
+      }
+      notify();
+    };
+    // The login shell of `hadoop` on the master has spark-submit on its PATH (EMR and the sandbox alike).
+    const line = `${command.map(shellQuote).join(' ')} 2>&1`;
+    this.deps.sessions.ports
+      .masterExec(clusterId, line, '', run.abort.signal, async (chunk) => append(decoder.write(chunk)))
+      .then(
+        (outcome) => {
+          append(decoder.end());
+          if (run.abort.signal.aborted) run.state = 'CANCELLED';
+          else if (outcome.code === 0) run.state = 'COMPLETED';
+          else {
+            run.state = 'FAILED';
+            run.reason = `Exit status ${outcome.code ?? 'unknown (the session closed)'}`;
+          }
+        },
+        (error: unknown) => {
+          run.state = run.abort.signal.aborted ? 'CANCELLED' : 'FAILED';
+          run.reason = error instanceof Error ? error.message : String(error);
+        },
+      )
+      .finally(() => {
+        run.endedAt = Date.now();
+        notify();
+      });
+    return run;
+  }
+
+  async runs(clusterId: string, signal: AbortSignal): Promise<PipelineRunInfo[]> {
+    const { emr, s3 } = await this.clients();
+    s3.destroy();
+    try {
+      const listed = await emr.send(new ListStepsCommand({ ClusterId: clusterId }), { abortSignal: signal });
+      const iso = (date: Date | undefined) => (date ? new Date(date).toISOString() : undefined);
+      const steps: PipelineRunInfo[] = (listed.Steps ?? []).map((step) => ({
+        runId: step.Id ?? '',
+        name: step.Name ?? '',
+        via: 'step',
+        state: (step.Status?.State ?? 'PENDING') as PipelineRunState,
+        ...(step.Status?.Timeline?.CreationDateTime ? { createdAt: iso(step.Status.Timeline.CreationDateTime) } : {}),
+        ...(step.Status?.Timeline?.EndDateTime ? { endedAt: iso(step.Status.Timeline.EndDateTime) } : {}),
+      }));
+      const ssh: PipelineRunInfo[] = [...this.sshRuns.values()]
+        .filter((run) => run.clusterId === clusterId)
+        .map((run) => ({ runId: run.id, name: run.name, via: 'ssh', state: run.state, createdAt: new Date(run.createdAt).toISOString(), ...(run.endedAt ? { endedAt: new Date(run.endedAt).toISOString() } : {}) }));
+      return [...ssh, ...steps];
+    } catch (error) {
+      throw emrError(error, clusterId);
+    } finally {
+      emr.destroy();
+    }
+  }
+
+  async cancel(clusterId: string, runId: string, signal: AbortSignal): Promise<{ state: PipelineRunState | 'SUBMITTED'; message?: string }> {
+    if (runId.startsWith('ssh-')) {
+      const run = this.sshRun(clusterId, runId);
+      if (TERMINAL.has(run.state)) throw new AppError('CONFLICT', `The run has already ended (${run.state}).`);
+      run.state = 'CANCEL_PENDING';
+      run.abort.abort();
+      run.changed.forEach((listener) => listener());
+      return { state: 'CANCEL_PENDING' };
+    }
+    const { emr, s3 } = await this.clients();
+    s3.destroy();
+    try {
+      const answer = await emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: [runId], StepCancellationOption: 'SEND_INTERRUPT' }), { abortSignal: signal });
+      const info = answer.CancelStepsInfoList?.[0];
+      if (info?.Status === 'FAILED') throw new AppError('CONFLICT', `EMR did not cancel ${runId}: ${info.Reason ?? 'it is not pending or running'}`);
+      return { state: 'SUBMITTED', ...(info?.Reason ? { message: info.Reason } : {}) };
+    } catch (error) {
+      throw emrError(error, clusterId);
+    } finally {
+      emr.destroy();
+    }
+  }
+
+  follow(clusterId: string, runId: string, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
+    return runId.startsWith('ssh-') ? this.followSsh(this.sshRun(clusterId, runId), signal) : this.followStep(clusterId, runId, signal);
+  }
+
+  private sshRun(clusterId: string, runId: string): SshRun {
+    const run = this.sshRuns.get(runId);
+    if (!run || run.clusterId !== clusterId) throw new AppError('NOT_FOUND', `No spark-submit run ${runId} on ${clusterId}`);
+    return run;
+  }
+
+  private async *followSsh(run: SshRun, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
+    const parser = new OutputParser();
+    let sent = Math.max(run.dropped, run.dropped + run.output.length - TAIL_BYTES);
+    let state: PipelineRunState | undefined;
+    let wake: (() => void) | undefined;
+    const listener = () => wake?.();
+    run.changed.add(listener);
+    try {
+      for (;;) {
+        const ended = TERMINAL.has(run.state);
+        if (run.state !== state && !ended) {
+          state = run.state;
+          yield { kind: 'state', state };
+        }
+        const end = run.dropped + run.output.length;
+        if (end > sent) {
+          const text = run.output.slice(Math.max(0, sent - run.dropped));
+          sent = end;
+          for (const piece of pieces(text)) yield { kind: 'log', stream: 'stdout', text: piece };
+          for (const found of parser.push(text)) yield await this.withSparkUi(run.clusterId, found, false);
+        }
+        if (ended) {
+          yield { kind: 'state', state: run.state, ...(run.reason ? { reason: run.reason } : {}) };
+          return;
+        }
+        await sleep(POLL_MS, signal, (done) => (wake = done));
+        if (signal.aborted) return;
+      }
+    } finally {
+      run.changed.delete(listener);
+    }
+  }
+
+  private async *followStep(clusterId: string, stepId: string, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
+    const { emr, s3, sandbox } = await this.clients();
+    const parser = new OutputParser();
+    const logs = sandbox ? new LocalStepLogs(join(this.deps.sandboxStepLogs, clusterId, stepId)) : await S3StepLogs.of(emr, s3, clusterId, stepId, signal);
+    let state: PipelineRunState | undefined;
+    try {
+      for (;;) {
+        const step = await emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }), { abortSignal: signal }).catch((error: unknown) => {
+          throw emrError(error, clusterId);
+        });
+        const status = step.Step?.Status;
+        const now = (status?.State ?? 'PENDING') as PipelineRunState;
+        const ended = TERMINAL.has(now);
+        if (now !== state && !ended) {
+          state = now;
+          yield { kind: 'state', state: now };
+        }
+        for (const { stream, text } of await logs.read(ended, signal)) {
+          for (const piece of pieces(text)) yield { kind: 'log', stream, text: piece };
+          if (stream === 'stdout') for (const found of parser.push(text)) yield await this.withSparkUi(clusterId, found, sandbox);
+        }
+        if (ended) {
+          const failure = status?.FailureDetails;
+          const reason = [failure?.Reason, failure?.Message].filter(Boolean).join(': ') || status?.StateChangeReason?.Message;
+          yield { kind: 'state', state: now, ...(reason ? { reason } : {}), ...(failure?.LogFile ? { logFile: failure.LogFile } : {}) };
+          return;
+        }
+        await sleep(POLL_MS, signal);
+        if (signal.aborted) return;
+      }
+    } finally {
+      emr.destroy();
+      s3.destroy();
+    }
+  }
+
+  /** An event chunk as parsed, plus a Spark UI chunk when the job says it started. */
+  private async withSparkUi(clusterId: string, found: PipelineRunChunk, sandbox: boolean): Promise<PipelineRunChunk> {
+    if (found.kind !== 'event' || found.event.event !== 'started' || typeof found.event.applicationId !== 'string') return found;
+    const applicationId = found.event.applicationId;
+    // The event itself is part of the log; the UI link is what the renderer needs from it.
+    if (sandbox || applicationId.startsWith('local-')) {
+      return { kind: 'sparkUi', applicationId, note: 'Spark runs in local mode on the sandbox master with its web UI off (spark.ui.enabled=false); the step’s logs are its record.' };
+    }
+    const session = this.deps.sessions.list().find((s) => s.kind === 'master' && s.clusterId === clusterId && s.state === 'up');
+    if (!session) return { kind: 'sparkUi', applicationId, note: `Open an SSH session to ${clusterId} under Sessions to reach the Spark UI through the YARN ResourceManager’s proxy (/proxy/${applicationId}/).` };
+    try {
+      const tunnel = session.tunnels.find((t) => t.service === 'yarn' && !t.state.startsWith('failed')) ?? (await this.deps.sessions.forward(session.id, 'yarn'));
+      return { kind: 'sparkUi', applicationId, url: `${tunnel.url ?? `http://127.0.0.1:${tunnel.localPort}/`}proxy/${applicationId}/` };
+    } catch (error) {
+      return { kind: 'sparkUi', applicationId, note: `No tunnel to the YARN ResourceManager: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  dispose(): void {
+    for (const run of this.sshRuns.values()) run.abort.abort();
+  }
+}
+
+/** Lines the jobs print for the app: TRIBUTARY_EVENT {json} and TRIBUTARY_SUMMARY {json}. */
+export class OutputParser {
+  private partial = '';
+
+  push(text: string): PipelineRunChunk[] {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    const found: PipelineRunChunk[] = [];
+    for (const line of lines) {
+      const match = /^(TRIBUTARY_EVENT|TRIBUTARY_SUMMARY) (\{.*\})\s*$/.exec(line);
+      if (!match) continue;
+      try {
+        const value = JSON.parse(match[2]!) as Record<string, unknown>;
+        found.push(match[1] === 'TRIBUTARY_SUMMARY' ? { kind: 'summary', summary: value } : { kind: 'event', event: value });
+      } catch {
+        // A line that only looks like one: it stays in the log.
+      }
+    }
+    return found;
+  }
+}
+
+function pieces(text: string): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < text.length; at += CHUNK_BYTES) out.push(text.slice(at, at + CHUNK_BYTES));
+  return out;
+}
+
+/** Resolves after `ms`, on abort, or when `wake` is called; leaves no listener behind. */
+function sleep(ms: number, signal: AbortSignal, wake?: (resolve: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    wake?.(done);
+  });
+}
+
+function emrError(error: unknown, clusterId: string): unknown {
+  const name = (error as { name?: string }).name;
+  if (name === 'InvalidRequestException' || name === 'ResourceNotFoundException') {
+    return new AppError('NOT_FOUND', `EMR: ${(error as Error).message || `no such cluster or step on ${clusterId}`}`);
+  }
+  return error;
+}
+
+interface LogPiece {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+interface StepLogs {
+  read(final: boolean, signal: AbortSignal): Promise<LogPiece[]>;
+}
+
+/** The sandbox's step runner writes each step's stdout and stderr to files as they come. */
+class LocalStepLogs implements StepLogs {
+  private readonly offsets = { stdout: -1, stderr: -1 };
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+
+  constructor(private readonly dir: string) {}
+
+  read(): Promise<LogPiece[]> {
+    const out: LogPiece[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const file = join(this.dir, stream);
+      if (!existsSync(file)) continue;
+      const fd = openSync(file, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        let from = this.offsets[stream];
+        if (from < 0) from = Math.max(0, size - TAIL_BYTES);
+        if (size <= from) continue;
+        const buffer = Buffer.alloc(size - from);
+        readSync(fd, buffer, 0, buffer.length, from);
+        this.offsets[stream] = size;
+        const text = this.decoders[stream].write(buffer);
+        if (text) out.push({ stream, text });
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return Promise.resolve(out);
+  }
+}
+
+/** On EMR, step logs reach the cluster's LogUri (<LogUri>/<cluster>/steps/<step>/stdout.gz) every few minutes. */
+class S3StepLogs implements StepLogs {
+  private readonly sent = { stdout: -1, stderr: -1 };
+  private lastRead = 0;
+
+  private constructor(
+    private readonly s3: S3Client,
+    private readonly location: { bucket: string; prefix: string } | undefined,
+  ) {}
+
+  static async of(emr: EMRClient, s3: S3Client, clusterId: string, stepId: string, signal: AbortSignal): Promise<S3StepLogs> {
+    const cluster = await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }), { abortSignal: signal }).catch((error: unknown) => {
+      throw emrError(error, clusterId);
+    });
+    const match = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(cluster.Cluster?.LogUri ?? '');
+    if (!match) return new S3StepLogs(s3, undefined);
+    const prefix = match[2] ? (match[2].endsWith('/') ? match[2] : `${match[2]}/`) : '';
+    return new S3StepLogs(s3, { bucket: match[1]!, prefix: `${prefix}${clusterId}/steps/${stepId}/` });
+  }
+
+  async read(final: boolean, signal: AbortSignal): Promise<LogPiece[]> {
+    if (!this.location) {
+      if (this.sent.stdout === -1 && final) {
+        this.sent.stdout = 0;
+        return [{ stream: 'stderr', text: 'This cluster has no LogUri, so EMR keeps step logs on the master only (/mnt/var/log/hadoop/steps/).\n' }];
+      }
+      return [];
+    }
+    if (!final && Date.now() - this.lastRead < S3_LOG_POLL_MS) return [];
+    this.lastRead = Date.now();
+    const out: LogPiece[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      try {
+        const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}${stream}.gz` }), { abortSignal: signal });
+        const text = gunzipSync(await answer.Body!.transformToByteArray()).toString('utf8');
+        let from = this.sent[stream];
+        if (from < 0) from = Math.max(0, text.length - TAIL_BYTES);
+        if (text.length > from) out.push({ stream, text: text.slice(from) });
+        this.sent[stream] = text.length;
+      } catch (error) {
+        // Not uploaded yet (NoSuchKey) is the usual answer while a step runs.
+        if ((error as { name?: string }).name !== 'NoSuchKey') throw error;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { TableFromParquet } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { HandlerGroup } from '../dispatch/handlers.js';
+import type { Logger } from '../log.js';
+import type { EnvironmentsService } from '../services/environments.js';
+import { loadAssets } from './assets.js';
+import { copyStatement, runCopy, type SqlRunner } from './copy.js';
+import { PipelineJobs, type JobSessions } from './jobs.js';
+import { createTableDdl, sampleParquet, suggestKeys } from './parquet-schema.js';
+import { S3Browser, s3Buffer, s3Error } from './s3-browser.js';
+
+export interface PipelineDeps {
+  version: string;
+  environments: EnvironmentsService;
+  sessions: JobSessions;
+  /** The workbench: COPY and its load errors run as queries do. */
+  workbench: SqlRunner;
+  /** The sandbox's log directory (its step runner writes steps/<cluster>/<step>/stdout). */
+  sandboxLogs: string;
+  log: Logger;
+}
+
+/** The pipeline's backend: Spark jobs on EMR, the SQL assets, the COPY wizard and the S3 browser. */
+export class PipelineService {
+  readonly jobs: PipelineJobs;
+  private readonly browser: S3Browser;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.jobs = new PipelineJobs({ version: deps.version, aws: () => this.aws(), sessions: deps.sessions, sandboxStepLogs: join(deps.sandboxLogs, 'steps'), log: deps.log });
+    this.browser = new S3Browser(() => this.aws().then((a) => a.target), deps.version);
+  }
+
+  private async aws(): Promise<{ target: AwsTarget; sandbox: boolean }> {
+    const active = await this.deps.environments.active();
+    const { target } = await this.deps.environments.target(active.id);
+    return { target, sandbox: active.kind === 'sandbox' };
+  }
+
+  /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */
+  async tableFromParquet(input: { source: string; table: string; schema?: string; distKey?: string; sortKey?: string }, signal: AbortSignal): Promise<TableFromParquet> {
+    const { target } = await this.aws();
+    const s3 = new S3Client(awsClientConfig(target, this.deps.version));
+    try {
+      const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source)!;
+      const bucket = match[1]!;
+      let key = match[2]!;
+      let size: number | undefined;
+      if (!key || key.endsWith('/') || !/\.parquet$/i.test(key)) {
+        // A prefix: the first Parquet object under it, as COPY would read it (markers and dot-files skipped).
+        let found: { key: string; size: number } | undefined;
+        for (let token: string | undefined, pages = 0; !found && pages < 20; pages++) {
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }), { abortSignal: signal }).catch((error: unknown) => {
+            throw s3Error(error, input.source);
+          });
+          const hit = (page.Contents ?? []).find((o) => o.Key && (o.Size ?? 0) > 0 && !/(^|\/)[_.][^/]*$/.test(o.Key) && !o.Key.endsWith('/'));
+          if (hit) found = { key: hit.Key!, size: hit.Size ?? 0 };
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          if (!token) break;
+        }
+        if (!found) throw new AppError('NOT_FOUND', `No Parquet object under ${input.source}`);
+        key = found.key;
+        size = found.size;
+      }
+      if (size === undefined) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => {
+          throw s3Error(error, input.source);
+        });
+        size = head.ContentLength ?? 0;
+      }
+      const sample = await sampleParquet(s3Buffer(s3, bucket, key, size, signal), 1000).catch((error: unknown) => {
+        if (error instanceof AppError) throw error;
+        throw new AppError('UNAVAILABLE', `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      const suggested = suggestKeys(sample.columns);
+      const names = new Set(sample.columns.map((c) => c.name));
+      for (const [what, name] of [['DISTKEY', input.distKey], ['SORTKEY', input.sortKey]] as const) {
+        if (name && !names.has(name)) throw new AppError('NOT_FOUND', `${what} ${name} is not a column of the file (${[...names].join(', ')})`);
+      }
+      const distKey = input.distKey ?? suggested.distKey;
+      const sortKey = input.sortKey ?? suggested.sortKey;
+      return {
+        source: `s3://${bucket}/${key}`,
+        columns: sample.columns,
+        ...(distKey ? { distKey } : {}),
+        ...(sortKey ? { sortKey } : {}),
+        reasons: input.distKey || input.sortKey ? ['Keys as chosen.', ...suggested.reasons] : suggested.reasons,
+        ddl: createTableDdl(input.table, sample.columns, { ...(distKey ? { distKey } : {}), ...(sortKey ? { sortKey } : {}) }, input.schema),
+      };
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  handlers(): HandlerGroup {
+    return {
+      'pipeline.assets': () => loadAssets(),
+      'pipeline.submit': (input, { signal }) => this.jobs.submit(input, signal),
+      'pipeline.runs': ({ clusterId }, { signal }) => this.jobs.runs(clusterId, signal),
+      'pipeline.follow': ({ clusterId, runId }, { signal }) => this.jobs.follow(clusterId, runId, signal),
+      'pipeline.cancel': ({ clusterId, runId }, { signal }) => this.jobs.cancel(clusterId, runId, signal),
+      'pipeline.buckets': (_input, { signal }) => this.browser.buckets(signal),
+      'pipeline.list': (input, { signal }) => this.browser.list(input, signal),
+      'pipeline.preview': ({ bucket, key }, { signal }) => this.browser.preview(bucket, key, signal),
+      'pipeline.download': ({ bucket, key, path }, { signal }) => this.browser.download(bucket, key, path, signal),
+      'pipeline.upload': ({ bucket, key, path }, { signal }) => this.browser.upload(bucket, key, path, signal),
+      'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),
+      'pipeline.copyPreview': (input) => ({ sql: copyStatement(input) }),
+      'pipeline.copyRun': (input, { signal }) => runCopy(this.deps.workbench, input, signal),
+    };
+  }
+
+  dispose(): void {
+    this.jobs.dispose();
+  }
+}

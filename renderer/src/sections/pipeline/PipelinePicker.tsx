@@ -1,0 +1,105 @@
+import { useId, useState } from 'react';
+import { useCall } from '../../bridge/hooks';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import type { PipelineChoice } from './choice';
+
+const CLUSTER_ID = /^j-[A-Za-z0-9]{1,64}$/;
+
+/** Picks the stream, bucket, EMR cluster and Redshift connection this screen follows. */
+export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; onChange: (next: PipelineChoice) => void }) {
+  const streams = useCall('ingest.streams', {});
+  const buckets = useCall('pipeline.buckets', {});
+  const connections = useCall('connections.list', {});
+  // No list of EMR clusters in the pipeline contract: the inventory has them when provisioning is available; a j-… id can always be typed.
+  const inventory = useCall('inventory.list', { includeUntagged: true });
+  const clusters = (inventory.data?.items ?? []).filter((i) => i.type === 'emr-cluster' && !/^TERMINAT/.test(i.state));
+  const redshift = (connections.data ?? []).filter((c) => c.engine !== 'spark');
+  // What is typed into the cluster field, while it is not (yet) a valid id; a new pick replaces it.
+  const [draft, setDraft] = useState<{ over: string | undefined; text: string }>();
+  const clusterDraft = draft && draft.over === choice.clusterId ? draft.text : (choice.clusterId ?? '');
+  const clusterList = useId();
+
+  const set = (patch: Partial<PipelineChoice>) => {
+    const next = { ...choice, ...patch };
+    for (const key of Object.keys(next) as (keyof PipelineChoice)[]) if (!next[key]) delete next[key];
+    onChange(next);
+  };
+  const reload = () => {
+    streams.reload();
+    buckets.reload();
+    connections.reload();
+    inventory.reload();
+  };
+  const withCurrent = (names: string[], current: string | undefined) => (current && !names.includes(current) ? [current, ...names] : names);
+
+  return (
+    <form className="pipeline-picker" aria-label="Pipeline resources" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        Stream
+        <select value={choice.stream ?? ''} onChange={(e) => set({ stream: e.target.value })}>
+          <option value="">— pick a stream —</option>
+          {withCurrent((streams.data ?? []).map((s) => s.name), choice.stream).map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Bucket
+        <select value={choice.bucket ?? ''} onChange={(e) => set({ bucket: e.target.value })}>
+          <option value="">— pick a bucket —</option>
+          {withCurrent(buckets.data ?? [], choice.bucket).map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        EMR cluster
+        <input
+          list={clusterList}
+          value={clusterDraft}
+          placeholder="j-…"
+          size={18}
+          spellCheck={false}
+          aria-invalid={clusterDraft !== '' && !CLUSTER_ID.test(clusterDraft)}
+          onChange={(e) => {
+            const value = e.target.value.trim();
+            if (value === '' || CLUSTER_ID.test(value)) {
+              setDraft(undefined);
+              set({ clusterId: value });
+            } else setDraft({ over: choice.clusterId, text: value });
+          }}
+        />
+        <datalist id={clusterList}>
+          {clusters.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name} ({c.state})
+            </option>
+          ))}
+        </datalist>
+      </label>
+      <label>
+        Redshift connection
+        <select value={choice.connectionId ?? ''} onChange={(e) => set({ connectionId: e.target.value })}>
+          <option value="">— pick a connection —</option>
+          {redshift.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={reload}>
+        Reload lists
+      </button>
+      <div className="pipeline-picker-errors">
+        <ErrorMessage error={streams.error} />
+        <ErrorMessage error={buckets.error} />
+        <ErrorMessage error={connections.error} />
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,89 @@
+import type { RpcClient } from '../../../../shared/rpc-client';
+import type { S3Entry } from '../../../../shared/contract';
+import { toAppError } from '../../bridge/hooks';
+import type { CuratedFacts, JobFacts, RawFacts, StreamFacts } from './health';
+
+/** Where the Spark jobs write (spark/README.md). */
+export const RAW_PREFIX = 'raw/access_logs/';
+export const CURATED_PREFIX = 'curated/access_logs/';
+/** Bounds the listing work one refresh does on a large bucket. */
+const MAX_PAGES = 10;
+
+const message = (error: unknown) => toAppError(error).message;
+
+export async function streamFacts(client: RpcClient, stream: string, signal: AbortSignal): Promise<StreamFacts> {
+  try {
+    const [streams, shards] = await Promise.all([client.call('ingest.streams', {}, signal), client.call('ingest.shards', { stream }, signal)]);
+    const status = streams.find((s) => s.name === stream)?.status;
+    return { ...(status ? { status } : {}), shards: shards.length, openShards: shards.filter((s) => s.open).length };
+  } catch (error) {
+    return { error: message(error) };
+  }
+}
+
+async function listAll(client: RpcClient, bucket: string, prefix: string, signal: AbortSignal): Promise<{ prefixes: string[]; objects: S3Entry[] }> {
+  const prefixes: string[] = [];
+  const objects: S3Entry[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const listing = await client.call('pipeline.list', { bucket, prefix, limit: 1000, ...(token ? { token } : {}) }, signal);
+    prefixes.push(...listing.prefixes);
+    objects.push(...listing.objects);
+    token = listing.nextToken;
+    if (!token) break;
+  }
+  return { prefixes, objects };
+}
+
+const newestOf = (objects: S3Entry[]) => objects.reduce<S3Entry | undefined>((best, o) => (!best || (o.lastModified ?? '') > (best.lastModified ?? '') ? o : best), undefined);
+
+export async function rawFacts(client: RpcClient, bucket: string, signal: AbortSignal, now = new Date()): Promise<RawFacts> {
+  try {
+    const days = await listAll(client, bucket, RAW_PREFIX, signal);
+    const today = `${RAW_PREFIX}dt=${now.toISOString().slice(0, 10)}/`;
+    const newestDay = [...days.prefixes].sort().at(-1);
+    let newest = newestOf(days.objects);
+    let bytesToday = 0;
+    let objectsToday = 0;
+    if (newestDay) {
+      const inDay = await listAll(client, bucket, newestDay, signal);
+      const candidate = newestOf(inDay.objects);
+      if (candidate && (!newest || (candidate.lastModified ?? '') > (newest.lastModified ?? ''))) newest = candidate;
+      if (newestDay === today) {
+        bytesToday = inDay.objects.reduce((sum, o) => sum + o.size, 0);
+        objectsToday = inDay.objects.length;
+      }
+    }
+    return { ...(newest ? { newest } : {}), bytesToday, objectsToday };
+  } catch (error) {
+    return { bytesToday: 0, objectsToday: 0, error: message(error) };
+  }
+}
+
+export async function curatedFacts(client: RpcClient, bucket: string, signal: AbortSignal): Promise<CuratedFacts> {
+  try {
+    const top = await listAll(client, bucket, CURATED_PREFIX, signal);
+    const versions = top.prefixes
+      .map((p) => /\/v(\d+)\/$/.exec(p)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const latest = versions.at(-1);
+    if (latest === undefined) return { versions, partitions: 0 };
+    const inLatest = await listAll(client, bucket, `${CURATED_PREFIX}v${latest}/`, signal);
+    return { versions, partitions: inLatest.prefixes.filter((p) => /dt=[^/]+\/$/.test(p)).length };
+  } catch (error) {
+    return { versions: [], partitions: 0, error: message(error) };
+  }
+}
+
+export async function jobFacts(client: RpcClient, clusterId: string, signal: AbortSignal): Promise<JobFacts> {
+  try {
+    const runs = await client.call('pipeline.runs', { clusterId }, signal);
+    const sorted = [...runs].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+    const last = sorted[0];
+    return { ...(last ? { last } : {}), running: runs.filter((r) => r.state === 'RUNNING' || r.state === 'PENDING').length };
+  } catch (error) {
+    return { running: 0, error: message(error) };
+  }
+}

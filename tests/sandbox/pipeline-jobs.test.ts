@@ -1,0 +1,309 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AddJobFlowStepsCommand, DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Core } from '../../electron/core/core.js';
+import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { fill } from '../../electron/core/pipeline/assets.js';
+import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
+import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
+import { tempDir, testCore } from '../helpers/core.js';
+import { until } from './clients.js';
+
+const { dataDir } = inject('sandbox');
+const signal = new AbortController().signal;
+const BUCKET = 'pipeline-jobs-test';
+const STREAM = 'pipeline-access-logs';
+const ROLE = 'arn:aws:iam::123456789012:role/TributaryRedshiftS3Role';
+const LINES = 3000;
+let run: RunFile;
+let core: Core;
+let clusterId: string;
+let s3: S3Client;
+let put: string[] = [];
+
+/** Every 100th line is malformed in a different way; the rest are combined-format lines with a record id. */
+function line(i: number): string {
+  if (i % 100 === 7) return [`garbage line ${i} "rid=bad-${i}"`, `10.0.0.1 - - [99/Foo/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x" "rid=badts-${i}"`, `10.0.0.${i % 250} - - [02/Jan/2024:03:04:05 +0000] "GET /x HTTP/1.1" 200`][i % 3]!;
+  const day = 1 + (i % 3);
+  return `10.0.${i % 7}.${i % 250} - - [0${day}/Jan/2024:${String(i % 24).padStart(2, '0')}:04:${String(i % 60).padStart(2, '0')} +0000] "GET /p/${i % 13}?q=${i} HTTP/1.1" ${i % 10 ? 200 : 503} ${i * 3} "-" "curl/8.${i % 5} (\\"quoted\\")" "rid=pj-${i}"`;
+}
+
+async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const chunks: T[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+const follow = (runId: string, abort?: AbortSignal) => collect(core.handlers['pipeline.follow']({ clusterId, runId }, { signal: abort ?? signal }));
+const submit = (options: InputOf<'pipeline.submit'>['options'], via: 'step' | 'ssh' = 'step') => core.handlers['pipeline.submit']({ clusterId, bucket: BUCKET, via, options }, { signal });
+const finalState = (chunks: PipelineRunChunk[]) => chunks.filter((c) => c.kind === 'state').at(-1);
+const summaryOf = (chunks: PipelineRunChunk[]) => chunks.find((c): c is Extract<PipelineRunChunk, { kind: 'summary' }> => c.kind === 'summary')?.summary;
+const stdout = (chunks: PipelineRunChunk[]) => chunks.map((c) => (c.kind === 'log' && c.stream === 'stdout' ? c.text : '')).join('');
+
+async function keys(prefix: string): Promise<{ key: string; size: number }[]> {
+  const out: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+    out.push(...(page.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size ?? 0 })));
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+const text = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();
+
+async function rawLines(): Promise<string[]> {
+  const lines: string[] = [];
+  for (const { key } of await keys('raw/access_logs/')) lines.push(...(await text(key)).split('\n').filter(Boolean));
+  return lines;
+}
+
+async function runSql(connectionId: string, sql: string): Promise<RunChunk[]> {
+  return collect(core.handlers['queries.run']({ connectionId, sql, origin: { line: 1, column: 1 } }, { signal }));
+}
+
+async function firstRows(chunks: RunChunk[]): Promise<Cell[][]> {
+  const errors = chunks.filter((c) => c.kind === 'error');
+  if (errors.length) throw new Error(JSON.stringify(errors));
+  const result = chunks.filter((c) => c.kind === 'result').at(-1);
+  if (!result || result.kind !== 'result') throw new Error('no result');
+  return (await core.handlers['results.rows']({ resultId: result.resultId, offset: 0, limit: 1000 }, { signal })).rows;
+}
+
+beforeAll(async () => {
+  run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
+  const appDir = tempDir('tributary-pipeline-');
+  symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
+  core = await testCore(appDir);
+  const config = sandboxClientConfig(run.endpoint);
+  s3 = new S3Client(config);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  const kinesis = new KinesisClient(config);
+  await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
+  const emr = new EMRClient(config);
+  clusterId = (
+    await emr.send(
+      new RunJobFlowCommand({ Name: 'pipeline-test', ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+    )
+  ).JobFlowId!;
+  await until('ACTIVE stream', async () => ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined));
+  put = Array.from({ length: LINES }, (_, i) => line(i));
+  for (let at = 0; at < LINES; at += 500) {
+    const answer = await kinesis.send(new PutRecordsCommand({ StreamName: STREAM, Records: put.slice(at, at + 500).map((data, i) => ({ PartitionKey: `k${at + i}`, Data: Buffer.from(data) })) }));
+    expect(answer.FailedRecordCount).toBe(0);
+  }
+  kinesis.destroy();
+  await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 60_000);
+  emr.destroy();
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(' ')[1]!;
+  const opened = await core.handlers['sessions.openMaster']({ clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint }, { signal });
+  if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await core?.dispose();
+});
+
+describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a cancel', () => {
+  it('dies between writing a batch and checkpointing it (fault injection), leaving the batch pending', async () => {
+    // The hidden --crash-after-write flag is not in the app's options: add the step with the SDK, the script as the app uploaded it.
+    const submitted = await submit({ job: 'kinesis_to_s3', stream: STREAM, batchSize: 250, maxBatches: 1 });
+    expect(finalState(await follow(submitted.runId))).toMatchObject({ state: 'COMPLETED' });
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const { StepIds } = await emr.send(
+      new AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: [{ Name: 'crash', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: [...submitted.command.filter((a) => a !== '--max-batches' && a !== '1'), '--crash-after-write', '2'] } }] }),
+    );
+    const chunks = await follow(StepIds![0]!);
+    emr.destroy();
+    expect(finalState(chunks)).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/Exit status/) });
+    expect(chunks.some((c) => c.kind === 'event' && c.event.event === 'crash')).toBe(true);
+    const checkpoints = await Promise.all((await keys(`checkpoints/kinesis_to_s3/${STREAM}/`)).map(async ({ key }) => JSON.parse(await text(key)) as { pending: unknown }));
+    expect(checkpoints.some((c) => c.pending)).toBe(true);
+  });
+
+  it('is cancelled mid-run (CancelSteps), following its state and logs live', async () => {
+    const submitted = await submit({ job: 'kinesis_to_s3', stream: STREAM, batchSize: 100, batchIntervalSeconds: 1, untilIdleSeconds: 30 });
+    expect(submitted.command.slice(0, 4)).toEqual(['spark-submit', '--deploy-mode', 'client', `s3://${BUCKET}/spark/kinesis_to_s3.py`]);
+    const abort = new AbortController();
+    const following = follow(submitted.runId, abort.signal);
+    // Cancel once a few batches have been committed (the job pauses a second after each).
+    const before = (await rawLines()).length;
+    await until('a few batches written', async () => ((await rawLines()).length >= before + 300 ? true : undefined), 120_000);
+    expect(await core.handlers['pipeline.cancel']({ clusterId, runId: submitted.runId }, { signal })).toMatchObject({ state: 'SUBMITTED' });
+    const chunks = await following;
+    expect(chunks.filter((c) => c.kind === 'state').map((c) => c.kind === 'state' && c.state)).toEqual(expect.arrayContaining(['RUNNING', 'CANCELLED']));
+    expect(finalState(chunks)).toMatchObject({ state: 'CANCELLED' });
+    expect(chunks.some((c) => c.kind === 'log' && c.stream === 'stderr')).toBe(true);
+    expect(chunks.find((c) => c.kind === 'sparkUi')).toMatchObject({ applicationId: expect.stringMatching(/^local-/), note: expect.stringMatching(/UI off/) });
+    expect(stdout(chunks)).toMatch(/TRIBUTARY_EVENT .*"event": "replay"/);
+    expect((await rawLines()).length).toBeLessThan(LINES);
+  });
+
+  it('runs again to the end: the raw lines are exactly the ones put, none lost, none twice', async () => {
+    const submitted = await submit({ job: 'kinesis_to_s3', stream: STREAM, batchSize: 1000, untilIdleSeconds: 4 });
+    const chunks = await follow(submitted.runId);
+    expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+    expect(summaryOf(chunks)).toMatchObject({ job: 'kinesis_to_s3', stream: STREAM });
+    const lines = await rawLines();
+    expect(lines.length).toBe(LINES);
+    expect([...lines].sort()).toEqual([...put].sort());
+    // Every id once (lines cut short before their id have none).
+    const ids = lines.map((l) => recordIdOf(l)).filter((id) => id !== undefined);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(put.filter((l) => recordIdOf(l) !== undefined).length);
+    for (const { key } of await keys('raw/access_logs/')) expect(key).toMatch(/^raw\/access_logs\/dt=\d{4}-\d{2}-\d{2}\/batch-shardId-\d+-\d+-\d+\.txt$/);
+  });
+
+  it('started again over the SSH session with spark-submit, finds nothing new and writes nothing', async () => {
+    const submitted = await submit({ job: 'kinesis_to_s3', stream: STREAM, untilIdleSeconds: 2 }, 'ssh');
+    expect(submitted.runId).toMatch(/^ssh-/);
+    const chunks = await follow(submitted.runId);
+    expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+    expect(summaryOf(chunks)).toMatchObject({ records: 0, batches: 0 });
+    expect((await rawLines()).length).toBe(LINES);
+    const runs = await core.handlers['pipeline.runs']({ clusterId }, { signal });
+    expect(runs.find((r) => r.runId === submitted.runId)).toMatchObject({ via: 'ssh', state: 'COMPLETED' });
+    expect(runs.filter((r) => r.via === 'step').map((r) => r.state)).toEqual(expect.arrayContaining(['COMPLETED', 'FAILED', 'CANCELLED']));
+  });
+});
+
+/** Lines 7, 107, …: a third do not match the format at all, a third are cut short, a third have an impossible date. */
+const BAD = Array.from({ length: LINES }, (_, i) => line(i)).filter((l) => !new RegExp(ACCESS_LOG_REGEX).test(l) || l.includes('[99/Foo/')).length;
+
+describe('raw_to_parquet: typed Parquet by dt, malformed lines set aside, the table in the metastore', () => {
+  it('parses, counts and sets aside the malformed lines, writes v1 partitioned by dt', async () => {
+    expect(BAD).toBe(30);
+    const submitted = await submit({ job: 'raw_to_parquet' });
+    const chunks = await follow(submitted.runId);
+    expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+    expect(summaryOf(chunks)).toMatchObject({ lines: LINES, good: LINES - BAD, bad: BAD, duplicates: 0, rows: LINES - BAD, version: 1, partitions: ['2024-01-01', '2024-01-02', '2024-01-03'], table: 'default.access_logs' });
+    expect(stdout(chunks)).toContain(`${BAD} malformed set aside`);
+    const parquet = (await keys('curated/access_logs/v1/')).filter((o) => o.key.endsWith('.parquet'));
+    expect(new Set(parquet.map((o) => o.key.split('/')[3]))).toEqual(new Set(['dt=2024-01-01', 'dt=2024-01-02', 'dt=2024-01-03']));
+    const rejects = (await keys('rejects/access_logs/')).filter((o) => o.key.endsWith('.json'));
+    const rejected = (await Promise.all(rejects.map((o) => text(o.key)))).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: string; reason: string });
+    expect(rejected).toHaveLength(BAD);
+    expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['does not match the access-log format', 'unreadable timestamp']));
+  });
+
+  it('answers Spark SQL over the curated and raw external tables through the workbench', async () => {
+    const spark = `sandbox-spark-${clusterId.toLowerCase()}`;
+    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(DISTINCT record_id), count(DISTINCT dt) FROM access_logs'))).toEqual([[String(LINES - BAD), String(LINES - BAD), '3']]);
+    expect(await firstRows(await runSql(spark, "SELECT status, count(*) FROM access_logs WHERE dt = DATE'2024-01-02' GROUP BY status ORDER BY status"))).toHaveLength(2);
+    const assets = await core.handlers['pipeline.assets']({}, { signal });
+    const raw = assets.sql.find((a) => a.path === 'sql/spark/raw_access_logs.sql')!;
+    expect(raw.placeholders).toEqual(['bucket']);
+    const created = await runSql(spark, fill(raw.text, { bucket: BUCKET }));
+    expect(created.filter((c) => c.kind === 'error')).toEqual([]);
+    // The RegexSerDe reads what raw_to_parquet's regex matched (a bad timestamp still matches the pattern).
+    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(record_id) FROM raw_access_logs'))).toEqual([[String(LINES), String(LINES - 20)]]);
+  });
+});
+
+describe('COPY into Redshift with the wizard', () => {
+  it('proposes a table from the Parquet schema, previews the COPY, loads every good line', async () => {
+    const proposal = await core.handlers['pipeline.tableFromParquet']({ source: `s3://${BUCKET}/curated/access_logs/v1/`, table: 'access_logs' }, { signal });
+    expect(proposal.columns.map((c) => `${c.name} ${c.redshiftType}`)).toEqual([
+      'ts TIMESTAMP', 'client_ip VARCHAR(32)', 'method VARCHAR(32)', 'path VARCHAR(32)', 'protocol VARCHAR(32)', 'status INTEGER', 'bytes BIGINT', 'referrer VARCHAR(32)', 'user_agent VARCHAR(64)', 'record_id VARCHAR(32)',
+    ]);
+    expect(proposal).toMatchObject({ distKey: 'client_ip', sortKey: 'ts' });
+    expect(proposal.ddl).toMatch(/DISTKEY \(client_ip\)\nCOMPOUND SORTKEY \(ts\);$/);
+    const spec = { table: 'access_logs', source: `s3://${BUCKET}/curated/access_logs/v1/`, format: 'parquet' as const, iamRole: ROLE };
+    const preview = await core.handlers['pipeline.copyPreview'](spec, { signal });
+    expect(preview.sql).toBe(`COPY access_logs\nFROM 's3://${BUCKET}/curated/access_logs/v1/'\nIAM_ROLE '${ROLE}'\nFORMAT AS PARQUET;`);
+    // The shipped DDL (sql/redshift/access_logs.sql), not the proposal: the table the queries are written for.
+    const ddl = (await core.handlers['pipeline.assets']({}, { signal })).sql.find((a) => a.path === 'sql/redshift/access_logs.sql')!.text;
+    const outcome = await core.handlers['pipeline.copyRun']({ ...spec, connectionId: 'sandbox-warehouse', createTable: ddl }, { signal });
+    expect(outcome).toMatchObject({ ok: true, created: true, rowsLoaded: LINES - BAD });
+    expect(await firstRows(await runSql('sandbox-warehouse', 'SELECT count(*), count(DISTINCT record_id) FROM access_logs'))).toEqual([[String(LINES - BAD), String(LINES - BAD)]]);
+    const queries = (await core.handlers['pipeline.assets']({}, { signal })).sql.find((a) => a.path === 'sql/redshift/queries.sql')!.text;
+    expect((await runSql('sandbox-warehouse', queries)).filter((c) => c.kind === 'error')).toEqual([]);
+  });
+
+  it('shows the load errors of a wrong-typed file as a result (uploaded through the browser)', async () => {
+    const n = 5;
+    const file = join(tempDir('tributary-wrong-'), 'wrong.parquet');
+    const strings = (v: string) => Array.from({ length: n }, () => v);
+    writeFileSync(
+      file,
+      Buffer.from(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'ts', data: strings('yesterday-ish'), type: 'STRING' },
+            { name: 'client_ip', data: strings('10.1.1.1'), type: 'STRING' },
+            { name: 'method', data: strings('GET'), type: 'STRING' },
+            { name: 'path', data: strings('/'), type: 'STRING' },
+            { name: 'protocol', data: strings('HTTP/1.1'), type: 'STRING' },
+            { name: 'status', data: strings('two hundred'), type: 'STRING' },
+            { name: 'bytes', data: strings('12'), type: 'STRING' },
+            { name: 'referrer', data: strings('-'), type: 'STRING' },
+            { name: 'user_agent', data: strings('x'), type: 'STRING' },
+            { name: 'record_id', data: strings('w'), type: 'STRING' },
+          ],
+        }),
+      ),
+    );
+    const progress = await collect(core.handlers['pipeline.upload']({ bucket: BUCKET, key: 'wrong/typed.parquet', path: file }, { signal }));
+    expect(progress.at(-1)).toEqual({ kind: 'done', bytes: statSync(file).size, location: `s3://${BUCKET}/wrong/typed.parquet` });
+    const outcome = await core.handlers['pipeline.copyRun']({ table: 'access_logs', source: `s3://${BUCKET}/wrong/`, format: 'parquet', iamRole: ROLE, connectionId: 'sandbox-warehouse' }, { signal });
+    if (outcome.ok) throw new Error('the load should have failed');
+    expect(outcome.error).toMatch(/sys_load_error_detail|stl_load_errors/);
+    expect(outcome.loadErrors?.source).toBe('sys_load_error_detail');
+    expect(outcome.loadErrors?.rows.length).toBeGreaterThan(0);
+    const names = outcome.loadErrors!.columns.map((c) => c.name);
+    const row = outcome.loadErrors!.rows[0]!;
+    expect(row[names.indexOf('file_name')]).toBe(`s3://${BUCKET}/wrong/typed.parquet`);
+    expect(row[names.indexOf('error_message')]).toMatch(/invalid input syntax for type timestamp|date\/time/);
+    // The grid reads the same rows through the result store.
+    const again = await core.handlers['results.rows']({ resultId: outcome.loadErrors!.resultId, offset: 0, limit: 10 }, { signal });
+    expect(again.rows).toEqual(outcome.loadErrors!.rows.slice(0, 10));
+    expect(await firstRows(await runSql('sandbox-warehouse', 'SELECT count(*) FROM access_logs'))).toEqual([[String(LINES - BAD)]]);
+  });
+});
+
+describe('the S3 browser of the pipeline’s bucket', () => {
+  it('lists prefixes and objects with sizes, page by page', async () => {
+    expect(await core.handlers['pipeline.buckets']({}, { signal })).toContain(BUCKET);
+    const root = await core.handlers['pipeline.list']({ bucket: BUCKET, prefix: '', limit: 200 }, { signal });
+    expect(root.prefixes).toEqual(expect.arrayContaining(['checkpoints/', 'curated/', 'raw/', 'rejects/', 'spark/', 'wrong/']));
+    const spark = await core.handlers['pipeline.list']({ bucket: BUCKET, prefix: 'spark/', limit: 200 }, { signal });
+    expect(spark.objects.map((o) => o.key).sort()).toEqual(['spark/kinesis_to_s3.py', 'spark/raw_to_parquet.py']);
+    expect(spark.objects.every((o) => o.size > 1000)).toBe(true);
+    const day = (await core.handlers['pipeline.list']({ bucket: BUCKET, prefix: 'raw/access_logs/', limit: 200 }, { signal })).prefixes[0]!;
+    const first = await core.handlers['pipeline.list']({ bucket: BUCKET, prefix: day, limit: 2 }, { signal });
+    expect(first.objects).toHaveLength(2);
+    expect(first.nextToken).toBeDefined();
+    const second = await core.handlers['pipeline.list']({ bucket: BUCKET, prefix: day, limit: 2, token: first.nextToken! }, { signal });
+    expect(second.objects[0]!.key > first.objects[1]!.key).toBe(true);
+  });
+
+  it('previews text and Parquet objects, and downloads with progress', async () => {
+    const raw = (await keys('raw/access_logs/'))[0]!;
+    const text = await core.handlers['pipeline.preview']({ bucket: BUCKET, key: raw.key }, { signal });
+    expect(text).toMatchObject({ kind: 'text', truncated: false, json: false });
+    if (text.kind === 'text') expect(text.text.split('\n')[0]).toMatch(/rid=/);
+    const parquet = (await keys('curated/access_logs/v1/dt=2024-01-02/')).find((o) => o.key.endsWith('.parquet'))!;
+    const preview = await core.handlers['pipeline.preview']({ bucket: BUCKET, key: parquet.key }, { signal });
+    if (preview.kind !== 'parquet') throw new Error(preview.kind);
+    expect(preview.columns.map((c) => c.name)).toEqual(['ts', 'client_ip', 'method', 'path', 'protocol', 'status', 'bytes', 'referrer', 'user_agent', 'record_id']);
+    expect(preview.columns[0]!.parquetType).toBe('INT64 TIMESTAMP(MICROS, UTC)');
+    expect(preview.rows).toHaveLength(100);
+    expect(preview.rowCount).toBeGreaterThan(900);
+    expect(preview.rows[0]![0]).toMatch(/^2024-01-02 \d\d:04:\d\d\.000000\+00$/);
+    const path = join(tempDir('tributary-download-'), 'part.parquet');
+    const progress = await collect(core.handlers['pipeline.download']({ bucket: BUCKET, key: parquet.key, path }, { signal }));
+    expect(progress.at(-1)).toEqual({ kind: 'done', bytes: parquet.size, location: path });
+    expect(readFileSync(path).subarray(0, 4).toString()).toBe('PAR1');
+    const json = (await keys('rejects/access_logs/')).find((o) => o.key.endsWith('.json'))!;
+    expect(await core.handlers['pipeline.preview']({ bucket: BUCKET, key: json.key }, { signal })).toMatchObject({ kind: 'text', json: true });
+  });
+});
+
