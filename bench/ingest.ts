@@ -26,7 +26,7 @@ const GET_RECORDS_INTERVAL_MS = 200; // 5 GetRecords per second per shard, Kines
  * Phase 1 sends `--records` (default 30,000) as fast as the stream takes them:
  * records/s, MiB/s and this process's CPU seconds per 100,000 records (the
  * sandbox runs in its own processes). Phase 2 sends `--latency-records`
- * (default 5,000) at `--latency-rate` (default 2,000/s) while a reader polls
+ * (default 2,500) at `--latency-rate` (default 500/s, well within what the sandbox takes) while a reader polls
  * every shard at GetRecords' limit: end-to-end latency from PutRecords to the
  * record being readable. Then the whole stream is read back from TRIM_HORIZON
  * and every record id counted against the runs' ledgers: lost and duplicated.
@@ -42,8 +42,8 @@ const GET_RECORDS_INTERVAL_MS = 200; // 5 GetRecords per second per shard, Kines
 export async function runIngestBench(args: string[]) {
   const records = numberArg(args, '--records', 30_000);
   const shards = numberArg(args, '--shards', 4);
-  const latencyRecords = numberArg(args, '--latency-records', 5_000);
-  const latencyRate = numberArg(args, '--latency-rate', 2_000);
+  const latencyRecords = numberArg(args, '--latency-records', 2_500);
+  const latencyRate = numberArg(args, '--latency-rate', 500);
   const throttleArg = stringArg(args, '--throttle');
   const throttle = throttleArg === undefined ? 0 : Number(throttleArg);
   const given = stringArg(args, '--data-dir');
