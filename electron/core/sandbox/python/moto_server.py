@@ -26,14 +26,20 @@ from werkzeug.serving import make_server
 SERVICES = ["s3", "kinesis", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
 
 
-def snapshot(path):
-    state = {}
-    for name in SERVICES:
-        backends = get_backend(name)
-        state[name] = {account: dict(regions) for account, regions in backends.items()}
+def snapshot(path, lock):
+    lock.acquire_exclusive()
+    try:
+        state = {}
+        for name in SERVICES:
+            backends = get_backend(name)
+            state[name] = {account: dict(regions) for account, regions in backends.items()}
+        # Serialised while requests wait; written to disk after they resume.
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        lock.release_exclusive()
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".moto-state-")
     with os.fdopen(fd, "wb") as out:
-        pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(data)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
@@ -57,17 +63,57 @@ def restore(path):
 READ_ONLY = ("Describe", "List", "Get")
 
 
+class SharedExclusiveLock:
+    """Requests share it; a snapshot takes it alone, so it never pickles a backend a request is changing."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.sharers = 0
+        self.exclusive = False
+
+    def acquire_shared(self):
+        with self.cond:
+            while self.exclusive:
+                self.cond.wait()
+            self.sharers += 1
+
+    def release_shared(self):
+        with self.cond:
+            self.sharers -= 1
+            self.cond.notify_all()
+
+    def acquire_exclusive(self):
+        with self.cond:
+            # Taken first, so a steady stream of requests cannot starve the snapshot.
+            while self.exclusive:
+                self.cond.wait()
+            self.exclusive = True
+            while self.sharers:
+                self.cond.wait()
+
+    def release_exclusive(self):
+        with self.cond:
+            self.exclusive = False
+            self.cond.notify_all()
+
+
 class ChangeTracker:
-    """WSGI middleware: notes requests that may change state (not reads)."""
+    """WSGI middleware: notes requests that may change state (not reads), and holds them off while a snapshot is taken."""
 
     def __init__(self, app):
         self.app = app
         self.dirty = threading.Event()
+        self.lock = SharedExclusiveLock()
 
     def __call__(self, environ, start_response):
         if self.may_change(environ):
             self.dirty.set()
-        return self.app(environ, start_response)
+        self.lock.acquire_shared()
+        try:
+            # Bodies are built inside the call for moto's responses; the list keeps any lazy iterable under the lock too.
+            return list(self.app(environ, start_response))
+        finally:
+            self.lock.release_shared()
 
     @staticmethod
     def may_change(environ):
@@ -114,11 +160,12 @@ def main():
         if tracker.dirty.is_set():
             tracker.dirty.clear()
             try:
-                snapshot(args.state)
+                snapshot(args.state, tracker.lock)
             except Exception as error:
-                print(f"tributary: snapshot failed: {error}", flush=True)
+                tracker.dirty.set()
+                print(f"tributary: snapshot failed, will try again: {error}", flush=True)
     server.shutdown()
-    snapshot(args.state)
+    snapshot(args.state, tracker.lock)
     print("tributary: state saved", flush=True)
     return 0
 
