@@ -189,7 +189,7 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await shot('inventory');
   });
 
-  it('the whole pipeline: a prefix shows the four derived names and the total cost per hour', async () => {
+  it('the whole pipeline: a prefix shows the four derived names and the total cost, runs in order, saves the connections, and is torn down from the inventory', async () => {
     const form = await openWizard('Whole pipeline');
     const prefix = form.getByRole('textbox', { name: 'Prefix' });
     await prefix.fill('Bad-');
@@ -227,6 +227,16 @@ describe('the Provision section in Chromium on the sandbox', () => {
       const dialog = await deleteFromInventory(type, name, verb, 'pipeline-teardown', { noSnapshot: type === 'Redshift cluster' });
       await dialog.getByRole('button', { name: 'Close' }).click();
     }
+  });
+
+  it('stops polling the inventory while the window is hidden and resumes when it is shown', async () => {
+    const head = page.getByRole('region', { name: 'Inventory' });
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate(`Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true }); document.dispatchEvent(new Event('visibilitychange'))`);
+    await setVisibility('hidden');
+    await expect.poll(() => head.textContent()).toContain('paused while the window is hidden');
+    await setVisibility('visible');
+    await expect.poll(() => head.textContent()).toContain('refreshed every 10 s while this window is shown');
     expect(problems).toEqual([]);
   });
 });

@@ -181,7 +181,7 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
           onClose={(deleted) => {
             setDeleting(undefined);
             if (deleted) {
-              notify(`${typeNames[deleting.type]} ${deleting.name} deleted.`);
+              notify(`${typeNames[deleting.type]} ${deleting.name} ${deleting.type === 'emr-cluster' ? 'terminated' : 'deleted'}.`);
               setGeneration((g) => g + 1);
             }
           }}
@@ -285,7 +285,9 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
               It costs {formatUsd(item.costPerHour)}/h now ({item.size}).
             </p>
             <label className="block">
-              Type <code>{item.confirmWith}</code> to confirm
+              <span>
+                Type <code>{item.confirmWith}</code> to confirm
+              </span>
               <input ref={input} value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} autoComplete="off" aria-label={`Type ${item.confirmWith} to confirm`} />
             </label>
             {typed !== '' && !matches && <p className="field-error">That is not the name; type {item.confirmWith} exactly.</p>}

@@ -133,7 +133,7 @@ export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp
         <span role="timer" aria-label="Elapsed time">
           {formatDuration(elapsed)}
         </span>
-        {run.awsState && (
+        {run.awsState && run.resources.length <= 1 && (
           <span>
             AWS state: <code>{run.awsState}</code>
           </span>
@@ -170,7 +170,7 @@ export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp
       <div role="status" aria-label="Outcome">
         {run.status === 'done' && (
           <p className="outcome ok">
-            Ready{run.awsState ? ` (${run.awsState})` : ''} after {formatDuration(run.elapsedMs ?? elapsed)}: {run.resources.map((r) => `${r.name}${r.id !== r.name ? ` (${r.id})` : ''}`).join(', ') || 'nothing to create'}.
+            Ready{run.awsState && run.resources.length <= 1 ? ` (${run.awsState})` : ''} after {formatDuration(run.elapsedMs ?? elapsed)}: {run.resources.map((r) => `${r.name}${r.id !== r.name ? ` (${r.id})` : ''}`).join(', ') || 'nothing to create'}.
           </p>
         )}
         {run.status === 'failed' && run.failure && (
