@@ -295,6 +295,7 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     expect(await errors.locator('tbody tr').first().textContent()).toContain(`s3://${BUCKET}/wrong/typed.parquet`);
     expect(await outcome.textContent()).toMatch(/sys_load_error_detail|stl_load_errors/);
     await expect.poll(() => stage('redshift').getAttribute('data-health')).toBe('red');
+    await errors.scrollIntoViewIfNeeded();
     await shot('copy-errors');
   });
 

@@ -159,7 +159,9 @@ export function CopyWizard({ bucket, connectionId, onLoad }: { bucket: string | 
             <h3>Target table</h3>
             <div className="row">
               <label>
-                Schema <span className="muted">(optional)</span>
+                <span>
+                  Schema <span className="muted">(optional)</span>
+                </span>
                 <input value={schema} onChange={(e) => setSchema(e.target.value)} spellCheck={false} />
               </label>
               <label>

@@ -198,7 +198,9 @@ export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId
             </>
           ) : (
             <label>
-              Version <span className="muted">(next when empty)</span>
+              <span>
+                Version <span className="muted">(next when empty)</span>
+              </span>
               <input type="number" min={1} value={version} onChange={(e) => setVersion(e.target.value)} style={{ width: 80 }} />
             </label>
           )}

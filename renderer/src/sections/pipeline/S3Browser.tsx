@@ -191,7 +191,9 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
             <input value={uploadPath} onChange={(e) => setUploadPath(e.target.value)} placeholder="/home/me/sample.json" spellCheck={false} className="wide" />
           </label>
           <label>
-            Object name <span className="muted">(the file’s name when empty)</span>
+            <span>
+              Object name <span className="muted">(the file’s name when empty)</span>
+            </span>
             <input value={uploadName} onChange={(e) => setUploadName(e.target.value)} spellCheck={false} className="wide" />
           </label>
           <button type="submit" disabled={!uploadPath || !!transferring || uploadKey.endsWith('/')}>

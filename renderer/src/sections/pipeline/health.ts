@@ -106,7 +106,7 @@ export function redshiftHealth(connectionId: string | undefined, facts: Redshift
   if (!connectionId) return { health: 'unknown', reason: 'No connection picked' };
   const last = facts.last;
   if (!last) return { health: 'amber', reason: 'No load seen yet' };
-  if (!last.ok || (last.errors ?? 0) > 0) return { health: 'red', reason: last.errors ? `${last.errors} load errors` : 'Last COPY failed' };
+  if (!last.ok || (last.errors ?? 0) > 0) return { health: 'red', reason: last.errors ? `${last.errors} load error${last.errors === 1 ? '' : 's'}` : 'Last COPY failed' };
   return { health: 'green', reason: 'Last COPY loaded' };
 }
 
