@@ -1,6 +1,7 @@
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
@@ -13,7 +14,9 @@ import { parseAccessLog } from '../../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../helpers/core.js';
 import { until } from './clients.js';
 
-const { dataDir, run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const signal = new AbortController().signal;
 let core: Core;
 let appDir: string;

@@ -6,6 +6,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { Page } from 'playwright-core';
+import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
@@ -13,7 +14,9 @@ import { launchChromium, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 import { until } from './clients.js';
 
-const { dataDir, run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const STREAM = 'pipeline-ui-events';
 const BUCKET = 'pipeline-ui-test';
 const TOTAL = 3000;

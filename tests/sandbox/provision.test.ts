@@ -1,6 +1,7 @@
 import { readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
@@ -8,7 +9,9 @@ import { faultTokenPath, setGatewayFaults, type FaultRule } from '../../electron
 import { contract, type InputOf, type InventoryDeleteChunk, type ProvisionChunk, type RunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
 
-const { dataDir, run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const signal = new AbortController().signal;
 let core: Core;
 let appDir: string;
