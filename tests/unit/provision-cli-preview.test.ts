@@ -26,7 +26,7 @@ describe('the CLI preview uses the AWS CLI’s own commands and parameter names'
     expect(s3).toContain('aws s3api put-bucket-versioning --bucket bkt --versioning-configuration Status=Enabled --region eu-west-1');
     expect(s3).toContain(`aws s3api put-bucket-tagging --bucket bkt --tagging '{"TagSet":[{"Key":"tributary:managed","Value":"true"},{"Key":"tributary:pipeline","Value":"acme"}]}' --region eu-west-1`);
     expect(s3).toContain('aws s3api put-object --bucket bkt --key raw/access_logs/ --region eu-west-1');
-    expect(s3).toContain('aws s3api put-object --bucket bkt --key curated/access_logs/v1/ --region eu-west-1');
+    expect(s3).toContain('aws s3api put-object --bucket bkt --key curated/access_logs/ --region eu-west-1');
     expect(lines({ kind: 's3', name: 'bkt' }, 'us-east-1')[0]).toBe('aws s3api create-bucket --bucket bkt --region us-east-1');
     const kms = lines({ kind: 's3', name: 'bkt', encryption: { type: 'SSE-KMS', kmsKeyId: 'alias/data' }, rawLifecycle: { enabled: true, transitionToIaDays: 30, expireDays: 90 } });
     expect(kms.join('\n')).toContain('"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"alias/data"},"BucketKeyEnabled":true');

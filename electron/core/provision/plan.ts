@@ -44,10 +44,13 @@ export function bucketLifecycle(spec: S3Spec) {
   };
 }
 
-/** The pipeline's folders: raw/<table>/ for what the stream lands, curated/<table>/v1/ for Parquet (dt=YYYY-MM-DD below it). */
+/**
+ * The pipeline's folders: raw/<table>/ for what the stream lands, curated/<table>/ for Parquet. The
+ * curating job makes v<N>/dt=YYYY-MM-DD/ below it; an empty v1/ here would make its first version v2.
+ */
 export function layoutKeys(spec: S3Spec): string[] {
   if (!spec.layout.create) return [];
-  return spec.layout.tables.flatMap((table) => [`raw/${table}/`, `curated/${table}/v1/`]);
+  return spec.layout.tables.flatMap((table) => [`raw/${table}/`, `curated/${table}/`]);
 }
 
 const trust = (service: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });

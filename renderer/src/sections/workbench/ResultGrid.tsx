@@ -351,7 +351,7 @@ export function ResultGrid({ source }: { source: GridSource }) {
     if (event.key === 'Escape') closeDetail();
   };
 
-  const status = `${formatCount(rows)} rows${source.complete ? '' : ' (loading…)'}`;
+  const status = `${formatCount(rows)} ${rows === 1 ? 'row' : 'rows'}${source.complete ? '' : ' (loading…)'}`;
 
   return (
     <div className="result-grid" onCopy={onCopy}>
