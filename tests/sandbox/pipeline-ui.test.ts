@@ -10,7 +10,7 @@ import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, type Browser } from '../helpers/chromium.js';
+import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 import { until } from './clients.js';
 
@@ -102,13 +102,7 @@ beforeAll(async () => {
 
   host = await startWebHostProcess(dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 960 });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(host.url);
+  page = await openAppPage(browser, host.url, problems);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, type Browser } from '../helpers/chromium.js';
+import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
@@ -69,13 +69,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   host = await startWebHostProcess(inject('sandbox').dataDir, { TRIBUTARY_CACHE_DIR: defaultCacheDir() });
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 960 });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(host.url);
+  page = await openAppPage(browser, host.url, problems);
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Provision', exact: true }).click();
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, type Browser } from '../helpers/chromium.js';
+import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 const ROWS = 200_000;
@@ -93,13 +93,7 @@ beforeAll(async () => {
   // The core finds the running sandbox through <dataDir>/sandbox/run.json; the cache is named so the moved HOME does not hide it.
   host = await startWebHostProcess(inject('sandbox').dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 960 });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(host.url);
+  page = await openAppPage(browser, host.url, problems);
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type Kin
 import { TAIL_DATA_BYTES, type ShardInfo, type TailChunk, type TailRecord } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { requestErrorCode } from './producer.js';
+import { sleep } from '../sleep.js';
 
 export interface TailOptions {
   stream: string;
@@ -52,19 +53,6 @@ export function tailRecord(record: _Record): TailRecord {
   };
 }
 
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 interface ShardCursor {
   shardId: string;
   iterator: string | undefined;
@@ -99,7 +87,7 @@ export async function* tailStream(kinesis: KinesisClient, options: TailOptions, 
 
   while (!signal.aborted && cursors.length > 0) {
     const cursor = cursors.reduce((a, b) => (b.nextPollAt < a.nextPollAt ? b : a));
-    await wait(cursor.nextPollAt - Date.now(), signal);
+    await sleep(cursor.nextPollAt - Date.now(), signal);
     if (signal.aborted) return;
     let answer;
     try {

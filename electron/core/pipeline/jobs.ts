@@ -11,6 +11,7 @@ import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../log.js';
 import type { SessionAccess } from '../workbench/connections.js';
 import { jobScript } from './assets.js';
+import { sleep } from '../sleep.js';
 
 /** What the jobs need of the sessions service: the open sessions, a YARN tunnel, and commands on a master. */
 export interface JobSessions {
@@ -347,19 +348,6 @@ function pieces(text: string): string[] {
   return out;
 }
 
-/** Resolves after `ms`, on abort, or when `wake` is called; leaves no listener behind. */
-function sleep(ms: number, signal: AbortSignal, wake?: (resolve: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    wake?.(done);
-  });
-}
 
 function emrError(error: unknown, clusterId: string): unknown {
   const name = (error as { name?: string }).name;
