@@ -200,6 +200,7 @@ export function ResultGrid({ source }: { source: GridSource }) {
     (nextSortKeys: SortKey[], filter: ViewFilter | undefined) => {
       setView(nextSortKeys, filter)
         .then((total) => {
+          if (total === undefined) return;
           cache.reset();
           setError(undefined);
           setViewTotal(nextSortKeys.length > 0 || filter ? total : undefined);

@@ -14,8 +14,11 @@ export interface GridSource {
    * stable for the life of one result.
    */
   fetch(offset: number, limit: number): Promise<Cell[][]>;
-  /** Applies sort/filter on the server; later fetches read through it. Resolves to the view's row count. */
-  setView(sort: SortKey[], filter?: ViewFilter): Promise<number>;
+  /**
+   * Applies sort/filter on the server; later fetches read through it. Resolves to the view's row count,
+   * or to undefined when a later call superseded this one before its answer came.
+   */
+  setView(sort: SortKey[], filter?: ViewFilter): Promise<number | undefined>;
 }
 
 export interface ViewFilter {

@@ -26,9 +26,10 @@ export interface SqlEditor {
   setFontSize(size: number): void;
   getText(): string;
   setText(text: string): void;
-  onChange(listener: (text: string) => void): void;
-  /** Ctrl/Cmd+Enter runs the statement (or selection), Shift+Ctrl/Cmd+Enter the script. */
-  onRun(listener: (mode: 'statement' | 'script') => void): void;
+  /** Gives back the unsubscribe, so an effect can hand it to React as its clean-up. */
+  onChange(listener: (text: string) => void): () => void;
+  /** Ctrl/Cmd+Enter runs the statement (or selection), Shift+Ctrl/Cmd+Enter the script. Gives back the unsubscribe. */
+  onRun(listener: (mode: 'statement' | 'script') => void): () => void;
   runTarget(mode: 'statement' | 'script'): RunTarget | undefined;
   markError(at: TextPosition, message: string): void;
   clearMarks(): void;
@@ -113,8 +114,16 @@ export function createSqlEditor(element: HTMLElement, text: string): SqlEditor {
     setText: (value) => {
       if (value !== model.getValue()) model.setValue(value);
     },
-    onChange: (listener) => void model.onDidChangeContent(() => listener(model.getValue())),
-    onRun: (listener) => (runListener = listener),
+    onChange: (listener) => {
+      const subscription = model.onDidChangeContent(() => listener(model.getValue()));
+      return () => subscription.dispose();
+    },
+    onRun: (listener) => {
+      runListener = listener;
+      return () => {
+        if (runListener === listener) runListener = undefined;
+      };
+    },
     runTarget: (mode) => {
       const selection = editor.getSelection();
       if (mode === 'statement' && selection && !selection.isEmpty()) {

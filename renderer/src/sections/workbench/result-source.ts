@@ -7,14 +7,20 @@ export type ResultReader = Pick<GridSource, 'fetch' | 'setView'>;
 
 export function resultReader(client: RpcClient, resultId: string): ResultReader {
   let view: string | undefined;
+  // Sort and filter clicks can overlap and their answers cross: only the last request may set the view.
+  let latest = 0;
   return {
     fetch: async (offset, limit) => (await client.call('results.rows', { resultId, offset, limit, ...(view ? { view } : {}) })).rows,
     setView: async (sort, filter) => {
-      if (sort.length === 0 && !filter) {
-        view = undefined;
-        return (await client.call('results.rows', { resultId, offset: 0, limit: 1 })).total;
-      }
-      const answer = await client.call('results.view', { resultId, sort, ...(filter ? { filter } : {}) });
+      const ticket = ++latest;
+      const ask = async () =>
+        sort.length === 0 && !filter
+          ? { view: undefined, total: (await client.call('results.rows', { resultId, offset: 0, limit: 1 })).total }
+          : await client.call('results.view', { resultId, sort, ...(filter ? { filter } : {}) });
+      const answer = await ask().catch((error: unknown) => {
+        if (ticket === latest) throw error;
+      });
+      if (ticket !== latest || !answer) return undefined;
       view = answer.view;
       return answer.total;
     },
