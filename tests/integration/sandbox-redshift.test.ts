@@ -249,6 +249,84 @@ describe('COPY from S3', () => {
     await expect(db.query(`COPY lenient FROM 's3://${BUCKET}/lenient2/' ${ROLE} CSV MAXERROR 1`)).rejects.toThrow(/Load into table 'lenient' failed/);
   });
 
+  it('keeps every COPY in sys_load_history, completed or aborted, joined to sys_load_error_detail by query_id', async () => {
+    const db = await connectProxy();
+    // Redshift's system tables are in UTC whatever the session's time zone.
+    await db.query("SET TIME ZONE 'America/New_York'");
+    const { pid, userid } = (await db.query('SELECT pg_backend_pid() AS pid, (SELECT usesysid::int FROM pg_user WHERE usename = current_user) AS userid')).rows[0];
+    const parquet = readFileSync(join(import.meta.dirname, '../fixtures/redshift/typed.parquet'));
+    await db.query(`CREATE TABLE typed_history (id BIGINT, amount DECIMAL(18,4), big DECIMAL(38,10), ts TIMESTAMP, d DATE, flag BOOLEAN, name VARCHAR(64), payload VARBYTE(16), ratio DOUBLE PRECISION)`);
+    await db.query('CREATE TABLE csv_history (id INT, name VARCHAR(5))');
+    await put('history/parquet/part-0.parquet', parquet);
+    await put('history/partial/a.csv', '1,ok\nx,bad\n3,fine\n4,toolongvalue\n5,last\n');
+    await put('history/failed/a.csv', '1,ok\ny,bad\n');
+
+    expect((await db.query(`COPY typed_history FROM 's3://${BUCKET}/history/parquet/' ${ROLE} FORMAT AS PARQUET`)).rowCount).toBe(3);
+    expect((await db.query(`COPY csv_history FROM 's3://${BUCKET}/history/partial/' ${ROLE} CSV MAXERROR 5`)).rowCount).toBe(3);
+    await db.query('BEGIN');
+    const xid = (await db.query('SELECT pg_current_xact_id()::text AS xid')).rows[0].xid as string;
+    await expect(db.query(`COPY csv_history FROM 's3://${BUCKET}/history/failed/' ${ROLE} CSV`)).rejects.toThrow("Load into table 'csv_history' failed");
+    await db.query('ROLLBACK');
+    await expect(db.query(`COPY csv_history FROM 's3://${BUCKET}/history/missing/' ${ROLE} CSV`)).rejects.toThrow(/does not exist/);
+
+    const history = await db.query(`
+      SELECT query_id, status, table_name, database_name, loaded_rows, loaded_bytes, error_count, data_source, file_format,
+        source_file_count, source_file_bytes, file_count_scanned, file_bytes_scanned, copy_job_id, start_time <= end_time AS ordered, duration,
+        extract(epoch FROM end_time - start_time) * 1000000 = duration AS consistent,
+        abs(extract(epoch FROM start_time - (now() AT TIME ZONE 'UTC'))) < 60 AS utc, session_id, user_id, transaction_id::text AS transaction_id
+      FROM sys_load_history WHERE data_source LIKE 's3://${BUCKET}/history/%' ORDER BY query_id`);
+    expect(history.rows).toHaveLength(4);
+    const [parquetLoad, partial, failed, missing] = history.rows;
+    for (const row of history.rows) {
+      expect(row).toMatchObject({ database_name: 'dev', ordered: true, consistent: true, utc: true, session_id: pid, user_id: userid });
+      expect(Number(row.duration)).toBeGreaterThan(0);
+    }
+    expect(parquetLoad).toMatchObject({
+      status: 'completed',
+      table_name: 'typed_history',
+      loaded_rows: '3',
+      error_count: '0',
+      data_source: `s3://${BUCKET}/history/parquet/`,
+      file_format: 'parquet',
+      source_file_count: 1,
+      source_file_bytes: String(parquet.length),
+      file_count_scanned: 1,
+      copy_job_id: '0',
+    });
+    expect(Number(parquetLoad.loaded_bytes)).toBeGreaterThan(0);
+    expect(partial).toMatchObject({ status: 'completed', table_name: 'csv_history', loaded_rows: '3', error_count: '2', data_source: `s3://${BUCKET}/history/partial/`, file_format: 'csv' });
+    expect(failed).toMatchObject({ status: 'aborted', table_name: 'csv_history', loaded_rows: '0', loaded_bytes: '0', error_count: '1', file_format: 'csv', transaction_id: xid });
+    expect(missing).toMatchObject({ status: 'aborted', loaded_rows: '0', error_count: '0', source_file_count: 0 });
+
+    const joined = await db.query(
+      'SELECT h.status, d.line_number, d.column_name, d.transaction_id = h.transaction_id AS same_transaction, d.start_time = h.start_time AS same_start FROM sys_load_history h JOIN sys_load_error_detail d USING (query_id) WHERE h.query_id = $1 ORDER BY d.line_number',
+      [partial.query_id],
+    );
+    expect(joined.rows).toEqual([
+      { status: 'completed', line_number: '2', column_name: 'id', same_transaction: true, same_start: true },
+      { status: 'completed', line_number: '4', column_name: 'name', same_transaction: true, same_start: true },
+    ]);
+    const failedErrors = await db.query('SELECT file_name, line_number, transaction_id::text AS transaction_id FROM sys_load_error_detail WHERE query_id = $1', [failed.query_id]);
+    expect(failedErrors.rows).toEqual([{ file_name: `s3://${BUCKET}/history/failed/a.csv`, line_number: '2', transaction_id: xid }]);
+
+    // Readable by any user, as on Redshift, and in a database created afterwards.
+    const other = await connectProxy();
+    await other.query('SET search_path TO nothing_here');
+    expect((await other.query("SELECT count(*)::int AS n FROM sys_load_history WHERE status IN ('completed', 'aborted')")).rows[0].n).toBeGreaterThanOrEqual(4);
+    await db.query('CREATE DATABASE later_db');
+    const later = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: USER, password: PASSWORD, database: 'later_db' });
+    await later.connect();
+    clients.push(later);
+    expect((await later.query('SELECT count(*)::int AS n FROM sys_load_history')).rows[0].n).toBe(0);
+
+    // A load a stopped proxy left running is aborted when the next one starts.
+    await db.query("INSERT INTO tributary_sys.load_history (query_id, status, table_name, start_time) VALUES (1, 'running', 'orphan', now() AT TIME ZONE 'UTC')");
+    const next = await startRedshiftProxy({ upstreamPort: postgres.port, admin: { user: USER, password: PASSWORD }, s3: s3.client, log: new Logger(undefined, false) });
+    await next.close();
+    expect((await db.query('SELECT status FROM sys_load_history WHERE query_id = 1')).rows).toEqual([{ status: 'aborted' }]);
+    await db.query('DELETE FROM tributary_sys.load_history WHERE query_id = 1');
+  });
+
   it('names a missing prefix and an unsupported option', async () => {
     const db = await connectProxy();
     await expect(db.query(`COPY events FROM 's3://${BUCKET}/nothing/' ${ROLE} CSV`)).rejects.toThrow("The specified S3 prefix 'nothing/' does not exist");

@@ -1,4 +1,5 @@
 import type { Interceptor } from './gateway/server.js';
+import { StreamMetrics, type StreamMetricsOptions } from './kinesis-metrics.js';
 
 type Json = Record<string, unknown>;
 
@@ -7,23 +8,25 @@ const DATA_OPERATIONS = new Set(['PutRecord', 'PutRecords', 'GetRecords']);
 
 /**
  * Kinesis as an operator sees it: a new stream is CREATING for a while (the
- * emulator makes it ACTIVE at once), so the app's waiting is exercised; and,
- * as on AWS, an acknowledged record is never lost: the emulator's data
- * operations run one at a time.
+ * emulator makes it ACTIVE at once), so the app's waiting is exercised; as on
+ * AWS, an acknowledged record is never lost: the emulator's data operations
+ * run one at a time; and, given `metrics`, each stream's basic CloudWatch
+ * metrics (AWS/Kinesis, dimension StreamName) are published as AWS does
+ * (see StreamMetrics).
  */
-export function kinesisInterceptor(creatingMs: number): Interceptor {
+export function kinesisInterceptor(creatingMs: number, metrics?: StreamMetricsOptions): Interceptor {
   const createdAt = new Map<string, number>();
   const status = (name: unknown, emulated: unknown) =>
     emulated === 'ACTIVE' && Date.now() - (createdAt.get(String(name)) ?? 0) < creatingMs ? 'CREATING' : emulated;
+  const published = metrics ? new StreamMetrics(metrics) : undefined;
 
   return {
     exclusive: (operation) => (DATA_OPERATIONS.has(operation) ? 'kinesis-data' : undefined),
-    async rewrite(operation, requestBody, responseBody, code) {
+    async rewrite(operation, requestBody, responseBody, code, headers) {
       if (code !== 200) return responseBody;
-      const request = JSON.parse(requestBody || '{}') as Json;
       switch (operation) {
         case 'CreateStream':
-          createdAt.set(String(request.StreamName), Date.now());
+          createdAt.set(String((JSON.parse(requestBody || '{}') as Json).StreamName), Date.now());
           return responseBody;
         case 'DescribeStream':
         case 'DescribeStreamSummary': {
@@ -37,9 +40,15 @@ export function kinesisInterceptor(creatingMs: number): Interceptor {
           for (const summary of (response.StreamSummaries ?? []) as Json[]) summary.StreamStatus = status(summary.StreamName, summary.StreamStatus);
           return JSON.stringify(response);
         }
+        case 'PutRecord':
+        case 'PutRecords':
+        case 'GetRecords':
+          published?.observe(operation, requestBody, responseBody, headers);
+          return responseBody;
         default:
           return responseBody;
       }
     },
+    close: async () => published?.close(),
   };
 }

@@ -95,7 +95,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     }
 
     const motoPort = await freePort();
-    const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, S3, EMR, Redshift)', async () => {
+    const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, CloudWatch, S3, EMR, Redshift)', async () => {
       const running = await startMoto({ venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false }, signal);
       stops.push(running.stop);
       return { port: motoPort, version: pythonRequirements[0]!.replace('[server]==', ' ') };
@@ -150,7 +150,7 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
         json: { 'redshift-data': dataApi },
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
-          kinesis: kinesisInterceptor(pace.kinesisCreatingMs),
+          kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, log }),
           elasticmapreduce: emrInterceptor(
             { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps') },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },

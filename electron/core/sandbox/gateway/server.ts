@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.js';
 import { AwsError } from './aws-error.js';
@@ -17,9 +17,16 @@ export interface JsonService {
  */
 export interface Interceptor {
   answer?(operation: string, body: string): Promise<{ status: number; body: string; contentType: string } | undefined>;
-  rewrite?(operation: string, requestBody: string, responseBody: string, status: number): Promise<string>;
+  /**
+   * `requestBody` is the body the emulator was sent (fault injection may have
+   * dropped PutRecords entries), so it pairs with `responseBody`; `headers` are
+   * the request's (its signature names the caller's account and region).
+   */
+  rewrite?(operation: string, requestBody: string, responseBody: string, status: number, headers: IncomingHttpHeaders): Promise<string>;
   /** Requests given the same key reach the emulator one at a time (operations it is not safe to run concurrently). */
   exclusive?(operation: string): string | undefined;
+  /** Called when the gateway closes, after it stops taking requests (to finish work it has queued). */
+  close?(): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -82,8 +89,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return void res.end(own.body);
     }
     const key = interceptor?.exclusive?.(operation);
-    const answer = key ? await oneAtATime(key, () => forward(req, injected?.body ?? body)) : await forward(req, injected?.body ?? body);
-    let rewritten = interceptor?.rewrite ? await interceptor.rewrite(operation, body, answer.body, answer.status) : answer.body;
+    const sent = injected?.body ?? body;
+    const answer = key ? await oneAtATime(key, () => forward(req, sent)) : await forward(req, sent);
+    let rewritten = interceptor?.rewrite ? await interceptor.rewrite(operation, sent, answer.body, answer.status, req.headers) : answer.body;
     if (injected?.kind === 'partial' && answer.status === 200) rewritten = injected.merge(rewritten);
     // The body may have changed length, so it is sent whole with its own length.
     const headers: Record<string, string> = { ...answer.headers, 'content-length': String(Buffer.byteLength(rewritten)) };
@@ -154,11 +162,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     port,
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await Promise.all(Object.values(options.intercept ?? {}).map((interceptor) => interceptor.close?.()));
+    },
   };
 }
 

@@ -7,8 +7,8 @@ import { csvLine, csvRecords, jsonRecords, textRecords, type SourceRecord, type 
 import { parquetRecords } from './parquet-source.js';
 import type { ProxyContext } from './proxy.js';
 import { listObjects, manifestObjects, objectStream, s3AsyncBuffer, type S3Object } from './s3-objects.js';
-import type { LoadError, SessionInfo } from './system-tables.js';
-import { copyData, copyDone, copyFail, cstring, errorResponse, frame, notice, parseErrorFields, type ErrorFields } from './wire.js';
+import type { LoadError, LoadHistory, SessionInfo } from './system-tables.js';
+import { copyData, copyDone, copyFail, cstring, errorResponse, frame, notice, parseDataRow, parseErrorFields, type ErrorFields } from './wire.js';
 
 const BATCH_BYTES = 64 * 1024;
 /** Raw input kept to explain a rejected line; PostgreSQL reports an error at most a few socket buffers behind. */
@@ -18,7 +18,8 @@ const RECENT_BYTES = 16 * 1024 * 1024;
  * COPY from S3, carried out on the client's own backend: the objects under the
  * prefix are read, turned into CSV and fed to `COPY ... FROM STDIN`, so the
  * load belongs to the client's transaction. Returns false when it failed (the
- * client has the error; the caller sends ReadyForQuery).
+ * client has the error; the caller sends ReadyForQuery). Once the table is
+ * known, the load has a row in SYS_LOAD_HISTORY, whatever its outcome.
  */
 export async function copyFromS3(command: CopyCommand, backend: Backend, context: ProxyContext, session: SessionInfo): Promise<boolean> {
   const described = await describeTable(command, backend);
@@ -26,18 +27,35 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     await backend.toClient(errorResponse(described.error.message ?? 'COPY failed', described.error.code));
     return false;
   }
-  const columns = described.columns;
+  const history = new HistoryRow(command, context, session);
+  try {
+    return await load(command, described.columns, backend, context, history);
+  } catch (error) {
+    // A missing prefix, an S3 listing failure, a connection gone: the load ends here.
+    if (!history.finished) await history.finish('aborted', 0, []);
+    throw error;
+  }
+}
+
+async function load(command: CopyCommand, columns: TargetColumn[], backend: Backend, context: ProxyContext, history: HistoryRow): Promise<boolean> {
+  const stats = history.stats;
   const listed = command.manifest ? await manifestObjects(context.s3, command.source) : await listObjects(context.s3, command.source);
   // Spark and Hive leave _SUCCESS markers and .crc files beside their Parquet; a columnar COPY skips them.
   const objects = command.format === 'parquet' && !command.manifest ? listed.filter((object) => object.size > 0 && !/(^|\/)[_.][^/]*$/.test(object.key)) : listed;
   if (objects.length === 0) throw new CommandError(`The specified S3 prefix '${command.source.key}' does not exist`, 'XX000');
+  stats.sourceFileCount = objects.length;
+  stats.sourceFileBytes = objects.reduce((sum, object) => sum + object.size, 0);
 
   const options = command.maxError > 0 ? `, ON_ERROR ignore, REJECT_LIMIT ${command.maxError}, LOG_VERBOSITY verbose` : '';
-  await backend.send(frame('Q', cstring(`COPY ${command.table} (${columns.map((column) => quoteIdent(column.name)).join(', ')}) FROM STDIN WITH (FORMAT csv${options})`)));
+  // One simple Query is one implicit transaction: the id read first is the COPY's, for SYS_LOAD_HISTORY.transaction_id.
+  const copy = `COPY ${command.table} (${columns.map((column) => quoteIdent(column.name)).join(', ')}) FROM STDIN WITH (FORMAT csv${options})`;
+  await backend.send(frame('Q', cstring(`SELECT pg_current_xact_id()::text; ${copy}`)));
   for (;;) {
     const message = await backend.next();
     if (message.type === 'G') break;
+    if (message.type === 'D') stats.transactionId = parseDataRow(message.body)[0] ?? undefined;
     if (message.type === 'E') {
+      await history.finish('aborted', 0, []);
       await backend.toClient(message.frame);
       while ((await backend.next()).type !== 'Z');
       return false;
@@ -58,6 +76,11 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     }
   })();
 
+  const sendBatch = (text: string) => {
+    const data = Buffer.from(text, 'utf8');
+    stats.loadedBytes += data.length;
+    return backend.send(copyData(data));
+  };
   const recent = new RecentLines();
   const local: LoadError[] = [];
   let failure: string | undefined;
@@ -65,8 +88,10 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
   let reading: S3Object | undefined;
   try {
     for (const object of objects) {
-      reading = object;
       if (server.error || failure) break;
+      reading = object;
+      stats.filesScanned++;
+      stats.bytesScanned += object.size;
       for await (const record of records(command, object, columns, context)) {
         if (server.error) break;
         if ('error' in record) {
@@ -80,12 +105,12 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
         recent.add(object.url, record.line, record.raw);
         batch += csvLine(record.fields);
         if (batch.length >= BATCH_BYTES) {
-          await backend.send(copyData(Buffer.from(batch, 'utf8')));
+          await sendBatch(batch);
           batch = '';
         }
       }
     }
-    if (batch && !failure && !server.error) await backend.send(copyData(Buffer.from(batch, 'utf8')));
+    if (batch && !failure && !server.error) await sendBatch(batch);
   } catch (error) {
     if (error instanceof Error && /connection closed|client went away/.test(error.message)) throw error;
     failure = `${error instanceof Error ? error.message : String(error)}${reading ? ` (reading ${reading.url})` : ''}`;
@@ -99,14 +124,10 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     // Not a data error (S3 read, decompression): no row to blame.
     errors.push({ ...blank(command), file: reading?.url ?? '', reason: failure.slice(0, 512), code: 1216 });
   }
-  let queryId = 0;
-  if (errors.length) {
-    queryId = await context.system.record(session, errors).catch((error: unknown) => {
-      context.log.warn('sandbox.redshift', 'Could not record load errors', error);
-      return 0;
-    });
-  }
-  if (server.error || failure) {
+  const failed = Boolean(server.error || failure);
+  const loaded = failed ? 0 : Number(/\d+$/.exec(server.tag)?.[0] ?? 0);
+  const queryId = await history.finish(failed ? 'aborted' : 'completed', loaded, errors);
+  if (failed) {
     const first = errors[0];
     const detail = first
       ? ['-----------------------------------------------', `error:  ${first.reason}`, `code:      ${first.code}`, `context:   ${first.rawValue || first.rawLine}`.slice(0, 200), `query:     ${queryId}`, `location:  ${first.file}:${first.line}`, '-----------------------------------------------'].join('\n  ')
@@ -114,13 +135,71 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
     await backend.toClient(errorResponse(`Load into table '${command.tableName}' failed. Check 'sys_load_error_detail' system table for details.`, 'XX000', detail ? `\n  ${detail}` : undefined));
     return false;
   }
-  const loaded = Number(/\d+$/.exec(server.tag)?.[0] ?? 0);
   let info = `Load into table '${command.tableName}' completed, ${loaded} record(s) loaded successfully.`;
   if (errors.length) info += ` ${errors.length} record(s) could not be loaded. Check 'sys_load_error_detail' system table for details.`;
   await backend.toClient(notice(info));
   await backend.toClient(frame('C', cstring(server.tag || 'COPY 0')));
   return true;
 }
+
+/**
+ * A load's row in SYS_LOAD_HISTORY: written as running when the load starts
+ * (so it shows while it runs), ended as completed or aborted. Its query id is
+ * the one the load's errors get.
+ */
+class HistoryRow {
+  readonly stats: Omit<LoadHistory, 'status' | 'table' | 'source' | 'format' | 'startMicros' | 'durationMicros' | 'loadedRows' | 'errorCount'> = {
+    loadedBytes: 0,
+    sourceFileCount: 0,
+    sourceFileBytes: 0,
+    filesScanned: 0,
+    bytesScanned: 0,
+  };
+  finished = false;
+  private readonly startedAt = performance.now();
+  private readonly startMicros = BigInt(Math.round((performance.timeOrigin + this.startedAt) * 1000));
+  private readonly begun: Promise<number>;
+
+  constructor(
+    private readonly command: CopyCommand,
+    private readonly context: ProxyContext,
+    private readonly session: SessionInfo,
+  ) {
+    this.begun = context.system.beginLoad(session, this.row('running', 0, 0)).catch((error: unknown) => {
+      context.log.warn('sandbox.redshift', 'Could not record the start of a load', error);
+      return 0;
+    });
+  }
+
+  /** Ends the row and records the load errors; returns the load's query id (0 when nothing could be written). */
+  async finish(status: 'completed' | 'aborted', loadedRows: number, errors: LoadError[]): Promise<number> {
+    this.finished = true;
+    const durationMicros = BigInt(Math.max(1, Math.round((performance.now() - this.startedAt) * 1000)));
+    const id = await this.begun;
+    return this.context.system.finishLoad(this.session, id, { ...this.row(status, loadedRows, errors.length), durationMicros }, errors).catch((error: unknown) => {
+      this.context.log.warn('sandbox.redshift', 'Could not record a load and its errors', error);
+      return id;
+    });
+  }
+
+  private row(status: LoadHistory['status'], loadedRows: number, errorCount: number): LoadHistory {
+    return {
+      ...this.stats,
+      // An aborted load's rows went with its transaction.
+      loadedBytes: status === 'aborted' ? 0 : this.stats.loadedBytes,
+      status,
+      table: this.command.tableName,
+      source: this.command.source.url,
+      format: FILE_FORMATS[this.command.format],
+      startMicros: this.startMicros,
+      loadedRows,
+      errorCount,
+    };
+  }
+}
+
+/** SYS_LOAD_HISTORY.file_format, worded as AWS documents it. */
+const FILE_FORMATS: Record<CopyCommand['format'], string> = { text: 'txt', csv: 'csv', json: 'json', parquet: 'parquet' };
 
 async function describeTable(command: CopyCommand, backend: Backend): Promise<{ columns: TargetColumn[] } | { error: ErrorFields }> {
   const { rows, error } = await backend.ask(`
