@@ -75,18 +75,19 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
 
   const results = new ResultRegistry({ dir: join(options.dataDir, 'results') });
+  const connections = new Connections({
+    dataDir: options.dataDir,
+    version: options.version,
+    environments,
+    secrets: secretStore,
+    notices,
+    log,
+    sandboxRun: () => sandbox.running(),
+    sandboxAdminPasswordFile: sandbox.paths.adminPassword,
+    tunnels: sessions.ports,
+  });
   const workbench = new WorkbenchService({
-    connections: new Connections({
-      dataDir: options.dataDir,
-      version: options.version,
-      environments,
-      secrets: secretStore,
-      notices,
-      log,
-      sandboxRun: () => sandbox.running(),
-      sandboxAdminPasswordFile: sandbox.paths.adminPassword,
-      tunnels: sessions.ports,
-    }),
+    connections,
     results,
     history: new QueryHistory(options.dataDir, notices),
     saved: new SavedWork(options.dataDir, notices),
@@ -112,7 +113,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),
-    new PipelineService({ version: options.version, environments, sessions, workbench, sandboxLogs: sandbox.paths.logs, log }).handlers(),
+    new PipelineService({ version: options.version, environments, sessions, workbench, engines: connections, sandboxLogs: sandbox.paths.logs, log }).handlers(),
     new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
     new ProvisionService({ dataDir: options.dataDir, version: options.version, environments, notices, log, keys: sessions, connections: workbench.handlers() }).handlers(),
     {

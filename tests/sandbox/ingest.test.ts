@@ -92,6 +92,25 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
     expect(runs.find((r) => r.runId === runId)).toMatchObject({ stream: 'ingest-clean', source: 'generator', state: 'completed', acknowledged: 20_000, environmentId: 'sandbox' });
   });
 
+  it('reports the stream’s CloudWatch metrics as AWS publishes them: the 20,000 incoming records per minute, and the reader’s iterator age', async () => {
+    // The sandbox publishes AWS/Kinesis metrics from what its Kinesis accepted and served; the app reads them with GetMetricData.
+    let metrics = await core.handlers['ingest.metrics']({ stream: 'ingest-clean', minutes: 30 }, { signal });
+    await expect
+      .poll(
+        async () => {
+          metrics = await core.handlers['ingest.metrics']({ stream: 'ingest-clean', minutes: 30 }, { signal });
+          // The previous test read the whole stream back from its start: the reads' iterator age is published a moment after.
+          return { records: metrics.points.reduce((sum, p) => sum + p.records, 0), read: metrics.points.some((p) => p.iteratorAgeMs !== undefined) };
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toEqual({ records: 20_000, read: true });
+    expect(metrics.periodSeconds).toBe(60);
+    expect(metrics.points.reduce((sum, p) => sum + p.bytes, 0)).toBeGreaterThan(20_000 * 100);
+    expect(metrics.recordsPerSecond).toBeGreaterThanOrEqual(0);
+    await expect(core.handlers['ingest.metrics']({ stream: 'no-such-stream', minutes: 30 }, { signal })).resolves.toMatchObject({ points: [], recordsPerSecond: 0 });
+  });
+
   it('loses nothing while Kinesis throttles: refused entries are sent again until acknowledged, once each', async () => {
     await createStream('ingest-throttled', 2);
     await setGatewayFaults(run.endpoint, faultToken, [{ service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: 0.3, calls: 60, match: 'ingest-throttled' }]);

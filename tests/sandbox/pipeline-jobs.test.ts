@@ -5,10 +5,12 @@ import { AddJobFlowStepsCommand, DescribeClusterCommand, EMRClient, RunJobFlowCo
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { fill } from '../../electron/core/pipeline/assets.js';
+import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
@@ -266,6 +268,35 @@ describe('COPY into Redshift with the wizard', () => {
     const again = await core.handlers['results.rows']({ resultId: outcome.loadErrors!.resultId, offset: 0, limit: 10 }, { signal });
     expect(again.rows).toEqual(outcome.loadErrors!.rows.slice(0, 10));
     expect(await firstRows(await runSql('sandbox-warehouse', 'SELECT count(*) FROM access_logs'))).toEqual([[String(LINES - BAD)]]);
+  });
+});
+
+describe('the warehouse’s load history behind the Redshift stage', () => {
+  it('lists the loads newest first from SYS_LOAD_HISTORY, including one run outside the app', async () => {
+    // The wizard's two loads above: the good one, then the wrong-typed file's failure.
+    const [failed, loaded] = await core.handlers['pipeline.loads']({ connectionId: 'sandbox-warehouse', limit: 2 }, { signal });
+    expect(loaded).toMatchObject({ status: 'completed', table: 'access_logs', rows: LINES - BAD, errors: 0, source: `s3://${BUCKET}/curated/access_logs/v1/` });
+    expect(failed).toMatchObject({ status: 'aborted', table: 'access_logs', rows: 0, source: `s3://${BUCKET}/wrong/` });
+    expect(failed!.errors).toBeGreaterThan(0);
+    expect(Date.parse(loaded!.startTime)).toBeLessThanOrEqual(Date.parse(failed!.startTime));
+
+    // A COPY from psql or a script, on a connection of its own, is the warehouse's record too, not only the wizard's.
+    const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
+    const outsider = new pg.Client({ host: run.redshift.host, port: run.redshift.port, user: run.redshift.adminUser, password, database: 'dev' });
+    await outsider.connect();
+    try {
+      await outsider.query('CREATE TABLE outside_copy (LIKE access_logs)');
+      await outsider.query(`COPY outside_copy FROM 's3://${BUCKET}/curated/access_logs/v1/' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`);
+    } finally {
+      await outsider.end();
+    }
+    const [outside] = await core.handlers['pipeline.loads']({ connectionId: 'sandbox-warehouse', limit: 1 }, { signal });
+    expect(outside).toMatchObject({ status: 'completed', table: 'outside_copy', rows: LINES - BAD, errors: 0 });
+    expect(Date.parse(outside!.startTime)).toBeGreaterThan(Date.now() - 120_000);
+  });
+
+  it('refuses a Spark SQL connection with a clear message', async () => {
+    await expect(core.handlers['pipeline.loads']({ connectionId: `sandbox-spark-${clusterId.toLowerCase()}`, limit: 1 }, { signal })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/load history is Redshift/) });
   });
 });
 

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { GeneratorOptions, IngestChunk, IngestRun, IngestSummary, ParsedInputOf, StreamSummary } from '../../../shared/contract/index.js';
+import type { GeneratorOptions, IngestChunk, IngestRun, IngestSummary, ParsedInputOf, StreamMetrics, StreamSummary } from '../../../shared/contract/index.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../log.js';
+import { explainAwsError } from '../provision/errors.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import { AccessLogGenerator } from './generator.js';
 import { Ledger } from './ledger.js';
+import { streamMetrics } from './metrics.js';
 import { Producer, requestErrorCode, type ProducerEnd } from './producer.js';
 import { generatorSource, replayFiles, replaySource, type ReplaySource } from './sources.js';
 import { listShards, tailStream } from './tail.js';
@@ -184,6 +187,19 @@ export class IngestService {
     }
   }
 
+  async metrics(stream: string, minutes: number, signal: AbortSignal): Promise<StreamMetrics> {
+    const active = await this.deps.environments.active();
+    const { target } = await this.deps.environments.target(active.id);
+    const cloudwatch = new CloudWatchClient(awsClientConfig(target, this.deps.version));
+    try {
+      return await streamMetrics(cloudwatch, stream, minutes, signal);
+    } catch (error) {
+      throw explainAwsError(error, 'cloudwatch:GetMetricData', `reading the CloudWatch metrics of ${stream}`).toAppError();
+    } finally {
+      cloudwatch.destroy();
+    }
+  }
+
   async *tail(input: ParsedInputOf<'ingest.tail'>, signal: AbortSignal) {
     const { kinesis } = await this.kinesis();
     try {
@@ -314,6 +330,7 @@ export class IngestService {
       'ingest.preview': ({ generator, count }) => this.preview(generator, count),
       'ingest.streams': (_input, { signal }) => this.streams(signal),
       'ingest.shards': ({ stream }, { signal }) => this.shards(stream, signal),
+      'ingest.metrics': ({ stream, minutes }, { signal }) => this.metrics(stream, minutes, signal),
       'ingest.tail': (input, { signal }) => this.tail(input, signal),
     };
   }

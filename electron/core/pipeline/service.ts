@@ -9,6 +9,7 @@ import type { EnvironmentsService } from '../services/environments.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
+import { loadHistory, type LookupEngines } from './loads.js';
 import { createTableDdl, sampleParquet, suggestKeys } from './parquet-schema.js';
 import { S3Browser, s3Buffer, s3Error } from './s3-browser.js';
 
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   sessions: JobSessions;
   /** The workbench: COPY and its load errors run as queries do. */
   workbench: SqlRunner;
+  /** The workbench's connections, for look-ups that are not the operator's queries. */
+  engines: LookupEngines;
   /** The sandbox's log directory (its step runner writes steps/<cluster>/<step>/stdout). */
   sandboxLogs: string;
   log: Logger;
@@ -107,6 +110,7 @@ export class PipelineService {
       'pipeline.download': ({ bucket, key, path }, { signal }) => this.browser.download(bucket, key, path, signal),
       'pipeline.upload': ({ bucket, key, path }, { signal }) => this.browser.upload(bucket, key, path, signal),
       'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),
+      'pipeline.loads': ({ connectionId, limit }, { signal }) => loadHistory(this.deps.engines, connectionId, limit, signal),
       'pipeline.copyPreview': (input) => ({ sql: copyStatement(input) }),
       'pipeline.copyRun': (input, { signal }) => runCopy(this.deps.workbench, input, signal),
     };

@@ -152,16 +152,32 @@ export class Connections {
     await this.drop(id);
   }
 
-  /** The connection's engine, opened on first use. */
-  async engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }> {
+  private async find(id: string, signal: AbortSignal): Promise<ConnectionInfo> {
     const info = (await this.list(signal)).find((c) => c.id === id);
     if (!info) throw new AppError('NOT_FOUND', `No connection ${id} in the active environment`);
+    return info;
+  }
+
+  /** The connection's engine, opened on first use. */
+  async engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }> {
+    const info = await this.find(id, signal);
     let engine = this.engines.get(id);
     if (!engine) {
       engine = await this.open(info);
       this.engines.set(id, engine);
     }
     return { engine, info };
+  }
+
+  /** Runs `use` on a new engine of its own, closed after: the app's look-ups must neither queue behind nor be cancelled with the operator's query. */
+  async once<T>(id: string, signal: AbortSignal, use: (engine: Engine, info: ConnectionInfo) => Promise<T>): Promise<T> {
+    const info = await this.find(id, signal);
+    const engine = await this.open(info);
+    try {
+      return await use(engine, info);
+    } finally {
+      await engine.close().catch(() => undefined);
+    }
   }
 
   private async open(info: ConnectionInfo): Promise<Engine> {

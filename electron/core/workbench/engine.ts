@@ -41,6 +41,13 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** Every row of a small query, for the app's own look-ups (schema, load history): nothing of it reaches the result store. */
+export async function queryRows(engine: Engine, sql: string, signal: AbortSignal): Promise<Cell[][]> {
+  const out: Cell[][] = [];
+  await engine.execute(sql, { columns: () => undefined, notice: () => undefined, rows: async (batch) => void out.push(...batch) }, signal);
+  return out;
+}
+
 /** A command's end on a remote host: its exit code and the tail of what it printed on stderr. */
 export interface ExecOutcome {
   code: number | null;

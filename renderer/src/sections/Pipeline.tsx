@@ -3,14 +3,14 @@ import { useClient } from '../bridge/client-context';
 import { useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { loadChoice, saveChoice, type PipelineChoice } from './pipeline/choice';
-import { curatedFacts, jobFacts, rawFacts, streamFacts, CURATED_PREFIX, RAW_PREFIX } from './pipeline/facts';
+import { curatedFacts, jobFacts, rawFacts, redshiftFacts, streamFacts, CURATED_PREFIX, RAW_PREFIX } from './pipeline/facts';
 import { CopyWizard } from './pipeline/CopyWizard';
 import { IngestPanel, type LiveStreamFacts } from './pipeline/IngestPanel';
 import { JobsPanel } from './pipeline/JobsPanel';
 import { S3Browser } from './pipeline/S3Browser';
 import { PipelinePicker } from './pipeline/PipelinePicker';
 import { StageOverview, type StageId } from './pipeline/StageOverview';
-import type { CuratedFacts, JobFacts, LoadFacts, RawFacts, StreamFacts } from './pipeline/health';
+import type { CuratedFacts, JobFacts, RawFacts, RedshiftFacts, StreamFacts } from './pipeline/health';
 
 /** How often the overview asks again (listing the bucket and the cluster's steps). */
 const REFRESH_MS = 15_000;
@@ -47,7 +47,7 @@ export default function Pipeline() {
   const [jobsAbout, setJobs] = useState<About<JobFacts>>();
   const [now, setNow] = useState(() => Date.now());
   const [curatedRows, setCuratedRows] = useState<number>();
-  const [lastLoad, setLastLoad] = useState<LoadFacts>();
+  const [loadsAbout, setLoads] = useState<About<Omit<RedshiftFacts, 'connectionName'>>>();
   const [generation, setGeneration] = useState(0);
 
   const choose = useCallback(
@@ -58,12 +58,12 @@ export default function Pipeline() {
     [environmentId],
   );
 
-  const { stream: pickedStream, bucket: pickedBucket, clusterId: pickedCluster } = choice;
+  const { stream: pickedStream, bucket: pickedBucket, clusterId: pickedCluster, connectionId: pickedConnection } = choice;
   // The overview's facts: asked on a pick and every REFRESH_MS; each stage on its own, so a slow one does not hold the rest.
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
-    const [stream, bucket, clusterId] = [pickedStream, pickedBucket, pickedCluster];
+    const [stream, bucket, clusterId, connectionId] = [pickedStream, pickedBucket, pickedCluster, pickedConnection];
     const refresh = () => {
       if (stream) void streamFacts(client, stream, signal).then((facts) => !signal.aborted && setStream({ subject: stream, facts }));
       if (bucket) {
@@ -71,6 +71,7 @@ export default function Pipeline() {
         void curatedFacts(client, bucket, signal).then((facts) => !signal.aborted && setCurated({ subject: bucket, facts }));
       }
       if (clusterId) void jobFacts(client, clusterId, signal).then((facts) => !signal.aborted && setJobs({ subject: clusterId, facts }));
+      if (connectionId) void redshiftFacts(client, connectionId, signal).then((facts) => !signal.aborted && setLoads({ subject: connectionId, facts }));
     };
     refresh();
     const timer = setInterval(refresh, REFRESH_MS);
@@ -78,7 +79,7 @@ export default function Pipeline() {
       controller.abort();
       clearInterval(timer);
     };
-  }, [client, pickedStream, pickedBucket, pickedCluster, generation]);
+  }, [client, pickedStream, pickedBucket, pickedCluster, pickedConnection, generation]);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 5_000);
@@ -90,6 +91,7 @@ export default function Pipeline() {
   const raw = about(rawAbout, choice.bucket);
   const curated = about(curatedAbout, choice.bucket);
   const jobs = about(jobsAbout, choice.clusterId);
+  const loads = about(loadsAbout, choice.connectionId);
   const liveNow = live && live.stream === choice.stream ? live : undefined;
 
   const open = useCallback((next: Detail) => {
@@ -110,9 +112,7 @@ export default function Pipeline() {
     [open],
   );
 
-  const streamWithLive: StreamFacts | undefined = stream
-    ? { ...stream, ...(liveNow?.recordsPerSecond !== undefined ? { recordsPerSecond: liveNow.recordsPerSecond } : {}), ...(liveNow?.iteratorAgeMs !== undefined ? { iteratorAgeMs: liveNow.iteratorAgeMs } : {}) }
-    : undefined;
+  const streamWithLive: StreamFacts | undefined = stream ? { ...stream, ...(liveNow?.recordsPerSecond !== undefined ? { recordsPerSecond: liveNow.recordsPerSecond } : {}) } : undefined;
   const refresh = useCallback(() => setGeneration((g) => g + 1), []);
   const connectionName = connections.data?.find((c) => c.id === choice.connectionId)?.name;
   const onJobFinished = useCallback(
@@ -136,7 +136,7 @@ export default function Pipeline() {
         raw={raw}
         jobs={jobs}
         curated={curated ? { ...curated, ...(curatedRows !== undefined ? { rows: curatedRows } : {}) } : undefined}
-        redshift={{ ...(lastLoad && lastLoad.connectionId === choice.connectionId ? { last: lastLoad } : {}), ...(connectionName ? { connectionName } : {}) }}
+        redshift={{ ...loads, ...(connectionName ? { connectionName } : {}) }}
         now={now}
         onOpen={openStage}
         onRefresh={refresh}
@@ -159,7 +159,7 @@ export default function Pipeline() {
         {visited.has('s3') && <S3Browser bucket={choice.bucket} jumpTo={s3Prefix} onChanged={refresh} />}
       </div>
       <div role="tabpanel" id="pipeline-panel-copy" aria-labelledby="pipeline-tab-copy" hidden={detail !== 'copy'} className="pipeline-panel">
-        {visited.has('copy') && <CopyWizard bucket={choice.bucket} connectionId={choice.connectionId} onLoad={setLastLoad} />}
+        {visited.has('copy') && <CopyWizard bucket={choice.bucket} connectionId={choice.connectionId} onLoaded={refresh} />}
       </div>
     </section>
   );

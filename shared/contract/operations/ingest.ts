@@ -122,6 +122,30 @@ export interface ShardInfo {
   open: boolean;
 }
 
+/** One period of a stream's CloudWatch metrics (namespace AWS/Kinesis, dimension StreamName). */
+export interface StreamMetricPoint {
+  /** The period's start, ISO 8601. */
+  at: string;
+  /** IncomingRecords, Sum. */
+  records: number;
+  /** IncomingBytes, Sum. */
+  bytes: number;
+  /** GetRecords.IteratorAgeMilliseconds, Maximum: absent when no consumer read in the period. */
+  iteratorAgeMs?: number;
+}
+
+export interface StreamMetrics {
+  stream: string;
+  periodSeconds: number;
+  /** Oldest first; periods without data are absent. */
+  points: StreamMetricPoint[];
+  /** From the newest period that has ended (CloudWatch's newest minute is still filling); 0 when none in the last 5 minutes. */
+  recordsPerSecond: number;
+  bytesPerSecond: number;
+  /** The newest reading in the last 5 minutes; absent when no consumer read the stream then. */
+  iteratorAgeMs?: number;
+}
+
 export interface TailRecord {
   sequenceNumber: string;
   partitionKey: string;
@@ -210,6 +234,10 @@ export const ingest = {
   }),
   streams: call<StreamSummary[]>()({ summary: 'List the active environment’s Kinesis streams.', input: z.object({}).strict() }),
   shards: call<ShardInfo[]>()({ summary: 'List a stream’s shards with their hash key ranges.', input: z.object({ stream: streamName }).strict() }),
+  metrics: call<StreamMetrics>()({
+    summary: 'The stream’s CloudWatch metrics per minute over the last minutes: incoming records and bytes, and the consumers’ iterator age.',
+    input: z.object({ stream: streamName, minutes: z.number().int().min(5).max(1440).default(30) }).strict(),
+  }),
   tail: stream<TailChunk>()({
     summary: 'Read the newest records of one shard or of all, with each shard’s iterator age, within GetRecords’ 5 calls per second per shard.',
     input: z

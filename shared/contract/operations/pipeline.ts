@@ -153,6 +153,23 @@ export interface TableFromParquet {
   ddl: string;
 }
 
+/** One load as the warehouse recorded it (SYS_LOAD_HISTORY), whoever ran it: this app, psql, a scheduled script. */
+export interface LoadHistoryEntry {
+  queryId: string;
+  /** running, completed or aborted, as Redshift words it. */
+  status: string;
+  table: string;
+  database?: string;
+  /** ISO 8601, UTC. */
+  startTime: string;
+  endTime?: string;
+  rows: number;
+  errors: number;
+  /** The COPY's source (s3://…). */
+  source?: string;
+  format?: string;
+}
+
 export interface CopyPreview {
   sql: string;
 }
@@ -227,6 +244,10 @@ export const pipeline = {
   tableFromParquet: call<TableFromParquet>()({
     summary: 'Read a Parquet object’s schema (its footer, by ranged GETs) and propose a Redshift CREATE TABLE with DISTKEY and SORTKEY.',
     input: z.object({ source: s3Uri, table: identifier, schema: schemaName.optional(), distKey: identifier.optional(), sortKey: identifier.optional() }).strict(),
+  }),
+  loads: call<LoadHistoryEntry[]>()({
+    summary: 'The newest loads the Redshift connection’s warehouse recorded in SYS_LOAD_HISTORY (rows, errors, source), whoever ran them; newest first.',
+    input: z.object({ connectionId, limit: z.number().int().min(1).max(100).default(10) }).strict(),
   }),
   copyPreview: call<CopyPreview>()({ summary: 'The COPY statement the wizard would run.', input: copySpecSchema }),
   copyRun: call<CopyOutcome>()({

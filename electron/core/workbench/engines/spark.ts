@@ -2,7 +2,7 @@ import hive from 'hive-driver';
 import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
 import { AppError } from '../../../../shared/errors.js';
 import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from '../engine.js';
-import { StatementError } from '../engine.js';
+import { queryRows, StatementError } from '../engine.js';
 
 const { TCLIService, TCLIService_types: T } = hive.thrift;
 
@@ -163,11 +163,7 @@ export class SparkEngine implements Engine {
 
   async schema(signal: AbortSignal): Promise<SchemaTree> {
     const tree = new Map<string, Map<string, SchemaTree['schemas'][number]['tables'][number]>>();
-    const rowsOf = async (sql: string) => {
-      const out: Cell[][] = [];
-      await this.execute(sql, { columns: () => undefined, notice: () => undefined, rows: async (batch) => void out.push(...batch) }, signal);
-      return out;
-    };
+    const rowsOf = (sql: string) => queryRows(this, sql, signal);
     for (const [database] of await rowsOf('SHOW DATABASES')) {
       if (!database) continue;
       const tables = new Map<string, SchemaTree['schemas'][number]['tables'][number]>();

@@ -7,7 +7,6 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { CellTable } from './CellTable';
 import { CURATED_PREFIX } from './facts';
 import { count } from './format';
-import type { LoadFacts } from './health';
 
 type Format = 'parquet' | 'csv' | 'json';
 
@@ -29,7 +28,7 @@ const splitUri = (uri: string): { bucket: string; prefix: string } | undefined =
   return match ? { bucket: match[1]!, prefix: match[2]! } : undefined;
 };
 
-export function CopyWizard({ bucket, connectionId, onLoad }: { bucket: string | undefined; connectionId: string | undefined; onLoad: (facts: LoadFacts) => void }) {
+export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string | undefined; connectionId: string | undefined; onLoaded: () => void }) {
   const client = useClient();
   const { error, act } = useAction();
   // The role candidates come from provisioning's options when that is available; an ARN can always be typed.
@@ -93,14 +92,8 @@ export function CopyWizard({ bucket, connectionId, onLoad }: { bucket: string | 
         const answer = await client.call('pipeline.copyRun', { ...spec(), connectionId, ...(create && ddl.trim() ? { createTable: ddl } : {}) });
         setOutcome(answer);
         setSql(answer.sql);
-        onLoad({
-          connectionId,
-          at: new Date().toISOString(),
-          ok: answer.ok,
-          table: schema ? `${schema}.${table}` : table,
-          ...(answer.ok && answer.rowsLoaded !== undefined ? { rows: answer.rowsLoaded } : {}),
-          ...(!answer.ok ? { errors: answer.loadErrors?.total ?? 0, message: answer.error } : {}),
-        });
+        // The Redshift stage reads the warehouse's own load history again: it now holds this load.
+        onLoaded();
       } finally {
         setRunning(false);
       }

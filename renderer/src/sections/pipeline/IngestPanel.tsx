@@ -7,11 +7,13 @@ import { toAppError, useAction, useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { count, duration, time } from './format';
 
-/** What the stage overview takes from this panel: the tail's rate and iterator age. */
+/**
+ * What the stage overview takes from this panel: the rate the tail sees, fresher than CloudWatch's last
+ * minute. Not the tail's iterator age: it reads from the newest record, so it says nothing of the consumers'.
+ */
 export interface LiveStreamFacts {
   stream: string;
   recordsPerSecond?: number;
-  iteratorAgeMs?: number;
 }
 
 const TAIL_KEEP = 40;
@@ -328,8 +330,8 @@ function StreamTail({ stream, onLive }: { stream: string; onLive: (facts: LiveSt
   const ageValues = Object.values(ages);
   const maxAge = ageValues.length ? Math.max(...ageValues) : undefined;
   useEffect(() => {
-    onLive(following ? { stream, recordsPerSecond: rate, ...(maxAge !== undefined ? { iteratorAgeMs: maxAge } : {}) } : { stream });
-  }, [stream, following, rate, maxAge, onLive]);
+    onLive(following ? { stream, recordsPerSecond: rate } : { stream });
+  }, [stream, following, rate, onLive]);
 
   return (
     <section className="panel stream-tail" aria-label="Stream tail">

@@ -10,14 +10,14 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
   const streams = useCall('ingest.streams', {});
   const buckets = useCall('pipeline.buckets', {});
   const connections = useCall('connections.list', {});
-  // No list of EMR clusters in the pipeline contract: the inventory has them when provisioning is available; a j-… id can always be typed.
-  const inventory = useCall('inventory.list', { includeUntagged: true });
-  const clusters = (inventory.data?.items ?? []).filter((i) => i.type === 'emr-cluster' && !/^TERMINAT/.test(i.state));
+  // The clusters that are up (as Sessions lists them) to pick from; a j-… id can always be typed.
+  const clusterList = useCall('sessions.clusters', {});
+  const clusters = clusterList.data ?? [];
   const redshift = (connections.data ?? []).filter((c) => c.engine !== 'spark');
   // What is typed into the cluster field, while it is not (yet) a valid id; a new pick replaces it.
   const [draft, setDraft] = useState<{ over: string | undefined; text: string }>();
   const clusterDraft = draft && draft.over === choice.clusterId ? draft.text : (choice.clusterId ?? '');
-  const clusterList = useId();
+  const clusterOptions = useId();
 
   const set = (patch: Partial<PipelineChoice>) => {
     const next = { ...choice, ...patch };
@@ -28,7 +28,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
     streams.reload();
     buckets.reload();
     connections.reload();
-    inventory.reload();
+    clusterList.reload();
   };
   const withCurrent = (names: string[], current: string | undefined) => (current && !names.includes(current) ? [current, ...names] : names);
 
@@ -59,7 +59,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
       <label>
         EMR cluster
         <input
-          list={clusterList}
+          list={clusterOptions}
           value={clusterDraft}
           placeholder="j-…"
           size={18}
@@ -73,7 +73,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
             } else setDraft({ over: choice.clusterId, text: value });
           }}
         />
-        <datalist id={clusterList}>
+        <datalist id={clusterOptions}>
           {clusters.map((c) => (
             <option key={c.id} value={c.id}>
               {c.name} ({c.state})
@@ -99,6 +99,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
         <ErrorMessage error={streams.error} />
         <ErrorMessage error={buckets.error} />
         <ErrorMessage error={connections.error} />
+        <ErrorMessage error={clusterList.error} />
       </div>
     </form>
   );

@@ -4,6 +4,7 @@ import { ago, bytes, count, duration } from './format';
 import {
   curatedHealth,
   healthLabel,
+  METRICS_MINUTES,
   jobsHealth,
   rawHealth,
   redshiftHealth,
@@ -53,7 +54,12 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
       facts: (
         <>
           <Fact label="Shards">{stream?.shards !== undefined ? `${stream.openShards ?? stream.shards} open${stream.shards !== stream.openShards ? ` of ${stream.shards}` : ''}` : '—'}</Fact>
-          <Fact label="Incoming">{stream?.recordsPerSecond !== undefined ? `${count(stream.recordsPerSecond)} rec/s` : '—'}</Fact>
+          <Fact label="Incoming">
+            {stream?.recordsPerSecond !== undefined ? `${count(stream.recordsPerSecond)} rec/s` : <span title={stream?.metricsError}>—</span>}
+          </Fact>
+          <Fact label={`Last ${METRICS_MINUTES} min`}>
+            {stream?.recentRecords !== undefined ? `${count(stream.recentRecords)} records` : <span title={stream?.metricsError}>—</span>}
+          </Fact>
           <Fact label="Iterator age">{stream?.iteratorAgeMs !== undefined ? duration(stream.iteratorAgeMs) : '—'}</Fact>
         </>
       ),
@@ -103,9 +109,9 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
       verdict: redshiftHealth(choice.connectionId, redshift),
       facts: (
         <>
-          <Fact label="Last load">{redshift.last ? ago(redshift.last.at, now) : '—'}</Fact>
-          <Fact label="Rows">{redshift.last?.rows !== undefined ? count(redshift.last.rows) : '—'}</Fact>
-          <Fact label="Errors">{redshift.last ? count(redshift.last.errors ?? 0) : '—'}</Fact>
+          <Fact label="Last load">{redshift.last ? <span title={`${redshift.last.table} from ${redshift.last.source ?? '?'} (query ${redshift.last.queryId})`}>{ago(redshift.last.endTime ?? redshift.last.startTime, now)}</span> : '—'}</Fact>
+          <Fact label="Rows">{redshift.last ? count(redshift.last.rows) : '—'}</Fact>
+          <Fact label="Errors">{redshift.last ? count(redshift.last.errors) : '—'}</Fact>
         </>
       ),
     },

@@ -1,7 +1,7 @@
 import type { RpcClient } from '../../../../shared/rpc-client';
 import type { S3Entry } from '../../../../shared/contract';
 import { toAppError } from '../../bridge/hooks';
-import type { CuratedFacts, JobFacts, RawFacts, StreamFacts } from './health';
+import { METRICS_MINUTES, type CuratedFacts, type JobFacts, type RawFacts, type RedshiftFacts, type StreamFacts } from './health';
 
 /** Where the Spark jobs write (spark/README.md). */
 export const RAW_PREFIX = 'raw/access_logs/';
@@ -13,11 +13,33 @@ const message = (error: unknown) => toAppError(error).message;
 
 export async function streamFacts(client: RpcClient, stream: string, signal: AbortSignal): Promise<StreamFacts> {
   try {
-    const [streams, shards] = await Promise.all([client.call('ingest.streams', {}, signal), client.call('ingest.shards', { stream }, signal)]);
+    const [streams, shards, metrics] = await Promise.all([
+      client.call('ingest.streams', {}, signal),
+      client.call('ingest.shards', { stream }, signal),
+      // Without cloudwatch:GetMetricData the stream still works: say so beside the numbers, not as the stream's health.
+      client.call('ingest.metrics', { stream, minutes: METRICS_MINUTES }, signal).catch((error: unknown) => ({ error: message(error) })),
+    ]);
     const status = streams.find((s) => s.name === stream)?.status;
-    return { ...(status ? { status } : {}), shards: shards.length, openShards: shards.filter((s) => s.open).length };
+    const measured =
+      'error' in metrics
+        ? { metricsError: metrics.error }
+        : {
+            recordsPerSecond: metrics.recordsPerSecond,
+            recentRecords: metrics.points.reduce((sum, p) => sum + p.records, 0),
+            ...(metrics.iteratorAgeMs !== undefined ? { iteratorAgeMs: metrics.iteratorAgeMs } : {}),
+          };
+    return { ...(status ? { status } : {}), shards: shards.length, openShards: shards.filter((s) => s.open).length, ...measured };
   } catch (error) {
     return { error: message(error) };
+  }
+}
+
+export async function redshiftFacts(client: RpcClient, connectionId: string, signal: AbortSignal): Promise<Omit<RedshiftFacts, 'connectionName'>> {
+  try {
+    const [last] = await client.call('pipeline.loads', { connectionId, limit: 1 }, signal);
+    return { read: true, ...(last ? { last } : {}) };
+  } catch (error) {
+    return { read: true, error: message(error) };
   }
 }
 

@@ -1,7 +1,9 @@
-import type { PipelineRunInfo, S3Entry } from '../../../../shared/contract';
+import type { LoadHistoryEntry, PipelineRunInfo, S3Entry } from '../../../../shared/contract';
 
 export type Health = 'green' | 'amber' | 'red' | 'unknown';
 
+/** The window of CloudWatch metrics the stream stage sums. */
+export const METRICS_MINUTES = 15;
 /** Iterator age above this is a consumer falling behind. */
 export const ITERATOR_AGE_AMBER_MS = 60_000;
 export const ITERATOR_AGE_RED_MS = 15 * 60_000;
@@ -12,9 +14,13 @@ export interface StreamFacts {
   status?: string;
   shards?: number;
   openShards?: number;
-  /** Records per second seen by the tail (or sent by this app's producer). */
+  /** CloudWatch's IncomingRecords over the last full minute, or live from this app's producer or tail. */
   recordsPerSecond?: number;
   iteratorAgeMs?: number;
+  /** CloudWatch's IncomingRecords summed over the last METRICS_MINUTES. */
+  recentRecords?: number;
+  /** The metrics could not be read (the stream itself may be fine). */
+  metricsError?: string;
   error?: string;
 }
 
@@ -39,19 +45,13 @@ export interface CuratedFacts {
   error?: string;
 }
 
-export interface LoadFacts {
-  connectionId: string;
-  at: string;
-  ok: boolean;
-  table: string;
-  rows?: number;
-  errors?: number;
-  message?: string;
-}
-
 export interface RedshiftFacts {
   connectionName?: string;
-  last?: LoadFacts;
+  /** The newest load in the warehouse's SYS_LOAD_HISTORY. */
+  last?: LoadHistoryEntry;
+  /** Whether the history was read (undefined while it is being read). */
+  read?: boolean;
+  error?: string;
 }
 
 export interface Verdict {
@@ -104,10 +104,15 @@ export function curatedHealth(bucket: string | undefined, facts: CuratedFacts | 
 
 export function redshiftHealth(connectionId: string | undefined, facts: RedshiftFacts): Verdict {
   if (!connectionId) return { health: 'unknown', reason: 'No connection picked' };
+  if (facts.error) return { health: 'red', reason: facts.error };
+  if (!facts.read) return { health: 'unknown', reason: 'Checking…' };
   const last = facts.last;
-  if (!last) return { health: 'amber', reason: 'No load seen yet' };
-  if (!last.ok || (last.errors ?? 0) > 0) return { health: 'red', reason: last.errors ? `${last.errors} load error${last.errors === 1 ? '' : 's'}` : 'Last COPY failed' };
-  return { health: 'green', reason: 'Last COPY loaded' };
+  if (!last) return { health: 'amber', reason: 'No loads recorded yet' };
+  const errors = `${last.errors} load error${last.errors === 1 ? '' : 's'}`;
+  if (last.status === 'aborted' || last.status === 'failed') return { health: 'red', reason: `Last load into ${last.table} ${last.status}${last.errors > 0 ? ` (${errors})` : ''}` };
+  if (last.errors > 0) return { health: 'red', reason: `${errors} in ${last.table}` };
+  if (last.status === 'running') return { health: 'amber', reason: `Loading ${last.table}…` };
+  return { health: 'green', reason: `Last load into ${last.table} completed` };
 }
 
 export const healthLabel: Record<Health, string> = { green: 'healthy', amber: 'needs attention', red: 'failing', unknown: 'unknown' };
