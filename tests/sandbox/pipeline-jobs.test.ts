@@ -194,6 +194,11 @@ describe('raw_to_parquet: typed Parquet by dt, malformed lines set aside, the ta
     const rejected = (await Promise.all(rejects.map((o) => text(o.key)))).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: string; reason: string });
     expect(rejected).toHaveLength(BAD);
     expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['does not match the access-log format', 'unreadable timestamp']));
+
+    // The curated stage's row count, from the files' footers (Spark's _SUCCESS marker is not a file of the table).
+    const counted = await core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'curated/access_logs/v1/' }, { signal });
+    expect(counted).toEqual({ files: parquet.length, bytes: parquet.reduce((sum, o) => sum + o.size, 0), rows: LINES - BAD, complete: true });
+    await expect(core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'raw/access_logs/' }, { signal })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is not readable as Parquet/) });
   });
 
   it('answers Spark SQL over the curated and raw external tables through the workbench', async () => {

@@ -10,6 +10,7 @@ import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
 import { loadHistory, type LookupEngines } from './loads.js';
+import { parquetRows } from './parquet-rows.js';
 import { createTableDdl, sampleParquet, suggestKeys } from './parquet-schema.js';
 import { S3Browser, s3Buffer, s3Error } from './s3-browser.js';
 
@@ -42,11 +43,19 @@ export class PipelineService {
     return { target, sandbox: active.kind === 'sandbox' };
   }
 
-  /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */
-  async tableFromParquet(input: { source: string; table: string; schema?: string; distKey?: string; sortKey?: string }, signal: AbortSignal): Promise<TableFromParquet> {
+  private async withS3<T>(use: (s3: S3Client) => Promise<T>): Promise<T> {
     const { target } = await this.aws();
     const s3 = new S3Client(awsClientConfig(target, this.deps.version));
     try {
+      return await use(s3);
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */
+  async tableFromParquet(input: { source: string; table: string; schema?: string; distKey?: string; sortKey?: string }, signal: AbortSignal): Promise<TableFromParquet> {
+    return this.withS3(async (s3) => {
       const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source)!;
       const bucket = match[1]!;
       let key = match[2]!;
@@ -92,10 +101,9 @@ export class PipelineService {
         reasons: input.distKey || input.sortKey ? ['Keys as chosen.', ...suggested.reasons] : suggested.reasons,
         ddl: createTableDdl(input.table, sample.columns, { ...(distKey ? { distKey } : {}), ...(sortKey ? { sortKey } : {}) }, input.schema),
       };
-    } finally {
-      s3.destroy();
-    }
+    });
   }
+
 
   handlers(): HandlerGroup {
     return {
@@ -109,6 +117,7 @@ export class PipelineService {
       'pipeline.preview': ({ bucket, key }, { signal }) => this.browser.preview(bucket, key, signal),
       'pipeline.download': ({ bucket, key, path }, { signal }) => this.browser.download(bucket, key, path, signal),
       'pipeline.upload': ({ bucket, key, path }, { signal }) => this.browser.upload(bucket, key, path, signal),
+      'pipeline.parquetRows': ({ bucket, prefix }, { signal }) => this.withS3((s3) => parquetRows(s3, bucket, prefix, signal)),
       'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),
       'pipeline.loads': ({ connectionId, limit }, { signal }) => loadHistory(this.deps.engines, connectionId, limit, signal),
       'pipeline.copyPreview': (input) => ({ sql: copyStatement(input) }),

@@ -46,7 +46,6 @@ export default function Pipeline() {
   const [curatedAbout, setCurated] = useState<About<CuratedFacts>>();
   const [jobsAbout, setJobs] = useState<About<JobFacts>>();
   const [now, setNow] = useState(() => Date.now());
-  const [curatedRows, setCuratedRows] = useState<number>();
   const [loadsAbout, setLoads] = useState<About<Omit<RedshiftFacts, 'connectionName'>>>();
   const [generation, setGeneration] = useState(0);
 
@@ -115,16 +114,6 @@ export default function Pipeline() {
   const streamWithLive: StreamFacts | undefined = stream ? { ...stream, ...(liveNow?.recordsPerSecond !== undefined ? { recordsPerSecond: liveNow.recordsPerSecond } : {}) } : undefined;
   const refresh = useCallback(() => setGeneration((g) => g + 1), []);
   const connectionName = connections.data?.find((c) => c.id === choice.connectionId)?.name;
-  const onJobFinished = useCallback(
-    (summary: Record<string, unknown> | undefined, job: string) => {
-      if (job === 'raw_to_parquet' && summary) {
-        const rows = [summary['rows'], summary['rowsWritten'], summary['written'], summary['parsed']].find((v) => typeof v === 'number');
-        if (typeof rows === 'number') setCuratedRows(rows);
-      }
-      refresh();
-    },
-    [refresh],
-  );
 
   return (
     <section className="pipeline" aria-label="Pipeline">
@@ -135,7 +124,7 @@ export default function Pipeline() {
         stream={streamWithLive}
         raw={raw}
         jobs={jobs}
-        curated={curated ? { ...curated, ...(curatedRows !== undefined ? { rows: curatedRows } : {}) } : undefined}
+        curated={curated}
         redshift={{ ...loads, ...(connectionName ? { connectionName } : {}) }}
         now={now}
         onOpen={openStage}
@@ -153,7 +142,7 @@ export default function Pipeline() {
         {visited.has('ingest') && <IngestPanel stream={choice.stream} onLive={setLive} />}
       </div>
       <div role="tabpanel" id="pipeline-panel-jobs" aria-labelledby="pipeline-tab-jobs" hidden={detail !== 'jobs'} className="pipeline-panel">
-        {visited.has('jobs') && <JobsPanel clusterId={choice.clusterId} bucket={choice.bucket} stream={choice.stream} onFinished={onJobFinished} />}
+        {visited.has('jobs') && <JobsPanel clusterId={choice.clusterId} bucket={choice.bucket} stream={choice.stream} onFinished={refresh} />}
       </div>
       <div role="tabpanel" id="pipeline-panel-s3" aria-labelledby="pipeline-tab-s3" hidden={detail !== 's3'} className="pipeline-panel">
         {visited.has('s3') && <S3Browser bucket={choice.bucket} jumpTo={s3Prefix} onChanged={refresh} />}

@@ -153,6 +153,15 @@ export interface TableFromParquet {
   ddl: string;
 }
 
+/** A Parquet table's size from its files' footers. */
+export interface ParquetRows {
+  files: number;
+  bytes: number;
+  rows: number;
+  /** False when there were more files than were counted (the count is a lower bound). */
+  complete: boolean;
+}
+
 /** One load as the warehouse recorded it (SYS_LOAD_HISTORY), whoever ran it: this app, psql, a scheduled script. */
 export interface LoadHistoryEntry {
   queryId: string;
@@ -241,6 +250,10 @@ export const pipeline = {
     input: z.object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: absolutePath }).strict(),
   }),
 
+  parquetRows: call<ParquetRows>()({
+    summary: 'The rows of every Parquet file under a prefix, read from the files’ footers (one ranged read each, up to 2,000 files).',
+    input: z.object({ bucket, prefix: key }).strict(),
+  }),
   tableFromParquet: call<TableFromParquet>()({
     summary: 'Read a Parquet object’s schema (its footer, by ranged GETs) and propose a Redshift CREATE TABLE with DISTKEY and SORTKEY.',
     input: z.object({ source: s3Uri, table: identifier, schema: schemaName.optional(), distKey: identifier.optional(), sortKey: identifier.optional() }).strict(),

@@ -29,7 +29,7 @@ interface Followed {
 
 const jobOf = (name: string): PipelineJobId | undefined => pipelineJobIds.find((id) => name.includes(id));
 
-export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId: string | undefined; bucket: string | undefined; stream: string | undefined; onFinished: (summary: Record<string, unknown> | undefined, job: string) => void }) {
+export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId: string | undefined; bucket: string | undefined; stream: string | undefined; onFinished: () => void }) {
   const client = useClient();
   const { error, act } = useAction();
   const [job, setJob] = useState<PipelineJobId>('kinesis_to_s3');
@@ -112,13 +112,11 @@ export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId
   }, [client, clusterId, followedId]);
 
   const ended = followed?.ended === true;
-  const finishedJob = followed?.job;
-  const finishedSummary = followed?.summary;
   useEffect(() => {
     if (!ended) return;
     loadRuns();
-    onFinished(finishedSummary, finishedJob ?? '');
-  }, [ended, finishedJob, finishedSummary, loadRuns, onFinished]);
+    onFinished();
+  }, [ended, loadRuns, onFinished]);
 
   const follow = (runId: string, name?: string) => {
     if (!clusterId) return;

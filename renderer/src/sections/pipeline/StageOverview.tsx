@@ -98,7 +98,7 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
         <>
           <Fact label="Versions">{curated?.versions.length ? curated.versions.map((v) => `v${v}`).join(', ') : '—'}</Fact>
           <Fact label="Partitions">{curated ? count(curated.partitions) : '—'}</Fact>
-          <Fact label="Rows">{curated?.rows !== undefined ? count(curated.rows) : '—'}</Fact>
+          <Fact label="Rows">{curated?.rows !== undefined ? `${curated.rowsComplete === false ? '≥ ' : ''}${count(curated.rows)}` : '—'}</Fact>
         </>
       ),
     },

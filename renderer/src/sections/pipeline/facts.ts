@@ -92,8 +92,9 @@ export async function curatedFacts(client: RpcClient, bucket: string, signal: Ab
       .sort((a, b) => a - b);
     const latest = versions.at(-1);
     if (latest === undefined) return { versions, partitions: 0 };
-    const inLatest = await listAll(client, bucket, `${CURATED_PREFIX}v${latest}/`, signal);
-    return { versions, partitions: inLatest.prefixes.filter((p) => /dt=[^/]+\/$/.test(p)).length };
+    const prefix = `${CURATED_PREFIX}v${latest}/`;
+    const [inLatest, counted] = await Promise.all([listAll(client, bucket, prefix, signal), client.call('pipeline.parquetRows', { bucket, prefix }, signal)]);
+    return { versions, partitions: inLatest.prefixes.filter((p) => /dt=[^/]+\/$/.test(p)).length, rows: counted.rows, rowsComplete: counted.complete };
   } catch (error) {
     return { versions: [], partitions: 0, error: message(error) };
   }

@@ -40,8 +40,10 @@ export interface JobFacts {
 export interface CuratedFacts {
   versions: number[];
   partitions: number;
-  /** From the last raw_to_parquet summary this view saw. */
+  /** The latest version's rows, from its Parquet files' footers. */
   rows?: number;
+  /** False when the version had more files than were counted: `rows` is then a lower bound. */
+  rowsComplete?: boolean;
   error?: string;
 }
 
