@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium; Playwright's own browser downloads are not possible here. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -55,4 +55,27 @@ export async function openAppPage(browser: Browser, url: string, problems: strin
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(url);
   return page;
+}
+
+// The page's canvas, typed by hand: the tests compile without the DOM library.
+interface Canvas2d {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
+/** How much of a chart's canvas is painted, and how much in ECharts' first series colour (#5470c6), as shares of its area. */
+export function chartPaint(canvas: Locator): Promise<{ drawn: number; series: number }> {
+  return canvas.evaluate((element) => {
+    const canvas = element as unknown as Canvas2d;
+    const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
+    let drawn = 0;
+    let series = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3]! > 0) drawn++;
+      if (pixels[i + 3]! > 200 && Math.abs(pixels[i]! - 0x54) < 24 && Math.abs(pixels[i + 1]! - 0x70) < 24 && Math.abs(pixels[i + 2]! - 0xc6) < 24) series++;
+    }
+    const area = canvas.width * canvas.height;
+    return { drawn: drawn / area, series: series / area };
+  });
 }

@@ -6,7 +6,8 @@ import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { defaultCacheDir, sandboxPaths } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, type Browser } from '../helpers/chromium.js';
+import { chartPaint, launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
+import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 /**
@@ -34,13 +35,6 @@ const STORY_MS = 12 * 60_000;
 let deadline = Date.now() + STORY_MS;
 const budget = (ms: number) => Math.max(1_000, Math.min(ms, deadline - Date.now()));
 
-// The tests run in the DOM, but this file compiles without the DOM library: the little of it used, typed by hand.
-interface Canvas2d {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
-}
-
 let host: WebHostProcess;
 let browser: Browser;
 let page: Page;
@@ -53,12 +47,8 @@ let version = 0;
 const problems: string[] = [];
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true });
-const pipeline = () => page.getByRole('region', { name: 'Pipeline' });
-const picker = () => page.getByRole('form', { name: 'Pipeline resources' });
-const tab = (name: string) => page.getByRole('tablist', { name: 'Pipeline details' }).getByRole('tab', { name });
-const counter = (name: string) => page.locator(`[data-counter="${name}"] dd`);
-const asNumber = async (name: string) => Number((await counter(name).textContent())?.replace(/,/g, '') ?? NaN);
-const stage = (id: string) => pipeline().locator(`.pipeline-stage[data-stage="${id}"]`);
+const { pipeline, picker, tab, asNumber, stage, runJob: submitJob } = pipelineView(() => page);
+const runJob = (job: 'kinesis_to_s3' | 'raw_to_parquet', within: number) => submitJob(job, { within, bound: budget, shot });
 const workbench = () => page.getByRole('region', { name: 'SQL workbench' });
 const results = () => page.getByRole('region', { name: 'Results' });
 const runLog = () => page.getByRole('log', { name: 'Run messages' });
@@ -105,54 +95,9 @@ async function pickConnection(label: string): Promise<void> {
   await connection.selectOption({ label });
 }
 
-/** Submits a job from the Spark jobs tab and waits for the followed run to reach COMPLETED; gives its summary. */
-async function runJob(job: 'kinesis_to_s3' | 'raw_to_parquet', timeout: number): Promise<Record<string, unknown>> {
-  await tab('Spark jobs').click();
-  const submit = page.getByRole('region', { name: 'Submit a Spark job' });
-  await submit.getByRole('combobox', { name: 'Job' }).selectOption(job);
-  if (job === 'kinesis_to_s3') await submit.getByRole('spinbutton', { name: /Stop when idle/ }).fill('5');
-  await submit.getByRole('button', { name: 'Submit' }).click();
-  const followed = page.getByRole('region', { name: 'Followed run' });
-  await expect.poll(() => followed.getByRole('heading').first().textContent(), { timeout: budget(60_000) }).toMatch(new RegExp(`^${job} s-`));
-  const state = followed.getByRole('status', { name: 'Run state' });
-  await expect.poll(() => state.textContent(), { timeout: budget(60_000) }).toMatch(/PENDING|RUNNING|COMPLETED/);
-  await shot(`${job}-running`);
-  await expect
-    .poll(
-      async () => {
-        const now = (await state.textContent()) ?? '';
-        // A failed step will not turn COMPLETED: say so at once, with its log.
-        if (/FAILED|CANCELLED|INTERRUPTED/.test(now)) throw new Error(`${job} ended ${now}:\n${await followed.textContent()}`);
-        return now;
-      },
-      { timeout: budget(timeout), interval: 2_000 },
-    )
-    .toBe('COMPLETED');
-  await expect.poll(() => followed.getByRole('log', { name: 'stdout' }).textContent(), { timeout: budget(60_000) }).toMatch(new RegExp(`${job}: \\d+`));
-  await followed.getByLabel('Job summary').waitFor({ timeout: budget(60_000) });
-  const summary = JSON.parse((await followed.getByLabel('Job summary').textContent()) ?? '{}') as Record<string, unknown>;
-  await shot(`${job}-completed`);
-  return summary;
-}
-
-/** How much of the chart's canvas is painted, and how much in ECharts' first series colour (#5470c6). */
+/** The error-rate chart's paint. */
 function painted(): Promise<{ drawn: number; series: number }> {
-  return page
-    .getByRole('img', { name: /chart of sec, pct_5xx/ })
-    .locator('canvas')
-    .first()
-    .evaluate((element) => {
-      const canvas = element as unknown as Canvas2d;
-      const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
-      let drawn = 0;
-      let series = 0;
-      for (let i = 0; i < pixels.length; i += 4) {
-        if (pixels[i + 3]! > 0) drawn++;
-        if (pixels[i + 3]! > 200 && Math.abs(pixels[i]! - 0x54) < 24 && Math.abs(pixels[i + 1]! - 0x70) < 24 && Math.abs(pixels[i + 2]! - 0xc6) < 24) series++;
-      }
-      const area = canvas.width * canvas.height;
-      return { drawn: drawn / area, series: series / area };
-    });
+  return chartPaint(page.getByRole('img', { name: /chart of sec, pct_5xx/ }).locator('canvas').first());
 }
 
 async function warehouse(): Promise<pg.Client> {
@@ -170,13 +115,7 @@ beforeAll(async () => {
   // The web host shares the sandbox's data directory: its ingest ledger is where this test reads it.
   host = await startWebHostProcess(dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1440, height: 960 });
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(host.url);
+  page = await openAppPage(browser, host.url, problems);
   deadline = Date.now() + STORY_MS;
 });
 

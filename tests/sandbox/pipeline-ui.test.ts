@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
 import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
+import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 import { until } from './clients.js';
 
@@ -32,12 +33,8 @@ let clusterId: string | undefined;
 let clusterReady: Promise<string | undefined>;
 const problems: string[] = [];
 
-const pipeline = () => page.getByRole('region', { name: 'Pipeline' });
-const picker = () => page.getByRole('form', { name: 'Pipeline resources' });
-const tab = (name: string) => page.getByRole('tablist', { name: 'Pipeline details' }).getByRole('tab', { name });
-const counter = (name: string) => page.locator(`[data-counter="${name}"] dd`);
-const asNumber = async (name: string) => Number((await counter(name).textContent())?.replace(/,/g, '') ?? NaN);
-const stage = (id: string) => pipeline().locator(`.pipeline-stage[data-stage="${id}"]`);
+const { pipeline, picker, tab, asNumber, stage, runJob: submitJob } = pipelineView(() => page);
+const runJob = (job: 'kinesis_to_s3' | 'raw_to_parquet') => submitJob(job, { within: 240_000, shot });
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `pipeline-${name}.png`), fullPage: true });
@@ -48,25 +45,6 @@ function wrongTypedParquet(path: string): void {
   const strings = (v: string) => Array.from({ length: 5 }, () => v);
   const columns: [string, string][] = [['ts', 'yesterday-ish'], ['client_ip', '10.1.1.1'], ['method', 'GET'], ['path', '/'], ['protocol', 'HTTP/1.1'], ['status', 'two hundred'], ['bytes', '12'], ['referrer', '-'], ['user_agent', 'x'], ['record_id', 'w']];
   writeFileSync(path, Buffer.from(parquetWriteBuffer({ columnData: columns.map(([name, value]) => ({ name, data: strings(value), type: 'STRING' as const })) })));
-}
-
-/** Submits a job from the Spark jobs tab and waits for the followed run to reach COMPLETED; gives its summary. */
-async function runJob(job: 'kinesis_to_s3' | 'raw_to_parquet'): Promise<Record<string, unknown>> {
-  await tab('Spark jobs').click();
-  const submit = page.getByRole('region', { name: 'Submit a Spark job' });
-  await submit.getByRole('combobox', { name: 'Job' }).selectOption(job);
-  if (job === 'kinesis_to_s3') await submit.getByRole('spinbutton', { name: /Stop when idle/ }).fill('5');
-  await submit.getByRole('button', { name: 'Submit' }).click();
-  const followed = page.getByRole('region', { name: 'Followed run' });
-  await expect.poll(() => followed.getByRole('heading').first().textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^${job} s-`));
-  const state = followed.getByRole('status', { name: 'Run state' });
-  await expect.poll(() => state.textContent(), { timeout: 30_000 }).toMatch(/PENDING|RUNNING|COMPLETED/);
-  await shot(`${job}-running`);
-  await expect.poll(() => state.textContent(), { timeout: 240_000, interval: 1000 }).toBe('COMPLETED');
-  await expect.poll(() => followed.getByRole('log', { name: 'stdout' }).textContent(), { timeout: 30_000 }).toMatch(new RegExp(`${job}: \\d+`));
-  expect(await followed.textContent()).toMatch(/Spark UI:/);
-  await followed.getByLabel('Job summary').waitFor({ timeout: 30_000 });
-  return JSON.parse((await followed.getByLabel('Job summary').textContent()) ?? '{}') as Record<string, unknown>;
 }
 
 /** An EMR cluster in the sandbox, as the provisioning wizard would leave one; undefined when the sandbox cannot make one. */

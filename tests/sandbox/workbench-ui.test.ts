@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
+import { chartPaint, launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 const ROWS = 200_000;
@@ -25,12 +25,7 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 /** What the grid shows for row g of the unsorted result, in the columns g, h, hour. */
 const expected = (g: number) => [String(g), md5(String(g)), String(g % 24)];
 
-// The tests run in the DOM, but this file compiles without the DOM library: the little of it used, typed by hand.
-interface Canvas2d {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
-}
+// The page's window as the export test watches it; this file compiles without the DOM library.
 interface Watched {
   MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
   tributaryExportSeen?: string[];
@@ -193,19 +188,7 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
     const chart = page.getByRole('img', { name: 'line chart of ts, g' });
     await chart.waitFor();
     await expect.poll(() => page.getByRole('status', { name: 'Chart status' }).textContent(), { timeout: 30_000 }).toBe('Charted 200,000 rows.');
-    const painted = () =>
-      chart.locator('canvas').evaluate((element) => {
-        const canvas = element as unknown as Canvas2d;
-        const pixels = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data ?? new Uint8ClampedArray();
-        let drawn = 0;
-        let series = 0;
-        for (let i = 0; i < pixels.length; i += 4) {
-          if (pixels[i + 3]! > 0) drawn++;
-          if (pixels[i + 3]! > 200 && Math.abs(pixels[i]! - 0x54) < 24 && Math.abs(pixels[i + 1]! - 0x70) < 24 && Math.abs(pixels[i + 2]! - 0xc6) < 24) series++;
-        }
-        const area = canvas.width * canvas.height;
-        return { drawn: drawn / area, series: series / area };
-      });
+    const painted = () => chartPaint(chart.locator('canvas'));
     // The line in ECharts' first series colour (#5470c6) covers far more than its legend mark alone would.
     await expect.poll(async () => (await painted()).series, { timeout: 10_000 }).toBeGreaterThan(0.002);
     expect((await painted()).drawn).toBeGreaterThan(0.02);

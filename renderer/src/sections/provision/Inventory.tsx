@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Inventory as InventoryData, InventoryDeleteChunk, InventoryItem, InventoryWatchChunk } from '../../../../shared/contract';
+import type { InventoryDeleteChunk, InventoryItem, InventoryWatchChunk } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError } from '../../bridge/hooks';
+import { toAppError, useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDuration, formatUsd } from './format';
 import { useNow, usePageVisible } from './visibility';
@@ -27,11 +27,14 @@ interface Notification {
 export function Inventory({ refreshKey }: { refreshKey: number }) {
   const client = useClient();
   const visible = usePageVisible();
-  const [data, setData] = useState<InventoryData>();
-  const [error, setError] = useState<AppError>();
+  // A one-off read on mount, after each create or delete, and on Refresh; the watch replaces it as it reads again.
+  const list = useCall('inventory.list', {});
+  const { reload, set: setData } = list;
+  const data = list.data;
+  const [watchError, setWatchError] = useState<AppError>();
+  const error = watchError ?? list.error;
   const [notifications, setNotifications] = useState<Notification[]>([]);
   const [deleting, setDeleting] = useState<InventoryItem>();
-  const [generation, setGeneration] = useState(0);
   const nextId = useRef(1);
 
   const notify = useCallback((message: string) => {
@@ -39,20 +42,10 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
     setNotifications((all) => [{ id, at: Date.now(), message }, ...all].slice(0, 20));
   }, []);
 
-  // A one-off read on mount, after each create or delete, and on Refresh.
+  const firstKey = useRef(refreshKey);
   useEffect(() => {
-    const controller = new AbortController();
-    client
-      .call('inventory.list', {}, controller.signal)
-      .then((value) => {
-        setData(value);
-        setError(undefined);
-      })
-      .catch((caught: unknown) => {
-        if (!controller.signal.aborted) setError(toAppError(caught));
-      });
-    return () => controller.abort();
-  }, [client, refreshKey, generation]);
+    if (refreshKey !== firstKey.current) reload();
+  }, [refreshKey, reload]);
 
   // The watch runs only while the window is shown: hidden, it is cancelled, and nothing polls AWS.
   useEffect(() => {
@@ -60,20 +53,20 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
     const onChunk = (chunk: InventoryWatchChunk) => {
       if (chunk.kind === 'inventory') {
         setData(chunk.inventory);
-        setError(undefined);
+        setWatchError(undefined);
       } else notify(chunk.message || `${typeNames[chunk.item.type]} ${chunk.item.name}: ${chunk.from ?? 'new'} → ${chunk.to ?? 'gone'}`);
     };
     const handle = client.stream('inventory.watch', { intervalSeconds: WATCH_SECONDS }, { onChunk });
     let active = true;
     handle.done.catch((caught: unknown) => {
       const appError = toAppError(caught);
-      if (active && appError.code !== 'CANCELLED') setError(appError);
+      if (active && appError.code !== 'CANCELLED') setWatchError(appError);
     });
     return () => {
       active = false;
       handle.cancel();
     };
-  }, [client, visible, notify]);
+  }, [client, visible, notify, setData]);
 
   const items = data?.items ?? [];
   return (
@@ -84,7 +77,7 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
           {data ? `${data.environmentId} · ${data.region} · checked ${new Date(data.checkedAt).toLocaleTimeString()}` : 'Reading…'}
           {visible ? ` · refreshed every ${WATCH_SECONDS} s while this window is shown` : ' · paused while the window is hidden'}
         </span>
-        <button type="button" onClick={() => setGeneration((g) => g + 1)}>
+        <button type="button" onClick={reload}>
           Refresh inventory
         </button>
       </div>
@@ -182,7 +175,7 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
             setDeleting(undefined);
             if (deleted) {
               notify(`${typeNames[deleting.type]} ${deleting.name} ${deleting.type === 'emr-cluster' ? 'terminated' : 'deleted'}.`);
-              setGeneration((g) => g + 1);
+              reload();
             }
           }}
         />
