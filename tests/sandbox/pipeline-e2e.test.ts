@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { defaultCacheDir, sandboxPaths } from '../../electron/core/sandbox/paths.js';
-import { chartPaint, launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
+import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
+import { chartPaint, openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
-import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
+import { projectRoot } from '../helpers/web-host-process.js';
 
 /**
  * The whole story in Chromium on the sandbox, as an operator tells it: create the pipeline from a prefix,
@@ -35,8 +35,7 @@ const STORY_MS = 12 * 60_000;
 let deadline = Date.now() + STORY_MS;
 const budget = (ms: number) => Math.max(1_000, Math.min(ms, deadline - Date.now()));
 
-let host: WebHostProcess;
-let browser: Browser;
+let app: { page: Page; close(): Promise<void> } | undefined;
 let page: Page;
 let home: string;
 let bucket = '';
@@ -113,15 +112,13 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'tributary-pipeline-e2e-'));
   // The web host shares the sandbox's data directory: its ingest ledger is where this test reads it.
-  host = await startWebHostProcess(dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
-  browser = await launchChromium();
-  page = await openAppPage(browser, host.url, problems);
+  app = await openApp(dataDir, { HOME: home }, problems);
+  page = app.page;
   deadline = Date.now() + STORY_MS;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.stop();
+  await app?.close();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

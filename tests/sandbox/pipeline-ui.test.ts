@@ -9,10 +9,9 @@ import type { Page } from 'playwright-core';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
+import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
-import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
+import { projectRoot } from '../helpers/web-host-process.js';
 import { until } from './clients.js';
 
 const { dataDir } = inject('sandbox');
@@ -25,8 +24,7 @@ const TABLE = 'pipeline_ui_logs';
 const ROLE = 'arn:aws:iam::123456789012:role/TributaryRedshiftS3Role';
 const shots = join(projectRoot, 'test-results', 'screenshots');
 
-let host: WebHostProcess;
-let browser: Browser;
+let app: { page: Page; close(): Promise<void> } | undefined;
 let page: Page;
 let home: string;
 let clusterId: string | undefined;
@@ -78,14 +76,12 @@ beforeAll(async () => {
   kinesis.destroy();
   s3.destroy();
 
-  host = await startWebHostProcess(dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
-  browser = await launchChromium();
-  page = await openAppPage(browser, host.url, problems);
+  app = await openApp(dataDir, { HOME: home }, problems);
+  page = app.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.stop();
+  await app?.close();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

@@ -3,9 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
-import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
+import { openApp } from '../helpers/chromium.js';
+import { projectRoot } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
 const suffix = randomBytes(3).toString('hex');
@@ -14,8 +13,7 @@ const BUCKET = `ui-bucket-${suffix}`;
 const WAREHOUSE = `ui-wh-${suffix}`;
 const CLUSTER = `ui-emr-${suffix}`;
 
-let host: WebHostProcess;
-let browser: Browser;
+let app: { page: Page; close(): Promise<void> } | undefined;
 let page: Page;
 const problems: string[] = [];
 
@@ -67,15 +65,13 @@ async function deleteFromInventory(typeName: string, name: string, verb: 'Delete
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  host = await startWebHostProcess(inject('sandbox').dataDir, { TRIBUTARY_CACHE_DIR: defaultCacheDir() });
-  browser = await launchChromium();
-  page = await openAppPage(browser, host.url, problems);
+  app = await openApp(inject('sandbox').dataDir, {}, problems);
+  page = app.page;
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Provision', exact: true }).click();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.stop();
+  await app?.close();
 });
 
 describe('the Provision section in Chromium on the sandbox', () => {

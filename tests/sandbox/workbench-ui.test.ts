@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
-import { chartPaint, launchChromium, openAppPage, type Browser } from '../helpers/chromium.js';
-import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
+import { chartPaint, openApp } from '../helpers/chromium.js';
+import { projectRoot } from '../helpers/web-host-process.js';
 
 const ROWS = 200_000;
 // Each text ends in a semicolon: after a word, typing opens the completion list over the screenshots.
@@ -31,8 +30,7 @@ interface Watched {
   tributaryExportSeen?: string[];
 }
 
-let host: WebHostProcess;
-let browser: Browser;
+let app: { page: Page; close(): Promise<void> } | undefined;
 let page: Page;
 let home: string;
 const problems: string[] = [];
@@ -85,15 +83,13 @@ beforeAll(async () => {
   // Exports go to ~/Downloads by default: a HOME of its own keeps the operator's home clean and tells us where to look.
   home = mkdtempSync(join(tmpdir(), 'tributary-ui-home-'));
   mkdirSync(join(home, 'Downloads'));
-  // The core finds the running sandbox through <dataDir>/sandbox/run.json; the cache is named so the moved HOME does not hide it.
-  host = await startWebHostProcess(inject('sandbox').dataDir, { HOME: home, TRIBUTARY_CACHE_DIR: defaultCacheDir() });
-  browser = await launchChromium();
-  page = await openAppPage(browser, host.url, problems);
+  // The core finds the running sandbox through <dataDir>/sandbox/run.json.
+  app = await openApp(inject('sandbox').dataDir, { HOME: home }, problems);
+  page = app.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await host?.stop();
+  await app?.close();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

@@ -1,5 +1,6 @@
 import { KINESIS_LIMITS, type IngestCounters } from '../../../shared/contract/index.js';
 import { Batcher, recordProblem, type BatchLimits, type OutRecord } from './batcher.js';
+import { sleep } from '../sleep.js';
 
 /** One entry of a PutRecords answer, in the order of the request's records. */
 export interface PutResultEntry {
@@ -79,20 +80,6 @@ export type ProducerEnd = { state: 'completed' | 'stopped' | 'cancelled' } | { s
 
 const MIB = 1024 * 1024;
 
-/** Waits `ms`, or less when the signal aborts (never rejects). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
-
 /** The error code the SDK gives a failed request (its name), or a network error's code. */
 export function requestErrorCode(error: unknown): string {
   const e = error as { name?: string; code?: string; Code?: string };
@@ -131,7 +118,7 @@ export class Producer {
     this.rate = options.rate;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? pause;
+    this.sleep = options.sleep ?? sleep;
   }
 
   get targetRate(): number {
@@ -161,14 +148,10 @@ export class Producer {
   /** Sleeps until `ms` passes, the rate changes, stop() or the signal. */
   private async idle(ms: number, signal: AbortSignal): Promise<void> {
     let waker: (() => void) | undefined;
-    const woken = new Promise<void>((resolve) => (waker = resolve));
-    this.wakers.add(waker!);
-    const local = new AbortController();
     try {
-      await Promise.race([pause(ms, AbortSignal.any([signal, this.stopper.signal, local.signal])), woken]);
+      await sleep(ms, AbortSignal.any([signal, this.stopper.signal]), (resolve) => this.wakers.add((waker = resolve)));
     } finally {
-      local.abort();
-      this.wakers.delete(waker!);
+      if (waker) this.wakers.delete(waker);
     }
   }
 

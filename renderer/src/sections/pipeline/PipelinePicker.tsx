@@ -30,32 +30,11 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
     connections.reload();
     clusterList.reload();
   };
-  const withCurrent = (names: string[], current: string | undefined) => (current && !names.includes(current) ? [current, ...names] : names);
 
   return (
     <form className="pipeline-picker" aria-label="Pipeline resources" onSubmit={(e) => e.preventDefault()}>
-      <label>
-        Stream
-        <select value={choice.stream ?? ''} onChange={(e) => set({ stream: e.target.value })}>
-          <option value="">— pick a stream —</option>
-          {withCurrent((streams.data ?? []).map((s) => s.name), choice.stream).map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Bucket
-        <select value={choice.bucket ?? ''} onChange={(e) => set({ bucket: e.target.value })}>
-          <option value="">— pick a bucket —</option>
-          {withCurrent(buckets.data ?? [], choice.bucket).map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <NameSelect label="Stream" names={(streams.data ?? []).map((s) => s.name)} value={choice.stream} onPick={(stream) => set({ stream })} />
+      <NameSelect label="Bucket" names={buckets.data ?? []} value={choice.bucket} onPick={(bucket) => set({ bucket })} />
       <label>
         EMR cluster
         <input
@@ -102,5 +81,23 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
         <ErrorMessage error={clusterList.error} />
       </div>
     </form>
+  );
+}
+
+/** A pick among names; the current one stays listed while a reload has not yet brought it back (or it is gone). */
+function NameSelect({ label, names, value, onPick }: { label: string; names: string[]; value: string | undefined; onPick: (name: string) => void }) {
+  const listed = value && !names.includes(value) ? [value, ...names] : names;
+  return (
+    <label>
+      {label}
+      <select value={value ?? ''} onChange={(e) => onPick(e.target.value)}>
+        <option value="">— pick a {label.toLowerCase()} —</option>
+        {listed.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
