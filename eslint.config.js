@@ -31,7 +31,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: nodeBuiltins, message: 'shared/ runs in every process: no Node APIs.' },
-            { group: ['electron', '**/electron/**', '**/renderer/**', 'react', 'react-dom'], message: 'shared/ imports neither host nor UI code.' },
+            {
+              group: ['electron', '**/electron/**', '**/renderer/**', 'react', 'react-dom'],
+              message: 'shared/ imports neither host nor UI code.',
+            },
           ],
         },
       ],
@@ -47,7 +50,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/electron/**', 'electron'], message: 'The renderer talks to the main process only through shared/ and the RPC client.' },
+            {
+              group: ['**/electron/**', 'electron'],
+              message: 'The renderer talks to the main process only through shared/ and the RPC client.',
+            },
             { group: nodeBuiltins, message: 'The renderer has no Node APIs.' },
           ],
         },

@@ -64,12 +64,16 @@ export async function runGridBench(args: string[]) {
 
     // Scroll once the whole result is there, so frame times are the grid's, not the query's.
     const status = page.getByRole('status', { name: 'Result status' });
-    await page.waitForFunction((el) => el !== null && !/loading/.test(el.textContent ?? ''), await status.elementHandle(), { timeout: 900_000 });
+    await page.waitForFunction((el) => el !== null && !/loading/.test(el.textContent ?? ''), await status.elementHandle(), {
+      timeout: 900_000,
+    });
     console.log(`result: ${await status.textContent()}`);
     const deltas = await scrollFrames(page, frames, step);
     const sorted = [...deltas].sort((a, b) => a - b);
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-    console.log(`scroll ${deltas.length} frames of ${step} px: p50 ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
+    console.log(
+      `scroll ${deltas.length} frames of ${step} px: p50 ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
+    );
     return {
       bench: 'grid',
       rows: ROWS,

@@ -1,6 +1,12 @@
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import type { Core } from '../electron/core/core.js';
 import { sandboxClientConfig } from '../electron/core/aws/sandbox-config.js';
 import { readLedger } from '../electron/core/ingest/ledger.js';
@@ -92,18 +98,30 @@ export async function runIngestBench(args: string[]) {
     };
 
     // Phase 0: the generator and producer alone, against a Kinesis that acknowledges at once: what this side can do.
-    const instant: PutRecordsFn = async (batch) => batch.map((_, i) => ({ SequenceNumber: String(i + 1), ShardId: 'shardId-000000000000' }));
-    const alone = new Producer({ put: instant, source: generatorSource(generatorFor({ seed: 1, peakHourUtc: 14, diurnalAmplitude: 0.6 }, 'rbench0000', 1_000_000), 'record'), rate: 1_000_000, total: records, concurrency: 8 });
+    const instant: PutRecordsFn = async (batch) =>
+      batch.map((_, i) => ({ SequenceNumber: String(i + 1), ShardId: 'shardId-000000000000' }));
+    const alone = new Producer({
+      put: instant,
+      source: generatorSource(generatorFor({ seed: 1, peakHourUtc: 14, diurnalAmplitude: 0.6 }, 'rbench0000', 1_000_000), 'record'),
+      rate: 1_000_000,
+      total: records,
+      concurrency: 8,
+    });
     const aloneCpu = process.cpuUsage();
     const aloneStart = performance.now();
     await alone.run(signal);
     const aloneSeconds = (performance.now() - aloneStart) / 1000;
     const aloneUsage = process.cpuUsage(aloneCpu);
     const aloneCpuSeconds = (aloneUsage.user + aloneUsage.system) / 1e6;
-    console.log(`generator + producer alone (no network): ${(records / aloneSeconds).toFixed(0)} records/s, ${aloneCpuSeconds.toFixed(2)} CPU s`);
+    console.log(
+      `generator + producer alone (no network): ${(records / aloneSeconds).toFixed(0)} records/s, ${aloneCpuSeconds.toFixed(2)} CPU s`,
+    );
 
     // Phase 1: throughput and CPU through the app's core to the sandbox's Kinesis.
-    if (throttle > 0) await setGatewayFaults(run.endpoint, faultToken, [{ service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: throttle, match: stream }]);
+    if (throttle > 0)
+      await setGatewayFaults(run.endpoint, faultToken, [
+        { service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: throttle, match: stream },
+      ]);
     const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     const bulk = await ingest({ stream, source: { generator: { seed: 1 } }, recordsPerSecond: 1_000_000, total: records, concurrency: 8 });
@@ -123,7 +141,13 @@ export async function runIngestBench(args: string[]) {
     const shardIds = (await listShards(kinesis, stream, signal)).map((s) => s.shardId);
     const decoder = new TextDecoder();
     // Iterators first (LATEST is "after what is there now"), then one polling loop per shard.
-    const iterators = await Promise.all(shardIds.map(async (shardId) => (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'LATEST' }))).ShardIterator));
+    const iterators = await Promise.all(
+      shardIds.map(
+        async (shardId) =>
+          (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'LATEST' })))
+            .ShardIterator,
+      ),
+    );
     const readers = iterators.map(async (first) => {
       let iterator = first;
       while (iterator && !stopReading.signal.aborted) {
@@ -150,15 +174,21 @@ export async function runIngestBench(args: string[]) {
     }
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-    console.log(`latency: ${latencies.length} of ${paced.summary.acknowledged} records read live at ${latencyRate}/s; PutRecords → readable p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms`);
+    console.log(
+      `latency: ${latencies.length} of ${paced.summary.acknowledged} records read live at ${latencyRate}/s; PutRecords → readable p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms`,
+    );
 
     // Loss and duplication over the whole stream, by record id.
     const { counts, records: inStream, withoutId } = await streamIdCounts(kinesis, stream, signal);
-    const reports = await Promise.all([bulk, paced].map((r) => compareWithLedger(join(appDir, 'ingest', `${r.runId}.ids`), r.runId, counts)));
+    const reports = await Promise.all(
+      [bulk, paced].map((r) => compareWithLedger(join(appDir, 'ingest', `${r.runId}.ids`), r.runId, counts)),
+    );
     const lost = reports.reduce((s, r) => s + r.lost, 0);
     const duplicated = reports.reduce((s, r) => s + r.duplicated, 0);
     const acknowledged = reports.reduce((s, r) => s + r.acknowledged, 0);
-    console.log(`read back: ${inStream} records in the stream (${withoutId} without an id) for ${acknowledged} acknowledged: ${lost} lost, ${duplicated} duplicated`);
+    console.log(
+      `read back: ${inStream} records in the stream (${withoutId} without an id) for ${acknowledged} acknowledged: ${lost} lost, ${duplicated} duplicated`,
+    );
 
     return {
       bench: 'ingest',

@@ -99,17 +99,23 @@ export async function runResultsBench(args: string[]) {
     }
     const rate = (label: string, times: number[]) => {
       const fastest = Math.min(...times);
-      console.log(`${label.padEnd(36)} ${(rows / fastest / 1e3).toFixed(0).padStart(6)} k rows/s   best ${fastest.toFixed(3)} s of ${times.map((s) => s.toFixed(3)).join(', ')}`);
+      console.log(
+        `${label.padEnd(36)} ${(rows / fastest / 1e3).toFixed(0).padStart(6)} k rows/s   best ${fastest.toFixed(3)} s of ${times.map((s) => s.toFixed(3)).join(', ')}`,
+      );
       return rows / fastest;
     };
     const psql = rate('psql \\copy to /dev/null', seconds.psql);
     const direct = rate('queries.run + store, direct', seconds.direct);
     const viaTunnel = rate('queries.run + store, Tributary tunnel', seconds.tunnel);
-    console.log(`${'results.rows, windows of 10,000'.padEnd(36)} ${(readBack.rows / readBack.seconds / 1e3).toFixed(0).padStart(6)} k rows/s   (every row checked against md5)`);
+    console.log(
+      `${'results.rows, windows of 10,000'.padEnd(36)} ${(readBack.rows / readBack.seconds / 1e3).toFixed(0).padStart(6)} k rows/s   (every row checked against md5)`,
+    );
     await app.dispose();
 
     const memory = await rssInChild(endpoint, big);
-    console.log(`${`RSS growth, ${big.toLocaleString('en')} rows`.padEnd(36)} ${memory.peakMiB.toFixed(1)} MiB peak   (heap ${memory.heapMiB.toFixed(0)} MiB, external ${memory.externalMiB.toFixed(0)} MiB then; ${(memory.rowsPerSecond / 1e3).toFixed(0)} k rows/s, ${memory.spilled ? 'spilled' : 'not spilled'})`);
+    console.log(
+      `${`RSS growth, ${big.toLocaleString('en')} rows`.padEnd(36)} ${memory.peakMiB.toFixed(1)} MiB peak   (heap ${memory.heapMiB.toFixed(0)} MiB, external ${memory.externalMiB.toFixed(0)} MiB then; ${(memory.rowsPerSecond / 1e3).toFixed(0)} k rows/s, ${memory.spilled ? 'spilled' : 'not spilled'})`,
+    );
 
     return {
       bench: 'results',
@@ -117,7 +123,13 @@ export async function runResultsBench(args: string[]) {
       tunnel_vs_psql: round(viaTunnel / psql, 3),
       direct_vs_psql: round(direct / psql, 3),
       rss_growth_mib_10m: round(memory.peakMiB),
-      rows_per_s: { psql: Math.round(psql), direct: Math.round(direct), tunnel: Math.round(viaTunnel), read_back: Math.round(readBack.rows / readBack.seconds), big: Math.round(memory.rowsPerSecond) },
+      rows_per_s: {
+        psql: Math.round(psql),
+        direct: Math.round(direct),
+        tunnel: Math.round(viaTunnel),
+        read_back: Math.round(readBack.rows / readBack.seconds),
+        big: Math.round(memory.rowsPerSecond),
+      },
       big_rows: big,
     };
   } finally {
@@ -129,9 +141,28 @@ export async function runResultsBench(args: string[]) {
 /** Seconds for psql to copy the query's rows to /dev/null (the client's whole life: start, connect, copy). */
 async function psqlCopy(endpoint: Endpoint, sql: string): Promise<number> {
   const started = performance.now();
-  await promisify(execFile)(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(endpoint.port), '-U', USER, '-d', endpoint.database, '-c', `\\copy (${sql}) to '/dev/null'`], {
-    env: { ...process.env, PGPASSWORD: endpoint.password },
-  });
+  await promisify(execFile)(
+    PSQL,
+    [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(endpoint.port),
+      '-U',
+      USER,
+      '-d',
+      endpoint.database,
+      '-c',
+      `\\copy (${sql}) to '/dev/null'`,
+    ],
+    {
+      env: { ...process.env, PGPASSWORD: endpoint.password },
+    },
+  );
   return (performance.now() - started) / 1000;
 }
 
@@ -164,10 +195,23 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
       if (port === undefined) throw new Error(`no connection ${id}`);
       let engine = engines.get(id);
       if (!engine) {
-        engine = new RedshiftEngine(async () => ({ host: '127.0.0.1', port, database: endpoint.database, user: USER, password: endpoint.password }));
+        engine = new RedshiftEngine(async () => ({
+          host: '127.0.0.1',
+          port,
+          database: endpoint.database,
+          user: USER,
+          password: endpoint.password,
+        }));
         engines.set(id, engine);
       }
-      const info = { id, name: id, environmentId: 'sandbox', engine: 'redshift', target: `127.0.0.1:${port}`, builtIn: true } as unknown as ConnectionInfo;
+      const info = {
+        id,
+        name: id,
+        environmentId: 'sandbox',
+        engine: 'redshift',
+        target: `127.0.0.1:${port}`,
+        builtIn: true,
+      } as unknown as ConnectionInfo;
       return { engine, info };
     },
     list: async () => [],
@@ -181,7 +225,13 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
   const notices = new NoticeBoard(new EventHub());
   const dataDir = join(root, `data-${Math.random().toString(36).slice(2)}`);
   const results = new ResultRegistry({ dir: join(dataDir, 'results') });
-  const workbench = new WorkbenchService({ connections: source, results, history: new QueryHistory(dataDir, notices), saved: new SavedWork(dataDir, notices), log });
+  const workbench = new WorkbenchService({
+    connections: source,
+    results,
+    history: new QueryHistory(dataDir, notices),
+    saved: new SavedWork(dataDir, notices),
+    log,
+  });
   const handlers = { ...workbench.handlers(), ...results.handlers() } as Handlers;
   const client = new RpcClient(new MemoryTransport(handlers, log));
   let disposed = false;
@@ -194,13 +244,17 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
       let rows = -1;
       let failure: string | undefined;
       const started = performance.now();
-      await client.stream('queries.run', { connectionId, sql }, {
-        onChunk: (chunk: RunChunk) => {
-          if (chunk.kind === 'result') resultId = chunk.resultId;
-          else if (chunk.kind === 'done') rows = chunk.rows ?? 0;
-          else if (chunk.kind === 'error') failure = chunk.message;
+      await client.stream(
+        'queries.run',
+        { connectionId, sql },
+        {
+          onChunk: (chunk: RunChunk) => {
+            if (chunk.kind === 'result') resultId = chunk.resultId;
+            else if (chunk.kind === 'done') rows = chunk.rows ?? 0;
+            else if (chunk.kind === 'error') failure = chunk.message;
+          },
         },
-      }).done;
+      ).done;
       const seconds = (performance.now() - started) / 1000;
       if (failure) throw new Error(`queries.run failed: ${failure}`);
       return { resultId, rows, seconds };
@@ -214,7 +268,8 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
         const started = performance.now();
         const window = await client.call('results.rows', { resultId, offset, limit: WINDOW });
         seconds += (performance.now() - started) / 1000;
-        if (window.total !== total || !window.complete) throw new Error(`results.rows says ${window.total} rows (complete: ${window.complete}), expected ${total}`);
+        if (window.total !== total || !window.complete)
+          throw new Error(`results.rows says ${window.total} rows (complete: ${window.complete}), expected ${total}`);
         seen += window.rows.length;
         windows.push(window);
         if (windows.length === 10) check(windows.splice(0));
@@ -306,7 +361,13 @@ async function rssChild(big: number): Promise<ChildFigures> {
     const last = await app.results.get(run.resultId).rows(big - 1, 1);
     const expected = [String(big), createHash('md5').update(String(big)).digest('hex')];
     if (JSON.stringify(last[0]) !== JSON.stringify(expected)) throw new Error(`memory run: last row reads ${JSON.stringify(last[0])}`);
-    return { peakMiB: (peak - baseline) / 2 ** 20, heapMiB: heapAtPeak / 2 ** 20, externalMiB: externalAtPeak / 2 ** 20, rowsPerSecond: big / run.seconds, spilled: set.spilled };
+    return {
+      peakMiB: (peak - baseline) / 2 ** 20,
+      heapMiB: heapAtPeak / 2 ** 20,
+      externalMiB: externalAtPeak / 2 ** 20,
+      rowsPerSecond: big / run.seconds,
+      spilled: set.spilled,
+    };
   } finally {
     await app.dispose();
     rmSync(root, { recursive: true, force: true });

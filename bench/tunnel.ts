@@ -38,7 +38,9 @@ export async function runTunnelBench(args: string[]) {
       await bulk(ports.sink, 16); // warm-up
       const mibPerSec = await bulk(ports.sink, mib);
       const rtt = await rtts(ports.echo, trips);
-      console.log(`${label.padEnd(28)} ${mibPerSec.toFixed(0).padStart(6)} MiB/s   rtt median ${rtt.median.toFixed(3)} ms, mean ${rtt.mean.toFixed(3)} ms`);
+      console.log(
+        `${label.padEnd(28)} ${mibPerSec.toFixed(0).padStart(6)} MiB/s   rtt median ${rtt.median.toFixed(3)} ms, mean ${rtt.mean.toFixed(3)} ms`,
+      );
       return { mibPerSec, rtt: rtt.median, rttMean: rtt.mean };
     };
     const direct = await measure('direct TCP', { sink: sink.port, echo: echo.port });
@@ -60,7 +62,10 @@ export async function runTunnelBench(args: string[]) {
           remotePort,
         });
       const [toSink, toEcho] = await Promise.all([open(sink.port), open(echo.port)]);
-      cleanups.push(() => toSink.close(), () => toEcho.close());
+      cleanups.push(
+        () => toSink.close(),
+        () => toEcho.close(),
+      );
       return { sink: toSink.localPort, echo: toEcho.localPort };
     };
     const viaTributary = await measure('Tributary tunnel', await tunnels(true));
@@ -130,22 +135,37 @@ async function rtts(port: number, trips: number): Promise<{ median: number; mean
   return { median: median(times), mean: times.reduce((a, b) => a + b, 0) / times.length };
 }
 
-async function opensshForward(sshPort: number, keyFile: string, knownHosts: string, remote: Ports): Promise<{ ports: Ports; stop: () => Promise<void> }> {
+async function opensshForward(
+  sshPort: number,
+  keyFile: string,
+  knownHosts: string,
+  remote: Ports,
+): Promise<{ ports: Ports; stop: () => Promise<void> }> {
   const ports = { sink: await freePort(), echo: await freePort() };
   const child = spawn(
     '/usr/bin/ssh',
     [
       '-N',
-      '-F', '/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'ExitOnForwardFailure=yes',
-      '-i', keyFile,
-      '-p', String(sshPort),
-      '-L', `127.0.0.1:${ports.sink}:127.0.0.1:${remote.sink}`,
-      '-L', `127.0.0.1:${ports.echo}:127.0.0.1:${remote.echo}`,
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-i',
+      keyFile,
+      '-p',
+      String(sshPort),
+      '-L',
+      `127.0.0.1:${ports.sink}:127.0.0.1:${remote.sink}`,
+      '-L',
+      `127.0.0.1:${ports.echo}:127.0.0.1:${remote.echo}`,
       'root@127.0.0.1',
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },

@@ -13,6 +13,12 @@ const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout
 if (result.status === 0) {
   process.stdout.write('Electron binary: ready.\n');
 } else {
-  const reason = `${result.stderr ?? ''}${result.error?.message ?? ''}`.split('\n').find((line) => /error/i.test(line))?.trim() ?? 'download failed';
-  process.stdout.write(`Electron binary not downloaded (${reason.slice(0, 160)}); \`npm start\` will serve the app to your browser instead.\n`);
+  const reason =
+    `${result.stderr ?? ''}${result.error?.message ?? ''}`
+      .split('\n')
+      .find((line) => /error/i.test(line))
+      ?.trim() ?? 'download failed';
+  process.stdout.write(
+    `Electron binary not downloaded (${reason.slice(0, 160)}); \`npm start\` will serve the app to your browser instead.\n`,
+  );
 }

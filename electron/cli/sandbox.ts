@@ -31,11 +31,16 @@ async function main(): Promise<number> {
     case 'status': {
       const status = await manager.status();
       if (values.json) {
-        const services = Object.fromEntries(status.services.map((s) => [s.id, { ok: s.state === 'running', name: s.name, port: s.port, version: s.version }]));
-        process.stdout.write(`${JSON.stringify({ ok: status.state === 'running', state: status.state, endpoint: status.endpoint ?? null, setUp: status.setUp, services })}\n`);
+        const services = Object.fromEntries(
+          status.services.map((s) => [s.id, { ok: s.state === 'running', name: s.name, port: s.port, version: s.version }]),
+        );
+        process.stdout.write(
+          `${JSON.stringify({ ok: status.state === 'running', state: status.state, endpoint: status.endpoint ?? null, setUp: status.setUp, services })}\n`,
+        );
       } else {
         process.stdout.write(`Sandbox: ${status.state}${status.endpoint ? ` at ${status.endpoint}` : ''}\n`);
-        for (const s of status.services) process.stdout.write(`  ${s.state === 'running' ? 'ok  ' : 'DOWN'} ${s.name} (127.0.0.1:${s.port}, ${s.version})\n`);
+        for (const s of status.services)
+          process.stdout.write(`  ${s.state === 'running' ? 'ok  ' : 'DOWN'} ${s.name} (127.0.0.1:${s.port}, ${s.version})\n`);
       }
       return status.state === 'running' || status.state === 'stopped' ? 0 : 1;
     }
@@ -55,7 +60,9 @@ async function main(): Promise<number> {
 
 function print(progress: SandboxProgress): void {
   if (progress.kind === 'step') {
-    const bytes = progress.bytesTotal ? ` ${((progress.bytesDone ?? 0) / 2 ** 20).toFixed(0)}/${(progress.bytesTotal / 2 ** 20).toFixed(0)} MiB` : '';
+    const bytes = progress.bytesTotal
+      ? ` ${((progress.bytesDone ?? 0) / 2 ** 20).toFixed(0)}/${(progress.bytesTotal / 2 ** 20).toFixed(0)} MiB`
+      : '';
     if (progress.state !== 'running' || !progress.bytesTotal || (progress.bytesDone ?? 0) === progress.bytesTotal) {
       process.stdout.write(`[${progress.state}] ${progress.label}${progress.message ? `: ${progress.message}` : ''}${bytes}\n`);
     }

@@ -15,7 +15,14 @@ function run(command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const built = await run(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--config', 'electron.config.ts', '--logLevel', 'warn']);
+  const built = await run(process.execPath, [
+    join(root, 'node_modules/electron-vite/bin/electron-vite.js'),
+    'build',
+    '--config',
+    'electron.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
   if (built !== 0) return built;
   const electron = electronBinary();
   if ('path' in electron) return run(electron.path, [root]);

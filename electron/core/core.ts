@@ -48,7 +48,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
   const secretStore = await options.openSecretStore(onProblem);
   if (!secretStore.persistent) {
-    notices.add('info', 'Secrets are kept in memory only', 'No OS keyring answered, so passwords and keys you enter last until the app quits.');
+    notices.add(
+      'info',
+      'Secrets are kept in memory only',
+      'No OS keyring answered, so passwords and keys you enter last until the app quits.',
+    );
   }
   const settings = new SettingsService(options.dataDir, notices);
   const secrets = new SecretsService(secretStore, log);
@@ -113,9 +117,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),
-    new PipelineService({ version: options.version, environments, sessions, workbench, engines: connections, sandboxLogs: sandbox.paths.logs, log }).handlers(),
+    new PipelineService({
+      version: options.version,
+      environments,
+      sessions,
+      workbench,
+      engines: connections,
+      sandboxLogs: sandbox.paths.logs,
+      log,
+    }).handlers(),
     new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
-    new ProvisionService({ dataDir: options.dataDir, version: options.version, environments, notices, log, keys: sessions, connections: workbench.handlers() }).handlers(),
+    new ProvisionService({
+      dataDir: options.dataDir,
+      version: options.version,
+      environments,
+      notices,
+      log,
+      keys: sessions,
+      connections: workbench.handlers(),
+    }).handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {
@@ -130,5 +150,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   ]);
   log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
-  return { handlers, log, info, dispose: () => workbench.dispose().then(() => results.dispose()).then(() => sessions.dispose()).then(() => sandbox.dispose()) };
+  return {
+    handlers,
+    log,
+    info,
+    dispose: () =>
+      workbench
+        .dispose()
+        .then(() => results.dispose())
+        .then(() => sessions.dispose())
+        .then(() => sandbox.dispose()),
+  };
 }

@@ -100,7 +100,10 @@ function withError(message: string, error: unknown): string {
 async function appendRotating(dir: string, text: string): Promise<void> {
   const file = join(dir, 'tributary.log');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const size = await stat(file).then((s) => s.size, () => 0);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (size > MAX_FILE_BYTES) await rename(file, join(dir, 'tributary.1.log'));
   await appendFile(file, text, { mode: 0o600 });
 }

@@ -29,9 +29,13 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 function openSecretStore(dataDir: string, onProblem: (problem: LoadProblem) => void): Promise<SecretStore> {
   // Linux without a keyring falls back to a hard-coded key ("basic_text"); that is not protection, so say memory only.
-  const real = safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
+  const real =
+    safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
   if (!real) return Promise.resolve(new MemorySecretStore());
-  const cipher = { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed) };
+  const cipher = {
+    encrypt: (plain: string) => safeStorage.encryptString(plain),
+    decrypt: (sealed: Buffer) => safeStorage.decryptString(sealed),
+  };
   return Promise.resolve(new EncryptedFileStore('electron-safe-storage', dataDir, cipher, onProblem));
 }
 
@@ -42,7 +46,9 @@ function serveBundle(): void {
     if (!file.startsWith(rendererDir + sep)) return new Response('Not found', { status: 404 });
     try {
       const body = await readFile(file);
-      return new Response(body, { headers: { ...securityHeaders, 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' } });
+      return new Response(body, {
+        headers: { ...securityHeaders, 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' },
+      });
     } catch {
       return new Response('Not found', { status: 404 });
     }
@@ -60,7 +66,9 @@ function openWindow(core: Core): void {
     webPreferences: secureWebPreferences(join(import.meta.dirname, '..', 'preload', 'index.cjs')),
   });
   window.once('ready-to-show', () => window.show());
-  void window.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`).catch((error: unknown) => core.log.error('main', 'Could not load the UI', error));
+  void window
+    .loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`)
+    .catch((error: unknown) => core.log.error('main', 'Could not load the UI', error));
 }
 
 app.on('web-contents-created', (_event, contents) => hardenContents(contents, devServerUrl, (url) => void shell.openExternal(url)));

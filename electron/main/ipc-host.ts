@@ -11,9 +11,13 @@ export function attachIpc(ipcMain: IpcMain, core: Core, devServerUrl: string | u
   const sessionFor = (contents: WebContents): RpcSession => {
     let session = sessions.get(contents.id);
     if (!session) {
-      const created = new RpcSession(core.handlers, (message) => {
-        if (!contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
-      }, core.log);
+      const created = new RpcSession(
+        core.handlers,
+        (message) => {
+          if (!contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
+        },
+        core.log,
+      );
       sessions.set(contents.id, created);
       contents.once('destroyed', () => {
         created.close();

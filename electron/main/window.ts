@@ -60,7 +60,10 @@ export function hardenSession(session: Session, devServerUrl: string | undefined
   session.setPermissionCheckHandler(() => false);
   session.setDevicePermissionHandler(() => false);
   session.webRequest.onBeforeRequest((details, callback) => {
-    const allowed = isAppUrl(details.url, devServerUrl) || details.url.startsWith('devtools://') || (devServerUrl !== undefined && details.url.startsWith('ws://'));
+    const allowed =
+      isAppUrl(details.url, devServerUrl) ||
+      details.url.startsWith('devtools://') ||
+      (devServerUrl !== undefined && details.url.startsWith('ws://'));
     callback({ cancel: !allowed });
   });
 }

@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const host = await startWebHost({ core, rendererDir, port });
   process.stdout.write(`Tributary web host: ${host.url}\n`);
   const stop = () => {
-    void host.close().then(() => core.dispose()).then(() => core.log.flush()).then(() => process.exit(0));
+    void host
+      .close()
+      .then(() => core.dispose())
+      .then(() => core.log.flush())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -79,7 +79,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (denied) {
       const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
       if (wantsPage) {
-        response.writeHead(denied.status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': bootstrapCsp, 'Cache-Control': 'no-store' });
+        response.writeHead(denied.status, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy': bootstrapCsp,
+          'Cache-Control': 'no-store',
+        });
         return void response.end(bootstrapPage(denied.message));
       }
       return refuse(response, denied.status, denied.message);
@@ -159,14 +163,20 @@ function wrongPath(request: IncomingMessage): Refusal | undefined {
 
 function refuse(response: ServerResponse, status: number, message: string): void {
   const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'error', message });
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
   response.end(body);
 }
 
 function rejectUpgrade(socket: Socket, refusal: Refusal): void {
   const body = JSON.stringify({ error: refusal.status === 401 ? 'unauthorized' : 'forbidden', message: refusal.message });
   const reason = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
-  socket.end(`HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function rawText(data: RawData): string {

@@ -13,7 +13,22 @@ import { settings } from './operations/settings.js';
 import { connections, queries, results } from './operations/workbench.js';
 
 /** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
-export const contract = defineContract({ app, settings, environments, secrets, logs, sandbox, sessions, connections, queries, results, pipeline, ingest, provision, inventory });
+export const contract = defineContract({
+  app,
+  settings,
+  environments,
+  secrets,
+  logs,
+  sandbox,
+  sessions,
+  connections,
+  queries,
+  results,
+  pipeline,
+  ingest,
+  provision,
+  inventory,
+});
 
 export type Contract = typeof contract;
 export type OpName = keyof Contract & string;

@@ -37,7 +37,12 @@ const LEADING_COMMENTS = /^(?:\s*(?:--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
 
 /** A trailing comment after the last semicolon is not a statement to send. */
 function isOnlyComments(sql: string): boolean {
-  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim() === '';
+  return (
+    sql
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() === ''
+  );
 }
 
 /** A character offset in `text` as a 1-based line and column. */
@@ -55,5 +60,7 @@ export function positionAt(text: string, offset: number): TextPosition {
 
 /** A position inside a selection, as a position in the editor the selection came from. */
 export function inEditor(position: TextPosition, origin: TextPosition): TextPosition {
-  return position.line === 1 ? { line: origin.line, column: origin.column + position.column - 1 } : { line: origin.line + position.line - 1, column: position.column };
+  return position.line === 1
+    ? { line: origin.line, column: origin.column + position.column - 1 }
+    : { line: origin.line + position.line - 1, column: position.column };
 }

@@ -30,25 +30,50 @@ describe('Environments → Local sandbox, then Sessions', () => {
     const panel = page.getByRole('region', { name: 'Local sandbox' });
     await expect.poll(() => panel.getByLabel('Sandbox state').textContent()).toBe('stopped');
     await panel.getByRole('button', { name: 'Start sandbox' }).click();
-    await panel.getByRole('list', { name: 'Start progress' }).getByText(/Java 17\+, Python 3\.9\+, free disk space: done/).waitFor();
+    await panel
+      .getByRole('list', { name: 'Start progress' })
+      .getByText(/Java 17\+, Python 3\.9\+, free disk space: done/)
+      .waitFor();
     await expect.poll(() => panel.getByLabel('Sandbox state').textContent(), { timeout: 240_000 }).toBe('running');
     const services = panel.getByRole('table', { name: 'Sandbox services' });
     await expect.poll(() => services.getByRole('row').count()).toBe(8);
     expect(await services.getByRole('cell', { name: 'ok', exact: true }).count()).toBe(7);
     await panel.getByRole('button', { name: /Show log of Spark Thrift Server/ }).click();
-    await panel.getByRole('log', { name: 'Log of spark-thrift' }).getByText(/HiveThriftServer2/).first().waitFor();
-    expect(await page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Active environment').textContent()).toContain('Local sandbox');
+    await panel
+      .getByRole('log', { name: 'Log of spark-thrift' })
+      .getByText(/HiveThriftServer2/)
+      .first()
+      .waitFor();
+    expect(await page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Active environment').textContent()).toContain(
+      'Local sandbox',
+    );
     await page.screenshot({ path: join(shots, 'sandbox-running.png'), fullPage: true });
 
-    await panel.getByRole('button', { name: 'Reset sandbox' }).isDisabled().then((disabled) => expect(disabled).toBe(true));
+    await panel
+      .getByRole('button', { name: 'Reset sandbox' })
+      .isDisabled()
+      .then((disabled) => expect(disabled).toBe(true));
 
     // An EMR cluster made the way the provisioning wizard will make it, then the operator's path: Sessions.
     const run = readRunFile(join(host.dataDir, 'sandbox', 'run.json'))!;
     const emr = new EMRClient(sandboxClientConfig(run.endpoint));
     const { JobFlowId } = await emr.send(
-      new RunJobFlowCommand({ Name: 'e2e-cluster', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+      new RunJobFlowCommand({
+        Name: 'e2e-cluster',
+        ReleaseLabel: 'emr-7.5.0',
+        Instances: {
+          KeepJobFlowAliveWhenNoSteps: true,
+          InstanceCount: 1,
+          MasterInstanceType: 'm5.xlarge',
+          Ec2KeyName: 'tributary-sandbox',
+        },
+        JobFlowRole: 'EMR_EC2_DefaultRole',
+        ServiceRole: 'EMR_DefaultRole',
+      }),
     );
-    await expect.poll(async () => (await emr.send(new DescribeClusterCommand({ ClusterId: JobFlowId }))).Cluster?.Status?.State, { timeout: 60_000 }).toBe('WAITING');
+    await expect
+      .poll(async () => (await emr.send(new DescribeClusterCommand({ ClusterId: JobFlowId }))).Cluster?.Status?.State, { timeout: 60_000 })
+      .toBe('WAITING');
     emr.destroy();
 
     await page.getByRole('button', { name: 'Sessions', exact: true }).click();
@@ -63,8 +88,12 @@ describe('Environments → Local sandbox, then Sessions', () => {
     await row.waitFor();
 
     await row.getByRole('button', { name: 'Tunnel Spark Thrift Server' }).click();
-    await expect.poll(() => row.getByRole('list', { name: 'Tunnels of e2e-cluster' }).textContent(), { timeout: 30_000 }).toMatch(/Spark Thrift Server: 127\.0\.0\.1:\d+ → \d+ · up/);
-    await expect.poll(() => page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Open tunnels').textContent()).toContain('1 open');
+    await expect
+      .poll(() => row.getByRole('list', { name: 'Tunnels of e2e-cluster' }).textContent(), { timeout: 30_000 })
+      .toMatch(/Spark Thrift Server: 127\.0\.0\.1:\d+ → \d+ · up/);
+    await expect
+      .poll(() => page.getByRole('contentinfo', { name: 'Status bar' }).getByLabel('Open tunnels').textContent())
+      .toContain('1 open');
 
     await row.getByRole('button', { name: 'New terminal' }).click();
     await row.getByRole('button', { name: 'New terminal' }).click();
@@ -75,7 +104,9 @@ describe('Environments → Local sandbox, then Sessions', () => {
     await expect.poll(() => terminal.locator('.xterm-rows').textContent(), { timeout: 30_000 }).toContain('hadoop@sandbox-master');
     await terminal.click();
     await page.keyboard.type('spark-sql --version\n');
-    await expect.poll(async () => (await terminal.locator('.xterm-rows').textContent())?.replace(/\u00a0/g, ' '), { timeout: 90_000 }).toMatch(/version 3\.5\.9/);
+    await expect
+      .poll(async () => (await terminal.locator('.xterm-rows').textContent())?.replace(/\u00a0/g, ' '), { timeout: 90_000 })
+      .toMatch(/version 3\.5\.9/);
     await page.screenshot({ path: join(shots, 'sessions-terminal.png'), fullPage: true });
     await row.getByRole('button', { name: 'Close session' }).click();
     await row.waitFor({ state: 'detached' });

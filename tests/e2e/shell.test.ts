@@ -90,14 +90,20 @@ describe('the shell in Chromium through the web host', () => {
     await form.getByRole('textbox', { name: 'Region' }).fill('eu-west-9x');
     await form.getByRole('combobox', { name: 'Profile' }).fill('tributary-e2e-missing');
     await form.getByRole('button', { name: 'Add environment' }).click();
-    await form.getByRole('alert').getByText(/region: Not an AWS region name/).waitFor();
+    await form
+      .getByRole('alert')
+      .getByText(/region: Not an AWS region name/)
+      .waitFor();
     await form.getByRole('textbox', { name: 'Region' }).fill('eu-west-1');
     await form.getByRole('button', { name: 'Add environment' }).click();
     const row = page.getByRole('row', { name: /Staging/ });
     await row.waitFor();
     expect(await row.textContent()).toContain('profile tributary-e2e-missing');
     await row.getByRole('button', { name: 'Check identity of Staging' }).click();
-    await page.getByRole('alert').getByText(/No credentials for Staging.*Fix: check profile tributary-e2e-missing/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/No credentials for Staging.*Fix: check profile tributary-e2e-missing/)
+      .waitFor();
     await page.screenshot({ path: join(shots, 'environment-missing-credentials.png'), fullPage: true });
     await row.getByRole('button', { name: 'Remove Staging' }).click();
     await row.waitFor({ state: 'detached' });
@@ -193,10 +199,15 @@ describe('the shell in Chromium through the web host', () => {
     await page.getByLabel('Value').fill(value);
     await page.getByRole('button', { name: 'Store secret' }).click();
     await page.getByRole('list', { name: 'Stored secrets' }).getByText('redshift/admin').waitFor();
-    await page.getByRole('log', { name: 'App log lines' }).getByText(/Stored secret redshift\/admin/).waitFor();
+    await page
+      .getByRole('log', { name: 'App log lines' })
+      .getByText(/Stored secret redshift\/admin/)
+      .waitFor();
     expect(await page.getByLabel('Value').inputValue()).toBe('');
     expect(await page.content()).not.toContain(value);
-    const logs = readdirSync(join(host.dataDir, 'logs')).map((f) => readFileSync(join(host.dataDir, 'logs', f), 'utf8')).join('');
+    const logs = readdirSync(join(host.dataDir, 'logs'))
+      .map((f) => readFileSync(join(host.dataDir, 'logs', f), 'utf8'))
+      .join('');
     expect(logs).toContain('Stored secret redshift/admin');
     expect(logs).not.toContain(value);
     expect(host.output()).not.toContain(value);
@@ -245,7 +256,10 @@ describe('data the app cannot read', () => {
     problems = [];
     const page = await openApp();
     await host.stop();
-    await page.getByRole('alert').getByText(/Disconnected from the Tributary host/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/Disconnected from the Tributary host/)
+      .waitFor();
     await page.screenshot({ path: join(shots, 'disconnected.png') });
     problems = problems.filter((p) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(p));
     await page.close();

@@ -62,7 +62,12 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       standIn.calls.push('RegisterClient');
       standIn.registrations.push(JSON.parse(text) as Record<string, unknown>);
       const now = Math.floor(Date.now() / 1000);
-      return json(res, 200, { clientId: `client-${randomBytes(4).toString('hex')}`, clientSecret: secret('client-secret-'), clientIdIssuedAt: now, clientSecretExpiresAt: now + 90 * 86400 });
+      return json(res, 200, {
+        clientId: `client-${randomBytes(4).toString('hex')}`,
+        clientSecret: secret('client-secret-'),
+        clientIdIssuedAt: now,
+        clientSecretExpiresAt: now + 90 * 86400,
+      });
     }
     if (req.method === 'POST' && url.pathname === '/device_authorization') {
       standIn.calls.push('StartDeviceAuthorization');
@@ -80,19 +85,29 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
     if (req.method === 'POST' && url.pathname === '/token') {
       standIn.calls.push('CreateToken');
       const body = JSON.parse(text) as { grantType?: string };
-      if (body.grantType !== 'urn:ietf:params:oauth:grant-type:device_code') return json(res, 400, { error: 'unsupported_grant_type' }, 'UnsupportedGrantTypeException');
-      if (polls++ < standIn.pendingPolls) return json(res, 400, { error: 'authorization_pending', error_description: 'Not approved yet' }, 'AuthorizationPendingException');
+      if (body.grantType !== 'urn:ietf:params:oauth:grant-type:device_code')
+        return json(res, 400, { error: 'unsupported_grant_type' }, 'UnsupportedGrantTypeException');
+      if (polls++ < standIn.pendingPolls)
+        return json(res, 400, { error: 'authorization_pending', error_description: 'Not approved yet' }, 'AuthorizationPendingException');
       const accessToken = secret('access-token-');
       issued.accessTokens.add(accessToken);
       return json(res, 200, { accessToken, tokenType: 'Bearer', expiresIn: 3600, refreshToken: secret('refresh-token-') });
     }
     if (req.method === 'GET' && url.pathname === '/federation/credentials') {
       standIn.calls.push('GetRoleCredentials');
-      if (!issued.accessTokens.has(String(req.headers['x-amz-sso_bearer_token']))) return json(res, 401, { message: 'Session token not found or invalid' }, 'UnauthorizedException');
+      if (!issued.accessTokens.has(String(req.headers['x-amz-sso_bearer_token'])))
+        return json(res, 401, { message: 'Session token not found or invalid' }, 'UnauthorizedException');
       standIn.lastRole = { accountId: url.searchParams.get('account_id') ?? '', roleName: url.searchParams.get('role_name') ?? '' };
       const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
       issued.keyIds.add(accessKeyId);
-      return json(res, 200, { roleCredentials: { accessKeyId, secretAccessKey: secret('role-secret-'), sessionToken: secret('role-session-'), expiration: Date.now() + 3600_000 } });
+      return json(res, 200, {
+        roleCredentials: {
+          accessKeyId,
+          secretAccessKey: secret('role-secret-'),
+          sessionToken: secret('role-session-'),
+          expiration: Date.now() + 3600_000,
+        },
+      });
     }
     const form = new URLSearchParams(text);
     const action = form.get('Action');
@@ -101,7 +116,11 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       const [, keyId = '', region] = /Credential=([A-Z0-9]+)\/\d+\/([a-z0-9-]+)\/sts\//.exec(String(req.headers.authorization)) ?? [];
       standIn.stsRegion = region;
       if (!issued.keyIds.has(keyId) || !standIn.lastRole) {
-        return xml(res, 403, '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>');
+        return xml(
+          res,
+          403,
+          '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>',
+        );
       }
       const { accountId, roleName } = standIn.lastRole;
       return xml(
@@ -115,7 +134,11 @@ export async function startAwsStandIn(): Promise<AwsStandIn> {
       const id = form.get('ClusterIdentifier') ?? '';
       const cluster = standIn.redshiftClusters[id];
       if (!cluster) {
-        return xml(res, 404, `<ErrorResponse><Error><Type>Sender</Type><Code>ClusterNotFound</Code><Message>Cluster ${id} not found.</Message></Error></ErrorResponse>`);
+        return xml(
+          res,
+          404,
+          `<ErrorResponse><Error><Type>Sender</Type><Code>ClusterNotFound</Code><Message>Cluster ${id} not found.</Message></Error></ErrorResponse>`,
+        );
       }
       return xml(
         res,

@@ -49,7 +49,11 @@ export async function launchChromium(options: { colorScheme?: 'light' | 'dark' }
  * bootstrap's 401 before the token is exchanged is expected, not a problem). The download cache is named, so
  * a HOME moved in `env` does not hide it.
  */
-export async function openApp(dataDir: string, env: NodeJS.ProcessEnv, problems: string[]): Promise<{ page: Page; close(): Promise<void> }> {
+export async function openApp(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Promise<{ page: Page; close(): Promise<void> }> {
   const host = await startWebHostProcess(dataDir, { TRIBUTARY_CACHE_DIR: defaultCacheDir(), ...env });
   const browser = await launchChromium();
   const page = await browser.context.newPage();
@@ -84,7 +88,13 @@ export function chartPaint(canvas: Locator): Promise<{ drawn: number; series: nu
     let series = 0;
     for (let i = 0; i < pixels.length; i += 4) {
       if (pixels[i + 3]! > 0) drawn++;
-      if (pixels[i + 3]! > 200 && Math.abs(pixels[i]! - 0x54) < 24 && Math.abs(pixels[i + 1]! - 0x70) < 24 && Math.abs(pixels[i + 2]! - 0xc6) < 24) series++;
+      if (
+        pixels[i + 3]! > 200 &&
+        Math.abs(pixels[i]! - 0x54) < 24 &&
+        Math.abs(pixels[i + 1]! - 0x70) < 24 &&
+        Math.abs(pixels[i + 2]! - 0xc6) < 24
+      )
+        series++;
     }
     const area = canvas.width * canvas.height;
     return { drawn: drawn / area, series: series / area };

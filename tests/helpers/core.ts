@@ -11,5 +11,11 @@ export function tempDir(prefix = 'tributary-test-'): string {
 
 /** A real core on a fresh data directory, with the memory secret store (no OS keyring in CI). */
 export function testCore(dataDir = tempDir()): Promise<Core> {
-  return createCore({ host: 'web', version: '0.0.0-test', dataDir, sandboxDaemon: sourceDaemon, openSecretStore: () => Promise.resolve(new MemorySecretStore()) });
+  return createCore({
+    host: 'web',
+    version: '0.0.0-test',
+    dataDir,
+    sandboxDaemon: sourceDaemon,
+    openSecretStore: () => Promise.resolve(new MemorySecretStore()),
+  });
 }

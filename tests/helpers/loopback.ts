@@ -14,11 +14,15 @@ export class LoopbackTransport implements Transport {
   readonly session: RpcSession;
 
   constructor(core: Core) {
-    this.session = new RpcSession(core.handlers, (message) => {
-      const copy = JSON.parse(JSON.stringify(message)) as HostMessage;
-      this.received.push(copy);
-      this.listener?.(copy);
-    }, core.log);
+    this.session = new RpcSession(
+      core.handlers,
+      (message) => {
+        const copy = JSON.parse(JSON.stringify(message)) as HostMessage;
+        this.received.push(copy);
+        this.listener?.(copy);
+      },
+      core.log,
+    );
   }
 
   send(message: ClientMessage): void {

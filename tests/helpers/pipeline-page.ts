@@ -20,7 +20,10 @@ export function pipelineView(page: () => Page) {
      * Submits a job from the Spark jobs tab, follows it to COMPLETED (a FAILED or CANCELLED run fails at once,
      * with its log) and gives its summary. `bound` caps each wait (a story's remaining time); `shot` takes screenshots.
      */
-    async runJob(job: 'kinesis_to_s3' | 'raw_to_parquet', options: { within: number; bound?: (ms: number) => number; shot: (name: string) => Promise<void> }): Promise<Record<string, unknown>> {
+    async runJob(
+      job: 'kinesis_to_s3' | 'raw_to_parquet',
+      options: { within: number; bound?: (ms: number) => number; shot: (name: string) => Promise<void> },
+    ): Promise<Record<string, unknown>> {
       const bound = options.bound ?? ((ms: number) => ms);
       await tab('Spark jobs').click();
       const submit = page().getByRole('region', { name: 'Submit a Spark job' });
@@ -28,7 +31,9 @@ export function pipelineView(page: () => Page) {
       if (job === 'kinesis_to_s3') await submit.getByRole('spinbutton', { name: /Stop when idle/ }).fill('5');
       await submit.getByRole('button', { name: 'Submit' }).click();
       const followed = page().getByRole('region', { name: 'Followed run' });
-      await expect.poll(() => followed.getByRole('heading').first().textContent(), { timeout: bound(60_000) }).toMatch(new RegExp(`^${job} s-`));
+      await expect
+        .poll(() => followed.getByRole('heading').first().textContent(), { timeout: bound(60_000) })
+        .toMatch(new RegExp(`^${job} s-`));
       const state = followed.getByRole('status', { name: 'Run state' });
       await expect.poll(() => state.textContent(), { timeout: bound(60_000) }).toMatch(/PENDING|RUNNING|COMPLETED/);
       await options.shot(`${job}-running`);
@@ -42,7 +47,9 @@ export function pipelineView(page: () => Page) {
           { timeout: bound(options.within), interval: 1_000 },
         )
         .toBe('COMPLETED');
-      await expect.poll(() => followed.getByRole('log', { name: 'stdout' }).textContent(), { timeout: bound(60_000) }).toMatch(new RegExp(`${job}: \\d+`));
+      await expect
+        .poll(() => followed.getByRole('log', { name: 'stdout' }).textContent(), { timeout: bound(60_000) })
+        .toMatch(new RegExp(`${job}: \\d+`));
       expect(await followed.textContent()).toMatch(/Spark UI:/);
       await followed.getByLabel('Job summary').waitFor({ timeout: bound(60_000) });
       const summary = JSON.parse((await followed.getByLabel('Job summary').textContent()) ?? '{}') as Record<string, unknown>;

@@ -41,7 +41,9 @@ function fitting(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
       const min = schema.minimum ?? -1e6;
       const max = schema.maximum ?? 1e6;
       return fc.oneof(
-        type === 'integer' ? fc.integer({ min: Math.max(min, -(2 ** 31)), max: Math.min(max, 2 ** 31) }) : fc.double({ min, max, noNaN: true }),
+        type === 'integer'
+          ? fc.integer({ min: Math.max(min, -(2 ** 31)), max: Math.min(max, 2 ** 31) })
+          : fc.double({ min, max, noNaN: true }),
         fc.constantFrom(min - 1, max + 1, min + 0.5, Number.MAX_SAFE_INTEGER * 4, -0),
       );
     }
@@ -63,7 +65,10 @@ function fitting(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
       const props = Object.entries(schema.properties ?? {});
       const shaped = fc.record(Object.fromEntries(props.map(([key, value]) => [key, fromSchema(value, depth + 1)])), { requiredKeys: [] });
       const extra = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 });
-      return fc.oneof({ weight: 4, arbitrary: shaped }, { weight: 1, arbitrary: fc.tuple(shaped, extra).map(([a, b]) => ({ ...b, ...a })) });
+      return fc.oneof(
+        { weight: 4, arbitrary: shaped },
+        { weight: 1, arbitrary: fc.tuple(shaped, extra).map(([a, b]) => ({ ...b, ...a })) },
+      );
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });

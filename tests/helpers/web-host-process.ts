@@ -17,12 +17,19 @@ export interface WebHostProcess {
 }
 
 /** Starts `serve.ts` as a user would (a real process on a free port) and waits for its URL line. */
-export async function startWebHostProcess(dataDir = mkdtempSync(join(tmpdir(), 'tributary-data-')), env: NodeJS.ProcessEnv = {}): Promise<WebHostProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'electron/web/serve.ts'), '--port', '0', '--data-dir', dataDir], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '', ...env },
-  });
+export async function startWebHostProcess(
+  dataDir = mkdtempSync(join(tmpdir(), 'tributary-data-')),
+  env: NodeJS.ProcessEnv = {},
+): Promise<WebHostProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'electron/web/serve.ts'), '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '', ...env },
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

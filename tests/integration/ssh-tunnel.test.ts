@@ -9,7 +9,18 @@ import { resolveSshHost, type SshEndpoint } from '../../electron/core/ssh/ssh-co
 import { Tunnel, type TunnelStatus } from '../../electron/core/ssh/tunnel.js';
 import { startAwsStandIn } from '../helpers/aws-stand-in.js';
 import { testCore } from '../helpers/core.js';
-import { connectLocal, descendants, makeUserKey, median, roundTrip, startSplitEchoServer, startSshd, type EchoServer, type Sshd, type UserKey } from '../helpers/sshd.js';
+import {
+  connectLocal,
+  descendants,
+  makeUserKey,
+  median,
+  roundTrip,
+  startSplitEchoServer,
+  startSshd,
+  type EchoServer,
+  type Sshd,
+  type UserKey,
+} from '../helpers/sshd.js';
 
 let dir: string;
 let target: Sshd;
@@ -39,14 +50,20 @@ function hostKeyBlob(sshd: Sshd): Buffer {
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<SshError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SshError);
   return error as SshError;
 }
 
 function waitForStatus(tunnel: Tunnel, predicate: (status: TunnelStatus) => boolean, timeoutMs: number): Promise<TunnelStatus> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tunnel status not reached in ${timeoutMs} ms: ${JSON.stringify(tunnel.status())}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`tunnel status not reached in ${timeoutMs} ms: ${JSON.stringify(tunnel.status())}`)),
+      timeoutMs,
+    );
     const listener = (status: TunnelStatus) => {
       if (!predicate(status)) return;
       clearTimeout(timer);
@@ -114,7 +131,10 @@ describe('SSH logins', () => {
       for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
       execFileSync('ssh-add', ['-q', agentKey.path], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
       const connection = await openConnection(
-        sshOptions({ target: { ...endpoint(target, []), identitiesOnly: false, identityFiles: [join(dir, 'absent')] }, agentSocket: socket }),
+        sshOptions({
+          target: { ...endpoint(target, []), identitiesOnly: false, identityFiles: [join(dir, 'absent')] },
+          agentSocket: socket,
+        }),
       );
       connection.close();
       expect(readFileSync(target.logFile, 'utf8')).toMatch(/Accepted publickey for root .* ED25519 SHA256:/);
@@ -137,10 +157,23 @@ describe('SSH logins', () => {
   it('follow an ssh_config alias with Include, ~ in IdentityFile and a two-hop ProxyJump', async () => {
     const home = join(dir, 'home');
     mkdirSync(join(home, 'conf.d'), { recursive: true });
-    writeFileSync(join(home, 'conf.d', 'jumps.conf'), `Host hop1 hop2\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User root\n  IdentityFile ${key.path}\n`);
+    writeFileSync(
+      join(home, 'conf.d', 'jumps.conf'),
+      `Host hop1 hop2\n  HostName 127.0.0.1\n  Port ${jump.port}\n  User root\n  IdentityFile ${key.path}\n`,
+    );
     writeFileSync(
       join(home, 'config'),
-      [`Include conf.d/*.conf`, `ServerAliveInterval 7`, `Host db`, `  HostName 127.0.0.1`, `  Port ${target.port}`, `  User root`, `  IdentityFile ~/.ssh/id_db`, `  IdentitiesOnly yes`, `  ProxyJump hop1,hop2`].join('\n'),
+      [
+        `Include conf.d/*.conf`,
+        `ServerAliveInterval 7`,
+        `Host db`,
+        `  HostName 127.0.0.1`,
+        `  Port ${target.port}`,
+        `  User root`,
+        `  IdentityFile ~/.ssh/id_db`,
+        `  IdentitiesOnly yes`,
+        `  ProxyJump hop1,hop2`,
+      ].join('\n'),
     );
     const resolved = resolveSshHost('db', join(home, 'config'));
     expect(resolved).toMatchObject({ host: '127.0.0.1', port: target.port, user: 'root', identitiesOnly: true, serverAliveIntervalSec: 7 });
@@ -160,7 +193,9 @@ describe('host keys', () => {
     const file = join(dir, 'known_hosts.fresh');
     const expected = execFileSync('ssh-keygen', ['-lf', target.hostPublicKeyFile], { encoding: 'utf8' }).split(' ')[1];
     const prompts: UnknownHostKey[] = [];
-    const rejected = await failureOf(openConnection(sshOptions({ knownHostsFile: file, onUnknownHostKey: async (k) => (prompts.push(k), false) })));
+    const rejected = await failureOf(
+      openConnection(sshOptions({ knownHostsFile: file, onUnknownHostKey: async (k) => (prompts.push(k), false) })),
+    );
     expect(rejected.failure).toBe('host-key-rejected');
     expect(existsSync(file)).toBe(false);
 
@@ -173,7 +208,9 @@ describe('host keys', () => {
     expect(recorded).toMatch(/^\|1\|[^|]+\|[^ ]+ ssh-ed25519 /);
     expect(recorded).not.toContain(hostEntryName('127.0.0.1', target.port));
     // OpenSSH itself reads the entry we wrote.
-    expect(execFileSync('ssh-keygen', ['-F', hostEntryName('127.0.0.1', target.port), '-f', file], { encoding: 'utf8' })).toContain('ssh-ed25519');
+    expect(execFileSync('ssh-keygen', ['-F', hostEntryName('127.0.0.1', target.port), '-f', file], { encoding: 'utf8' })).toContain(
+      'ssh-ed25519',
+    );
 
     const again = await openConnection(sshOptions({ knownHostsFile: file }));
     again.close();
@@ -240,7 +277,8 @@ describe('tunnels', () => {
   it('report an SSH round trip figure', async () => {
     const tunnel = await Tunnel.open({ ssh: sshOptions(), remoteHost: '127.0.0.1', remotePort: echo.port });
     try {
-      const status = tunnel.status().latencyMs === undefined ? await waitForStatus(tunnel, (s) => s.latencyMs !== undefined, 5000) : tunnel.status();
+      const status =
+        tunnel.status().latencyMs === undefined ? await waitForStatus(tunnel, (s) => s.latencyMs !== undefined, 5000) : tunnel.status();
       expect(status.latencyMs).toBeGreaterThan(0);
       expect(status.latencyMs).toBeLessThan(100);
     } finally {
@@ -306,7 +344,17 @@ describe('bastion sessions', () => {
     const config = join(dir, 'ssh_config.bastion');
     writeFileSync(
       config,
-      [`Host corp-bastion locked-bastion`, `  HostName 127.0.0.1`, `  Port ${target.port}`, `  User root`, `  IdentitiesOnly yes`, `Host corp-bastion`, `  IdentityFile ${key.path}`, `Host locked-bastion`, `  IdentityFile ${pemKey.path}`].join('\n'),
+      [
+        `Host corp-bastion locked-bastion`,
+        `  HostName 127.0.0.1`,
+        `  Port ${target.port}`,
+        `  User root`,
+        `  IdentitiesOnly yes`,
+        `Host corp-bastion`,
+        `  IdentityFile ${key.path}`,
+        `Host locked-bastion`,
+        `  IdentityFile ${pemKey.path}`,
+      ].join('\n'),
     );
     const saved = process.env.TRIBUTARY_SSH_CONFIG;
     process.env.TRIBUTARY_SSH_CONFIG = config;
@@ -314,22 +362,39 @@ describe('bastion sessions', () => {
     const signal = new AbortController().signal;
     try {
       const added = await core.handlers['environments.add'](
-        { name: 'No EMR', region: 'eu-west-1', endpoint: aws.url, credentials: { source: 'keys', accessKeyId: 'AKIABASTION000000001', secretAccessKey: 'bastion-test-secret-key' } },
+        {
+          name: 'No EMR',
+          region: 'eu-west-1',
+          endpoint: aws.url,
+          credentials: { source: 'keys', accessKeyId: 'AKIABASTION000000001', secretAccessKey: 'bastion-test-secret-key' },
+        },
         { signal },
       );
       await core.handlers['environments.select']({ id: added.environments.at(-1)!.id }, { signal });
 
       const first = await core.handlers['sessions.openBastion']({ host: 'corp-bastion' }, { signal });
       const expected = execFileSync('ssh-keygen', ['-lf', target.hostPublicKeyFile], { encoding: 'utf8' }).split(' ')[1];
-      expect(first).toEqual({ kind: 'unknown-host-key', question: { host: '127.0.0.1', port: target.port, keyType: 'ssh-ed25519', fingerprint: expected } });
+      expect(first).toEqual({
+        kind: 'unknown-host-key',
+        question: { host: '127.0.0.1', port: target.port, keyType: 'ssh-ed25519', fingerprint: expected },
+      });
       if (first.kind !== 'unknown-host-key') return;
-      const opened = await core.handlers['sessions.openBastion']({ host: 'corp-bastion', trustFingerprint: first.question.fingerprint }, { signal });
-      expect(opened).toMatchObject({ kind: 'session', session: { kind: 'bastion', alias: 'corp-bastion', user: 'root', host: '127.0.0.1', port: target.port, state: 'up' } });
+      const opened = await core.handlers['sessions.openBastion'](
+        { host: 'corp-bastion', trustFingerprint: first.question.fingerprint },
+        { signal },
+      );
+      expect(opened).toMatchObject({
+        kind: 'session',
+        session: { kind: 'bastion', alias: 'corp-bastion', user: 'root', host: '127.0.0.1', port: target.port, state: 'up' },
+      });
       if (opened.kind !== 'session') return;
       const sessionId = opened.session.id;
       expect((await core.handlers['sessions.list']({}, { signal })).map((s) => s.kind)).toEqual(['bastion']);
 
-      await expect(core.handlers['sessions.forward']({ sessionId, service: 'spark-thrift' }, { signal })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/runs on an EMR master; this session is to bastion corp-bastion/) });
+      await expect(core.handlers['sessions.forward']({ sessionId, service: 'spark-thrift' }, { signal })).rejects.toMatchObject({
+        code: 'CONFLICT',
+        message: expect.stringMatching(/runs on an EMR master; this session is to bastion corp-bastion/),
+      });
 
       const tunnel = await core.handlers['sessions.forwardRedshift']({ sessionId, clusterIdentifier: 'private-dw' }, { signal });
       expect(tunnel).toMatchObject({ service: 'redshift', name: 'Redshift private-dw', remotePort: echo.port });
@@ -342,9 +407,17 @@ describe('bastion sessions', () => {
 
       // The accepted key went to Tributary's own known_hosts: no question the second time. An encrypted key's passphrase is asked for.
       expect(await core.handlers['sessions.openBastion']({ host: 'corp-bastion' }, { signal })).toMatchObject({ kind: 'session' });
-      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion' }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: pemKey.path, wrong: false });
-      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: 'not the passphrase' }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: pemKey.path, wrong: true });
-      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: PEM_PASSPHRASE }, { signal })).toMatchObject({ kind: 'session', session: { alias: 'locked-bastion' } });
+      expect(await core.handlers['sessions.openBastion']({ host: 'locked-bastion' }, { signal })).toEqual({
+        kind: 'needs-passphrase',
+        keyFile: pemKey.path,
+        wrong: false,
+      });
+      expect(
+        await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: 'not the passphrase' }, { signal }),
+      ).toEqual({ kind: 'needs-passphrase', keyFile: pemKey.path, wrong: true });
+      expect(
+        await core.handlers['sessions.openBastion']({ host: 'locked-bastion', keyPassphrase: PEM_PASSPHRASE }, { signal }),
+      ).toMatchObject({ kind: 'session', session: { alias: 'locked-bastion' } });
     } finally {
       await core.dispose();
       await aws.close();

@@ -16,7 +16,15 @@ import { LoopbackTransport, until } from '../helpers/loopback.js';
  * SDK's own clients reach it through the standard endpoint variables, so what
  * is tested is Tributary's flow and the SDK reading the token it cached.
  */
-const ENV_KEYS = ['HOME', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL_SSO_OIDC', 'AWS_ENDPOINT_URL_SSO', 'AWS_ENDPOINT_URL_STS', 'AWS_PROFILE'] as const;
+const ENV_KEYS = [
+  'HOME',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_ENDPOINT_URL_SSO_OIDC',
+  'AWS_ENDPOINT_URL_SSO',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_PROFILE',
+] as const;
 const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 const START_URL = 'https://corp.awsapps.com/start';
 const LEGACY_START_URL = 'https://legacy.awsapps.com/start';
@@ -32,12 +40,30 @@ beforeAll(async () => {
   writeFileSync(
     join(home, 'config'),
     [
-      '[profile sso-dev]', 'sso_session = corp', 'sso_account_id = 111122223333', 'sso_role_name = DataEngineer', 'region = eu-west-1',
-      '[sso-session corp]', `sso_start_url = ${START_URL}`, 'sso_region = us-east-1', 'sso_registration_scopes = sso:account:access',
-      '[profile sso-legacy]', `sso_start_url = ${LEGACY_START_URL}`, 'sso_region = us-east-1', 'sso_account_id = 444455556666', 'sso_role_name = ReadOnly',
-      '[profile sso-other]', 'sso_session = other', 'sso_account_id = 111122223333', 'sso_role_name = DataEngineer',
-      '[sso-session other]', 'sso_start_url = https://other.awsapps.com/start', 'sso_region = us-east-1',
-      '[profile static]', 'aws_access_key_id = AKIASTATIC0000000001', 'aws_secret_access_key = static-secret-key-00001',
+      '[profile sso-dev]',
+      'sso_session = corp',
+      'sso_account_id = 111122223333',
+      'sso_role_name = DataEngineer',
+      'region = eu-west-1',
+      '[sso-session corp]',
+      `sso_start_url = ${START_URL}`,
+      'sso_region = us-east-1',
+      'sso_registration_scopes = sso:account:access',
+      '[profile sso-legacy]',
+      `sso_start_url = ${LEGACY_START_URL}`,
+      'sso_region = us-east-1',
+      'sso_account_id = 444455556666',
+      'sso_role_name = ReadOnly',
+      '[profile sso-other]',
+      'sso_session = other',
+      'sso_account_id = 111122223333',
+      'sso_role_name = DataEngineer',
+      '[sso-session other]',
+      'sso_start_url = https://other.awsapps.com/start',
+      'sso_region = us-east-1',
+      '[profile static]',
+      'aws_access_key_id = AKIASTATIC0000000001',
+      'aws_secret_access_key = static-secret-key-00001',
       '',
     ].join('\n'),
   );
@@ -66,7 +92,11 @@ afterAll(async () => {
 
 async function addEnvironment(profile: string): Promise<string> {
   // The environment's region differs from sso_region on purpose: the SSO calls must still go to sso_region.
-  const list = await client.call('environments.add', { name: `SSO ${profile}`, region: 'eu-west-1', credentials: { source: 'profile', profile } });
+  const list = await client.call('environments.add', {
+    name: `SSO ${profile}`,
+    region: 'eu-west-1',
+    credentials: { source: 'profile', profile },
+  });
   return list.environments.at(-1)!.id;
 }
 
@@ -97,7 +127,12 @@ describe('IAM Identity Center sign-in (aws sso login)', () => {
     standIn.pendingPolls = 2;
     await client.stream('environments.ssoLogin', { id }, { onChunk: (chunk) => void chunks.push(chunk) }).done;
     expect(chunks).toEqual([
-      { kind: 'code', userCode: USER_CODE, verificationUriComplete: `https://device.sso.us-east-1.amazonaws.com/?user_code=${USER_CODE}`, expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      {
+        kind: 'code',
+        userCode: USER_CODE,
+        verificationUriComplete: `https://device.sso.us-east-1.amazonaws.com/?user_code=${USER_CODE}`,
+        expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
       { kind: 'done' },
     ]);
     expect(standIn.calls).toEqual(['RegisterClient', 'StartDeviceAuthorization', 'CreateToken', 'CreateToken', 'CreateToken']);
@@ -106,8 +141,22 @@ describe('IAM Identity Center sign-in (aws sso login)', () => {
     const file = tokenFile('corp');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const token = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-    expect(Object.keys(token)).toEqual(['startUrl', 'region', 'accessToken', 'expiresAt', 'clientId', 'clientSecret', 'registrationExpiresAt', 'refreshToken']);
-    expect(token).toMatchObject({ startUrl: START_URL, region: 'us-east-1', accessToken: expect.stringMatching(/^access-token-/), refreshToken: expect.stringMatching(/^refresh-token-/) });
+    expect(Object.keys(token)).toEqual([
+      'startUrl',
+      'region',
+      'accessToken',
+      'expiresAt',
+      'clientId',
+      'clientSecret',
+      'registrationExpiresAt',
+      'refreshToken',
+    ]);
+    expect(token).toMatchObject({
+      startUrl: START_URL,
+      region: 'us-east-1',
+      accessToken: expect.stringMatching(/^access-token-/),
+      refreshToken: expect.stringMatching(/^refresh-token-/),
+    });
     // The CLI's time format: whole seconds, UTC.
     expect(token.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(token.registrationExpiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -116,14 +165,23 @@ describe('IAM Identity Center sign-in (aws sso login)', () => {
     // The SDK's fromSSO reads that file: GetRoleCredentials with the token, then STS with the role's keys.
     standIn.calls.length = 0;
     const identity = await client.call('environments.identity', { id });
-    expect(identity).toEqual({ kind: 'identity', identity: { account: '111122223333', arn: expect.stringMatching(/^arn:aws:sts::111122223333:assumed-role\/AWSReservedSSO_DataEngineer_/), region: 'eu-west-1' } });
+    expect(identity).toEqual({
+      kind: 'identity',
+      identity: {
+        account: '111122223333',
+        arn: expect.stringMatching(/^arn:aws:sts::111122223333:assumed-role\/AWSReservedSSO_DataEngineer_/),
+        region: 'eu-west-1',
+      },
+    });
     expect(standIn.calls).toEqual(['GetRoleCredentials', 'GetCallerIdentity']);
     expect(standIn.stsRegion).toBe('eu-west-1');
     expect(standIn.lastRole).toEqual({ accountId: '111122223333', roleName: 'DataEngineer' });
 
     // No secret of the sign-in reached a chunk, the renderer's error texts or the log.
     await core.log.flush();
-    const logs = readdirSync(join(core.info.dataDir, 'logs')).map((f) => readFileSync(join(core.info.dataDir, 'logs', f), 'utf8')).join('');
+    const logs = readdirSync(join(core.info.dataDir, 'logs'))
+      .map((f) => readFileSync(join(core.info.dataDir, 'logs', f), 'utf8'))
+      .join('');
     expect(logs).toContain('Signed in to IAM Identity Center for profile sso-dev');
     for (const value of standIn.secrets) {
       expect(JSON.stringify(chunks)).not.toContain(value);

@@ -55,7 +55,11 @@ export async function hiveSession(port: number) {
   const client = new hive.HiveClient(TCLIService, T);
   // Failures reach the caller as rejected queries; a reset after close (the tunnel going away) is expected.
   client.on('error', () => undefined);
-  await client.connect({ host: '127.0.0.1', port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'unused' }));
+  await client.connect(
+    { host: '127.0.0.1', port },
+    new hive.connections.TcpConnection(),
+    new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'unused' }),
+  );
   const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
   const utils = new hive.HiveUtils(T);
   return {

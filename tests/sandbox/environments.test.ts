@@ -17,18 +17,39 @@ beforeAll(async () => {
   run = readRunFile(join(sandboxDataDir, 'sandbox', 'run.json'))!;
   dir = tempDir('tributary-aws-');
   const helper = join(dir, 'creds.sh');
-  writeFileSync(helper, '#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "AKIAPROCESS000000001", "SecretAccessKey": "process-secret-key-0001"}\'\n');
+  writeFileSync(
+    helper,
+    '#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "AKIAPROCESS000000001", "SecretAccessKey": "process-secret-key-0001"}\'\n',
+  );
   chmodSync(helper, 0o755);
-  writeFileSync(join(dir, 'credentials'), '[static]\naws_access_key_id = AKIASTATIC0000000001\naws_secret_access_key = static-secret-key-00001\n');
+  writeFileSync(
+    join(dir, 'credentials'),
+    '[static]\naws_access_key_id = AKIASTATIC0000000001\naws_secret_access_key = static-secret-key-00001\n',
+  );
   writeFileSync(
     join(dir, 'config'),
     [
-      '[profile static]', 'region = eu-west-1',
-      '[profile process]', `credential_process = ${helper}`,
-      '[profile emr-admin]', 'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole', 'source_profile = static', 'role_session_name = tributary-test',
-      '[profile mfa-admin]', 'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole', 'source_profile = static', 'role_session_name = tributary-mfa', 'mfa_serial = arn:aws:iam::123456789012:mfa/operator',
-      '[profile sso-user]', 'sso_session = corp', 'sso_account_id = 123456789012', 'sso_role_name = Admin', 'region = us-east-1',
-      '[sso-session corp]', 'sso_start_url = https://corp.awsapps.com/start', 'sso_region = us-east-1',
+      '[profile static]',
+      'region = eu-west-1',
+      '[profile process]',
+      `credential_process = ${helper}`,
+      '[profile emr-admin]',
+      'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole',
+      'source_profile = static',
+      'role_session_name = tributary-test',
+      '[profile mfa-admin]',
+      'role_arn = arn:aws:iam::123456789012:role/EMR_DefaultRole',
+      'source_profile = static',
+      'role_session_name = tributary-mfa',
+      'mfa_serial = arn:aws:iam::123456789012:mfa/operator',
+      '[profile sso-user]',
+      'sso_session = corp',
+      'sso_account_id = 123456789012',
+      'sso_role_name = Admin',
+      'region = us-east-1',
+      '[sso-session corp]',
+      'sso_start_url = https://corp.awsapps.com/start',
+      'sso_region = us-east-1',
       '',
     ].join('\n'),
   );
@@ -38,14 +59,20 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const [key, value] of [['AWS_CONFIG_FILE', saved.config], ['AWS_SHARED_CREDENTIALS_FILE', saved.credentials]] as const) {
+  for (const [key, value] of [
+    ['AWS_CONFIG_FILE', saved.config],
+    ['AWS_SHARED_CREDENTIALS_FILE', saved.credentials],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
 });
 
 async function addProfile(profile: string) {
-  const list = await core.handlers['environments.add']({ name: `Profile ${profile}`, region: 'us-east-1', endpoint: run.endpoint, credentials: { source: 'profile', profile } }, { signal });
+  const list = await core.handlers['environments.add'](
+    { name: `Profile ${profile}`, region: 'us-east-1', endpoint: run.endpoint, credentials: { source: 'profile', profile } },
+    { signal },
+  );
   return list.environments.at(-1)!.id;
 }
 
@@ -67,14 +94,23 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
     const processId = await core.handlers['environments.identity']({ id: await addProfile('process') }, { signal });
     expect(processId).toMatchObject({ kind: 'identity', identity: { account: '123456789012' } });
     const role = await core.handlers['environments.identity']({ id: await addProfile('emr-admin') }, { signal });
-    expect(role).toMatchObject({ kind: 'identity', identity: { arn: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/EMR_DefaultRole\/tributary-test$/) } });
+    expect(role).toMatchObject({
+      kind: 'identity',
+      identity: { arn: expect.stringMatching(/^arn:aws:sts::123456789012:assumed-role\/EMR_DefaultRole\/tributary-test$/) },
+    });
   });
 
   it('asks for the MFA code of a role chain once, then keeps the session credentials', async () => {
     const id = await addProfile('mfa-admin');
-    expect(await core.handlers['environments.identity']({ id }, { signal })).toEqual({ kind: 'needs-mfa', serial: 'arn:aws:iam::123456789012:mfa/operator' });
+    expect(await core.handlers['environments.identity']({ id }, { signal })).toEqual({
+      kind: 'needs-mfa',
+      serial: 'arn:aws:iam::123456789012:mfa/operator',
+    });
     const answered = await core.handlers['environments.identity']({ id, mfaCode: '123456' }, { signal });
-    expect(answered).toMatchObject({ kind: 'identity', identity: { arn: expect.stringMatching(/assumed-role\/EMR_DefaultRole\/tributary-mfa$/) } });
+    expect(answered).toMatchObject({
+      kind: 'identity',
+      identity: { arn: expect.stringMatching(/assumed-role\/EMR_DefaultRole\/tributary-mfa$/) },
+    });
     // The assumed role's credentials are reused: no second question.
     expect(await core.handlers['environments.identity']({ id }, { signal })).toMatchObject({ kind: 'identity' });
   });
@@ -92,21 +128,33 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
   it('keeps typed-in keys in the secret store only, never in the environments file or a result', async () => {
     const secret = 'typed-secret-key-1234567890';
     const list = await core.handlers['environments.add'](
-      { name: 'Typed keys', region: 'us-east-1', endpoint: run.endpoint, credentials: { source: 'keys', accessKeyId: 'AKIATYPED00000000001', secretAccessKey: secret } },
+      {
+        name: 'Typed keys',
+        region: 'us-east-1',
+        endpoint: run.endpoint,
+        credentials: { source: 'keys', accessKeyId: 'AKIATYPED00000000001', secretAccessKey: secret },
+      },
       { signal },
     );
     const added = list.environments.at(-1)!;
     expect(JSON.stringify(list)).not.toContain(secret);
     expect(readFileSync(join(core.info.dataDir, 'environments.json'), 'utf8')).not.toContain(secret);
     expect(added.credentials).toEqual({ source: 'keys' });
-    expect(await core.handlers['environments.identity']({ id: added.id }, { signal })).toMatchObject({ kind: 'identity', identity: { account: '123456789012' } });
+    expect(await core.handlers['environments.identity']({ id: added.id }, { signal })).toMatchObject({
+      kind: 'identity',
+      identity: { account: '123456789012' },
+    });
     await core.handlers['environments.remove']({ id: added.id }, { signal });
     expect(await core.handlers['secrets.list']({}, { signal })).toEqual([]);
   });
 
   it('asks for the sandbox to be started when it is not running, and answers when it is', async () => {
-    await expect(core.handlers['environments.identity']({ id: 'sandbox' }, { signal })).rejects.toMatchObject({ message: expect.stringMatching(/sandbox is not running.*Start it/) });
+    await expect(core.handlers['environments.identity']({ id: 'sandbox' }, { signal })).rejects.toMatchObject({
+      message: expect.stringMatching(/sandbox is not running.*Start it/),
+    });
     const withSandbox = await testCore(sandboxDataDir);
-    expect(await withSandbox.handlers['environments.identity']({ id: 'sandbox' }, { signal })).toMatchObject({ identity: { account: '123456789012' } });
+    expect(await withSandbox.handlers['environments.identity']({ id: 'sandbox' }, { signal })).toMatchObject({
+      identity: { account: '123456789012' },
+    });
   });
 });

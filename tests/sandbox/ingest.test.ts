@@ -25,13 +25,25 @@ let faultToken: string;
 
 async function createStream(name: string, shards: number): Promise<void> {
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await until(`stream ${name} ACTIVE`, async () => ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined), 60_000);
+  await until(
+    `stream ${name} ACTIVE`,
+    async () =>
+      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
+        ? true
+        : undefined,
+    60_000,
+  );
 }
 
 /** Runs ingest.start through the core as the UI does (input validated and defaulted by the contract), collecting every chunk. */
-async function ingest(input: InputOf<'ingest.start'>, options: { abort?: AbortController; onChunk?: (chunk: IngestChunk) => void } = {}): Promise<{ chunks: IngestChunk[]; runId: string; summary: IngestSummary }> {
+async function ingest(
+  input: InputOf<'ingest.start'>,
+  options: { abort?: AbortController; onChunk?: (chunk: IngestChunk) => void } = {},
+): Promise<{ chunks: IngestChunk[]; runId: string; summary: IngestSummary }> {
   const chunks: IngestChunk[] = [];
-  for await (const chunk of core.handlers['ingest.start'](contract['ingest.start'].input.parse(input), { signal: options.abort?.signal ?? signal })) {
+  for await (const chunk of core.handlers['ingest.start'](contract['ingest.start'].input.parse(input), {
+    signal: options.abort?.signal ?? signal,
+  })) {
     chunks.push(chunk);
     options.onChunk?.(chunk);
   }
@@ -72,7 +84,12 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
   });
 
   it('sends 20,000 generated records, and every acknowledged id is in the stream exactly once', async () => {
-    const { chunks, runId, summary } = await ingest({ stream: 'ingest-clean', source: { generator: { seed: 7 } }, recordsPerSecond: 1_000_000, total: 20_000 });
+    const { chunks, runId, summary } = await ingest({
+      stream: 'ingest-clean',
+      source: { generator: { seed: 7 } },
+      recordsPerSecond: 1_000_000,
+      total: 20_000,
+    });
     expect(summary).toMatchObject({ state: 'completed', sent: 20_000, acknowledged: 20_000, failed: 0, inFlight: 0 });
     expect(chunks.some((c) => c.kind === 'progress')).toBe(true);
     expect(summary.averageRecordsPerSecond).toBeGreaterThan(0);
@@ -89,7 +106,13 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
     for (const n of perShard.values()) expect(n).toBeGreaterThan(9_000);
 
     const runs = await core.handlers['ingest.runs']({}, { signal });
-    expect(runs.find((r) => r.runId === runId)).toMatchObject({ stream: 'ingest-clean', source: 'generator', state: 'completed', acknowledged: 20_000, environmentId: 'sandbox' });
+    expect(runs.find((r) => r.runId === runId)).toMatchObject({
+      stream: 'ingest-clean',
+      source: 'generator',
+      state: 'completed',
+      acknowledged: 20_000,
+      environmentId: 'sandbox',
+    });
   });
 
   it('reports the stream’s CloudWatch metrics as AWS publishes them: the 20,000 incoming records per minute, and the reader’s iterator age', async () => {
@@ -100,7 +123,10 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
         async () => {
           metrics = await core.handlers['ingest.metrics']({ stream: 'ingest-clean', minutes: 30 }, { signal });
           // The previous test read the whole stream back from its start: the reads' iterator age is published a moment after.
-          return { records: metrics.points.reduce((sum, p) => sum + p.records, 0), read: metrics.points.some((p) => p.iteratorAgeMs !== undefined) };
+          return {
+            records: metrics.points.reduce((sum, p) => sum + p.records, 0),
+            read: metrics.points.some((p) => p.iteratorAgeMs !== undefined),
+          };
         },
         { timeout: 30_000, interval: 1_000 },
       )
@@ -108,13 +134,23 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
     expect(metrics.periodSeconds).toBe(60);
     expect(metrics.points.reduce((sum, p) => sum + p.bytes, 0)).toBeGreaterThan(20_000 * 100);
     expect(metrics.recordsPerSecond).toBeGreaterThanOrEqual(0);
-    await expect(core.handlers['ingest.metrics']({ stream: 'no-such-stream', minutes: 30 }, { signal })).resolves.toMatchObject({ points: [], recordsPerSecond: 0 });
+    await expect(core.handlers['ingest.metrics']({ stream: 'no-such-stream', minutes: 30 }, { signal })).resolves.toMatchObject({
+      points: [],
+      recordsPerSecond: 0,
+    });
   });
 
   it('loses nothing while Kinesis throttles: refused entries are sent again until acknowledged, once each', async () => {
     await createStream('ingest-throttled', 2);
-    await setGatewayFaults(run.endpoint, faultToken, [{ service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: 0.3, calls: 60, match: 'ingest-throttled' }]);
-    const { runId, summary } = await ingest({ stream: 'ingest-throttled', source: { generator: { seed: 8 } }, recordsPerSecond: 1_000_000, total: 20_000 });
+    await setGatewayFaults(run.endpoint, faultToken, [
+      { service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: 0.3, calls: 60, match: 'ingest-throttled' },
+    ]);
+    const { runId, summary } = await ingest({
+      stream: 'ingest-throttled',
+      source: { generator: { seed: 8 } },
+      recordsPerSecond: 1_000_000,
+      total: 20_000,
+    });
     const applied = (await gatewayFaults(run.endpoint, faultToken)).rules[0]!;
     await setGatewayFaults(run.endpoint, faultToken, []);
     expect(applied.hits).toBe(60);
@@ -124,7 +160,12 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
     expect(summary.retried).toBe(applied.entriesFailed);
 
     const { counts } = await streamIdCounts(kinesis, 'ingest-throttled', signal);
-    expect(await compareWithLedger(ledgerOf(runId), runId, counts)).toMatchObject({ acknowledged: 20_000, lost: 0, duplicated: 0, unacknowledgedFound: 0 });
+    expect(await compareWithLedger(ledgerOf(runId), runId, counts)).toMatchObject({
+      acknowledged: 20_000,
+      lost: 0,
+      duplicated: 0,
+      unacknowledgedFound: 0,
+    });
     expect(counts.size).toBe(20_000);
   });
 
@@ -156,7 +197,10 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
     for (const chunk of tailed) expect(chunk.millisBehindLatest).toBeGreaterThanOrEqual(0);
 
     // One shard, from the start: the oldest records, and the iterator age says how far behind the reader is.
-    const oldest = core.handlers['ingest.tail'](contract['ingest.tail'].input.parse({ stream: 'ingest-clean', shardId: 'shardId-000000000000', from: 'TRIM_HORIZON', limit: 50 }), { signal })[Symbol.asyncIterator]();
+    const oldest = core.handlers['ingest.tail'](
+      contract['ingest.tail'].input.parse({ stream: 'ingest-clean', shardId: 'shardId-000000000000', from: 'TRIM_HORIZON', limit: 50 }),
+      { signal },
+    )[Symbol.asyncIterator]();
     const chunk = (await oldest.next()).value as TailChunk;
     await oldest.return?.();
     expect(chunk.shardId).toBe('shardId-000000000000');
@@ -166,9 +210,15 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
 
   it('replays a log file, appending ids, and stops gracefully or changes rate on request', async () => {
     const file = join(tempDir('tributary-replay-'), 'access.log');
-    const line = '198.51.100.7 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
+    const line =
+      '198.51.100.7 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
     writeFileSync(file, `${line}\n\n${line} "rid=old-1"\r\n${Array.from({ length: 998 }, () => line).join('\n')}\n`);
-    const { runId, summary } = await ingest({ stream: 'ingest-clean', source: { replay: { path: file } }, recordsPerSecond: 100_000, partitionKey: 'client' });
+    const { runId, summary } = await ingest({
+      stream: 'ingest-clean',
+      source: { replay: { path: file } },
+      recordsPerSecond: 100_000,
+      partitionKey: 'client',
+    });
     expect(summary).toMatchObject({ state: 'completed', acknowledged: 1000, failed: 0, skipped: 1 });
     const ids = new Set<string>();
     for await (const entry of readLedger(ledgerOf(runId))) ids.add(entry.id);
@@ -196,8 +246,12 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
   });
 
   it('refuses a stream that does not exist, or is still being created', async () => {
-    await expect(ingest({ stream: 'no-such-stream', source: { generator: { seed: 1 } }, total: 10 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(ingest({ stream: 'no-such-stream', source: { generator: { seed: 1 } }, total: 10 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     await kinesis.send(new CreateStreamCommand({ StreamName: 'ingest-creating', ShardCount: 1 }));
-    await expect(ingest({ stream: 'ingest-creating', source: { generator: { seed: 1 } }, total: 10 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(ingest({ stream: 'ingest-creating', source: { generator: { seed: 1 } }, total: 10 })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });

@@ -60,7 +60,10 @@ async function shot(name: string): Promise<void> {
 
 /** The first `n` cells of one grid row as Glide's accessibility table (inside the canvas) has them. */
 async function rowCells(row: number, n: number): Promise<string[]> {
-  const cells = await results().locator(`[role="row"][aria-rowindex="${row + 2}"]`).getByRole('gridcell', { includeHidden: true }).allTextContents();
+  const cells = await results()
+    .locator(`[role="row"][aria-rowindex="${row + 2}"]`)
+    .getByRole('gridcell', { includeHidden: true })
+    .allTextContents();
   return cells.slice(0, n).map((cell) => cell.replace(/[,\s\u00a0]/g, ''));
 }
 
@@ -77,8 +80,11 @@ async function runSql(sql: string, timeout: number): Promise<void> {
   await expect
     .poll(
       async () => {
-        const ours = (await line.count()) > 0 && ((await line.locator('button').getAttribute('title')) ?? '').replace(/\s+/g, ' ').startsWith(head);
-        seen = ours ? ((await line.getAttribute('data-status')) ?? '') : `not yet in the log; the workbench shows: ${(await workbench().textContent())?.slice(-300) ?? ''}`;
+        const ours =
+          (await line.count()) > 0 && ((await line.locator('button').getAttribute('title')) ?? '').replace(/\s+/g, ' ').startsWith(head);
+        seen = ours
+          ? ((await line.getAttribute('data-status')) ?? '')
+          : `not yet in the log; the workbench shows: ${(await workbench().textContent())?.slice(-300) ?? ''}`;
         return seen;
       },
       { timeout: budget(timeout), interval: 500, message: `${head}…: ${seen}` },
@@ -90,13 +96,21 @@ async function runSql(sql: string, timeout: number): Promise<void> {
 
 async function pickConnection(label: string): Promise<void> {
   const connection = workbench().getByRole('combobox', { name: 'Connection' });
-  await connection.locator('option', { hasText: label }).first().waitFor({ state: 'attached', timeout: budget(30_000) });
+  await connection
+    .locator('option', { hasText: label })
+    .first()
+    .waitFor({ state: 'attached', timeout: budget(30_000) });
   await connection.selectOption({ label });
 }
 
 /** The error-rate chart's paint. */
 function painted(): Promise<{ drawn: number; series: number }> {
-  return chartPaint(page.getByRole('img', { name: /chart of sec, pct_5xx/ }).locator('canvas').first());
+  return chartPaint(
+    page
+      .getByRole('img', { name: /chart of sec, pct_5xx/ })
+      .locator('canvas')
+      .first(),
+  );
 }
 
 async function warehouse(): Promise<pg.Client> {
@@ -145,7 +159,9 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     // Until the account is known the bucket's name holds a placeholder: wait for the account id.
     await expect.poll(() => names.textContent(), { timeout: budget(30_000) }).toMatch(new RegExp(`S3 bucket${PREFIX}-\\d{12}-`));
     bucket = /S3 bucket(\S+?)EMR cluster/.exec((await names.textContent()) ?? '')?.[1] ?? '';
-    await expect.poll(() => form.getByRole('region', { name: 'Hourly cost estimate' }).textContent(), { timeout: budget(30_000) }).toMatch(/\$\d+\.\d+ per hour/);
+    await expect
+      .poll(() => form.getByRole('region', { name: 'Hourly cost estimate' }).textContent(), { timeout: budget(30_000) })
+      .toMatch(/\$\d+\.\d+ per hour/);
     await shot('provision-preview');
 
     await form.getByRole('button', { name: 'Create the whole pipeline', exact: true }).click();
@@ -206,7 +222,8 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     await expect
       .poll(
         async () => {
-          if (/^Run (failed|cancelled|stopped)/.test((await state.textContent()) ?? '')) throw new Error(`ingest ended early: ${await state.textContent()}`);
+          if (/^Run (failed|cancelled|stopped)/.test((await state.textContent()) ?? ''))
+            throw new Error(`ingest ended early: ${await state.textContent()}`);
           return asNumber('acknowledged');
         },
         { timeout: budget(360_000), interval: 1_000 },
@@ -255,7 +272,10 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     await open.click();
     const row = page.getByRole('row', { name: new RegExp(`${EMR}.*up`) });
     const hostKey = page.getByRole('dialog', { name: 'Unknown host key' });
-    await hostKey.or(row).first().waitFor({ timeout: budget(60_000) });
+    await hostKey
+      .or(row)
+      .first()
+      .waitFor({ timeout: budget(60_000) });
     if (await hostKey.isVisible()) {
       // The fingerprint shown is the one of the key the master publishes.
       const key = Buffer.from(run.master.knownHostsLine.split(' ')[2]!, 'base64');
@@ -270,7 +290,10 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     await nav('Workbench').click();
     await page.locator('.monaco-editor .view-lines').waitFor({ timeout: budget(30_000) });
     await pickConnection(SPARK_CONNECTION);
-    await runSql('SELECT count(*) AS n, count(DISTINCT record_id) AS ids, sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS errors_5xx FROM default.access_logs;', 240_000);
+    await runSql(
+      'SELECT count(*) AS n, count(DISTINCT record_id) AS ids, sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS errors_5xx FROM default.access_logs;',
+      240_000,
+    );
     await resultViews().getByRole('tab', { name: 'Grid' }).click();
     await expect.poll(() => rowCells(0, 2), { timeout: budget(30_000) }).toEqual([String(TOTAL), String(TOTAL)]);
     const errors = Number((await rowCells(0, 3))[2]);
@@ -297,7 +320,9 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     await wizard.getByRole('checkbox', { name: /Create it from the Parquet schema/ }).check();
     await wizard.getByRole('button', { name: 'Propose CREATE TABLE' }).click();
     const ddl = wizard.getByRole('textbox', { name: 'CREATE TABLE statement' });
-    await expect.poll(() => ddl.inputValue(), { timeout: budget(30_000) }).toMatch(new RegExp(`CREATE TABLE[\\s\\S]*${TABLE}[\\s\\S]*record_id`));
+    await expect
+      .poll(() => ddl.inputValue(), { timeout: budget(30_000) })
+      .toMatch(new RegExp(`CREATE TABLE[\\s\\S]*${TABLE}[\\s\\S]*record_id`));
     // The proposal sizes VARCHARs from a sample; widened, every file of 100,000 rows fits.
     await ddl.fill((await ddl.inputValue()).replace(/VARCHAR\(\d+\)/g, 'VARCHAR(2048)'));
     // The role the pipeline made for COPY: <prefix>-redshift-copy in the account the bucket's name holds.
@@ -305,14 +330,18 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     const role = `arn:aws:iam::${account}:role/${PREFIX}-redshift-copy`;
     await wizard.getByRole('combobox', { name: 'IAM role' }).fill(role);
     await wizard.getByRole('button', { name: 'Preview COPY' }).click();
-    await expect.poll(() => wizard.getByLabel('COPY statement').textContent(), { timeout: budget(30_000) }).toBe(`COPY ${TABLE}\nFROM '${curated}'\nIAM_ROLE '${role}'\nFORMAT AS PARQUET;`);
+    await expect
+      .poll(() => wizard.getByLabel('COPY statement').textContent(), { timeout: budget(30_000) })
+      .toBe(`COPY ${TABLE}\nFROM '${curated}'\nIAM_ROLE '${role}'\nFORMAT AS PARQUET;`);
     await shot('copy-preview');
 
     await wizard.getByRole('button', { name: 'Run COPY' }).click();
     const outcome = page.getByRole('region', { name: 'COPY outcome' });
     await outcome.waitFor({ timeout: budget(240_000) });
     expect(await outcome.getAttribute('data-ok'), (await outcome.textContent()) ?? '').toBe('true');
-    await expect.poll(() => outcome.getByRole('status').textContent(), { timeout: budget(30_000) }).toBe(`${TOTAL.toLocaleString('en-US')} rows loaded · table created`);
+    await expect
+      .poll(() => outcome.getByRole('status').textContent(), { timeout: budget(30_000) })
+      .toBe(`${TOTAL.toLocaleString('en-US')} rows loaded · table created`);
     await expect.poll(() => stage('redshift').getAttribute('data-health'), { timeout: budget(30_000) }).toBe('green');
     // Read from the warehouse's own SYS_LOAD_HISTORY, as it would be for a COPY run anywhere else.
     await expect.poll(() => stage('redshift').textContent(), { timeout: budget(30_000) }).toMatch(/Rows100,000Errors0/);
@@ -374,7 +403,9 @@ ORDER BY 1;`;
 
     await runSql(sql, 120_000);
     await resultViews().getByRole('tab', { name: 'Grid' }).click();
-    await expect.poll(() => page.getByRole('status', { name: 'Result status' }).textContent(), { timeout: budget(30_000) }).toBe(`${seconds.length} rows`);
+    await expect
+      .poll(() => page.getByRole('status', { name: 'Result status' }).textContent(), { timeout: budget(30_000) })
+      .toBe(`${seconds.length} rows`);
     await resultViews().getByRole('tab', { name: 'Chart' }).click();
     const controls = page.getByRole('toolbar', { name: 'Chart' });
     await controls.getByRole('combobox', { name: 'Type' }).selectOption('line');
@@ -382,7 +413,9 @@ ORDER BY 1;`;
     for (const box of await controls.getByRole('checkbox').all()) if (await box.isChecked()) await box.uncheck();
     await controls.getByRole('checkbox', { name: 'pct_5xx' }).check();
     await page.getByRole('img', { name: 'line chart of sec, pct_5xx' }).waitFor({ timeout: budget(30_000) });
-    await expect.poll(() => page.getByRole('status', { name: 'Chart status' }).textContent(), { timeout: budget(30_000) }).toBe(`Charted ${seconds.length} rows.`);
+    await expect
+      .poll(() => page.getByRole('status', { name: 'Chart status' }).textContent(), { timeout: budget(30_000) })
+      .toBe(`Charted ${seconds.length} rows.`);
     // ECharts draws the line in from the left: wait until the series' paint stops changing, well above its legend mark alone.
     let before = -1;
     await expect

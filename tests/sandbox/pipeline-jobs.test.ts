@@ -31,7 +31,12 @@ let put: string[] = [];
 
 /** Every 100th line is malformed in a different way; the rest are combined-format lines with a record id. */
 function line(i: number): string {
-  if (i % 100 === 7) return [`garbage line ${i} "rid=bad-${i}"`, `10.0.0.1 - - [99/Foo/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x" "rid=badts-${i}"`, `10.0.0.${i % 250} - - [02/Jan/2024:03:04:05 +0000] "GET /x HTTP/1.1" 200`][i % 3]!;
+  if (i % 100 === 7)
+    return [
+      `garbage line ${i} "rid=bad-${i}"`,
+      `10.0.0.1 - - [99/Foo/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x" "rid=badts-${i}"`,
+      `10.0.0.${i % 250} - - [02/Jan/2024:03:04:05 +0000] "GET /x HTTP/1.1" 200`,
+    ][i % 3]!;
   const day = 1 + (i % 3);
   return `10.0.${i % 7}.${i % 250} - - [0${day}/Jan/2024:${String(i % 24).padStart(2, '0')}:04:${String(i % 60).padStart(2, '0')} +0000] "GET /p/${i % 13}?q=${i} HTTP/1.1" ${i % 10 ? 200 : 503} ${i * 3} "-" "curl/8.${i % 5} (\\"quoted\\")" "rid=pj-${i}"`;
 }
@@ -42,10 +47,13 @@ async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return chunks;
 }
 
-const follow = (runId: string, abort?: AbortSignal) => collect(core.handlers['pipeline.follow']({ clusterId, runId }, { signal: abort ?? signal }));
-const submit = (options: InputOf<'pipeline.submit'>['options'], via: 'step' | 'ssh' = 'step') => core.handlers['pipeline.submit']({ clusterId, bucket: BUCKET, via, options }, { signal });
+const follow = (runId: string, abort?: AbortSignal) =>
+  collect(core.handlers['pipeline.follow']({ clusterId, runId }, { signal: abort ?? signal }));
+const submit = (options: InputOf<'pipeline.submit'>['options'], via: 'step' | 'ssh' = 'step') =>
+  core.handlers['pipeline.submit']({ clusterId, bucket: BUCKET, via, options }, { signal });
 const finalState = (chunks: PipelineRunChunk[]) => chunks.filter((c) => c.kind === 'state').at(-1);
-const summaryOf = (chunks: PipelineRunChunk[]) => chunks.find((c): c is Extract<PipelineRunChunk, { kind: 'summary' }> => c.kind === 'summary')?.summary;
+const summaryOf = (chunks: PipelineRunChunk[]) =>
+  chunks.find((c): c is Extract<PipelineRunChunk, { kind: 'summary' }> => c.kind === 'summary')?.summary;
 const stdout = (chunks: PipelineRunChunk[]) => chunks.map((c) => (c.kind === 'log' && c.stream === 'stdout' ? c.text : '')).join('');
 
 async function keys(prefix: string): Promise<{ key: string; size: number }[]> {
@@ -92,20 +100,51 @@ beforeAll(async () => {
   const emr = new EMRClient(config);
   clusterId = (
     await emr.send(
-      new RunJobFlowCommand({ Name: 'pipeline-test', ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+      new RunJobFlowCommand({
+        Name: 'pipeline-test',
+        ReleaseLabel: 'emr-7.5.0',
+        Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
+        Instances: {
+          KeepJobFlowAliveWhenNoSteps: true,
+          InstanceCount: 1,
+          MasterInstanceType: 'm5.xlarge',
+          Ec2KeyName: 'tributary-sandbox',
+        },
+        JobFlowRole: 'EMR_EC2_DefaultRole',
+        ServiceRole: 'EMR_DefaultRole',
+      }),
     )
   ).JobFlowId!;
-  await until('ACTIVE stream', async () => ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined));
+  await until('ACTIVE stream', async () =>
+    (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
+      ? true
+      : undefined,
+  );
   put = Array.from({ length: LINES }, (_, i) => line(i));
   for (let at = 0; at < LINES; at += 500) {
-    const answer = await kinesis.send(new PutRecordsCommand({ StreamName: STREAM, Records: put.slice(at, at + 500).map((data, i) => ({ PartitionKey: `k${at + i}`, Data: Buffer.from(data) })) }));
+    const answer = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: STREAM,
+        Records: put.slice(at, at + 500).map((data, i) => ({ PartitionKey: `k${at + i}`, Data: Buffer.from(data) })),
+      }),
+    );
     expect(answer.FailedRecordCount).toBe(0);
   }
   kinesis.destroy();
-  await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 60_000);
+  await until(
+    'WAITING cluster',
+    async () =>
+      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
+    60_000,
+  );
   emr.destroy();
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(' ')[1]!;
-  const opened = await core.handlers['sessions.openMaster']({ clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint }, { signal });
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(
+    ' ',
+  )[1]!;
+  const opened = await core.handlers['sessions.openMaster'](
+    { clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint },
+    { signal },
+  );
   if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
 });
 
@@ -121,13 +160,27 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     expect(finalState(await follow(submitted.runId))).toMatchObject({ state: 'COMPLETED' });
     const emr = new EMRClient(sandboxClientConfig(run.endpoint));
     const { StepIds } = await emr.send(
-      new AddJobFlowStepsCommand({ JobFlowId: clusterId, Steps: [{ Name: 'crash', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: [...submitted.command.filter((a) => a !== '--max-batches' && a !== '1'), '--crash-after-write', '2'] } }] }),
+      new AddJobFlowStepsCommand({
+        JobFlowId: clusterId,
+        Steps: [
+          {
+            Name: 'crash',
+            ActionOnFailure: 'CONTINUE',
+            HadoopJarStep: {
+              Jar: 'command-runner.jar',
+              Args: [...submitted.command.filter((a) => a !== '--max-batches' && a !== '1'), '--crash-after-write', '2'],
+            },
+          },
+        ],
+      }),
     );
     const chunks = await follow(StepIds![0]!);
     emr.destroy();
     expect(finalState(chunks)).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/Exit status/) });
     expect(chunks.some((c) => c.kind === 'event' && c.event.event === 'crash')).toBe(true);
-    const checkpoints = await Promise.all((await keys(`checkpoints/kinesis_to_s3/${STREAM}/`)).map(async ({ key }) => JSON.parse(await text(key)) as { pending: unknown }));
+    const checkpoints = await Promise.all(
+      (await keys(`checkpoints/kinesis_to_s3/${STREAM}/`)).map(async ({ key }) => JSON.parse(await text(key)) as { pending: unknown }),
+    );
     expect(checkpoints.some((c) => c.pending)).toBe(true);
   });
 
@@ -141,10 +194,15 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     await until('a few batches written', async () => ((await rawLines()).length >= before + 300 ? true : undefined), 120_000);
     expect(await core.handlers['pipeline.cancel']({ clusterId, runId: submitted.runId }, { signal })).toMatchObject({ state: 'SUBMITTED' });
     const chunks = await following;
-    expect(chunks.filter((c) => c.kind === 'state').map((c) => c.kind === 'state' && c.state)).toEqual(expect.arrayContaining(['RUNNING', 'CANCELLED']));
+    expect(chunks.filter((c) => c.kind === 'state').map((c) => c.kind === 'state' && c.state)).toEqual(
+      expect.arrayContaining(['RUNNING', 'CANCELLED']),
+    );
     expect(finalState(chunks)).toMatchObject({ state: 'CANCELLED' });
     expect(chunks.some((c) => c.kind === 'log' && c.stream === 'stderr')).toBe(true);
-    expect(chunks.find((c) => c.kind === 'sparkUi')).toMatchObject({ applicationId: expect.stringMatching(/^local-/), note: expect.stringMatching(/UI off/) });
+    expect(chunks.find((c) => c.kind === 'sparkUi')).toMatchObject({
+      applicationId: expect.stringMatching(/^local-/),
+      note: expect.stringMatching(/UI off/),
+    });
     expect(stdout(chunks)).toMatch(/TRIBUTARY_EVENT .*"event": "replay"/);
     expect((await rawLines()).length).toBeLessThan(LINES);
   });
@@ -161,7 +219,8 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     const ids = lines.map((l) => recordIdOf(l)).filter((id) => id !== undefined);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(put.filter((l) => recordIdOf(l) !== undefined).length);
-    for (const { key } of await keys('raw/access_logs/')) expect(key).toMatch(/^raw\/access_logs\/dt=\d{4}-\d{2}-\d{2}\/batch-shardId-\d+-\d+-\d+\.txt$/);
+    for (const { key } of await keys('raw/access_logs/'))
+      expect(key).toMatch(/^raw\/access_logs\/dt=\d{4}-\d{2}-\d{2}\/batch-shardId-\d+-\d+-\d+\.txt$/);
   });
 
   it('started again over the SSH session with spark-submit, finds nothing new and writes nothing', async () => {
@@ -178,7 +237,9 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
 });
 
 /** Lines 7, 107, …: a third do not match the format at all, a third are cut short, a third have an impossible date. */
-const BAD = Array.from({ length: LINES }, (_, i) => line(i)).filter((l) => !new RegExp(ACCESS_LOG_REGEX).test(l) || l.includes('[99/Foo/')).length;
+const BAD = Array.from({ length: LINES }, (_, i) => line(i)).filter(
+  (l) => !new RegExp(ACCESS_LOG_REGEX).test(l) || l.includes('[99/Foo/'),
+).length;
 
 describe('raw_to_parquet: typed Parquet by dt, malformed lines set aside, the table in the metastore', () => {
   it('parses, counts and sets aside the malformed lines, writes v1 partitioned by dt', async () => {
@@ -186,40 +247,81 @@ describe('raw_to_parquet: typed Parquet by dt, malformed lines set aside, the ta
     const submitted = await submit({ job: 'raw_to_parquet' });
     const chunks = await follow(submitted.runId);
     expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
-    expect(summaryOf(chunks)).toMatchObject({ lines: LINES, good: LINES - BAD, bad: BAD, duplicates: 0, rows: LINES - BAD, version: 1, partitions: ['2024-01-01', '2024-01-02', '2024-01-03'], table: 'default.access_logs' });
+    expect(summaryOf(chunks)).toMatchObject({
+      lines: LINES,
+      good: LINES - BAD,
+      bad: BAD,
+      duplicates: 0,
+      rows: LINES - BAD,
+      version: 1,
+      partitions: ['2024-01-01', '2024-01-02', '2024-01-03'],
+      table: 'default.access_logs',
+    });
     expect(stdout(chunks)).toContain(`${BAD} malformed set aside`);
     const parquet = (await keys('curated/access_logs/v1/')).filter((o) => o.key.endsWith('.parquet'));
     expect(new Set(parquet.map((o) => o.key.split('/')[3]))).toEqual(new Set(['dt=2024-01-01', 'dt=2024-01-02', 'dt=2024-01-03']));
     const rejects = (await keys('rejects/access_logs/')).filter((o) => o.key.endsWith('.json'));
-    const rejected = (await Promise.all(rejects.map((o) => text(o.key)))).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { line: string; reason: string });
+    const rejected = (await Promise.all(rejects.map((o) => text(o.key))))
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { line: string; reason: string });
     expect(rejected).toHaveLength(BAD);
     expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['does not match the access-log format', 'unreadable timestamp']));
 
     // The curated stage's row count, from the files' footers (Spark's _SUCCESS marker is not a file of the table).
     const counted = await core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'curated/access_logs/v1/' }, { signal });
-    expect(counted).toEqual({ files: parquet.length, bytes: parquet.reduce((sum, o) => sum + o.size, 0), rows: LINES - BAD, complete: true });
-    await expect(core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'raw/access_logs/' }, { signal })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is not readable as Parquet/) });
+    expect(counted).toEqual({
+      files: parquet.length,
+      bytes: parquet.reduce((sum, o) => sum + o.size, 0),
+      rows: LINES - BAD,
+      complete: true,
+    });
+    await expect(core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'raw/access_logs/' }, { signal })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/is not readable as Parquet/),
+    });
   });
 
   it('answers Spark SQL over the curated and raw external tables through the workbench', async () => {
     const spark = `sandbox-spark-${clusterId.toLowerCase()}`;
-    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(DISTINCT record_id), count(DISTINCT dt) FROM access_logs'))).toEqual([[String(LINES - BAD), String(LINES - BAD), '3']]);
-    expect(await firstRows(await runSql(spark, "SELECT status, count(*) FROM access_logs WHERE dt = DATE'2024-01-02' GROUP BY status ORDER BY status"))).toHaveLength(2);
+    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(DISTINCT record_id), count(DISTINCT dt) FROM access_logs'))).toEqual(
+      [[String(LINES - BAD), String(LINES - BAD), '3']],
+    );
+    expect(
+      await firstRows(
+        await runSql(spark, "SELECT status, count(*) FROM access_logs WHERE dt = DATE'2024-01-02' GROUP BY status ORDER BY status"),
+      ),
+    ).toHaveLength(2);
     const assets = await core.handlers['pipeline.assets']({}, { signal });
     const raw = assets.sql.find((a) => a.path === 'sql/spark/raw_access_logs.sql')!;
     expect(raw.placeholders).toEqual(['bucket']);
     const created = await runSql(spark, fill(raw.text, { bucket: BUCKET }));
     expect(created.filter((c) => c.kind === 'error')).toEqual([]);
     // The RegexSerDe reads what raw_to_parquet's regex matched (a bad timestamp still matches the pattern).
-    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(record_id) FROM raw_access_logs'))).toEqual([[String(LINES), String(LINES - 20)]]);
+    expect(await firstRows(await runSql(spark, 'SELECT count(*), count(record_id) FROM raw_access_logs'))).toEqual([
+      [String(LINES), String(LINES - 20)],
+    ]);
   });
 });
 
 describe('COPY into Redshift with the wizard', () => {
   it('proposes a table from the Parquet schema, previews the COPY, loads every good line', async () => {
-    const proposal = await core.handlers['pipeline.tableFromParquet']({ source: `s3://${BUCKET}/curated/access_logs/v1/`, table: 'access_logs' }, { signal });
+    const proposal = await core.handlers['pipeline.tableFromParquet'](
+      { source: `s3://${BUCKET}/curated/access_logs/v1/`, table: 'access_logs' },
+      { signal },
+    );
     expect(proposal.columns.map((c) => `${c.name} ${c.redshiftType}`)).toEqual([
-      'ts TIMESTAMP', 'client_ip VARCHAR(32)', 'method VARCHAR(32)', 'path VARCHAR(32)', 'protocol VARCHAR(32)', 'status INTEGER', 'bytes BIGINT', 'referrer VARCHAR(32)', 'user_agent VARCHAR(64)', 'record_id VARCHAR(32)',
+      'ts TIMESTAMP',
+      'client_ip VARCHAR(32)',
+      'method VARCHAR(32)',
+      'path VARCHAR(32)',
+      'protocol VARCHAR(32)',
+      'status INTEGER',
+      'bytes BIGINT',
+      'referrer VARCHAR(32)',
+      'user_agent VARCHAR(64)',
+      'record_id VARCHAR(32)',
     ]);
     expect(proposal).toMatchObject({ distKey: 'client_ip', sortKey: 'ts' });
     expect(proposal.ddl).toMatch(/DISTKEY \(client_ip\)\nCOMPOUND SORTKEY \(ts\);$/);
@@ -230,7 +332,9 @@ describe('COPY into Redshift with the wizard', () => {
     const ddl = (await core.handlers['pipeline.assets']({}, { signal })).sql.find((a) => a.path === 'sql/redshift/access_logs.sql')!.text;
     const outcome = await core.handlers['pipeline.copyRun']({ ...spec, connectionId: 'sandbox-warehouse', createTable: ddl }, { signal });
     expect(outcome).toMatchObject({ ok: true, created: true, rowsLoaded: LINES - BAD });
-    expect(await firstRows(await runSql('sandbox-warehouse', 'SELECT count(*), count(DISTINCT record_id) FROM access_logs'))).toEqual([[String(LINES - BAD), String(LINES - BAD)]]);
+    expect(await firstRows(await runSql('sandbox-warehouse', 'SELECT count(*), count(DISTINCT record_id) FROM access_logs'))).toEqual([
+      [String(LINES - BAD), String(LINES - BAD)],
+    ]);
     const queries = (await core.handlers['pipeline.assets']({}, { signal })).sql.find((a) => a.path === 'sql/redshift/queries.sql')!.text;
     expect((await runSql('sandbox-warehouse', queries)).filter((c) => c.kind === 'error')).toEqual([]);
   });
@@ -258,9 +362,14 @@ describe('COPY into Redshift with the wizard', () => {
         }),
       ),
     );
-    const progress = await collect(core.handlers['pipeline.upload']({ bucket: BUCKET, key: 'wrong/typed.parquet', path: file }, { signal }));
+    const progress = await collect(
+      core.handlers['pipeline.upload']({ bucket: BUCKET, key: 'wrong/typed.parquet', path: file }, { signal }),
+    );
     expect(progress.at(-1)).toEqual({ kind: 'done', bytes: statSync(file).size, location: `s3://${BUCKET}/wrong/typed.parquet` });
-    const outcome = await core.handlers['pipeline.copyRun']({ table: 'access_logs', source: `s3://${BUCKET}/wrong/`, format: 'parquet', iamRole: ROLE, connectionId: 'sandbox-warehouse' }, { signal });
+    const outcome = await core.handlers['pipeline.copyRun'](
+      { table: 'access_logs', source: `s3://${BUCKET}/wrong/`, format: 'parquet', iamRole: ROLE, connectionId: 'sandbox-warehouse' },
+      { signal },
+    );
     if (outcome.ok) throw new Error('the load should have failed');
     expect(outcome.error).toMatch(/sys_load_error_detail|stl_load_errors/);
     expect(outcome.loadErrors?.source).toBe('sys_load_error_detail');
@@ -280,14 +389,26 @@ describe('the warehouse’s load history behind the Redshift stage', () => {
   it('lists the loads newest first from SYS_LOAD_HISTORY, including one run outside the app', async () => {
     // The wizard's two loads above: the good one, then the wrong-typed file's failure.
     const [failed, loaded] = await core.handlers['pipeline.loads']({ connectionId: 'sandbox-warehouse', limit: 2 }, { signal });
-    expect(loaded).toMatchObject({ status: 'completed', table: 'access_logs', rows: LINES - BAD, errors: 0, source: `s3://${BUCKET}/curated/access_logs/v1/` });
+    expect(loaded).toMatchObject({
+      status: 'completed',
+      table: 'access_logs',
+      rows: LINES - BAD,
+      errors: 0,
+      source: `s3://${BUCKET}/curated/access_logs/v1/`,
+    });
     expect(failed).toMatchObject({ status: 'aborted', table: 'access_logs', rows: 0, source: `s3://${BUCKET}/wrong/` });
     expect(failed!.errors).toBeGreaterThan(0);
     expect(Date.parse(loaded!.startTime)).toBeLessThanOrEqual(Date.parse(failed!.startTime));
 
     // A COPY from psql or a script, on a connection of its own, is the warehouse's record too, not only the wizard's.
     const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
-    const outsider = new pg.Client({ host: run.redshift.host, port: run.redshift.port, user: run.redshift.adminUser, password, database: 'dev' });
+    const outsider = new pg.Client({
+      host: run.redshift.host,
+      port: run.redshift.port,
+      user: run.redshift.adminUser,
+      password,
+      database: 'dev',
+    });
     await outsider.connect();
     try {
       await outsider.query('CREATE TABLE outside_copy (LIKE access_logs)');
@@ -301,7 +422,9 @@ describe('the warehouse’s load history behind the Redshift stage', () => {
   });
 
   it('refuses a Spark SQL connection with a clear message', async () => {
-    await expect(core.handlers['pipeline.loads']({ connectionId: `sandbox-spark-${clusterId.toLowerCase()}`, limit: 1 }, { signal })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/load history is Redshift/) });
+    await expect(
+      core.handlers['pipeline.loads']({ connectionId: `sandbox-spark-${clusterId.toLowerCase()}`, limit: 1 }, { signal }),
+    ).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/load history is Redshift/) });
   });
 });
 
@@ -329,7 +452,18 @@ describe('the S3 browser of the pipeline’s bucket', () => {
     const parquet = (await keys('curated/access_logs/v1/dt=2024-01-02/')).find((o) => o.key.endsWith('.parquet'))!;
     const preview = await core.handlers['pipeline.preview']({ bucket: BUCKET, key: parquet.key }, { signal });
     if (preview.kind !== 'parquet') throw new Error(preview.kind);
-    expect(preview.columns.map((c) => c.name)).toEqual(['ts', 'client_ip', 'method', 'path', 'protocol', 'status', 'bytes', 'referrer', 'user_agent', 'record_id']);
+    expect(preview.columns.map((c) => c.name)).toEqual([
+      'ts',
+      'client_ip',
+      'method',
+      'path',
+      'protocol',
+      'status',
+      'bytes',
+      'referrer',
+      'user_agent',
+      'record_id',
+    ]);
     expect(preview.columns[0]!.parquetType).toBe('INT64 TIMESTAMP(MICROS, UTC)');
     expect(preview.rows).toHaveLength(100);
     expect(preview.rowCount).toBeGreaterThan(900);
@@ -339,7 +473,9 @@ describe('the S3 browser of the pipeline’s bucket', () => {
     expect(progress.at(-1)).toEqual({ kind: 'done', bytes: parquet.size, location: path });
     expect(readFileSync(path).subarray(0, 4).toString()).toBe('PAR1');
     const json = (await keys('rejects/access_logs/')).find((o) => o.key.endsWith('.json'))!;
-    expect(await core.handlers['pipeline.preview']({ bucket: BUCKET, key: json.key }, { signal })).toMatchObject({ kind: 'text', json: true });
+    expect(await core.handlers['pipeline.preview']({ bucket: BUCKET, key: json.key }, { signal })).toMatchObject({
+      kind: 'text',
+      json: true,
+    });
   });
 });
-

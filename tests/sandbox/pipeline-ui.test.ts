@@ -41,8 +41,24 @@ async function shot(name: string): Promise<void> {
 /** A Parquet file with the curated table's columns, every one a string: COPY refuses each row (bad timestamp, bad integer). */
 function wrongTypedParquet(path: string): void {
   const strings = (v: string) => Array.from({ length: 5 }, () => v);
-  const columns: [string, string][] = [['ts', 'yesterday-ish'], ['client_ip', '10.1.1.1'], ['method', 'GET'], ['path', '/'], ['protocol', 'HTTP/1.1'], ['status', 'two hundred'], ['bytes', '12'], ['referrer', '-'], ['user_agent', 'x'], ['record_id', 'w']];
-  writeFileSync(path, Buffer.from(parquetWriteBuffer({ columnData: columns.map(([name, value]) => ({ name, data: strings(value), type: 'STRING' as const })) })));
+  const columns: [string, string][] = [
+    ['ts', 'yesterday-ish'],
+    ['client_ip', '10.1.1.1'],
+    ['method', 'GET'],
+    ['path', '/'],
+    ['protocol', 'HTTP/1.1'],
+    ['status', 'two hundred'],
+    ['bytes', '12'],
+    ['referrer', '-'],
+    ['user_agent', 'x'],
+    ['record_id', 'w'],
+  ];
+  writeFileSync(
+    path,
+    Buffer.from(
+      parquetWriteBuffer({ columnData: columns.map(([name, value]) => ({ name, data: strings(value), type: 'STRING' as const })) }),
+    ),
+  );
 }
 
 /** An EMR cluster in the sandbox, as the provisioning wizard would leave one; undefined when the sandbox cannot make one. */
@@ -50,10 +66,26 @@ async function startCluster(emr: EMRClient): Promise<string | undefined> {
   try {
     const id = (
       await emr.send(
-        new RunJobFlowCommand({ Name: 'pipeline-ui', ReleaseLabel: 'emr-7.5.0', Applications: [{ Name: 'Spark' }, { Name: 'Hive' }], Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+        new RunJobFlowCommand({
+          Name: 'pipeline-ui',
+          ReleaseLabel: 'emr-7.5.0',
+          Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
+          Instances: {
+            KeepJobFlowAliveWhenNoSteps: true,
+            InstanceCount: 1,
+            MasterInstanceType: 'm5.xlarge',
+            Ec2KeyName: 'tributary-sandbox',
+          },
+          JobFlowRole: 'EMR_EC2_DefaultRole',
+          ServiceRole: 'EMR_DefaultRole',
+        }),
       )
     ).JobFlowId!;
-    await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: id }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 120_000);
+    await until(
+      'WAITING cluster',
+      async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: id }))).Cluster?.Status?.State === 'WAITING' ? true : undefined),
+      120_000,
+    );
     return id;
   } catch (error) {
     process.stdout.write(`pipeline-ui: no EMR cluster (${String(error)})\n`);
@@ -72,7 +104,14 @@ beforeAll(async () => {
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   clusterReady = startCluster(new EMRClient(config));
-  await until(`stream ${STREAM} ACTIVE`, async () => ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined), 60_000);
+  await until(
+    `stream ${STREAM} ACTIVE`,
+    async () =>
+      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
+        ? true
+        : undefined,
+    60_000,
+  );
   kinesis.destroy();
   s3.destroy();
 
@@ -117,7 +156,9 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
   it('generates records with live counters until every one is acknowledged, and the tail shows them with the iterator age', async () => {
     const tail = page.getByRole('region', { name: 'Stream tail' });
     // The tail reads from LATEST: wait until its first GetRecords answered, so the run's records are after its iterators.
-    await expect.poll(() => tail.getByRole('status', { name: 'Iterator age' }).textContent(), { timeout: 30_000 }).toMatch(/Iterator age: \d/);
+    await expect
+      .poll(() => tail.getByRole('status', { name: 'Iterator age' }).textContent(), { timeout: 30_000 })
+      .toMatch(/Iterator age: \d/);
 
     const ingest = page.getByRole('region', { name: 'Ingest' });
     await ingest.getByRole('spinbutton', { name: 'Seed' }).fill('42');
@@ -139,7 +180,9 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
       )
       .toBe(TOTAL);
     expect(sawMoving).toBe(true);
-    await expect.poll(() => ingest.getByRole('status', { name: 'Ingest state' }).textContent(), { timeout: 10_000 }).toMatch(/^Run completed/);
+    await expect
+      .poll(() => ingest.getByRole('status', { name: 'Ingest state' }).textContent(), { timeout: 10_000 })
+      .toMatch(/^Run completed/);
     expect(await asNumber('sent')).toBe(TOTAL);
     expect(await asNumber('failed')).toBe(0);
 
@@ -175,7 +218,10 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/typed\.parquet: done, /);
 
     const file = join(home, 'sample.json');
-    const sample = { pipeline: 'tributary', records: Array.from({ length: 400 }, (_, i) => ({ i, path: `/p/${i % 13}`, status: i % 10 ? 200 : 503 })) };
+    const sample = {
+      pipeline: 'tributary',
+      records: Array.from({ length: 400 }, (_, i) => ({ i, path: `/p/${i % 13}`, status: i % 10 ? 200 : 503 })),
+    };
     writeFileSync(file, JSON.stringify(sample));
     await upload.getByRole('textbox', { name: /^Local file/ }).fill(file);
     await upload.getByRole('textbox', { name: /^Object name/ }).fill('samples/sample.json');
@@ -220,7 +266,11 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
 
     // The raw stage's link opens the S3 browser at raw/access_logs/, where the job wrote a dt= prefix.
     await stage('raw').getByRole('button').click();
-    await page.getByRole('table', { name: 'Objects' }).getByRole('button', { name: /^dt=\d{4}-\d\d-\d\d\/$/ }).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('table', { name: 'Objects' })
+      .getByRole('button', { name: /^dt=\d{4}-\d\d-\d\d\/$/ })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await shot('raw-prefix');
   });
 
@@ -256,14 +306,20 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     await ddl.fill((await ddl.inputValue()).replace(/VARCHAR\(\d+\)/g, 'VARCHAR(1024)'));
     await wizard.getByRole('combobox', { name: 'IAM role' }).fill(ROLE);
     await wizard.getByRole('button', { name: 'Preview COPY' }).click();
-    await expect.poll(() => wizard.getByLabel('COPY statement').textContent()).toBe(`COPY ${TABLE}\nFROM 's3://${BUCKET}/curated/access_logs/v1/'\nIAM_ROLE '${ROLE}'\nFORMAT AS PARQUET;`);
+    await expect
+      .poll(() => wizard.getByLabel('COPY statement').textContent())
+      .toBe(`COPY ${TABLE}\nFROM 's3://${BUCKET}/curated/access_logs/v1/'\nIAM_ROLE '${ROLE}'\nFORMAT AS PARQUET;`);
     await shot('copy-preview');
 
     await wizard.getByRole('button', { name: 'Run COPY' }).click();
     const outcome = page.getByRole('region', { name: 'COPY outcome' });
-    await expect.poll(() => outcome.getByRole('status').textContent(), { timeout: 60_000 }).toBe(`${TOTAL.toLocaleString('en-US')} rows loaded · table created`);
+    await expect
+      .poll(() => outcome.getByRole('status').textContent(), { timeout: 60_000 })
+      .toBe(`${TOTAL.toLocaleString('en-US')} rows loaded · table created`);
     // The stage reads the warehouse's load history, which other tests' loads share: this load, by its table, newest.
-    await expect.poll(() => stage('redshift').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Rows3,000Errors0Last load into ${TABLE} completed`));
+    await expect
+      .poll(() => stage('redshift').textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`Rows3,000Errors0Last load into ${TABLE} completed`));
     expect(await stage('redshift').getAttribute('data-health')).toBe('green');
 
     await source.fill(`s3://${BUCKET}/wrong/`);
@@ -275,7 +331,9 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     expect(await errors.locator('tbody tr').count()).toBeGreaterThan(0);
     expect(await errors.locator('tbody tr').first().textContent()).toContain(`s3://${BUCKET}/wrong/typed.parquet`);
     expect(await outcome.textContent()).toMatch(/sys_load_error_detail|stl_load_errors/);
-    await expect.poll(() => stage('redshift').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`Rows0Errors([1-9]\\d*)Last load into ${TABLE} aborted \\(\\1 load errors?\\)`));
+    await expect
+      .poll(() => stage('redshift').textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`Rows0Errors([1-9]\\d*)Last load into ${TABLE} aborted \\(\\1 load errors?\\)`));
     expect(await stage('redshift').getAttribute('data-health')).toBe('red');
     await errors.scrollIntoViewIfNeeded();
     await shot('copy-errors');

@@ -19,7 +19,10 @@ const problems: string[] = [];
 
 const wizard = (title: string) => page.getByRole('form', { name: `${title} wizard` });
 const inventory = () => page.getByRole('table', { name: 'Resources in this environment' });
-const rowOf = (name: string) => inventory().getByRole('row').filter({ has: page.getByRole('rowheader', { name }) });
+const rowOf = (name: string) =>
+  inventory()
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader', { name }) });
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `provision-${name}.png`) });
@@ -38,14 +41,24 @@ async function createAndWait(form: Locator, title: string, button: string, ready
   const progress = form.getByRole('region', { name: `${title} progress` });
   await progress.waitFor();
   await expect.poll(() => progress.getByRole('timer', { name: 'Elapsed time' }).textContent()).toMatch(/^\d+ s$/);
-  await expect.poll(() => progress.getByRole('status', { name: 'Outcome' }).textContent(), { timeout: 180_000, interval: 500 }).toMatch(ready);
+  await expect
+    .poll(() => progress.getByRole('status', { name: 'Outcome' }).textContent(), { timeout: 180_000, interval: 500 })
+    .toMatch(ready);
   await progress.scrollIntoViewIfNeeded();
 }
 
 /** Deletes from the inventory: a wrong typed name keeps the button disabled, the right one enables it. */
-async function deleteFromInventory(typeName: string, name: string, verb: 'Delete' | 'Terminate', shotName: string, options: { noSnapshot?: boolean } = {}): Promise<Locator> {
+async function deleteFromInventory(
+  typeName: string,
+  name: string,
+  verb: 'Delete' | 'Terminate',
+  shotName: string,
+  options: { noSnapshot?: boolean } = {},
+): Promise<Locator> {
   await expect.poll(() => rowOf(name).count(), { timeout: 30_000 }).toBe(1);
-  await rowOf(name).getByRole('button', { name: `${verb} ${typeName} ${name}` }).click();
+  await rowOf(name)
+    .getByRole('button', { name: `${verb} ${typeName} ${name}` })
+    .click();
   const dialog = page.getByRole('dialog', { name: `${verb} ${typeName} ${name}` });
   await dialog.waitFor();
   const confirm = dialog.getByRole('textbox', { name: `Type ${name} to confirm` });
@@ -59,7 +72,9 @@ async function deleteFromInventory(typeName: string, name: string, verb: 'Delete
   expect(await go.isEnabled()).toBe(true);
   await shot(`${shotName}-confirm`);
   await go.click();
-  await expect.poll(() => dialog.getByRole('status', { name: 'Delete outcome' }).textContent(), { timeout: 120_000, interval: 500 }).toMatch(verb === 'Delete' ? /Deleted/ : /Terminated/);
+  await expect
+    .poll(() => dialog.getByRole('status', { name: 'Delete outcome' }).textContent(), { timeout: 120_000, interval: 500 })
+    .toMatch(verb === 'Delete' ? /Deleted/ : /Terminated/);
   return dialog;
 }
 
@@ -79,7 +94,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     const form = await openWizard('Kinesis stream');
     const name = form.getByRole('textbox', { name: 'Stream name' });
     await name.fill('bad name!');
-    await expect.poll(() => form.textContent()).toContain('A stream name holds only letters, digits, underscores (_), dots (.) and hyphens (-).');
+    await expect
+      .poll(() => form.textContent())
+      .toContain('A stream name holds only letters, digits, underscores (_), dots (.) and hyphens (-).');
     expect(await name.getAttribute('aria-invalid')).toBe('true');
     expect(await form.getByRole('button', { name: 'Create stream', exact: true }).isDisabled()).toBe(true);
     await shot('kinesis-bad-name');
@@ -87,7 +104,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await name.fill(STREAM);
     expect(await name.getAttribute('aria-invalid')).toBeNull();
     const cli = form.getByRole('region', { name: 'AWS CLI equivalent' });
-    await expect.poll(() => cli.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`aws kinesis create-stream[\\s\\\\]+--stream-name ${STREAM}`));
+    await expect
+      .poll(() => cli.textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`aws kinesis create-stream[\\s\\\\]+--stream-name ${STREAM}`));
     const cost = form.getByRole('region', { name: 'Hourly cost estimate' });
     await expect.poll(() => cost.textContent()).toMatch(/\$\d+\.\d+ per hour/);
     expect(await cost.textContent()).toMatch(/price table of \d{4}-\d\d-\d\d/);
@@ -113,7 +132,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await name.fill('ab');
     await expect.poll(() => form.textContent()).toContain('A bucket name is 3 to 63 characters long.');
     await name.fill(BUCKET);
-    await expect.poll(() => form.getByRole('region', { name: 'AWS CLI equivalent' }).textContent(), { timeout: 15_000 }).toMatch(new RegExp(`aws s3api create-bucket[\\s\\\\]+--bucket ${BUCKET}`));
+    await expect
+      .poll(() => form.getByRole('region', { name: 'AWS CLI equivalent' }).textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`aws s3api create-bucket[\\s\\\\]+--bucket ${BUCKET}`));
     await expect.poll(() => form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toMatch(/\$\d+\.\d+ per hour/);
     await shot('s3-preview');
 
@@ -137,7 +158,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await expect.poll(() => form.textContent()).toContain('A cluster identifier starts with a letter.');
     await id.fill(WAREHOUSE);
     const cli = form.getByRole('region', { name: 'AWS CLI equivalent' });
-    await expect.poll(() => cli.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`aws redshift create-cluster[\\s\\\\]+--cluster-identifier ${WAREHOUSE}`));
+    await expect
+      .poll(() => cli.textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`aws redshift create-cluster[\\s\\\\]+--cluster-identifier ${WAREHOUSE}`));
     expect(await cli.textContent()).toMatch(/--master-user-password '?\*{4}'?/);
     await expect.poll(() => form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toMatch(/\$\d+\.\d+ per hour/);
     await shot('redshift-preview');
@@ -162,7 +185,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await expect.poll(() => form.textContent()).toContain('Pick at least one application');
     await form.getByRole('checkbox', { name: 'Spark', exact: true }).check();
     const cli = form.getByRole('region', { name: 'AWS CLI equivalent' });
-    await expect.poll(() => cli.textContent(), { timeout: 15_000 }).toMatch(new RegExp(`aws emr create-cluster[\\s\\\\]+--name ${CLUSTER}`));
+    await expect
+      .poll(() => cli.textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`aws emr create-cluster[\\s\\\\]+--name ${CLUSTER}`));
     await expect.poll(() => form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toMatch(/\$\d+\.\d+ per hour/);
     await shot('emr-preview');
 
@@ -183,7 +208,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
     const form = await openWizard('Whole pipeline');
     const prefix = form.getByRole('textbox', { name: 'Prefix' });
     await prefix.fill('Bad-');
-    await expect.poll(() => form.textContent()).toContain('A prefix starts with a lowercase letter and holds lowercase letters, digits and hyphens.');
+    await expect
+      .poll(() => form.textContent())
+      .toContain('A prefix starts with a lowercase letter and holds lowercase letters, digits and hyphens.');
     await prefix.fill(`ui${suffix}`);
     const names = form.getByRole('region', { name: 'Names' });
     await expect.poll(() => names.textContent(), { timeout: 15_000 }).toContain(`ui${suffix}-events`);
@@ -222,7 +249,9 @@ describe('the Provision section in Chromium on the sandbox', () => {
   it('stops polling the inventory while the window is hidden and resumes when it is shown', async () => {
     const head = page.getByRole('region', { name: 'Inventory' });
     const setVisibility = (state: 'hidden' | 'visible') =>
-      page.evaluate(`Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true }); document.dispatchEvent(new Event('visibilitychange'))`);
+      page.evaluate(
+        `Object.defineProperty(document, 'visibilityState', { value: '${state}', configurable: true }); document.dispatchEvent(new Event('visibilitychange'))`,
+      );
     await setVisibility('hidden');
     await expect.poll(() => head.textContent()).toContain('paused while the window is hidden');
     await setVisibility('visible');

@@ -1,11 +1,34 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EC2Client, DescribeKeyPairsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { AddJobFlowStepsCommand, CancelStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient, ListInstancesCommand, RunJobFlowCommand, TerminateJobFlowsCommand, type StepState } from '@aws-sdk/client-emr';
+import {
+  AddJobFlowStepsCommand,
+  CancelStepsCommand,
+  DescribeClusterCommand,
+  DescribeStepCommand,
+  EMRClient,
+  ListInstancesCommand,
+  RunJobFlowCommand,
+  TerminateJobFlowsCommand,
+  type StepState,
+} from '@aws-sdk/client-emr';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
-import { DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -46,7 +69,11 @@ afterAll(() => s3.destroy());
 
 describe('the sandbox from the shell', () => {
   it('reports every service ok in `npm run sandbox -- status --json`', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'electron/cli/sandbox.ts', 'status', '--json', '--data-dir', dataDir], { cwd: projectRoot });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'electron/cli/sandbox.ts', 'status', '--json', '--data-dir', dataDir],
+      { cwd: projectRoot },
+    );
     const status = JSON.parse(stdout.trim().split('\n').pop()!) as { ok: boolean; services: Record<string, { ok: boolean; port: number }> };
     expect(status.ok).toBe(true);
     expect(Object.keys(status.services).sort()).toEqual(['aws', 'emr-ssh', 'gateway', 'metastore', 'postgres', 'redshift', 'spark-thrift']);
@@ -71,8 +98,23 @@ describe('control planes through the one endpoint, with the ordinary SDK', () =>
 
   it('keeps S3 buckets with versioning, encryption, public access block and multipart uploads', async () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: BUCKET, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
-    await s3.send(new PutPublicAccessBlockCommand({ Bucket: BUCKET, PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true } }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: BUCKET,
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      }),
+    );
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: BUCKET,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    );
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET }))).Status).toBe('Enabled');
     expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: BUCKET }))).PublicAccessBlockConfiguration?.BlockPublicAcls).toBe(true);
     const key = 'raw/multipart.bin';
@@ -80,10 +122,14 @@ describe('control planes through the one endpoint, with the ordinary SDK', () =>
     const part = Buffer.alloc(5 * 2 ** 20, 7);
     const parts = [];
     for (let n = 1; n <= 2; n++) {
-      const answer = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: upload.UploadId, PartNumber: n, Body: part }));
+      const answer = await s3.send(
+        new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: upload.UploadId, PartNumber: n, Body: part }),
+      );
       parts.push({ ETag: answer.ETag, PartNumber: n });
     }
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: upload.UploadId, MultipartUpload: { Parts: parts } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: upload.UploadId, MultipartUpload: { Parts: parts } }),
+    );
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(head.ContentLength).toBe(10 * 2 ** 20);
     expect(head.ServerSideEncryption).toBe('AES256');
@@ -94,7 +140,9 @@ describe('control planes through the one endpoint, with the ordinary SDK', () =>
     await kinesis.send(new CreateStreamCommand({ StreamName: 'sandbox-test', ShardCount: 2 }));
     const states = new Set<string>();
     await until('ACTIVE stream', async () => {
-      const state = String((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }))).StreamDescriptionSummary?.StreamStatus);
+      const state = String(
+        (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }))).StreamDescriptionSummary?.StreamStatus,
+      );
       states.add(state);
       return state === 'ACTIVE' ? true : undefined;
     });
@@ -105,7 +153,9 @@ describe('control planes through the one endpoint, with the ordinary SDK', () =>
     const shards = (await kinesis.send(new ListShardsCommand({ StreamName: 'sandbox-test' }))).Shards ?? [];
     const seen: string[] = [];
     for (const shard of shards) {
-      const iterator = await kinesis.send(new GetShardIteratorCommand({ StreamName: 'sandbox-test', ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      const iterator = await kinesis.send(
+        new GetShardIteratorCommand({ StreamName: 'sandbox-test', ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 1000 }));
       seen.push(...(got.Records ?? []).map((r) => Buffer.from(r.Data!).toString()));
     }
@@ -120,10 +170,14 @@ describe('EMR: a cluster whose master is the sandbox master', () => {
   const stepState = async (stepId: string): Promise<StepState | undefined> =>
     (await emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }))).Step?.Status?.State;
   const settled = (stepId: string) =>
-    until(`step ${stepId} to finish`, async () => {
-      const state = await stepState(stepId);
-      return state === 'COMPLETED' || state === 'FAILED' || state === 'CANCELLED' ? state : undefined;
-    }, 240_000);
+    until(
+      `step ${stepId} to finish`,
+      async () => {
+        const state = await stepState(stepId);
+        return state === 'COMPLETED' || state === 'FAILED' || state === 'CANCELLED' ? state : undefined;
+      },
+      240_000,
+    );
 
   it('goes STARTING → BOOTSTRAPPING → WAITING and names the master', async () => {
     const created = await emr.send(
@@ -131,7 +185,13 @@ describe('EMR: a cluster whose master is the sandbox master', () => {
         Name: 'sandbox-test',
         ReleaseLabel: 'emr-7.5.0',
         Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
-        Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 2, MasterInstanceType: 'm5.xlarge', SlaveInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' },
+        Instances: {
+          KeepJobFlowAliveWhenNoSteps: true,
+          InstanceCount: 2,
+          MasterInstanceType: 'm5.xlarge',
+          SlaveInstanceType: 'm5.xlarge',
+          Ec2KeyName: 'tributary-sandbox',
+        },
         JobFlowRole: 'EMR_EC2_DefaultRole',
         ServiceRole: 'EMR_DefaultRole',
       }),
@@ -150,12 +210,28 @@ describe('EMR: a cluster whose master is the sandbox master', () => {
   });
 
   it('runs a spark-submit step for real: COMPLETED, and its output is in S3', async () => {
-    const script = "from pyspark.sql import SparkSession\ns = SparkSession.builder.getOrCreate()\ns.range(1000).write.mode('overwrite').parquet('s3://" + BUCKET + "/curated/range/')\n";
+    const script =
+      "from pyspark.sql import SparkSession\ns = SparkSession.builder.getOrCreate()\ns.range(1000).write.mode('overwrite').parquet('s3://" +
+      BUCKET +
+      "/curated/range/')\n";
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'jobs/range.py', Body: script }));
     const { StepIds } = await emr.send(
       new AddJobFlowStepsCommand({
         JobFlowId: clusterId,
-        Steps: [{ Name: 'range', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['bash', '-c', `python -c "import boto3; boto3.client('s3').download_file('${BUCKET}', 'jobs/range.py', 'range.py')" && spark-submit range.py`] } }],
+        Steps: [
+          {
+            Name: 'range',
+            ActionOnFailure: 'CONTINUE',
+            HadoopJarStep: {
+              Jar: 'command-runner.jar',
+              Args: [
+                'bash',
+                '-c',
+                `python -c "import boto3; boto3.client('s3').download_file('${BUCKET}', 'jobs/range.py', 'range.py')" && spark-submit range.py`,
+              ],
+            },
+          },
+        ],
       }),
     );
     const stepId = StepIds![0]!;
@@ -168,7 +244,11 @@ describe('EMR: a cluster whose master is the sandbox master', () => {
       new AddJobFlowStepsCommand({
         JobFlowId: clusterId,
         Steps: [
-          { Name: 'broken', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '/nonexistent/job.py'] } },
+          {
+            Name: 'broken',
+            ActionOnFailure: 'CONTINUE',
+            HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '/nonexistent/job.py'] },
+          },
           { Name: 'slow', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['sleep', '300'] } },
         ],
       }),
@@ -186,7 +266,9 @@ describe('EMR: a cluster whose master is the sandbox master', () => {
   it('terminates through TERMINATING', async () => {
     await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
     expect((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State).toBe('TERMINATING');
-    await until('TERMINATED', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'TERMINATED' ? true : undefined));
+    await until('TERMINATED', async () =>
+      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'TERMINATED' ? true : undefined,
+    );
   });
 });
 
@@ -213,15 +295,32 @@ describe('the master over SSH, Spark SQL over Thrift through the tunnel, and Red
     const spark = await hiveSession(tunnel.port);
     try {
       await spark.query('DROP TABLE IF EXISTS hits_raw');
-      await spark.query(`CREATE EXTERNAL TABLE hits_raw (id INT, path STRING, status INT) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://${BUCKET}/raw/hits/'`);
-      expect(await spark.query('SELECT count(*) AS n, sum(status) AS total FROM hits_raw')).toEqual([{ n: 500, total: lines.split('\n').reduce((sum, line) => sum + Number(line.split(',')[2]), 0) }]);
+      await spark.query(
+        `CREATE EXTERNAL TABLE hits_raw (id INT, path STRING, status INT) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://${BUCKET}/raw/hits/'`,
+      );
+      expect(await spark.query('SELECT count(*) AS n, sum(status) AS total FROM hits_raw')).toEqual([
+        { n: 500, total: lines.split('\n').reduce((sum, line) => sum + Number(line.split(',')[2]), 0) },
+      ]);
       await spark.query('DROP TABLE IF EXISTS hits_curated');
-      await spark.query(`CREATE TABLE hits_curated USING parquet LOCATION 's3://${BUCKET}/curated/hits/' AS SELECT CAST(id AS BIGINT) AS id, path, status FROM hits_raw WHERE status <> 300`);
+      await spark.query(
+        `CREATE TABLE hits_curated USING parquet LOCATION 's3://${BUCKET}/curated/hits/' AS SELECT CAST(id AS BIGINT) AS id, path, status FROM hits_raw WHERE status <> 300`,
+      );
       const [{ n: sparkCount }] = (await spark.query('SELECT count(*) AS n FROM hits_curated')) as [{ n: number }];
       expect(sparkCount).toBeGreaterThan(300);
 
       const redshift = new RedshiftClient(config);
-      await redshift.send(new CreateClusterCommand({ ClusterIdentifier: 'sandbox-test', NodeType: 'ra3.xlplus', ClusterType: 'single-node', MasterUsername: 'awsuser', MasterUserPassword: 'Sandbox-Passw0rd', DBName: 'analytics', PubliclyAccessible: false, Encrypted: true }));
+      await redshift.send(
+        new CreateClusterCommand({
+          ClusterIdentifier: 'sandbox-test',
+          NodeType: 'ra3.xlplus',
+          ClusterType: 'single-node',
+          MasterUsername: 'awsuser',
+          MasterUserPassword: 'Sandbox-Passw0rd',
+          DBName: 'analytics',
+          PubliclyAccessible: false,
+          Encrypted: true,
+        }),
+      );
       const states = new Set<string>();
       const cluster = await until('available cluster', async () => {
         const c = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'sandbox-test' }))).Clusters?.[0];
@@ -229,12 +328,22 @@ describe('the master over SSH, Spark SQL over Thrift through the tunnel, and Red
         return c?.ClusterStatus === 'available' ? c : undefined;
       });
       expect([...states]).toEqual(['creating', 'available']);
-      const db = new pg.Client({ host: cluster.Endpoint!.Address!, port: cluster.Endpoint!.Port!, user: 'awsuser', password: 'Sandbox-Passw0rd', database: 'analytics' });
+      const db = new pg.Client({
+        host: cluster.Endpoint!.Address!,
+        port: cluster.Endpoint!.Port!,
+        user: 'awsuser',
+        password: 'Sandbox-Passw0rd',
+        database: 'analytics',
+      });
       await db.connect();
       try {
-        await db.query('CREATE TABLE hits (id BIGINT ENCODE az64, path VARCHAR(256) ENCODE zstd, status SMALLINT) DISTSTYLE KEY DISTKEY (path) COMPOUND SORTKEY (id)');
+        await db.query(
+          'CREATE TABLE hits (id BIGINT ENCODE az64, path VARCHAR(256) ENCODE zstd, status SMALLINT) DISTSTYLE KEY DISTKEY (path) COMPOUND SORTKEY (id)',
+        );
         await db.query(`COPY hits FROM 's3://${BUCKET}/curated/hits/' IAM_ROLE '${ROLE}' FORMAT AS PARQUET`).catch(async (error: Error) => {
-          const detail = await db.query('SELECT file_name, line_number, column_name, error_message FROM sys_load_error_detail ORDER BY start_time DESC LIMIT 3');
+          const detail = await db.query(
+            'SELECT file_name, line_number, column_name, error_message FROM sys_load_error_detail ORDER BY start_time DESC LIMIT 3',
+          );
           throw new Error(`${error.message}\n${JSON.stringify(detail.rows)}`);
         });
         expect((await db.query('SELECT count(*)::int AS n FROM hits')).rows[0].n).toBe(sparkCount);
@@ -250,7 +359,14 @@ describe('the master over SSH, Spark SQL over Thrift through the tunnel, and Red
 
   it('answers the Redshift Data API for real, with paged results', async () => {
     const data = new RedshiftDataClient(config);
-    const { Id } = await data.send(new ExecuteStatementCommand({ ClusterIdentifier: 'sandbox-test', Database: 'analytics', DbUser: 'awsuser', Sql: 'SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 2500) g ORDER BY g' }));
+    const { Id } = await data.send(
+      new ExecuteStatementCommand({
+        ClusterIdentifier: 'sandbox-test',
+        Database: 'analytics',
+        DbUser: 'awsuser',
+        Sql: 'SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 2500) g ORDER BY g',
+      }),
+    );
     const described = await until('FINISHED statement', async () => {
       const d = await data.send(new DescribeStatementCommand({ Id }));
       if (d.Status === 'FAILED') throw new Error(d.Error);
@@ -284,7 +400,9 @@ describe('state that outlives a restart', () => {
     const s3Again = new S3Client(sandboxClientConfig(again.endpoint));
     const body = (await s3Again.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'raw/hits/part-0.csv' }))).Body!;
     expect((await body.transformToString()).split('\n')[0]).toBe('0,/path/0,200');
-    const summary = await new KinesisClient(sandboxClientConfig(again.endpoint)).send(new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }));
+    const summary = await new KinesisClient(sandboxClientConfig(again.endpoint)).send(
+      new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }),
+    );
     expect(summary.StreamDescriptionSummary?.OpenShardCount).toBe(2);
     const ssh = await connectMaster(again);
     const tunnel = await forward(ssh, again.master.thriftPort);
@@ -296,7 +414,13 @@ describe('state that outlives a restart', () => {
       tunnel.server.close();
       ssh.end();
     }
-    const db = new pg.Client({ host: again.redshift.host, port: again.redshift.port, user: 'awsuser', password: 'Sandbox-Passw0rd', database: 'analytics' });
+    const db = new pg.Client({
+      host: again.redshift.host,
+      port: again.redshift.port,
+      user: 'awsuser',
+      password: 'Sandbox-Passw0rd',
+      database: 'analytics',
+    });
     await db.connect();
     try {
       expect((await db.query('SELECT count(*)::int AS n FROM hits')).rows[0].n).toBeGreaterThan(300);

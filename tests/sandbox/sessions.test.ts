@@ -26,10 +26,26 @@ beforeAll(async () => {
   const emr = new EMRClient(sandboxClientConfig(run.endpoint));
   clusterId = (
     await emr.send(
-      new RunJobFlowCommand({ Name: 'sessions-test', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+      new RunJobFlowCommand({
+        Name: 'sessions-test',
+        ReleaseLabel: 'emr-7.5.0',
+        Instances: {
+          KeepJobFlowAliveWhenNoSteps: true,
+          InstanceCount: 1,
+          MasterInstanceType: 'm5.xlarge',
+          Ec2KeyName: 'tributary-sandbox',
+        },
+        JobFlowRole: 'EMR_EC2_DefaultRole',
+        ServiceRole: 'EMR_DefaultRole',
+      }),
     )
   ).JobFlowId!;
-  await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 60_000);
+  await until(
+    'WAITING cluster',
+    async () =>
+      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
+    60_000,
+  );
   emr.destroy();
 });
 
@@ -45,15 +61,24 @@ describe('EMR master sessions through the app’s core', () => {
     const published = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(' ')[1];
     expect(first.question.fingerprint).toBe(published);
     const second = await core.handlers['sessions.openMaster']({ clusterId, trustFingerprint: first.question.fingerprint }, { signal });
-    expect(second).toMatchObject({ kind: 'session', session: { clusterName: 'sessions-test', host: '127.0.0.1', user: 'hadoop', state: 'up' } });
+    expect(second).toMatchObject({
+      kind: 'session',
+      session: { clusterName: 'sessions-test', host: '127.0.0.1', user: 'hadoop', state: 'up' },
+    });
   });
 
   it('asks for the passphrase of an encrypted key, says when it is wrong, and never writes it down', async () => {
     const encrypted = join(tempDir(), 'sandbox-encrypted.pem');
     copyFileSync(run.master.keyFile, encrypted);
     execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', PASSPHRASE, '-f', encrypted]);
-    expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted }, { signal })).toEqual({ kind: 'needs-passphrase', keyFile: encrypted, wrong: false });
-    expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted, keyPassphrase: 'not it at all' }, { signal })).toMatchObject({ kind: 'needs-passphrase', wrong: true });
+    expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted }, { signal })).toEqual({
+      kind: 'needs-passphrase',
+      keyFile: encrypted,
+      wrong: false,
+    });
+    expect(
+      await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted, keyPassphrase: 'not it at all' }, { signal }),
+    ).toMatchObject({ kind: 'needs-passphrase', wrong: true });
     const opened = await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted, keyPassphrase: PASSPHRASE }, { signal });
     expect(opened.kind).toBe('session');
     if (opened.kind !== 'session') return;
@@ -64,7 +89,9 @@ describe('EMR master sessions through the app’s core', () => {
     await spark.close();
     await core.handlers['sessions.close']({ id: opened.session.id }, { signal });
     await core.log.flush();
-    const logs = readdirSync(join(dataDir, 'logs')).map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8')).join('');
+    const logs = readdirSync(join(dataDir, 'logs'))
+      .map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8'))
+      .join('');
     expect(logs).not.toContain(PASSPHRASE);
   });
 
@@ -73,14 +100,23 @@ describe('EMR master sessions through the app’s core', () => {
     const key = makeUserKey(dir, 'bastion-key');
     const bastion = await startSshd({ authorizedKeys: [key.publicKey], name: 'bastion' });
     const config = join(dir, 'ssh_config');
-    writeFileSync(config, `Host corp-bastion\n  HostName 127.0.0.1\n  Port ${bastion.port}\n  User root\n  IdentityFile ${key.path}\n  IdentitiesOnly yes\n`);
+    writeFileSync(
+      config,
+      `Host corp-bastion\n  HostName 127.0.0.1\n  Port ${bastion.port}\n  User root\n  IdentityFile ${key.path}\n  IdentitiesOnly yes\n`,
+    );
     process.env.TRIBUTARY_SSH_CONFIG = config;
     try {
       // The plain key again (the test before left the encrypted copy remembered for this key pair).
-      const first = await core.handlers['sessions.openMaster']({ clusterId, bastion: 'corp-bastion', keyFile: run.master.keyFile }, { signal });
+      const first = await core.handlers['sessions.openMaster'](
+        { clusterId, bastion: 'corp-bastion', keyFile: run.master.keyFile },
+        { signal },
+      );
       expect(first).toMatchObject({ kind: 'unknown-host-key', question: { host: '127.0.0.1', port: bastion.port } });
       if (first.kind !== 'unknown-host-key') return;
-      const opened = await core.handlers['sessions.openMaster']({ clusterId, bastion: 'corp-bastion', trustFingerprint: first.question.fingerprint }, { signal });
+      const opened = await core.handlers['sessions.openMaster'](
+        { clusterId, bastion: 'corp-bastion', trustFingerprint: first.question.fingerprint },
+        { signal },
+      );
       expect(opened).toMatchObject({ kind: 'session', session: { via: 'corp-bastion', user: 'hadoop' } });
       if (opened.kind !== 'session') return;
       expect(readFileSync(bastion.logFile, 'utf8')).toMatch(/Accepted publickey for root/);
@@ -93,8 +129,25 @@ describe('EMR master sessions through the app’s core', () => {
 
   it('reaches a private Redshift cluster through the master', async () => {
     const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
-    await redshift.send(new CreateClusterCommand({ ClusterIdentifier: 'private-dw', NodeType: 'ra3.xlplus', ClusterType: 'single-node', MasterUsername: 'dwadmin', MasterUserPassword: 'Private-Passw0rd', DBName: 'dw', PubliclyAccessible: false }));
-    await until('available Redshift cluster', async () => ((await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'private-dw' }))).Clusters?.[0]?.ClusterStatus === 'available' ? true : undefined), 60_000);
+    await redshift.send(
+      new CreateClusterCommand({
+        ClusterIdentifier: 'private-dw',
+        NodeType: 'ra3.xlplus',
+        ClusterType: 'single-node',
+        MasterUsername: 'dwadmin',
+        MasterUserPassword: 'Private-Passw0rd',
+        DBName: 'dw',
+        PubliclyAccessible: false,
+      }),
+    );
+    await until(
+      'available Redshift cluster',
+      async () =>
+        (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'private-dw' }))).Clusters?.[0]?.ClusterStatus === 'available'
+          ? true
+          : undefined,
+      60_000,
+    );
     redshift.destroy();
     const [session] = await core.handlers['sessions.list']({}, { signal });
     const tunnel = await core.handlers['sessions.forwardRedshift']({ sessionId: session!.id, clusterIdentifier: 'private-dw' }, { signal });
@@ -114,7 +167,11 @@ describe('EMR master sessions through the app’s core', () => {
     const tunnel = await core.handlers['sessions.forward']({ sessionId: session!.id, service: 'hiveserver2' }, { signal });
     expect((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.map((t) => t.id)).toContain(tunnel.id);
     await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 0.05 } }, { signal });
-    await until('the idle tunnel to close', async () => ((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.length === 0 ? true : undefined), 20_000);
+    await until(
+      'the idle tunnel to close',
+      async () => ((await core.handlers['sessions.list']({}, { signal }))[0]!.tunnels.length === 0 ? true : undefined),
+      20_000,
+    );
     await core.handlers['settings.update']({ patch: { tunnelIdleMinutes: 15 } }, { signal });
   });
 });

@@ -34,19 +34,33 @@ afterAll(() => clients.forEach((c) => c.destroy()));
 
 async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await until(`stream ${name} ACTIVE`, async () => ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? true : undefined), 60_000);
+  await until(
+    `stream ${name} ACTIVE`,
+    async () =>
+      (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
+        ? true
+        : undefined,
+    60_000,
+  );
 }
 
 /** Records of assorted sizes, and their size as Kinesis counts it (data plus partition key). */
 function records(count: number, seed: number): { entries: PutRecordsRequestEntry[]; bytes: number } {
-  const entries = Array.from({ length: count }, (_, i) => ({ Data: Buffer.alloc(20 + ((i * 7 + seed) % 53), (i + seed) % 256), PartitionKey: `key-${seed}-${i}` }));
+  const entries = Array.from({ length: count }, (_, i) => ({
+    Data: Buffer.alloc(20 + ((i * 7 + seed) % 53), (i + seed) % 256),
+    PartitionKey: `key-${seed}-${i}`,
+  }));
   return { entries, bytes: entries.reduce((sum, e) => sum + e.Data.length + Buffer.byteLength(e.PartitionKey), 0) };
 }
 
 type Stat = 'Sum' | 'Maximum';
 
 /** Each metric's statistic over the last 10 minutes in one-minute periods (sums added up, maxima the largest), as the app reads them; undefined when there is no data. */
-async function metrics(client: CloudWatchClient, stream: string, wanted: Record<string, Stat>): Promise<Record<string, number | undefined>> {
+async function metrics(
+  client: CloudWatchClient,
+  stream: string,
+  wanted: Record<string, Stat>,
+): Promise<Record<string, number | undefined>> {
   const names = Object.keys(wanted);
   const now = Date.now();
   const answer = await client.send(
@@ -55,7 +69,11 @@ async function metrics(client: CloudWatchClient, stream: string, wanted: Record<
       EndTime: new Date(now + 60_000),
       MetricDataQueries: names.map((name, i) => ({
         Id: `m${i}`,
-        MetricStat: { Metric: { Namespace: 'AWS/Kinesis', MetricName: name, Dimensions: [{ Name: 'StreamName', Value: stream }] }, Period: 60, Stat: wanted[name]! },
+        MetricStat: {
+          Metric: { Namespace: 'AWS/Kinesis', MetricName: name, Dimensions: [{ Name: 'StreamName', Value: stream }] },
+          Period: 60,
+          Stat: wanted[name]!,
+        },
       })),
     }),
   );
@@ -68,7 +86,12 @@ async function metrics(client: CloudWatchClient, stream: string, wanted: Record<
 }
 
 /** Waits until the metrics equal `expected` (bounded), then checks they stay so past another flush (nothing published twice). */
-async function expectMetrics(client: CloudWatchClient, stream: string, expected: Record<string, number | undefined>, wanted: Record<string, Stat>): Promise<Record<string, number | undefined>> {
+async function expectMetrics(
+  client: CloudWatchClient,
+  stream: string,
+  expected: Record<string, number | undefined>,
+  wanted: Record<string, Stat>,
+): Promise<Record<string, number | undefined>> {
   let last: Record<string, number | undefined> = {};
   await until(
     `metrics of ${stream} to be ${JSON.stringify(expected)}`,
@@ -86,15 +109,31 @@ async function expectMetrics(client: CloudWatchClient, stream: string, expected:
   return settled;
 }
 
-const PUTS = { IncomingRecords: 'Sum', IncomingBytes: 'Sum', 'PutRecords.SuccessfulRecords': 'Sum', 'PutRecords.Bytes': 'Sum', 'PutRecords.Success': 'Sum', 'PutRecord.Success': 'Sum', 'PutRecord.Bytes': 'Sum' } as const;
-const GETS = { 'GetRecords.Records': 'Sum', 'GetRecords.Success': 'Sum', 'GetRecords.Bytes': 'Sum', 'GetRecords.IteratorAgeMilliseconds': 'Maximum' } as const;
+const PUTS = {
+  IncomingRecords: 'Sum',
+  IncomingBytes: 'Sum',
+  'PutRecords.SuccessfulRecords': 'Sum',
+  'PutRecords.Bytes': 'Sum',
+  'PutRecords.Success': 'Sum',
+  'PutRecord.Success': 'Sum',
+  'PutRecord.Bytes': 'Sum',
+} as const;
+const GETS = {
+  'GetRecords.Records': 'Sum',
+  'GetRecords.Success': 'Sum',
+  'GetRecords.Bytes': 'Sum',
+  'GetRecords.IteratorAgeMilliseconds': 'Maximum',
+} as const;
 
 describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by StreamName)', () => {
   const A = 'stream-metrics-a';
   const B = 'stream-metrics-b';
   const batches = [records(500, 1), records(500, 2), records(234, 3)];
   const put = { records: 1_234, bytes: batches.reduce((sum, b) => sum + b.bytes, 0) };
-  const single = Array.from({ length: 7 }, (_, i) => ({ Data: Buffer.from(`record ${i} of stream b`.repeat(i + 1)), PartitionKey: `b-${i}` }));
+  const single = Array.from({ length: 7 }, (_, i) => ({
+    Data: Buffer.from(`record ${i} of stream b`.repeat(i + 1)),
+    PartitionKey: `b-${i}`,
+  }));
   const singleBytes = single.reduce((sum, r) => sum + r.Data.length + r.PartitionKey.length, 0);
   const west = records(11, 4);
   let read = { records: 0, bytes: 0, calls: 0 };
@@ -111,10 +150,15 @@ describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by 
     // Read some of A back a little later, so the last record read is over a second old.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const shard = (await kinesis.send(new ListShardsCommand({ StreamName: A }))).Shards![0]!.ShardId!;
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: A, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: A, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' })))
+      .ShardIterator;
     for (const limit of [100, 50]) {
       const answer = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
-      read = { records: read.records + answer.Records!.length, bytes: read.bytes + answer.Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0), calls: read.calls + 1 };
+      read = {
+        records: read.records + answer.Records!.length,
+        bytes: read.bytes + answer.Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0),
+        calls: read.calls + 1,
+      };
       iterator = answer.NextShardIterator;
     }
     expect(read.records).toBe(150);
@@ -146,16 +190,39 @@ describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by 
     await expectMetrics(
       cloudwatch,
       B,
-      { IncomingRecords: 7, IncomingBytes: singleBytes, 'PutRecord.Success': 7, 'PutRecord.Bytes': singleBytes, 'PutRecords.SuccessfulRecords': undefined, 'GetRecords.Records': undefined, 'GetRecords.IteratorAgeMilliseconds': undefined },
+      {
+        IncomingRecords: 7,
+        IncomingBytes: singleBytes,
+        'PutRecord.Success': 7,
+        'PutRecord.Bytes': singleBytes,
+        'PutRecords.SuccessfulRecords': undefined,
+        'GetRecords.Records': undefined,
+        'GetRecords.IteratorAgeMilliseconds': undefined,
+      },
       { ...PUTS, ...GETS },
     );
-    const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: 'AWS/Kinesis', Dimensions: [{ Name: 'StreamName', Value: B }] }));
-    expect(new Set(listed.Metrics?.map((m) => m.MetricName))).toEqual(new Set(['IncomingRecords', 'IncomingBytes', 'PutRecord.Success', 'PutRecord.Bytes']));
+    const listed = await cloudwatch.send(
+      new ListMetricsCommand({ Namespace: 'AWS/Kinesis', Dimensions: [{ Name: 'StreamName', Value: B }] }),
+    );
+    expect(new Set(listed.Metrics?.map((m) => m.MetricName))).toEqual(
+      new Set(['IncomingRecords', 'IncomingBytes', 'PutRecord.Success', 'PutRecord.Bytes']),
+    );
     expect(listed.Metrics?.every((m) => m.Dimensions?.length === 1 && m.Dimensions[0]!.Name === 'StreamName')).toBe(true);
   });
 
   it('publishes in the region of the call: a stream of the same name in another region has its own', async () => {
-    await expectMetrics(cloudwatchWest, A, { IncomingRecords: 11, IncomingBytes: west.bytes, 'PutRecords.SuccessfulRecords': 11, 'PutRecords.Bytes': west.bytes, 'GetRecords.Records': undefined }, { ...PUTS, ...GETS });
+    await expectMetrics(
+      cloudwatchWest,
+      A,
+      {
+        IncomingRecords: 11,
+        IncomingBytes: west.bytes,
+        'PutRecords.SuccessfulRecords': 11,
+        'PutRecords.Bytes': west.bytes,
+        'GetRecords.Records': undefined,
+      },
+      { ...PUTS, ...GETS },
+    );
     // …and the first region's counts do not include the other's.
     expect((await metrics(cloudwatch, A, { IncomingRecords: 'Sum' })).IncomingRecords).toBe(put.records);
   });
@@ -167,20 +234,28 @@ describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by 
     const upstream = `http://127.0.0.1:${moto.port}`;
     const log = new Logger(undefined);
     // A gateway of its own that would not publish for ten minutes but for closing.
-    const gateway = await startGateway({ port: 0, upstream, intercept: { kinesis: kinesisInterceptor(0, { endpoint: upstream, log, flushMs: 600_000 }) }, log });
+    const gateway = await startGateway({
+      port: 0,
+      upstream,
+      intercept: { kinesis: kinesisInterceptor(0, { endpoint: upstream, log, flushMs: 600_000 }) },
+      log,
+    });
     let closed = false;
     const own = new KinesisClient(sandboxClientConfig(gateway.url));
     try {
       const batch = records(42, 5);
       expect((await own.send(new PutRecordsCommand({ StreamName: C, Records: batch.entries }))).FailedRecordCount).toBe(0);
       const shard = (await own.send(new ListShardsCommand({ StreamName: C }))).Shards![0]!.ShardId!;
-      const iterator = (await own.send(new GetShardIteratorCommand({ StreamName: C, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      const iterator = (await own.send(new GetShardIteratorCommand({ StreamName: C, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' })))
+        .ShardIterator;
       expect((await own.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records).toHaveLength(42);
       own.destroy();
       closed = true;
       await gateway.close();
       // Published by the time close resolves: no waiting.
-      expect(await metrics(cloudwatch, C, { 'PutRecords.SuccessfulRecords': 'Sum', 'PutRecords.Bytes': 'Sum', 'GetRecords.Records': 'Sum' })).toEqual({
+      expect(
+        await metrics(cloudwatch, C, { 'PutRecords.SuccessfulRecords': 'Sum', 'PutRecords.Bytes': 'Sum', 'GetRecords.Records': 'Sum' }),
+      ).toEqual({
         'PutRecords.SuccessfulRecords': 42,
         'PutRecords.Bytes': batch.bytes,
         'GetRecords.Records': 42,

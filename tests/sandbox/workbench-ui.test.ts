@@ -43,7 +43,10 @@ const runButton = () => workbench().getByRole('button', { name: 'Run', exact: tr
 
 /** The cells of one grid row as Glide's accessibility table (inside the canvas) has them: the first three columns. */
 async function rowCells(row: number): Promise<string[]> {
-  const cells = await results().locator(`[role="row"][aria-rowindex="${row + 2}"]`).getByRole('gridcell', { includeHidden: true }).allTextContents();
+  const cells = await results()
+    .locator(`[role="row"][aria-rowindex="${row + 2}"]`)
+    .getByRole('gridcell', { includeHidden: true })
+    .allTextContents();
   return cells.slice(0, 3);
 }
 
@@ -114,7 +117,11 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
 
     await expect.poll(() => rowCells(0), { timeout: 30_000 }).toEqual(expected(1));
     expect(await rowCells(1)).toEqual(expected(2));
-    const firstTs = await results().locator('[role="row"][aria-rowindex="2"]').getByRole('gridcell', { includeHidden: true }).nth(3).textContent();
+    const firstTs = await results()
+      .locator('[role="row"][aria-rowindex="2"]')
+      .getByRole('gridcell', { includeHidden: true })
+      .nth(3)
+      .textContent();
     expect(firstTs).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d/);
     await shot('first-rows');
 
@@ -183,7 +190,9 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
     await controls.getByRole('checkbox', { name: 'g' }).check();
     const chart = page.getByRole('img', { name: 'line chart of ts, g' });
     await chart.waitFor();
-    await expect.poll(() => page.getByRole('status', { name: 'Chart status' }).textContent(), { timeout: 30_000 }).toBe('Charted 200,000 rows.');
+    await expect
+      .poll(() => page.getByRole('status', { name: 'Chart status' }).textContent(), { timeout: 30_000 })
+      .toBe('Charted 200,000 rows.');
     const painted = () => chartPaint(chart.locator('canvas'));
     // The line in ECharts' first series colour (#5470c6) covers far more than its legend mark alone would.
     await expect.poll(async () => (await painted()).series, { timeout: 10_000 }).toBeGreaterThan(0.002);
@@ -250,7 +259,9 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
     // Monaco redraws its lines as it reveals the error, so measure until both boxes are there: the squiggle sits on line 3.
     const offBy = async () => {
       const [marked, line] = await Promise.all([squiggle.boundingBox(), errorLine.boundingBox()]);
-      return marked && line && marked.width > 0 ? Math.abs(marked.y + marked.height / 2 - (line.y + line.height / 2)) / line.height : undefined;
+      return marked && line && marked.width > 0
+        ? Math.abs(marked.y + marked.height / 2 - (line.y + line.height / 2)) / line.height
+        : undefined;
     };
     await expect.poll(offBy).toBeLessThan(0.5);
     expect(await squiggle.count()).toBe(1);

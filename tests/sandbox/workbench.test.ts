@@ -27,9 +27,16 @@ let sessionId: string;
 let appDir: string;
 
 /** Runs SQL through the app's core as the UI does, collecting every chunk; `abortAfter` cancels like the Cancel button. */
-async function runSql(connectionId: string, sql: string, options: { origin?: { line: number; column: number }; abort?: AbortController; maxRows?: number } = {}): Promise<RunChunk[]> {
+async function runSql(
+  connectionId: string,
+  sql: string,
+  options: { origin?: { line: number; column: number }; abort?: AbortController; maxRows?: number } = {},
+): Promise<RunChunk[]> {
   const chunks: RunChunk[] = [];
-  const stream = core.handlers['queries.run']({ connectionId, sql, origin: options.origin ?? { line: 1, column: 1 }, ...(options.maxRows ? { maxRows: options.maxRows } : {}) }, { signal: options.abort?.signal ?? signal });
+  const stream = core.handlers['queries.run'](
+    { connectionId, sql, origin: options.origin ?? { line: 1, column: 1 }, ...(options.maxRows ? { maxRows: options.maxRows } : {}) },
+    { signal: options.abort?.signal ?? signal },
+  );
   for await (const chunk of stream) chunks.push(chunk);
   return chunks;
 }
@@ -43,7 +50,8 @@ async function allRows(resultId: string): Promise<Cell[][]> {
   }
 }
 
-const only = <K extends RunChunk['kind']>(chunks: RunChunk[], kind: K) => chunks.filter((c): c is Extract<RunChunk, { kind: K }> => c.kind === kind);
+const only = <K extends RunChunk['kind']>(chunks: RunChunk[], kind: K) =>
+  chunks.filter((c): c is Extract<RunChunk, { kind: K }> => c.kind === kind);
 
 beforeAll(async () => {
   run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
@@ -54,13 +62,34 @@ beforeAll(async () => {
   const emr = new EMRClient(sandboxClientConfig(run.endpoint));
   clusterId = (
     await emr.send(
-      new RunJobFlowCommand({ Name: 'workbench-test', ReleaseLabel: 'emr-7.5.0', Instances: { KeepJobFlowAliveWhenNoSteps: true, InstanceCount: 1, MasterInstanceType: 'm5.xlarge', Ec2KeyName: 'tributary-sandbox' }, JobFlowRole: 'EMR_EC2_DefaultRole', ServiceRole: 'EMR_DefaultRole' }),
+      new RunJobFlowCommand({
+        Name: 'workbench-test',
+        ReleaseLabel: 'emr-7.5.0',
+        Instances: {
+          KeepJobFlowAliveWhenNoSteps: true,
+          InstanceCount: 1,
+          MasterInstanceType: 'm5.xlarge',
+          Ec2KeyName: 'tributary-sandbox',
+        },
+        JobFlowRole: 'EMR_EC2_DefaultRole',
+        ServiceRole: 'EMR_DefaultRole',
+      }),
     )
   ).JobFlowId!;
-  await until('WAITING cluster', async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined), 60_000);
+  await until(
+    'WAITING cluster',
+    async () =>
+      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
+    60_000,
+  );
   emr.destroy();
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(' ')[1]!;
-  const opened = await core.handlers['sessions.openMaster']({ clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint }, { signal });
+  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(
+    ' ',
+  )[1]!;
+  const opened = await core.handlers['sessions.openMaster'](
+    { clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint },
+    { signal },
+  );
   if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
   sessionId = opened.session.id;
 });
@@ -72,7 +101,9 @@ afterAll(async () => {
 describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
   it('offers the sandbox’s own connections, Spark SQL on the running cluster included', async () => {
     const list = await core.handlers['connections.list']({}, { signal });
-    expect(list.map((c) => c.id)).toEqual(expect.arrayContaining(['sandbox-warehouse', 'sandbox-data-api', `sandbox-spark-${clusterId.toLowerCase()}`]));
+    expect(list.map((c) => c.id)).toEqual(
+      expect.arrayContaining(['sandbox-warehouse', 'sandbox-data-api', `sandbox-spark-${clusterId.toLowerCase()}`]),
+    );
     const tested = await core.handlers['connections.test']({ id: 'sandbox-warehouse' }, { signal });
     expect(tested.serverVersion).toMatch(/PostgreSQL/);
   });
@@ -87,21 +118,52 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     );
     const result = only(chunks, 'result')[0]!;
     expect(result.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual([
-      'i8max:int8:int', 'i8min:int8:int', 'n:numeric(38,10):decimal', 'tz:timestamptz:timestamptz', 'ts:timestamp(3):timestamp', 'iv:interval:interval', 'b:bytea:binary', 'arr:int4[]:array',
-      'j:jsonb:json', 'u:text:text', 'nothing:text:text', 'empty:text:text', 'yes:bool:bool', 'f:float8:float', 'd:date:date', 'id:uuid:text',
+      'i8max:int8:int',
+      'i8min:int8:int',
+      'n:numeric(38,10):decimal',
+      'tz:timestamptz:timestamptz',
+      'ts:timestamp(3):timestamp',
+      'iv:interval:interval',
+      'b:bytea:binary',
+      'arr:int4[]:array',
+      'j:jsonb:json',
+      'u:text:text',
+      'nothing:text:text',
+      'empty:text:text',
+      'yes:bool:bool',
+      'f:float8:float',
+      'd:date:date',
+      'id:uuid:text',
     ]);
     const rows = await allRows(result.resultId);
     expect(rows).toEqual([
       [
-        '9223372036854775807', '-9223372036854775808', '1234567890123456789012345678.0123456789', '2024-02-29 18:29:59.123456+00', '2024-02-29 23:59:59.5', '1 year 2 mons 3 days 04:05:06.789',
-        '\\xdeadbeef00', '{1,NULL,3}', '{"a": [1, 2.50, null]}', 'ünïcödé ✓ 漢字 🚀', null, '', 't', '0.1', '2024-01-02', 'a8098c1a-f86e-11da-bd1a-00112444be1e',
+        '9223372036854775807',
+        '-9223372036854775808',
+        '1234567890123456789012345678.0123456789',
+        '2024-02-29 18:29:59.123456+00',
+        '2024-02-29 23:59:59.5',
+        '1 year 2 mons 3 days 04:05:06.789',
+        '\\xdeadbeef00',
+        '{1,NULL,3}',
+        '{"a": [1, 2.50, null]}',
+        'ünïcödé ✓ 漢字 🚀',
+        null,
+        '',
+        't',
+        '0.1',
+        '2024-01-02',
+        'a8098c1a-f86e-11da-bd1a-00112444be1e',
       ],
     ]);
     expect(only(chunks, 'done')[0]).toMatchObject({ command: 'SELECT', rows: 1 });
   });
 
   it('runs a script statement by statement, with rows affected, notices, and history', async () => {
-    const chunks = await runSql('sandbox-warehouse', "DROP TABLE IF EXISTS wb_t;\nCREATE TABLE wb_t (id int8, v text);\nINSERT INTO wb_t SELECT g, 'v' || g FROM generate_series(1, 25) g;\n-- a comment that is not a statement\nSELECT count(*) FROM wb_t;\n");
+    const chunks = await runSql(
+      'sandbox-warehouse',
+      "DROP TABLE IF EXISTS wb_t;\nCREATE TABLE wb_t (id int8, v text);\nINSERT INTO wb_t SELECT g, 'v' || g FROM generate_series(1, 25) g;\n-- a comment that is not a statement\nSELECT count(*) FROM wb_t;\n",
+    );
     expect(only(chunks, 'statement').map((c) => c.start.line)).toEqual([1, 2, 3, 5]);
     expect(only(chunks, 'done').map((c) => c.command)).toEqual(['DROP', 'CREATE', 'INSERT', 'SELECT']);
     expect(only(chunks, 'done')[2]).toMatchObject({ rowsAffected: 25 });
@@ -128,7 +190,11 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
   it('unloads a result to S3 instead of downloading it', async () => {
     const s3 = new S3Client({ ...sandboxClientConfig(run.endpoint), forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: 'wb-unload' }));
-    const sql = unloadStatement("SELECT g AS id, 'v' || g AS v FROM generate_series(1, 10) g WHERE g::text <> 'none'", { s3Prefix: 's3://wb-unload/exports/wb_t_', iamRole: 'arn:aws:iam::123456789012:role/tributary-redshift-copy', format: 'CSV' });
+    const sql = unloadStatement("SELECT g AS id, 'v' || g AS v FROM generate_series(1, 10) g WHERE g::text <> 'none'", {
+      s3Prefix: 's3://wb-unload/exports/wb_t_',
+      iamRole: 'arn:aws:iam::123456789012:role/tributary-redshift-copy',
+      format: 'CSV',
+    });
     const chunks = await runSql('sandbox-warehouse', sql);
     expect(only(chunks, 'error')).toEqual([]);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'wb-unload', Prefix: 'exports/wb_t_' }));
@@ -139,7 +205,9 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
   });
 
   it('points a syntax error at its line and column in the editor, and stops the script there', async () => {
-    const chunks = await runSql('sandbox-warehouse', 'SELECT 1;\nSELECT id,\n       v FORM wb_t;\nSELECT 2;', { origin: { line: 10, column: 5 } });
+    const chunks = await runSql('sandbox-warehouse', 'SELECT 1;\nSELECT id,\n       v FORM wb_t;\nSELECT 2;', {
+      origin: { line: 10, column: 5 },
+    });
     const error = only(chunks, 'error')[0]!;
     expect(error).toMatchObject({ index: 1, code: '42601', at: { line: 12, column: 15 } });
     expect(error.message).toContain('syntax error at or near "wb_t"');
@@ -152,13 +220,20 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     setTimeout(() => abort.abort(), 1500);
     await runSql('sandbox-warehouse', 'SELECT pg_sleep(60)', { abort });
     expect(Date.now() - started).toBeLessThan(2500);
-    const sleeping = await until('backend gone', async () => {
-      const check = await runSql('sandbox-warehouse', "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").catch((e: unknown) => {
-        if (e instanceof AppError && e.code === 'CONFLICT') return undefined;
-        throw e;
-      });
-      return check && (await allRows(only(check, 'result')[0]!.resultId))[0]![0];
-    }, 1000);
+    const sleeping = await until(
+      'backend gone',
+      async () => {
+        const check = await runSql(
+          'sandbox-warehouse',
+          "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        ).catch((e: unknown) => {
+          if (e instanceof AppError && e.code === 'CONFLICT') return undefined;
+          throw e;
+        });
+        return check && (await allRows(only(check, 'result')[0]!.resultId))[0]![0];
+      },
+      1000,
+    );
     expect(sleeping).toBe('0');
   });
 
@@ -176,7 +251,22 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     expect(progress.at(-1)).toMatchObject({ kind: 'done', rows: 1_000_000 });
     const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
     const reference = join(tempDir('tributary-psql-'), 'psql.csv');
-    execFileSync('psql', ['-h', run.redshift.host, '-p', String(run.redshift.port), '-U', run.redshift.adminUser, '-d', 'dev', '-c', `\\copy (${sql}) to '${reference}' csv header`], { env: { ...process.env, PGPASSWORD: password } });
+    execFileSync(
+      'psql',
+      [
+        '-h',
+        run.redshift.host,
+        '-p',
+        String(run.redshift.port),
+        '-U',
+        run.redshift.adminUser,
+        '-d',
+        'dev',
+        '-c',
+        `\\copy (${sql}) to '${reference}' csv header`,
+      ],
+      { env: { ...process.env, PGPASSWORD: password } },
+    );
     const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
     expect(sha(path)).toBe(sha(reference));
   });
@@ -186,31 +276,69 @@ describe('a Redshift cluster created through the API, reached through the EMR ma
   it('connects with the stored password through the session’s tunnel; the password is never written down', async () => {
     const password = 'Wb-Secret-Passw0rd-77';
     const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
-    await redshift.send(new CreateClusterCommand({ ClusterIdentifier: 'wb-cluster', NodeType: 'ra3.xlplus', MasterUsername: 'wbadmin', MasterUserPassword: password, DBName: 'wbdb', ClusterType: 'single-node' }));
+    await redshift.send(
+      new CreateClusterCommand({
+        ClusterIdentifier: 'wb-cluster',
+        NodeType: 'ra3.xlplus',
+        MasterUsername: 'wbadmin',
+        MasterUserPassword: password,
+        DBName: 'wbdb',
+        ClusterType: 'single-node',
+      }),
+    );
     redshift.destroy();
     const list = await core.handlers['connections.save'](
-      { name: 'Warehouse via master', environmentId: 'sandbox', spec: { engine: 'redshift', clusterIdentifier: 'wb-cluster', database: 'wbdb', user: 'wbadmin', auth: 'password', password, route: { kind: 'session', sessionId } } },
+      {
+        name: 'Warehouse via master',
+        environmentId: 'sandbox',
+        spec: {
+          engine: 'redshift',
+          clusterIdentifier: 'wb-cluster',
+          database: 'wbdb',
+          user: 'wbadmin',
+          auth: 'password',
+          password,
+          route: { kind: 'session', sessionId },
+        },
+      },
       { signal },
     );
     const saved = list.find((c) => c.name === 'Warehouse via master')!;
     expect(saved).toMatchObject({ hasPassword: true, builtIn: false });
     expect(JSON.stringify(saved)).not.toContain(password);
-    const chunks = await until('cluster available', async () => {
-      const attempt = await runSql(saved.id, 'SELECT current_user, current_database()');
-      return only(attempt, 'done').length ? attempt : undefined;
-    }, 60_000);
+    const chunks = await until(
+      'cluster available',
+      async () => {
+        const attempt = await runSql(saved.id, 'SELECT current_user, current_database()');
+        return only(attempt, 'done').length ? attempt : undefined;
+      },
+      60_000,
+    );
     expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([['wbadmin', 'wbdb']]);
     const sessions = await core.handlers['sessions.list']({}, { signal });
     expect(sessions.find((s) => s.id === sessionId)?.tunnels.some((t) => t.service === 'redshift')).toBe(true);
     expect(readFileSync(join(appDir, 'connections.json'), 'utf8')).not.toContain(password);
     await core.log.flush();
-    const logs = readdirSync(join(appDir, 'logs')).map((f) => readFileSync(join(appDir, 'logs', f), 'utf8')).join('');
+    const logs = readdirSync(join(appDir, 'logs'))
+      .map((f) => readFileSync(join(appDir, 'logs', f), 'utf8'))
+      .join('');
     expect(logs).not.toContain(password);
   });
 
   it('signs in with IAM (GetClusterCredentials): a temporary user that acts as the database user', async () => {
     const list = await core.handlers['connections.save'](
-      { name: 'Warehouse with IAM', environmentId: 'sandbox', spec: { engine: 'redshift', clusterIdentifier: 'wb-cluster', database: 'wbdb', user: 'wbadmin', auth: 'iam', route: { kind: 'direct' } } },
+      {
+        name: 'Warehouse with IAM',
+        environmentId: 'sandbox',
+        spec: {
+          engine: 'redshift',
+          clusterIdentifier: 'wb-cluster',
+          database: 'wbdb',
+          user: 'wbadmin',
+          auth: 'iam',
+          route: { kind: 'direct' },
+        },
+      },
       { signal },
     );
     const saved = list.find((c) => c.name === 'Warehouse with IAM')!;
@@ -244,10 +372,21 @@ describe('Spark SQL through the master session', () => {
   const spark = () => `sandbox-spark-${clusterId.toLowerCase()}`;
 
   it('keeps bigint and decimal exact', async () => {
-    const chunks = await runSql(spark(), "SELECT CAST(9223372036854775807 AS BIGINT) AS big, CAST('12345678901234567890123456.0123456789' AS DECIMAL(38,10)) AS d, CAST(NULL AS STRING) AS s, 'ü' AS u, TIMESTAMP'2024-01-02 03:04:05.123456' AS t");
+    const chunks = await runSql(
+      spark(),
+      "SELECT CAST(9223372036854775807 AS BIGINT) AS big, CAST('12345678901234567890123456.0123456789' AS DECIMAL(38,10)) AS d, CAST(NULL AS STRING) AS s, 'ü' AS u, TIMESTAMP'2024-01-02 03:04:05.123456' AS t",
+    );
     const result = only(chunks, 'result')[0]!;
-    expect(result.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual(['big:bigint:int', 'd:decimal(38,10):decimal', 's:string:text', 'u:string:text', 't:timestamp:timestamp']);
-    expect(await allRows(result.resultId)).toEqual([['9223372036854775807', '12345678901234567890123456.0123456789', null, 'ü', '2024-01-02 03:04:05.123456']]);
+    expect(result.columns.map((c) => `${c.name}:${c.type}:${c.kind}`)).toEqual([
+      'big:bigint:int',
+      'd:decimal(38,10):decimal',
+      's:string:text',
+      'u:string:text',
+      't:timestamp:timestamp',
+    ]);
+    expect(await allRows(result.resultId)).toEqual([
+      ['9223372036854775807', '12345678901234567890123456.0123456789', null, 'ü', '2024-01-02 03:04:05.123456'],
+    ]);
   });
 
   it('browses Spark’s databases and tables with their locations', async () => {
@@ -271,13 +410,17 @@ describe('Spark SQL through the master session', () => {
     const started = Date.now();
     await runSql(spark(), 'SELECT sum(a.id * b.id) FROM range(0, 300000) a CROSS JOIN range(0, 300000) b', { abort });
     expect(Date.now() - started).toBeLessThan(6000);
-    const next = await until('connection free', async () => {
-      const attempt = await runSql(spark(), 'SELECT count(*) FROM range(0, 1000000)').catch((e: unknown) => {
-        if (e instanceof AppError && e.code === 'CONFLICT') return undefined;
-        throw e;
-      });
-      return attempt;
-    }, 10_000);
+    const next = await until(
+      'connection free',
+      async () => {
+        const attempt = await runSql(spark(), 'SELECT count(*) FROM range(0, 1000000)').catch((e: unknown) => {
+          if (e instanceof AppError && e.code === 'CONFLICT') return undefined;
+          throw e;
+        });
+        return attempt;
+      },
+      10_000,
+    );
     const done = only(next, 'done')[0];
     expect(done?.durationMs).toBeLessThan(20_000);
     expect(await allRows(only(next, 'result')[0]!.resultId)).toEqual([['1000000']]);
@@ -310,8 +453,16 @@ describe('Spark SQL when the Thrift server does not answer', () => {
     const columns: string[] = [];
     const rows: Cell[][] = [];
     const notices: string[] = [];
-    const sink = { columns: (c: { name: string }[]) => void columns.push(...c.map((x) => x.name)), rows: async (batch: Cell[][]) => void rows.push(...batch), notice: (_level: string, message: string) => void notices.push(message) };
-    const outcome = await engine.execute("SELECT id, CAST(id * 3 AS BIGINT) AS triple, IF(id = 2, NULL, 'ü x') AS maybe FROM range(1, 4)", sink, signal);
+    const sink = {
+      columns: (c: { name: string }[]) => void columns.push(...c.map((x) => x.name)),
+      rows: async (batch: Cell[][]) => void rows.push(...batch),
+      notice: (_level: string, message: string) => void notices.push(message),
+    };
+    const outcome = await engine.execute(
+      "SELECT id, CAST(id * 3 AS BIGINT) AS triple, IF(id = 2, NULL, 'ü x') AS maybe FROM range(1, 4)",
+      sink,
+      signal,
+    );
     expect(outcome.command).toBe('SELECT');
     expect(columns).toEqual(['id', 'triple', 'maybe']);
     expect(rows).toEqual([

@@ -14,9 +14,12 @@ describe('Gate: Host, Origin and token', () => {
     expect(gate.checkSite({ host })).toBeUndefined();
   });
 
-  it.each(['evil.example:4321', '127.0.0.1:80', '127.0.0.1', '', '0.0.0.0:4321', '[::1]:4321'])('refuses Host "%s" (DNS rebinding)', (host) => {
-    expect(gate.checkSite({ host })).toMatchObject({ status: 403, message: expect.stringMatching(/DNS rebinding/) });
-  });
+  it.each(['evil.example:4321', '127.0.0.1:80', '127.0.0.1', '', '0.0.0.0:4321', '[::1]:4321'])(
+    'refuses Host "%s" (DNS rebinding)',
+    (host) => {
+      expect(gate.checkSite({ host })).toMatchObject({ status: 403, message: expect.stringMatching(/DNS rebinding/) });
+    },
+  );
 
   it.each(['http://evil.example', 'http://127.0.0.1:9999', 'null', 'https://127.0.0.1:4321'])('refuses Origin %s', (origin) => {
     expect(gate.checkSite({ host: '127.0.0.1:4321', origin })).toMatchObject({ status: 403 });
@@ -26,7 +29,7 @@ describe('Gate: Host, Origin and token', () => {
     expect(gate.checkSite({ host: '127.0.0.1:4321', 'sec-fetch-site': 'cross-site' })).toMatchObject({ status: 403 });
   });
 
-  it('accepts the token as Bearer, as WebSocket subprotocol, or as this port\'s cookie', () => {
+  it("accepts the token as Bearer, as WebSocket subprotocol, or as this port's cookie", () => {
     expect(gate.checkToken({ authorization: `Bearer ${token}` })).toBeUndefined();
     expect(gate.checkToken({ 'sec-websocket-protocol': `tributary.v1, tributary.token.${token}` })).toBeUndefined();
     expect(gate.checkToken({ cookie: `other=1; tributary_4321=${token}` })).toBeUndefined();
@@ -34,7 +37,10 @@ describe('Gate: Host, Origin and token', () => {
 
   it('refuses missing, wrong and other-port tokens with 401 and says which', () => {
     expect(gate.checkToken({})).toMatchObject({ status: 401, message: expect.stringMatching(/needs the token/) });
-    expect(gate.checkToken({ authorization: `Bearer ${token}x` })).toMatchObject({ status: 401, message: expect.stringMatching(/wrong token/) });
+    expect(gate.checkToken({ authorization: `Bearer ${token}x` })).toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/wrong token/),
+    });
     expect(gate.checkToken({ cookie: `tributary_9999=${token}` })).toMatchObject({ status: 401 });
     expect(gate.checkToken({ authorization: token })).toMatchObject({ status: 401 });
   });

@@ -1,11 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { AccessLogGenerator, BASELINE_5XX_SHARE, diurnalFactor, logTime, type AccessLogGeneratorOptions } from '../../electron/core/ingest/generator.js';
+import {
+  AccessLogGenerator,
+  BASELINE_5XX_SHARE,
+  diurnalFactor,
+  logTime,
+  type AccessLogGeneratorOptions,
+} from '../../electron/core/ingest/generator.js';
 import { Random } from '../../electron/core/ingest/random.js';
 import { generatorFor } from '../../electron/core/ingest/service.js';
 import { ACCESS_LOG_FIELDS, ACCESS_LOG_REGEX, parseAccessLog, recordIdOf } from '../../shared/pipeline/access-log.js';
 
 const START = Date.parse('2026-11-27T00:00:00Z');
-const base: AccessLogGeneratorOptions = { seed: 42, runId: 'rtest0001', startMs: START, simulatedRate: 50, peakHourUtc: 14, diurnalAmplitude: 0.6 };
+const base: AccessLogGeneratorOptions = {
+  seed: 42,
+  runId: 'rtest0001',
+  startMs: START,
+  simulatedRate: 50,
+  peakHourUtc: 14,
+  diurnalAmplitude: 0.6,
+};
 const take = (generator: AccessLogGenerator, n: number) => Array.from({ length: n }, () => generator.next());
 
 describe('the seeded PRNG', () => {

@@ -77,7 +77,13 @@ describe('batching within Kinesis limits', () => {
   it('sends every record of a real run in batches that keep the limits', async () => {
     const kinesis = fakeKinesis();
     const generator = generatorFor({ seed: 3, peakHourUtc: 14, diurnalAmplitude: 0.6 }, 'rbatch0001', 1000);
-    const producer = new Producer({ put: kinesis.put, source: generatorSource(generator, 'record'), rate: 1_000_000, total: 5_000, concurrency: 4 });
+    const producer = new Producer({
+      put: kinesis.put,
+      source: generatorSource(generator, 'record'),
+      rate: 1_000_000,
+      total: 5_000,
+      concurrency: 4,
+    });
     expect(await producer.run(new AbortController().signal)).toEqual({ state: 'completed' });
     expect(kinesis.stored).toHaveLength(5_000);
     for (const call of kinesis.calls) {
@@ -90,7 +96,14 @@ describe('batching within Kinesis limits', () => {
   it('counts a record too large for Kinesis as failed without sending it', async () => {
     const kinesis = fakeKinesis();
     const records = [record('1', 10), record('2', MiB + 1), record('3', 10)];
-    const producer = new Producer({ put: kinesis.put, source: { read: (max) => records.splice(0, max) }, rate: 1000, concurrency: 1, sleep: noWait, onWarning: () => undefined });
+    const producer = new Producer({
+      put: kinesis.put,
+      source: { read: (max) => records.splice(0, max) },
+      rate: 1000,
+      concurrency: 1,
+      sleep: noWait,
+      onWarning: () => undefined,
+    });
     await producer.run(new AbortController().signal);
     expect(kinesis.stored).toEqual(['1', '3']);
     expect(producer.counters()).toMatchObject({ sent: 3, acknowledged: 2, failed: 1 });
@@ -100,7 +113,7 @@ describe('batching within Kinesis limits', () => {
 describe('retrying what Kinesis refused', () => {
   it('sends again only the refused entries, with growing backoff, until all are acknowledged exactly once', async () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     // Calls 1..20 throttle ~40% of entries; some InternalFailure too.
     const kinesis = fakeKinesis((call) => {
       if (call > 20) return undefined;
@@ -139,7 +152,15 @@ describe('retrying what Kinesis refused', () => {
   it('gives up after the attempts allowed, counting those records as failed', async () => {
     const kinesis = fakeKinesis((_call, _i, r) => (r.id === '7' ? 'ProvisionedThroughputExceededException' : undefined));
     const warnings: string[] = [];
-    const producer = new Producer({ put: kinesis.put, source: countingSource(10), rate: 1000, concurrency: 1, sleep: noWait, retry: { maxAttempts: 4, baseMs: 1, capMs: 10 }, onWarning: (w) => warnings.push(w) });
+    const producer = new Producer({
+      put: kinesis.put,
+      source: countingSource(10),
+      rate: 1000,
+      concurrency: 1,
+      sleep: noWait,
+      retry: { maxAttempts: 4, baseMs: 1, capMs: 10 },
+      onWarning: (w) => warnings.push(w),
+    });
     await producer.run(new AbortController().signal);
     expect(producer.counters()).toMatchObject({ sent: 10, acknowledged: 9, failed: 1, retried: 3, throttled: 4 });
     expect(kinesis.calls.filter((c) => c.some((r) => r.id === '7'))).toHaveLength(4);
@@ -148,7 +169,14 @@ describe('retrying what Kinesis refused', () => {
 
   it('does not retry an entry error that is not a moment’s trouble', async () => {
     const kinesis = fakeKinesis((_call, i) => (i === 0 ? 'KMSAccessDeniedException' : undefined));
-    const producer = new Producer({ put: kinesis.put, source: countingSource(3), rate: 1000, concurrency: 1, sleep: noWait, onWarning: () => undefined });
+    const producer = new Producer({
+      put: kinesis.put,
+      source: countingSource(3),
+      rate: 1000,
+      concurrency: 1,
+      sleep: noWait,
+      onWarning: () => undefined,
+    });
     await producer.run(new AbortController().signal);
     expect(producer.counters()).toMatchObject({ acknowledged: 2, failed: 1, retried: 0 });
   });
@@ -216,14 +244,37 @@ describe('the gateway’s injected throttling (sandbox fault injection)', () => 
     faults.set({ rules: [{ service: 'kinesis', operation: 'PutRecords', kind: 'partial', fraction: 0.5, calls: 1 }] });
     expect(faults.targets('kinesis')).toBe(true);
     expect(faults.targets('s3')).toBe(false);
-    const body = JSON.stringify({ StreamName: 's', Records: [{ Data: 'YQ==', PartitionKey: '1' }, { Data: 'Yg==', PartitionKey: '2' }, { Data: 'Yw==', PartitionKey: '3' }, { Data: 'ZA==', PartitionKey: '4' }] });
+    const body = JSON.stringify({
+      StreamName: 's',
+      Records: [
+        { Data: 'YQ==', PartitionKey: '1' },
+        { Data: 'Yg==', PartitionKey: '2' },
+        { Data: 'Yw==', PartitionKey: '3' },
+        { Data: 'ZA==', PartitionKey: '4' },
+      ],
+    });
     const injected = faults.take('kinesis', 'PutRecords', body);
     if (injected?.kind !== 'partial') throw new Error('expected a partial failure');
     const forwarded = JSON.parse(injected.body) as { Records: { PartitionKey: string }[] };
     expect(forwarded.Records.map((r) => r.PartitionKey)).toEqual(['2', '4']);
-    const merged = JSON.parse(injected.merge(JSON.stringify({ FailedRecordCount: 0, Records: [{ SequenceNumber: '10', ShardId: 'a' }, { SequenceNumber: '11', ShardId: 'b' }] }))) as { FailedRecordCount: number; Records: PutResultEntry[] };
+    const merged = JSON.parse(
+      injected.merge(
+        JSON.stringify({
+          FailedRecordCount: 0,
+          Records: [
+            { SequenceNumber: '10', ShardId: 'a' },
+            { SequenceNumber: '11', ShardId: 'b' },
+          ],
+        }),
+      ),
+    ) as { FailedRecordCount: number; Records: PutResultEntry[] };
     expect(merged.FailedRecordCount).toBe(2);
-    expect(merged.Records.map((r) => r.SequenceNumber ?? r.ErrorCode)).toEqual(['ProvisionedThroughputExceededException', '10', 'ProvisionedThroughputExceededException', '11']);
+    expect(merged.Records.map((r) => r.SequenceNumber ?? r.ErrorCode)).toEqual([
+      'ProvisionedThroughputExceededException',
+      '10',
+      'ProvisionedThroughputExceededException',
+      '11',
+    ]);
     // The rule was for one call only.
     expect(faults.take('kinesis', 'PutRecords', body)).toBeUndefined();
     expect(faults.targets('kinesis')).toBe(false);
@@ -231,8 +282,16 @@ describe('the gateway’s injected throttling (sandbox fault injection)', () => 
 
   it('fails whole calls with an error, and refuses rules or control without the token', () => {
     const faults = new Faults('secret-token');
-    faults.set({ rules: [{ service: 'kinesis', operation: 'GetRecords', kind: 'error', errorCode: 'ProvisionedThroughputExceededException', calls: 2 }] });
-    expect(faults.take('kinesis', 'GetRecords', '{}')).toMatchObject({ kind: 'error', status: 400, body: { __type: 'ProvisionedThroughputExceededException' } });
+    faults.set({
+      rules: [
+        { service: 'kinesis', operation: 'GetRecords', kind: 'error', errorCode: 'ProvisionedThroughputExceededException', calls: 2 },
+      ],
+    });
+    expect(faults.take('kinesis', 'GetRecords', '{}')).toMatchObject({
+      kind: 'error',
+      status: 400,
+      body: { __type: 'ProvisionedThroughputExceededException' },
+    });
     expect(faults.take('kinesis', 'GetRecords', '{}')).toMatchObject({ kind: 'error' });
     expect(faults.take('kinesis', 'GetRecords', '{}')).toBeUndefined();
     expect(() => faults.set({ rules: [{ service: 'kinesis', operation: 'PutRecords', kind: 'explode' }] })).toThrow();

@@ -9,7 +9,12 @@ const schema = z.object({ count: z.number().int() }).strict();
 
 function file(dir = tempDir()) {
   const problems: LoadProblem[] = [];
-  const store = new JsonFile(join(dir, 'state.json'), schema, () => ({ count: 0 }), (p) => problems.push(p));
+  const store = new JsonFile(
+    join(dir, 'state.json'),
+    schema,
+    () => ({ count: 0 }),
+    (p) => problems.push(p),
+  );
   return { dir, store, problems };
 }
 
@@ -50,7 +55,11 @@ describe('settings and environments through the core', () => {
     const first = await testCore(dir);
     await first.handlers['settings.update']({ patch: { theme: 'dark', editorFontSize: 16 } }, { signal: new AbortController().signal });
     const second = await testCore(dir);
-    expect(await second.handlers['settings.get']({}, { signal: new AbortController().signal })).toEqual({ theme: 'dark', editorFontSize: 16, tunnelIdleMinutes: 15 });
+    expect(await second.handlers['settings.get']({}, { signal: new AbortController().signal })).toEqual({
+      theme: 'dark',
+      editorFontSize: 16,
+      tunnelIdleMinutes: 15,
+    });
   });
 
   it('report a corrupt settings file as a notice and keep working', async () => {

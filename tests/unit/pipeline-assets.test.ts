@@ -12,7 +12,8 @@ const rawSql = readFileSync(join(root, 'sql', 'spark', 'raw_access_logs.sql'), '
 /** A Spark SQL string literal's value: backslash escapes undone, as Spark's parser does. */
 const sparkLiteral = (body: string) => body.replace(/\\(.)/g, '$1');
 
-const good = '203.0.113.9 - frank [27/Nov/2026:14:03:07 +0000] "GET /products/1234?x=1 HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (X11; \\"quoted\\")" "rid=rmbx1k2a9f3c1d2e-42"';
+const good =
+  '203.0.113.9 - frank [27/Nov/2026:14:03:07 +0000] "GET /products/1234?x=1 HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (X11; \\"quoted\\")" "rid=rmbx1k2a9f3c1d2e-42"';
 const bad = [
   'garbage',
   '203.0.113.9 - - [27/Nov/2026:14:03:07 +0000] "GET / HTTP/1.1" 200 5120 "-" "curl"', // no record id
@@ -34,9 +35,29 @@ describe('the access-log format is one regex across the producer, the Spark job 
   it('Python’s re reads good and bad lines as JavaScript does (same groups, same refusals)', () => {
     const script = `import re, json, sys\nr = re.compile(sys.argv[1])\nout = []\nfor line in json.loads(sys.stdin.read()):\n    m = r.match(line)\n    out.append(list(m.groups()) if m else None)\nprint(json.dumps(out))`;
     const lines = [good, ...bad];
-    const fromPython = JSON.parse(execFileSync('python3', ['-c', script, ACCESS_LOG_REGEX], { input: JSON.stringify(lines), encoding: 'utf8' })) as (string[] | null)[];
-    expect(fromPython).toEqual(lines.map((l) => { const p = parseAccessLog(l); return p ? Object.values(p) : null; }));
-    expect(fromPython[0]).toEqual(['203.0.113.9', '-', 'frank', '27/Nov/2026:14:03:07 +0000', 'GET', '/products/1234?x=1', 'HTTP/1.1', '200', '5120', 'https://www.google.com/', 'Mozilla/5.0 (X11; \\"quoted\\")', 'rmbx1k2a9f3c1d2e-42']);
+    const fromPython = JSON.parse(
+      execFileSync('python3', ['-c', script, ACCESS_LOG_REGEX], { input: JSON.stringify(lines), encoding: 'utf8' }),
+    ) as (string[] | null)[];
+    expect(fromPython).toEqual(
+      lines.map((l) => {
+        const p = parseAccessLog(l);
+        return p ? Object.values(p) : null;
+      }),
+    );
+    expect(fromPython[0]).toEqual([
+      '203.0.113.9',
+      '-',
+      'frank',
+      '27/Nov/2026:14:03:07 +0000',
+      'GET',
+      '/products/1234?x=1',
+      'HTTP/1.1',
+      '200',
+      '5120',
+      'https://www.google.com/',
+      'Mozilla/5.0 (X11; \\"quoted\\")',
+      'rmbx1k2a9f3c1d2e-42',
+    ]);
     expect(fromPython.slice(1)).toEqual([null, null, null, null]);
   });
 
@@ -68,7 +89,10 @@ describe('SQL assets', () => {
   it('the Redshift table’s columns are the Parquet files’ columns, in order (COPY matches by position)', () => {
     const ddl = readFileSync(join(root, 'sql', 'redshift', 'access_logs.sql'), 'utf8');
     const columns = [...ddl.matchAll(/^ {2}([a-z_]+) +[A-Z]/gm)].map((m) => m[1]);
-    const spark = /COLUMNS = \[(.*)\]/.exec(python)![1]!.split(',').map((c) => c.trim().replace(/"/g, ''));
+    const spark = /COLUMNS = \[(.*)\]/
+      .exec(python)![1]!
+      .split(',')
+      .map((c) => c.trim().replace(/"/g, ''));
     expect(columns).toEqual(spark);
     expect(ddl).toMatch(/DISTKEY \(client_ip\)\s+COMPOUND SORTKEY \(ts\);/);
   });

@@ -74,14 +74,19 @@ describe('a Redshift table from a Parquet schema', () => {
 });
 
 describe('the COPY statement', () => {
-  const spec = (extra: object) => copySpecSchema.parse({ table: 'access_logs', source: 's3://bkt/curated/access_logs/v2/', iamRole: ROLE, ...extra });
+  const spec = (extra: object) =>
+    copySpecSchema.parse({ table: 'access_logs', source: 's3://bkt/curated/access_logs/v2/', iamRole: ROLE, ...extra });
 
   it('loads Parquet with the role', () => {
-    expect(copyStatement(spec({}))).toBe(`COPY access_logs\nFROM 's3://bkt/curated/access_logs/v2/'\nIAM_ROLE '${ROLE}'\nFORMAT AS PARQUET;`);
+    expect(copyStatement(spec({}))).toBe(
+      `COPY access_logs\nFROM 's3://bkt/curated/access_logs/v2/'\nIAM_ROLE '${ROLE}'\nFORMAT AS PARQUET;`,
+    );
   });
 
   it('loads CSV and JSON with their options, quoting what needs it', () => {
-    expect(copyStatement(spec({ format: 'csv', ignoreHeader: 1, delimiter: ';', maxError: 10, schema: 'Raw', source: "s3://bkt/it's/" }))).toBe(
+    expect(
+      copyStatement(spec({ format: 'csv', ignoreHeader: 1, delimiter: ';', maxError: 10, schema: 'Raw', source: "s3://bkt/it's/" })),
+    ).toBe(
       `COPY "Raw".access_logs\nFROM 's3://bkt/it''s/'\nIAM_ROLE '${ROLE}'\nFORMAT AS CSV\nDELIMITER ';'\nIGNOREHEADER 1\nMAXERROR 10;`,
     );
     expect(copyStatement(spec({ format: 'json', region: 'eu-west-1' }))).toMatch(/FORMAT AS JSON 'auto'\nREGION 'eu-west-1';$/);
@@ -89,7 +94,9 @@ describe('the COPY statement', () => {
   });
 
   it('reads the newest load’s errors for the source', () => {
-    expect(loadErrorsQuery('s3://bkt/x/', 'sys_load_error_detail')).toMatch(/WHERE query_id = \(SELECT max\(query_id\) FROM sys_load_error_detail WHERE file_name LIKE 's3:\/\/bkt\/x\/%'\)/);
+    expect(loadErrorsQuery('s3://bkt/x/', 'sys_load_error_detail')).toMatch(
+      /WHERE query_id = \(SELECT max\(query_id\) FROM sys_load_error_detail WHERE file_name LIKE 's3:\/\/bkt\/x\/%'\)/,
+    );
     expect(loadErrorsQuery('s3://bkt/x/', 'stl_load_errors')).toMatch(/FROM stl_load_errors/);
   });
 
@@ -98,22 +105,54 @@ describe('the COPY statement', () => {
     const runner: SqlRunner = {
       async *run({ sql }): AsyncGenerator<RunChunk> {
         ran.push(sql.split('\n')[0]!);
-        if (sql.startsWith('COPY')) yield { kind: 'error', index: 0, message: "Load into table 'access_logs' failed. Check 'sys_load_error_detail' system table for details." };
+        if (sql.startsWith('COPY'))
+          yield {
+            kind: 'error',
+            index: 0,
+            message: "Load into table 'access_logs' failed. Check 'sys_load_error_detail' system table for details.",
+          };
         else if (sql.startsWith('SELECT')) {
-          yield { kind: 'result', index: 0, resultId: 'r1', columns: [{ name: 'error_message', type: 'varchar', kind: 'text' }], rows: [['bad']] };
+          yield {
+            kind: 'result',
+            index: 0,
+            resultId: 'r1',
+            columns: [{ name: 'error_message', type: 'varchar', kind: 'text' }],
+            rows: [['bad']],
+          };
           yield { kind: 'done', index: 0, command: 'SELECT', rows: 1, durationMs: 1 };
         } else yield { kind: 'done', index: 0, command: 'CREATE TABLE', durationMs: 1 };
       },
     };
-    const outcome = await runCopy(runner, { ...spec({}), connectionId: 'c', createTable: 'CREATE TABLE t (a int)' }, new AbortController().signal);
-    expect(ran).toEqual(['CREATE TABLE t (a int)', 'COPY access_logs', 'SELECT query_id, start_time, file_name, line_number, column_name, column_type, column_length, error_code, error_message, raw_field_value, raw_line']);
-    expect(outcome).toMatchObject({ ok: false, created: true, loadErrors: { resultId: 'r1', source: 'sys_load_error_detail', rows: [['bad']], total: 1 } });
+    const outcome = await runCopy(
+      runner,
+      { ...spec({}), connectionId: 'c', createTable: 'CREATE TABLE t (a int)' },
+      new AbortController().signal,
+    );
+    expect(ran).toEqual([
+      'CREATE TABLE t (a int)',
+      'COPY access_logs',
+      'SELECT query_id, start_time, file_name, line_number, column_name, column_type, column_length, error_code, error_message, raw_field_value, raw_line',
+    ]);
+    expect(outcome).toMatchObject({
+      ok: false,
+      created: true,
+      loadErrors: { resultId: 'r1', source: 'sys_load_error_detail', rows: [['bad']], total: 1 },
+    });
   });
 });
 
 describe('the jobs as the app submits and follows them', () => {
   it('passes each option as the script’s flag', () => {
-    expect(jobArguments('b', { job: 'kinesis_to_s3', stream: 's', batchSize: 100, untilIdleSeconds: 5 })).toEqual(['--bucket', 'b', '--stream', 's', '--batch-size', '100', '--until-idle-seconds', '5']);
+    expect(jobArguments('b', { job: 'kinesis_to_s3', stream: 's', batchSize: 100, untilIdleSeconds: 5 })).toEqual([
+      '--bucket',
+      'b',
+      '--stream',
+      's',
+      '--batch-size',
+      '100',
+      '--until-idle-seconds',
+      '5',
+    ]);
     expect(jobArguments('b', { job: 'raw_to_parquet', version: 3 })).toEqual(['--bucket', 'b', '--version', '3']);
     expect(['s3://bkt/spark/x.py', "it's", 'a b'].map(shellQuote)).toEqual(['s3://bkt/spark/x.py', `'it'\\''s'`, "'a b'"]);
   });

@@ -15,8 +15,11 @@ describe('the cost estimator, against the checked-in price table', () => {
 
   it('prices every instance and node type the wizards offer, in every region of the table', () => {
     for (const region of priceTable.regions) {
-      const r = (table.regions as Record<string, { ec2: Record<string, number>; emr: Record<string, number>; redshift: Record<string, number> }>)[region]!;
-      for (const type of EMR_INSTANCE_TYPES) expect([region, type, r.ec2[type], r.emr[type]]).toEqual([region, type, expect.any(Number), expect.any(Number)]);
+      const r = (
+        table.regions as Record<string, { ec2: Record<string, number>; emr: Record<string, number>; redshift: Record<string, number> }>
+      )[region]!;
+      for (const type of EMR_INSTANCE_TYPES)
+        expect([region, type, r.ec2[type], r.emr[type]]).toEqual([region, type, expect.any(Number), expect.any(Number)]);
       for (const type of REDSHIFT_NODE_TYPE_NAMES) expect([region, type, r.redshift[type]]).toEqual([region, type, expect.any(Number)]);
     }
   });
@@ -42,14 +45,22 @@ describe('the cost estimator, against the checked-in price table', () => {
     expect(elsewhere.pricedRegion).toBe('us-east-1');
     expect(elsewhere.basis[0]).toMatch(/No prices for ap-south-1/);
     const sum = estimate(
-      [resourceSpecSchema.parse({ kind: 'kinesis', name: 's' }), resourceSpecSchema.parse({ kind: 'redshift', identifier: 'w', nodeType: 'dc2.large' })],
+      [
+        resourceSpecSchema.parse({ kind: 'kinesis', name: 's' }),
+        resourceSpecSchema.parse({ kind: 'redshift', identifier: 'w', nodeType: 'dc2.large' }),
+      ],
       'us-east-1',
     );
     expect(sum.usdPerHour).toBe(0.265);
   });
 
   it('names what is not in the table instead of guessing', () => {
-    const odd = est({ kind: 'emr', name: 'c', keyPair: { mode: 'existing', name: 'k' }, instances: { mode: 'uniform', instanceType: 'x9.huge', count: 3 } });
+    const odd = est({
+      kind: 'emr',
+      name: 'c',
+      keyPair: { mode: 'existing', name: 'k' },
+      instances: { mode: 'uniform', instanceType: 'x9.huge', count: 3 },
+    });
     expect(odd.usdPerHour).toBe(0);
     expect(odd.basis.join('\n')).toMatch(/x9\.huge: not in the price table/);
   });

@@ -97,40 +97,86 @@ describe('each wizard field gets its own message as the operator types', () => {
     expect(issues({ kind: 'kinesis', name: 's', shardCount: 501 }).shardCount).toMatch(/At most 500 shards/);
     expect(issues({ kind: 'kinesis', name: 's', shardCount: 1.5 }).shardCount).toBe('A whole number of shards');
     expect(issues({ kind: 's3', name: '192.168.1.1' })).toEqual({ name: expect.stringMatching(/IP address/) });
-    expect(issues({ kind: 'emr', name: 'c', keyPair: { mode: 'existing', name: 'k' }, instances: { mode: 'uniform', count: 0 }, applications: [], startThriftServer: true })).toMatchObject({
+    expect(
+      issues({
+        kind: 'emr',
+        name: 'c',
+        keyPair: { mode: 'existing', name: 'k' },
+        instances: { mode: 'uniform', count: 0 },
+        applications: [],
+        startThriftServer: true,
+      }),
+    ).toMatchObject({
       'instances.count': expect.stringMatching(/At least 1/),
       applications: 'Pick at least one application',
     });
-    expect(issues({ kind: 'emr', name: 'c', keyPair: { mode: 'existing', name: 'k' }, applications: ['Hive'], startThriftServer: true })).toEqual({ startThriftServer: expect.stringMatching(/needs Spark/) });
+    expect(
+      issues({ kind: 'emr', name: 'c', keyPair: { mode: 'existing', name: 'k' }, applications: ['Hive'], startThriftServer: true }),
+    ).toEqual({ startThriftServer: expect.stringMatching(/needs Spark/) });
     expect(issues({ kind: 'emr', name: 'c' })).toHaveProperty('keyPair');
     expect(issues({ kind: 'redshift', identifier: 'wh', nodeType: 'ra3.4xlarge', nodeCount: 1, port: 5500 })).toEqual({
       nodeCount: 'ra3.4xlarge takes 2 to 32 nodes.',
       port: expect.stringMatching(/5431–5455 or 8191–8215/),
     });
     expect(issues({ kind: 'redshift', identifier: 'wh', nodeType: 'dc2.large', port: 8192 })).toEqual({});
-    expect(issues({ kind: 'redshift', identifier: 'Test', database: 'test-storage' })).toEqual({ identifier: expect.stringMatching(/uppercase/), database: expect.stringMatching(/only lowercase/) });
+    expect(issues({ kind: 'redshift', identifier: 'Test', database: 'test-storage' })).toEqual({
+      identifier: expect.stringMatching(/uppercase/),
+      database: expect.stringMatching(/only lowercase/),
+    });
   });
 
   it('fills every field the operator left out with the safe default', () => {
     const redshift = provisionSpecSchema.parse({ kind: 'redshift', identifier: 'wh' });
-    expect(redshift).toMatchObject({ publiclyAccessible: false, encrypted: true, password: 'generate', port: 5439, nodeCount: 1, database: 'dev' });
+    expect(redshift).toMatchObject({
+      publiclyAccessible: false,
+      encrypted: true,
+      password: 'generate',
+      port: 5439,
+      nodeCount: 1,
+      database: 'dev',
+    });
     const s3 = provisionSpecSchema.parse({ kind: 's3', name: 'bucket' });
-    expect(s3).toMatchObject({ versioning: true, blockPublicAccess: true, encryption: { type: 'SSE-S3' }, rawLifecycle: { enabled: false } });
-    expect(provisionSpecSchema.parse({ kind: 'kinesis', name: 's' })).toMatchObject({ encryption: { enabled: true, kmsKeyId: 'alias/aws/kinesis' }, retentionHours: 24 });
+    expect(s3).toMatchObject({
+      versioning: true,
+      blockPublicAccess: true,
+      encryption: { type: 'SSE-S3' },
+      rawLifecycle: { enabled: false },
+    });
+    expect(provisionSpecSchema.parse({ kind: 'kinesis', name: 's' })).toMatchObject({
+      encryption: { enabled: true, kmsKeyId: 'alias/aws/kinesis' },
+      retentionHours: 24,
+    });
   });
 
   it('derives a whole pipeline from one prefix', () => {
-    const specs = derivePipeline(pipelineSpecSchema.parse({ kind: 'pipeline', prefix: 'acme' }), { region: 'eu-west-1', sandbox: false, accountId: '123456789012' });
+    const specs = derivePipeline(pipelineSpecSchema.parse({ kind: 'pipeline', prefix: 'acme' }), {
+      region: 'eu-west-1',
+      sandbox: false,
+      accountId: '123456789012',
+    });
     expect(specs.kinesis.name).toBe('acme-events');
     expect(specs.s3.name).toBe('acme-123456789012-eu-west-1');
-    expect(specs.emr).toMatchObject({ name: 'acme-emr', keyPair: { mode: 'create', name: 'acme-key' }, logUri: 's3://acme-123456789012-eu-west-1/emr-logs/', startThriftServer: true, pipeline: 'acme' });
-    expect(specs.redshift).toMatchObject({ identifier: 'acme-warehouse', iamRole: { mode: 'create', name: 'acme-redshift-copy', bucket: 'acme-123456789012-eu-west-1' }, publiclyAccessible: false });
-    expect(derivePipeline(pipelineSpecSchema.parse({ kind: 'pipeline', prefix: 'acme' }), { region: 'us-east-1', sandbox: true }).emr.keyPair).toEqual({ mode: 'existing', name: 'tributary-sandbox' });
+    expect(specs.emr).toMatchObject({
+      name: 'acme-emr',
+      keyPair: { mode: 'create', name: 'acme-key' },
+      logUri: 's3://acme-123456789012-eu-west-1/emr-logs/',
+      startThriftServer: true,
+      pipeline: 'acme',
+    });
+    expect(specs.redshift).toMatchObject({
+      identifier: 'acme-warehouse',
+      iamRole: { mode: 'create', name: 'acme-redshift-copy', bucket: 'acme-123456789012-eu-west-1' },
+      publiclyAccessible: false,
+    });
+    expect(
+      derivePipeline(pipelineSpecSchema.parse({ kind: 'pipeline', prefix: 'acme' }), { region: 'us-east-1', sandbox: true }).emr.keyPair,
+    ).toEqual({ mode: 'existing', name: 'tributary-sandbox' });
   });
 });
 
 describe('AWS errors, one clear message each', () => {
-  const sdkError = (name: string, message: string, attempts = 1, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts } });
+  const sdkError = (name: string, message: string, attempts = 1, status = 400) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts } });
 
   it('throttling says how often it retried', () => {
     const e = explainAwsError(sdkError('ThrottlingException', 'Rate exceeded', 5), 'elasticmapreduce:RunJobFlow', 'creating EMR cluster c');
@@ -140,13 +186,27 @@ describe('AWS errors, one clear message each', () => {
   });
 
   it('limits, existing names, access denied', () => {
-    expect(explainAwsError(sdkError('LimitExceededException', 'shard limit of 200 reached'), 'kinesis:CreateStream', 'creating stream s').failure.reason).toBe('limit');
-    expect(explainAwsError(sdkError('LimitExceededException', 'Rate exceeded for stream s'), 'kinesis:CreateStream', 'creating stream s').failure.reason).toBe('throttled');
-    const exists = explainAwsError(sdkError('ResourceInUseException', 'Stream s under account 1 already exists.'), 'kinesis:CreateStream', 'creating stream s');
+    expect(
+      explainAwsError(sdkError('LimitExceededException', 'shard limit of 200 reached'), 'kinesis:CreateStream', 'creating stream s').failure
+        .reason,
+    ).toBe('limit');
+    expect(
+      explainAwsError(sdkError('LimitExceededException', 'Rate exceeded for stream s'), 'kinesis:CreateStream', 'creating stream s').failure
+        .reason,
+    ).toBe('throttled');
+    const exists = explainAwsError(
+      sdkError('ResourceInUseException', 'Stream s under account 1 already exists.'),
+      'kinesis:CreateStream',
+      'creating stream s',
+    );
     expect(exists.message).toMatch(/^Stream s already exists/);
     const taken = explainAwsError(sdkError('BucketAlreadyExists', 'taken', 1, 409), 's3:CreateBucket', 'creating bucket b');
     expect(taken.message).toMatch(/taken by another AWS account/);
-    const denied = explainAwsError(sdkError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized', 1, 403), 'redshift:CreateCluster', 'creating Redshift cluster wh');
+    const denied = explainAwsError(
+      sdkError('AccessDeniedException', 'User: arn:aws:iam::1:user/x is not authorized', 1, 403),
+      'redshift:CreateCluster',
+      'creating Redshift cluster wh',
+    );
     expect(denied.failure.reason).toBe('access-denied');
     expect(denied.message).toMatch(/Allow "redshift:CreateCluster" in an IAM policy/);
   });

@@ -9,7 +9,8 @@ import type { RpcClient } from '../../shared/rpc-client.js';
 function heldClient() {
   const held: { operation: string; input: Record<string, unknown>; answer: (value: unknown) => void; fail: (error: Error) => void }[] = [];
   const client = {
-    call: (operation: string, input: Record<string, unknown>) => new Promise((answer, fail) => held.push({ operation, input, answer, fail })),
+    call: (operation: string, input: Record<string, unknown>) =>
+      new Promise((answer, fail) => held.push({ operation, input, answer, fail })),
   } as unknown as RpcClient;
   return { client, held };
 }

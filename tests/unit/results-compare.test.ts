@@ -78,10 +78,13 @@ describe('keyComparator', () => {
       ['a', '10'],
       ['b', '2'],
     ];
-    const asc = keyComparator(['text', 'int'], [
-      { column: 0, descending: false },
-      { column: 1, descending: true },
-    ]);
+    const asc = keyComparator(
+      ['text', 'int'],
+      [
+        { column: 0, descending: false },
+        { column: 1, descending: true },
+      ],
+    );
     expect([...rows].sort(asc)).toEqual([
       ['a', '10'],
       ['a', '9'],

@@ -43,11 +43,21 @@ describe('JSON Lines', () => {
 
   it('keeps numbers as the engine printed them and types the rest', () => {
     const line = encode(['9223372036854775807', '12345678901234567890123456789.0123456789', '1.5e-7', 't', '{"a": [1, 2]}', 'x"y', '1']);
-    expect(line).toBe('{"n":9223372036854775807,"d":12345678901234567890123456789.0123456789,"f":1.5e-7,"b":true,"j":{"a": [1, 2]},"t":"x\\"y","n_2":1}\n');
+    expect(line).toBe(
+      '{"n":9223372036854775807,"d":12345678901234567890123456789.0123456789,"f":1.5e-7,"b":true,"j":{"a": [1, 2]},"t":"x\\"y","n_2":1}\n',
+    );
   });
 
   it('writes NaN and Infinity as strings and NULL as null', () => {
-    expect(JSON.parse(encode(['-0', 'NaN', 'Infinity', 'false', null, null, null]))).toEqual({ n: -0, d: 'NaN', f: 'Infinity', b: false, j: null, t: null, n_2: null });
+    expect(JSON.parse(encode(['-0', 'NaN', 'Infinity', 'false', null, null, null]))).toEqual({
+      n: -0,
+      d: 'NaN',
+      f: 'Infinity',
+      b: false,
+      j: null,
+      t: null,
+      n_2: null,
+    });
   });
 
   it('keeps a json value with line breaks on one line', () => {

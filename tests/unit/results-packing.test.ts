@@ -12,7 +12,7 @@ afterEach(() => {
 
 /** Cells that trip byte packing: NULL next to '', multi-byte text, emoji, long strings. */
 function row(i: number): Cell[] {
-  const text = ['', 'ascii', 'café', '漢字', '🚀 emoji', 'x'.repeat(300), "quote ' \" \t tab"][i % 7]!;
+  const text = ['', 'ascii', 'café', '漢字', '🚀 emoji', 'x'.repeat(300), 'quote \' " \t tab'][i % 7]!;
   return [String(i), i % 5 === 0 ? null : text, i % 3 === 0 ? '' : null];
 }
 
@@ -21,11 +21,16 @@ describe('rows packed column by column, in memory and spilled', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-packing-'));
     dirs.push(dir);
     // A small memory bound, so most chunks spill and some stay packed in memory.
-    const set = new ResultSet({ id: 'rpack', dir, memoryBytes: 256 * 1024, columns: [
-      { name: 'i', type: 'int8', kind: 'int' },
-      { name: 't', type: 'text', kind: 'text' },
-      { name: 'e', type: 'text', kind: 'text' },
-    ] });
+    const set = new ResultSet({
+      id: 'rpack',
+      dir,
+      memoryBytes: 256 * 1024,
+      columns: [
+        { name: 'i', type: 'int8', kind: 'int' },
+        { name: 't', type: 'text', kind: 'text' },
+        { name: 'e', type: 'text', kind: 'text' },
+      ],
+    });
     const total = 70_000;
     for (let start = 0; start < total; start += 1_000) {
       await set.append(Array.from({ length: 1_000 }, (_, k) => row(start + k)));

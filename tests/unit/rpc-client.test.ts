@@ -23,12 +23,16 @@ describe('RpcClient over a session', () => {
     const seen: number[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const handle = client.stream('logs.follow', { backlog: 100 }, {
-      onChunk: async (line) => {
-        seen.push(line.seq);
-        if (seen.length === 1) await gate;
+    const handle = client.stream(
+      'logs.follow',
+      { backlog: 100 },
+      {
+        onChunk: async (line) => {
+          seen.push(line.seq);
+          if (seen.length === 1) await gate;
+        },
       },
-    });
+    );
     await until(() => transport.received.length === INITIAL_STREAM_CREDIT);
     await new Promise((r) => setTimeout(r, 50));
     expect(seen.length).toBe(1);

@@ -23,11 +23,15 @@ describe('sandbox prerequisites: one message that names the fix', () => {
   });
 
   it('names Java and how to get it when there is none', async () => {
-    await withEnv({ JAVA_HOME: '/nonexistent/jdk' }, () => expect(checkPrerequisites([tempDir()], 1)).rejects.toThrow(/Java was not found.*Java 17.*JAVA_HOME/s));
+    await withEnv({ JAVA_HOME: '/nonexistent/jdk' }, () =>
+      expect(checkPrerequisites([tempDir()], 1)).rejects.toThrow(/Java was not found.*Java 17.*JAVA_HOME/s),
+    );
   });
 
   it('names Python and how to get it when there is none', async () => {
-    await withEnv({ TRIBUTARY_PYTHON: '/nonexistent/python3' }, () => expect(checkPrerequisites([tempDir()], 1)).rejects.toThrow(/Python 3 was not found.*TRIBUTARY_PYTHON/s));
+    await withEnv({ TRIBUTARY_PYTHON: '/nonexistent/python3' }, () =>
+      expect(checkPrerequisites([tempDir()], 1)).rejects.toThrow(/Python 3 was not found.*TRIBUTARY_PYTHON/s),
+    );
   });
 
   it('says how much disk is free and how much is needed', async () => {
@@ -54,12 +58,13 @@ describe('downloads from Maven Central: verified, resumable, refused clearly', (
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const run = (dir: string) => withEnv({ TRIBUTARY_MAVEN_URL: base }, async () => {
-    const step = mavenJarsStep(dir, [jar]);
-    const progress: number[] = [];
-    await step.run((p) => p.bytesDone !== undefined && progress.push(p.bytesDone), new AbortController().signal);
-    return progress;
-  });
+  const run = (dir: string) =>
+    withEnv({ TRIBUTARY_MAVEN_URL: base }, async () => {
+      const step = mavenJarsStep(dir, [jar]);
+      const progress: number[] = [];
+      await step.run((p) => p.bytesDone !== undefined && progress.push(p.bytesDone), new AbortController().signal);
+      return progress;
+    });
 
   it('downloads with byte progress, and is done afterwards', async () => {
     mode = 'ok';

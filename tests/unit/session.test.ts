@@ -21,7 +21,17 @@ describe('RpcSession: every message is checked before a service sees it', () => 
 
   it('refuses unreadable envelopes with BAD_MESSAGE, keeping the id when it can', async () => {
     const { replies, rpc } = await session();
-    for (const raw of [null, 42, 'x', [], { t: 'nope' }, { t: 'call', id: -1, op: 'app.info' }, { t: 'call', id: 7 }, { t: 'ack', id: 3, n: 0 }]) rpc.receive(raw);
+    for (const raw of [
+      null,
+      42,
+      'x',
+      [],
+      { t: 'nope' },
+      { t: 'call', id: -1, op: 'app.info' },
+      { t: 'call', id: 7 },
+      { t: 'ack', id: 3, n: 0 },
+    ])
+      rpc.receive(raw);
     await until(() => replies.length === 8);
     expect(replies.every((r) => r.t === 'error' && r.error.code === 'BAD_MESSAGE')).toBe(true);
     expect(replies[6]).toMatchObject({ id: 7 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlan, type PlanNode } from '../../shared/sql/plan.js';
 
-const shape = (nodes: PlanNode[]): unknown[] => nodes.map((n) => [n.label.split(/\s*\(|\s{2,}|\s\[/)[0], n.details.length, shape(n.children)]);
+const shape = (nodes: PlanNode[]): unknown[] =>
+  nodes.map((n) => [n.label.split(/\s*\(|\s{2,}|\s\[/)[0], n.details.length, shape(n.children)]);
 
 describe('EXPLAIN output as a tree', () => {
   it('nests Redshift/PostgreSQL operators by their arrows and keeps their details', () => {
@@ -20,7 +21,38 @@ describe('EXPLAIN output as a tree', () => {
       '                                ->  XN Seq Scan on b  (cost=0.00..0.03 rows=3 width=8)',
     ].join('\n');
     expect(shape(parsePlan(plan))).toEqual([
-      ['XN Merge', 1, [['XN Network', 1, [['XN Sort', 1, [['XN HashAggregate', 0, [['XN Hash Join DS_DIST_NONE', 1, [['XN Seq Scan on a', 0, []], ['XN Hash', 0, [['XN Seq Scan on b', 0, []]]]]]]]]]]]]],
+      [
+        'XN Merge',
+        1,
+        [
+          [
+            'XN Network',
+            1,
+            [
+              [
+                'XN Sort',
+                1,
+                [
+                  [
+                    'XN HashAggregate',
+                    0,
+                    [
+                      [
+                        'XN Hash Join DS_DIST_NONE',
+                        1,
+                        [
+                          ['XN Seq Scan on a', 0, []],
+                          ['XN Hash', 0, [['XN Seq Scan on b', 0, []]]],
+                        ],
+                      ],
+                    ],
+                  ],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
     ]);
   });
 
@@ -37,7 +69,32 @@ describe('EXPLAIN output as a tree', () => {
       '            +- Scan parquet b[id#3]',
     ].join('\n');
     expect(shape(parsePlan(plan))).toEqual([
-      ['AdaptiveSparkPlan isFinalPlan=false', 0, [['HashAggregate', 0, [['Exchange hashpartitioning', 0, [['SortMergeJoin', 0, [['Sort', 0, [['Scan parquet a[id#2]', 0, []]]], ['Sort', 0, [['Scan parquet b[id#3]', 0, []]]]]]]]]]]],
+      [
+        'AdaptiveSparkPlan isFinalPlan=false',
+        0,
+        [
+          [
+            'HashAggregate',
+            0,
+            [
+              [
+                'Exchange hashpartitioning',
+                0,
+                [
+                  [
+                    'SortMergeJoin',
+                    0,
+                    [
+                      ['Sort', 0, [['Scan parquet a[id#2]', 0, []]]],
+                      ['Sort', 0, [['Scan parquet b[id#3]', 0, []]]],
+                    ],
+                  ],
+                ],
+              ],
+            ],
+          ],
+        ],
+      ],
     ]);
   });
 });

@@ -3,9 +3,14 @@ import { inEditor, positionAt, splitStatements } from '../../shared/sql/split.js
 
 describe('splitting SQL scripts per dialect', () => {
   it('keeps Redshift dollar quotes, quoted semicolons and comments inside one statement', () => {
-    const script = "SELECT 'a;b' AS \"x;y\";\n-- heading\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n/* done */ SELECT 2 -- trailing\n;\n-- only a comment\n";
+    const script =
+      'SELECT \'a;b\' AS "x;y";\n-- heading\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n/* done */ SELECT 2 -- trailing\n;\n-- only a comment\n';
     const parts = splitStatements(script, 'redshift');
-    expect(parts.map((p) => p.sql)).toEqual(["SELECT 'a;b' AS \"x;y\"", 'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql', 'SELECT 2 -- trailing']);
+    expect(parts.map((p) => p.sql)).toEqual([
+      'SELECT \'a;b\' AS "x;y"',
+      'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql',
+      'SELECT 2 -- trailing',
+    ]);
     expect(parts.map((p) => p.start)).toEqual([
       { line: 1, column: 1 },
       { line: 3, column: 1 },

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { unloadStatement } from '../../shared/sql/unload.js';
 
 describe('UNLOAD of a result to S3', () => {
-  const target = { s3Prefix: 's3://pipeline-bucket/exports/top-paths/', iamRole: 'arn:aws:iam::123456789012:role/tributary-redshift-copy', format: 'PARQUET' as const };
+  const target = {
+    s3Prefix: 's3://pipeline-bucket/exports/top-paths/',
+    iamRole: 'arn:aws:iam::123456789012:role/tributary-redshift-copy',
+    format: 'PARQUET' as const,
+  };
 
   it('quotes the query as Redshift wants it, its own quotes doubled', () => {
     expect(unloadStatement("SELECT path FROM access_logs WHERE status = '404';", target)).toBe(

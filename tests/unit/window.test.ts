@@ -78,7 +78,10 @@ describe('Electron window hardening', () => {
     expect((recorded.check as unknown as () => boolean)()).toBe(false);
     const cancel = (url: string) => {
       let result: { cancel: boolean } | undefined;
-      (recorded.beforeRequest as unknown as (d: { url: string }, cb: (r: { cancel: boolean }) => void) => void)({ url }, (r) => (result = r));
+      (recorded.beforeRequest as unknown as (d: { url: string }, cb: (r: { cancel: boolean }) => void) => void)(
+        { url },
+        (r) => (result = r),
+      );
       return result?.cancel;
     };
     expect(cancel('https://cdn.example/monaco.js')).toBe(true);
@@ -89,7 +92,12 @@ describe('Electron window hardening', () => {
 
 describe('Content-Security-Policy', () => {
   it('allows no eval, no inline script and no remote origin', () => {
-    const directives = Object.fromEntries(rendererCsp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = Object.fromEntries(
+      rendererCsp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(rendererCsp).not.toMatch(/unsafe-eval|wasm-unsafe-eval|https?:|\*/);
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['default-src']).toEqual(["'none'"]);

@@ -29,7 +29,11 @@ export class MfaRequired extends AppError {
   }
 }
 
-export function credentialsFor(environment: Environment, secrets: SecretStore, mfaCode: (serial: string) => string | undefined): AwsCredentialIdentityProvider {
+export function credentialsFor(
+  environment: Environment,
+  secrets: SecretStore,
+  mfaCode: (serial: string) => string | undefined,
+): AwsCredentialIdentityProvider {
   const source = environment.credentials;
   if (!source) throw new AppError('VALIDATION', `${environment.name} has no credential source`);
   switch (source.source) {
@@ -49,7 +53,11 @@ export function credentialsFor(environment: Environment, secrets: SecretStore, m
     case 'keys':
       return async () => {
         const stored = await secrets.get(keysSecretName(environment.id));
-        if (!stored) throw new AppError('UNAVAILABLE', `The keys of ${environment.name} are gone (the secret store keeps them in memory only on this host). Remove the environment and add it again.`);
+        if (!stored)
+          throw new AppError(
+            'UNAVAILABLE',
+            `The keys of ${environment.name} are gone (the secret store keeps them in memory only on this host). Remove the environment and add it again.`,
+          );
         return JSON.parse(stored) as StoredKeys;
       };
   }
@@ -59,7 +67,9 @@ export function credentialsFor(environment: Environment, secrets: SecretStore, m
 export async function listProfiles(): Promise<AwsProfile[]> {
   const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
   // The loader also returns `[sso-session x]` and `[services x]` sections, as "sso-session.x": not profiles.
-  const names = new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)].filter((name) => !/^(sso-session|services)\./.test(name)));
+  const names = new Set(
+    [...Object.keys(configFile), ...Object.keys(credentialsFile)].filter((name) => !/^(sso-session|services)\./.test(name)),
+  );
   return [...names].sort().map((name) => {
     const settings = { ...credentialsFile[name], ...configFile[name] };
     const kind: AwsProfile['kind'] =
@@ -95,10 +105,16 @@ export function explainCredentialError(error: unknown, environment: Environment,
     return new AppError('UNAVAILABLE', `No credentials for ${environment.name}: ${message} ${fix}`);
   }
   if (/ExpiredToken|RequestExpired/.test(name) || /expired/i.test(message)) {
-    return new AppError('UNAVAILABLE', `The credentials of ${environment.name} have expired. Fix: refresh them (\`aws sso login\`, a new session token, or new keys), then check again.`);
+    return new AppError(
+      'UNAVAILABLE',
+      `The credentials of ${environment.name} have expired. Fix: refresh them (\`aws sso login\`, a new session token, or new keys), then check again.`,
+    );
   }
   if (/InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient|AccessDenied/.test(name)) {
-    return new AppError('UNAVAILABLE', `AWS refused the credentials of ${environment.name} (${name}). Fix: check the keys or profile; they may have been rotated or deleted.`);
+    return new AppError(
+      'UNAVAILABLE',
+      `AWS refused the credentials of ${environment.name} (${name}). Fix: check the keys or profile; they may have been rotated or deleted.`,
+    );
   }
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|TimeoutError|EHOSTUNREACH/.test(`${name} ${message}`)) {
     return new AppError('UNAVAILABLE', `Cannot reach STS at ${where}: ${message}`);

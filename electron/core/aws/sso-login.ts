@@ -43,9 +43,15 @@ export async function ssoSignInOf(profile: string): Promise<SsoSignIn | undefine
   if (name) {
     const session = (await loadSsoSessionData())[name];
     if (!session?.sso_start_url || !session.sso_region) {
-      throw new AppError('CONFLICT', `Profile ${profile} names sso-session ${name}, which has no sso_start_url and sso_region in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}.`);
+      throw new AppError(
+        'CONFLICT',
+        `Profile ${profile} names sso-session ${name}, which has no sso_start_url and sso_region in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}.`,
+      );
     }
-    const scopes = session.sso_registration_scopes?.split(',').map((scope) => scope.trim()).filter(Boolean);
+    const scopes = session.sso_registration_scopes
+      ?.split(',')
+      .map((scope) => scope.trim())
+      .filter(Boolean);
     return { profile, startUrl: session.sso_start_url, region: session.sso_region, session: name, ...(scopes?.length ? { scopes } : {}) };
   }
   if (!settings.sso_start_url) return undefined;
@@ -59,20 +65,31 @@ export async function ssoSignInOf(profile: string): Promise<SsoSignIn | undefine
  * token, and cache it where the CLI does, so the SDK's fromSSO picks it up.
  * The access and refresh tokens and the client secret go to the file only.
  */
-export async function* ssoDeviceLogin(sso: SsoSignIn, deps: { version: string; log: Logger }, signal: AbortSignal): AsyncGenerator<SsoLoginChunk> {
+export async function* ssoDeviceLogin(
+  sso: SsoSignIn,
+  deps: { version: string; log: Logger },
+  signal: AbortSignal,
+): AsyncGenerator<SsoLoginChunk> {
   const oidc = new SSOOIDCClient(awsClientConfig({ region: sso.region }, deps.version));
   try {
     const client = await oidc.send(
-      new RegisterClientCommand({ clientName: 'tributary', clientType: 'public', ...(sso.session && sso.scopes ? { scopes: sso.scopes } : {}) }),
+      new RegisterClientCommand({
+        clientName: 'tributary',
+        clientType: 'public',
+        ...(sso.session && sso.scopes ? { scopes: sso.scopes } : {}),
+      }),
       { abortSignal: signal },
     );
     const clientId = client.clientId;
     const clientSecret = client.clientSecret;
     if (!clientId || !clientSecret) throw new AppError('UNAVAILABLE', `IAM Identity Center in ${sso.region} registered no client.`);
     deps.log.addSecret(clientSecret);
-    const device = await oidc.send(new StartDeviceAuthorizationCommand({ clientId, clientSecret, startUrl: sso.startUrl }), { abortSignal: signal });
+    const device = await oidc.send(new StartDeviceAuthorizationCommand({ clientId, clientSecret, startUrl: sso.startUrl }), {
+      abortSignal: signal,
+    });
     const { deviceCode, userCode, verificationUriComplete } = device;
-    if (!deviceCode || !userCode || !verificationUriComplete) throw new AppError('UNAVAILABLE', `IAM Identity Center gave no device code for ${sso.startUrl}.`);
+    if (!deviceCode || !userCode || !verificationUriComplete)
+      throw new AppError('UNAVAILABLE', `IAM Identity Center gave no device code for ${sso.startUrl}.`);
     deps.log.addSecret(deviceCode);
     const deadline = Date.now() + (device.expiresIn ?? 600) * 1000;
     yield { kind: 'code', verificationUriComplete, userCode, expiresAt: new Date(deadline).toISOString() };
@@ -81,7 +98,9 @@ export async function* ssoDeviceLogin(sso: SsoSignIn, deps: { version: string; l
     for (;;) {
       if (Date.now() >= deadline) throw codeExpired();
       try {
-        const token = await oidc.send(new CreateTokenCommand({ grantType: DEVICE_GRANT, deviceCode, clientId, clientSecret }), { abortSignal: signal });
+        const token = await oidc.send(new CreateTokenCommand({ grantType: DEVICE_GRANT, deviceCode, clientId, clientSecret }), {
+          abortSignal: signal,
+        });
         if (!token.accessToken) throw new AppError('UNAVAILABLE', 'IAM Identity Center answered without an access token.');
         deps.log.addSecret(token.accessToken);
         if (token.refreshToken) deps.log.addSecret(token.refreshToken);

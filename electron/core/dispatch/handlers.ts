@@ -13,15 +13,9 @@ export interface OperationContext {
   signal: AbortSignal;
 }
 
-export type CallHandler<K extends CallName> = (
-  input: ParsedInputOf<K>,
-  context: OperationContext,
-) => ResultOf<K> | Promise<ResultOf<K>>;
+export type CallHandler<K extends CallName> = (input: ParsedInputOf<K>, context: OperationContext) => ResultOf<K> | Promise<ResultOf<K>>;
 
-export type StreamHandler<K extends StreamName> = (
-  input: ParsedInputOf<K>,
-  context: OperationContext,
-) => AsyncIterable<ChunkOf<K>>;
+export type StreamHandler<K extends StreamName> = (input: ParsedInputOf<K>, context: OperationContext) => AsyncIterable<ChunkOf<K>>;
 
 export type Handlers = { [K in CallName]: CallHandler<K> } & { [K in StreamName]: StreamHandler<K> };
 

@@ -16,7 +16,8 @@ export function outRecord(id: string, text: string, partitionKey: string): OutRe
 
 /** Why a record can never be sent, or undefined when it can. */
 export function recordProblem(record: OutRecord, limits = KINESIS_LIMITS): string | undefined {
-  if (record.partitionKey.length === 0 || record.partitionKey.length > limits.partitionKeyChars) return `partition key of ${record.partitionKey.length} characters (1 to ${limits.partitionKeyChars})`;
+  if (record.partitionKey.length === 0 || record.partitionKey.length > limits.partitionKeyChars)
+    return `partition key of ${record.partitionKey.length} characters (1 to ${limits.partitionKeyChars})`;
   if (record.size > limits.bytesPerRecord) return `${record.size} bytes with its partition key (at most ${limits.bytesPerRecord})`;
   return undefined;
 }
@@ -48,7 +49,8 @@ export class Batcher {
   /** Adds a record that recordProblem() accepted; returns the previous batch when the record starts a new one. */
   add(record: OutRecord): OutRecord[] | undefined {
     let full: OutRecord[] | undefined;
-    if (this.records.length > 0 && (this.records.length >= this.limits.records || this.bytes + record.size > this.limits.bytes)) full = this.take();
+    if (this.records.length > 0 && (this.records.length >= this.limits.records || this.bytes + record.size > this.limits.bytes))
+      full = this.take();
     this.records.push(record);
     this.bytes += record.size;
     // A batch at the record limit is full now; no need to wait for the next record to find out.

@@ -63,13 +63,25 @@ export const BASELINE_5XX_SHARE = 0.008;
 const agents: [agent: string, weight: number, bot: boolean][] = [
   ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 26, false],
   ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 9, false],
-  ['Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', 17, false],
+  [
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    17,
+    false,
+  ],
   ['Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36', 14, false],
   ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15', 6, false],
-  ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', 5, false],
+  [
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+    5,
+    false,
+  ],
   ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0', 4, false],
   ['Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0', 1, false],
-  ['Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', 2, false],
+  [
+    'Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    2,
+    false,
+  ],
   ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 3, true],
   ['Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)', 1.5, true],
   ['Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)', 1, true],
@@ -80,24 +92,108 @@ const agents: [agent: string, weight: number, bot: boolean][] = [
   ['Mozilla/5.0 zgrab/0.x', 0.3, true],
 ];
 
-const searchEngines = ['https://www.google.com/', 'https://www.bing.com/', 'https://duckduckgo.com/', 'https://search.yahoo.com/', 'https://www.ecosia.org/'];
-const socialSites = ['https://t.co/', 'https://www.facebook.com/', 'https://www.reddit.com/', 'https://www.instagram.com/', 'https://www.linkedin.com/'];
+const searchEngines = [
+  'https://www.google.com/',
+  'https://www.bing.com/',
+  'https://duckduckgo.com/',
+  'https://search.yahoo.com/',
+  'https://www.ecosia.org/',
+];
+const socialSites = [
+  'https://t.co/',
+  'https://www.facebook.com/',
+  'https://www.reddit.com/',
+  'https://www.instagram.com/',
+  'https://www.linkedin.com/',
+];
 const categories = ['shoes', 'jackets', 'bags', 'watches', 'outdoor', 'kids', 'home', 'kitchen', 'garden', 'sale', 'new', 'gifts'];
-const words = ['red', 'running', 'leather', 'winter', 'waterproof', 'cotton', 'wool', 'vintage', 'classic', 'slim', 'kids', 'gift', 'boots', 'backpack', 'mug', 'lamp', 'chair', 'sneakers', 'scarf', 'hat'];
-const probes = ['/wp-login.php', '/.env', '/xmlrpc.php', '/phpmyadmin/index.php', '/admin/config.php', '/.git/config', '/cgi-bin/luci', '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php', '/boaform/admin/formLogin', '/actuator/health'];
+const words = [
+  'red',
+  'running',
+  'leather',
+  'winter',
+  'waterproof',
+  'cotton',
+  'wool',
+  'vintage',
+  'classic',
+  'slim',
+  'kids',
+  'gift',
+  'boots',
+  'backpack',
+  'mug',
+  'lamp',
+  'chair',
+  'sneakers',
+  'scarf',
+  'hat',
+];
+const probes = [
+  '/wp-login.php',
+  '/.env',
+  '/xmlrpc.php',
+  '/phpmyadmin/index.php',
+  '/admin/config.php',
+  '/.git/config',
+  '/cgi-bin/luci',
+  '/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php',
+  '/boaform/admin/formLogin',
+  '/actuator/health',
+];
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const statusByKind: Record<PathKind, Weighted<number>> = {
-  page: new Weighted([[200, 90], [302, 3], [301, 1], [404, 4], [403, 0.6], [400, 0.6], [401, 0.8]]),
-  api: new Weighted([[200, 86], [201, 4], [204, 2], [400, 3], [401, 3], [404, 1], [429, 1]]),
-  css: new Weighted([[200, 78], [304, 21], [404, 1]]),
-  js: new Weighted([[200, 78], [304, 21], [404, 1]]),
-  image: new Weighted([[200, 80], [304, 17], [404, 3]]),
-  icon: new Weighted([[200, 70], [304, 30]]),
+  page: new Weighted([
+    [200, 90],
+    [302, 3],
+    [301, 1],
+    [404, 4],
+    [403, 0.6],
+    [400, 0.6],
+    [401, 0.8],
+  ]),
+  api: new Weighted([
+    [200, 86],
+    [201, 4],
+    [204, 2],
+    [400, 3],
+    [401, 3],
+    [404, 1],
+    [429, 1],
+  ]),
+  css: new Weighted([
+    [200, 78],
+    [304, 21],
+    [404, 1],
+  ]),
+  js: new Weighted([
+    [200, 78],
+    [304, 21],
+    [404, 1],
+  ]),
+  image: new Weighted([
+    [200, 80],
+    [304, 17],
+    [404, 3],
+  ]),
+  icon: new Weighted([
+    [200, 70],
+    [304, 30],
+  ]),
   robots: new Weighted([[200, 100]]),
-  probe: new Weighted([[404, 90], [403, 8], [400, 2]]),
+  probe: new Weighted([
+    [404, 90],
+    [403, 8],
+    [400, 2],
+  ]),
 };
-const serverErrors = new Weighted([[500, 45], [502, 20], [503, 25], [504, 10]]);
+const serverErrors = new Weighted([
+  [500, 45],
+  [502, 20],
+  [503, 25],
+  [504, 10],
+]);
 /** Median bytes and log-normal sigma of a successful body, by kind. */
 const bodySize: Record<PathKind, [number, number]> = {
   page: [14_000, 0.5],
@@ -127,7 +223,19 @@ export function logTime(ms: number): string {
 }
 
 function reserved(a: number, b: number): boolean {
-  return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 192 && b === 0) || (a === 198 && (b === 18 || b === 19 || b === 51)) || (a === 203 && b === 0);
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    a >= 224 ||
+    (a === 100 && b >= 64 && b < 128) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b < 32) ||
+    (a === 192 && b === 168) ||
+    (a === 192 && b === 0) ||
+    (a === 198 && (b === 18 || b === 19 || b === 51)) ||
+    (a === 203 && b === 0)
+  );
 }
 
 function clientIp(random: Random): string {
@@ -173,8 +281,10 @@ function catalog(random: Random): PathEntry[] {
     if (i % 3 === 0) tail.push({ path: `/api/v1/products/${id}`, kind: 'api' });
   }
   for (let i = 0; i < 300; i++) tail.push({ path: `/search?q=${random.pick(words)}+${random.pick(words)}`, kind: 'page' });
-  for (let i = 0; i < 40; i++) tail.push({ path: `/blog/${random.pick(words)}-${random.pick(words)}-${random.int(2019, 2026)}`, kind: 'page' });
-  for (const path of ['/about', '/contact', '/help', '/account', '/account/orders', '/logout', '/blog', '/sitemap.xml']) tail.push({ path, kind: 'page' });
+  for (let i = 0; i < 40; i++)
+    tail.push({ path: `/blog/${random.pick(words)}-${random.pick(words)}-${random.int(2019, 2026)}`, kind: 'page' });
+  for (const path of ['/about', '/contact', '/help', '/account', '/account/orders', '/logout', '/blog', '/sitemap.xml'])
+    tail.push({ path, kind: 'page' });
   tail.push({ path: '/robots.txt', kind: 'robots' });
   for (const path of probes) tail.push({ path, kind: 'probe' });
   // Seeded Fisher–Yates: which products are popular is part of the seed.
@@ -237,7 +347,8 @@ export class AccessLogGenerator {
     const client = this.clients[this.clientRank.draw(r)]!;
     let entry = this.paths[this.pathRank.draw(r)]!;
     // Crawlers read pages and robots.txt, scanners probe; neither loads assets.
-    if (client.bot && entry.kind !== 'page' && entry.kind !== 'probe' && entry.kind !== 'robots') entry = r.next() < 0.3 ? this.paths.find((p) => p.kind === 'robots')! : { path: r.pick(this.pages), kind: 'page' };
+    if (client.bot && entry.kind !== 'page' && entry.kind !== 'probe' && entry.kind !== 'robots')
+      entry = r.next() < 0.3 ? this.paths.find((p) => p.kind === 'robots')! : { path: r.pick(this.pages), kind: 'page' };
 
     let method = 'GET';
     if (entry.kind === 'api') {

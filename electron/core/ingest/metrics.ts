@@ -8,12 +8,22 @@ const RECENT_MS = 5 * 60_000;
 
 const query = (id: string, stream: string, metric: string, stat: 'Sum' | 'Maximum'): MetricDataQuery => ({
   Id: id,
-  MetricStat: { Metric: { Namespace: 'AWS/Kinesis', MetricName: metric, Dimensions: [{ Name: 'StreamName', Value: stream }] }, Period: PERIOD_SECONDS, Stat: stat },
+  MetricStat: {
+    Metric: { Namespace: 'AWS/Kinesis', MetricName: metric, Dimensions: [{ Name: 'StreamName', Value: stream }] },
+    Period: PERIOD_SECONDS,
+    Stat: stat,
+  },
   ReturnData: true,
 });
 
 /** The stream's incoming records and bytes and its iterator age per minute, as the Kinesis console charts them. */
-export async function streamMetrics(cloudwatch: CloudWatchClient, stream: string, minutes: number, signal: AbortSignal, now = new Date()): Promise<StreamMetrics> {
+export async function streamMetrics(
+  cloudwatch: CloudWatchClient,
+  stream: string,
+  minutes: number,
+  signal: AbortSignal,
+  now = new Date(),
+): Promise<StreamMetrics> {
   // Whole minutes, so CloudWatch's periods line up with the clock's.
   const end = new Date(Math.ceil(now.getTime() / 60_000) * 60_000);
   const start = new Date(end.getTime() - minutes * 60_000);
@@ -25,7 +35,11 @@ export async function streamMetrics(cloudwatch: CloudWatchClient, stream: string
         StartTime: start,
         EndTime: end,
         ScanBy: 'TimestampAscending',
-        MetricDataQueries: [query('records', stream, 'IncomingRecords', 'Sum'), query('bytes', stream, 'IncomingBytes', 'Sum'), query('age', stream, 'GetRecords.IteratorAgeMilliseconds', 'Maximum')],
+        MetricDataQueries: [
+          query('records', stream, 'IncomingRecords', 'Sum'),
+          query('bytes', stream, 'IncomingBytes', 'Sum'),
+          query('age', stream, 'GetRecords.IteratorAgeMilliseconds', 'Maximum'),
+        ],
         ...(token ? { NextToken: token } : {}),
       }),
       { abortSignal: signal },

@@ -36,7 +36,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 10, baseMs: 100, capMs: 5_000 };
 
 /** Entry errors Kinesis answers for a moment's trouble: the record may be sent again. */
-export const RETRYABLE_ENTRY_ERRORS = new Set(['ProvisionedThroughputExceededException', 'InternalFailure', 'KMSThrottlingException', 'ServiceUnavailable']);
+export const RETRYABLE_ENTRY_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'InternalFailure',
+  'KMSThrottlingException',
+  'ServiceUnavailable',
+]);
 
 /** Whole-request errors that are the world's state, not a moment's trouble: the run stops. */
 const FATAL_REQUEST_ERRORS = new Set([
@@ -269,7 +274,8 @@ export class Producer {
       let results: PutResultEntry[];
       try {
         results = await this.options.put(pending, signal);
-        if (results.length !== pending.length) throw new Error(`PutRecords answered ${results.length} entries for ${pending.length} records`);
+        if (results.length !== pending.length)
+          throw new Error(`PutRecords answered ${results.length} entries for ${pending.length} records`);
       } catch (error) {
         if (signal.aborted) {
           this.failed += pending.length;

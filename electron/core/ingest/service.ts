@@ -5,7 +5,15 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { GeneratorOptions, IngestChunk, IngestRun, IngestSummary, ParsedInputOf, StreamMetrics, StreamSummary } from '../../../shared/contract/index.js';
+import type {
+  GeneratorOptions,
+  IngestChunk,
+  IngestRun,
+  IngestSummary,
+  ParsedInputOf,
+  StreamMetrics,
+  StreamSummary,
+} from '../../../shared/contract/index.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
@@ -136,7 +144,14 @@ export class IngestService {
     }
     for (const [runId, { info, producer }] of this.active) {
       const c = producer.counters();
-      runs.set(runId, { ...info, state: producer.isStopping ? 'stopping' : 'running', sent: c.sent, acknowledged: c.acknowledged, retried: c.retried, failed: c.failed });
+      runs.set(runId, {
+        ...info,
+        state: producer.isStopping ? 'stopping' : 'running',
+        sent: c.sent,
+        acknowledged: c.acknowledged,
+        retried: c.retried,
+        failed: c.failed,
+      });
     }
     return [...runs.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
   }
@@ -163,7 +178,12 @@ export class IngestService {
       do {
         const page = await kinesis.send(new ListStreamsCommand(nextToken ? { NextToken: nextToken } : {}), { abortSignal: signal });
         for (const s of page.StreamSummaries ?? []) {
-          out.push({ name: s.StreamName ?? '', status: s.StreamStatus ?? '', ...(s.StreamARN ? { arn: s.StreamARN } : {}), ...(s.StreamModeDetails?.StreamMode ? { mode: s.StreamModeDetails.StreamMode } : {}) });
+          out.push({
+            name: s.StreamName ?? '',
+            status: s.StreamStatus ?? '',
+            ...(s.StreamARN ? { arn: s.StreamARN } : {}),
+            ...(s.StreamModeDetails?.StreamMode ? { mode: s.StreamModeDetails.StreamMode } : {}),
+          });
         }
         if (!page.StreamSummaries) for (const name of page.StreamNames ?? []) out.push({ name, status: '' });
         nextToken = page.HasMoreStreams ? page.NextToken : undefined;
@@ -203,7 +223,17 @@ export class IngestService {
   async *tail(input: ParsedInputOf<'ingest.tail'>, signal: AbortSignal) {
     const { kinesis } = await this.kinesis();
     try {
-      yield* tailStream(kinesis, { stream: input.stream, from: input.from, limit: input.limit, ...(input.shardId ? { shardId: input.shardId } : {}), ...(input.timestamp ? { timestamp: input.timestamp } : {}) }, signal);
+      yield* tailStream(
+        kinesis,
+        {
+          stream: input.stream,
+          from: input.from,
+          limit: input.limit,
+          ...(input.shardId ? { shardId: input.shardId } : {}),
+          ...(input.timestamp ? { timestamp: input.timestamp } : {}),
+        },
+        signal,
+      );
     } catch (error) {
       if (signal.aborted) return;
       throw kinesisProblem(error, input.stream);
@@ -224,16 +254,23 @@ export class IngestService {
     try {
       let shards: number;
       try {
-        const summary = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: input.stream }), { abortSignal: signal })).StreamDescriptionSummary;
+        const summary = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: input.stream }), { abortSignal: signal }))
+          .StreamDescriptionSummary;
         const status = summary?.StreamStatus ?? '';
-        if (status !== 'ACTIVE' && status !== 'UPDATING') throw new AppError('CONFLICT', `Stream ${input.stream} is ${status}; records can be put once it is ACTIVE.`);
+        if (status !== 'ACTIVE' && status !== 'UPDATING')
+          throw new AppError('CONFLICT', `Stream ${input.stream} is ${status}; records can be put once it is ACTIVE.`);
         shards = summary?.OpenShardCount ?? 0;
       } catch (error) {
         throw kinesisProblem(error, input.stream);
       }
       const runId = newRunId();
       const files = 'replay' in input.source ? await replayFiles(input.source.replay.path) : undefined;
-      const source = files ? (replay = replaySource(files, runId, input.partitionKey)) : generatorSource(generatorFor((input.source as { generator: GeneratorOptions }).generator, runId, input.recordsPerSecond), input.partitionKey);
+      const source = files
+        ? (replay = replaySource(files, runId, input.partitionKey))
+        : generatorSource(
+            generatorFor((input.source as { generator: GeneratorOptions }).generator, runId, input.recordsPerSecond),
+            input.partitionKey,
+          );
 
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       ledger = new Ledger(this.ledgerPath(runId));
@@ -242,7 +279,10 @@ export class IngestService {
       const producer = new Producer({
         put: async (records, abortSignal) => {
           const answer = await kinesis.send(
-            new PutRecordsCommand({ StreamName: input.stream, Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
+            new PutRecordsCommand({
+              StreamName: input.stream,
+              Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
+            }),
             { abortSignal },
           );
           return answer.Records ?? [];
@@ -268,7 +308,10 @@ export class IngestService {
       };
       await this.saveRun(info);
       this.active.set(runId, { info, producer });
-      this.deps.log.info('ingest', `Run ${runId}: ${info.source} to ${input.stream} (${shards} shards) at up to ${input.recordsPerSecond} records/s${input.total ? `, ${input.total} records` : ''}`);
+      this.deps.log.info(
+        'ingest',
+        `Run ${runId}: ${info.source} to ${input.stream} (${shards} shards) at up to ${input.recordsPerSecond} records/s${input.total ? `, ${input.total} records` : ''}`,
+      );
 
       let end: ProducerEnd | undefined;
       const finished = producer.run(signal).then(
@@ -302,7 +345,10 @@ export class IngestService {
           ...(error ? { error } : {}),
         });
         await this.saveRun(info).catch((e: unknown) => this.deps.log.warn('ingest', `Could not save the summary of ${runId}`, e));
-        this.deps.log.info('ingest', `Run ${runId} ${done.state}: ${counters.acknowledged} acknowledged, ${counters.retried} retried, ${counters.failed} failed${error ? `: ${error}` : ''}`);
+        this.deps.log.info(
+          'ingest',
+          `Run ${runId} ${done.state}: ${counters.acknowledged} acknowledged, ${counters.retried} retried, ${counters.failed} failed${error ? `: ${error}` : ''}`,
+        );
         const seconds = counters.elapsedMs / 1000;
         summary = {
           ...counters,

@@ -40,7 +40,9 @@ export async function replayFiles(path: string): Promise<string[]> {
   if (!info.isDirectory()) throw new AppError('VALIDATION', `${path} is neither a file nor a folder`);
   const files: string[] = [];
   const walk = async (dir: string) => {
-    const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => !e.name.startsWith('.'))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.isDirectory()) await walk(join(dir, entry.name));
       else if (entry.isFile()) files.push(join(dir, entry.name));

@@ -22,7 +22,9 @@ export async function listShards(kinesis: KinesisClient, stream: string, signal:
   const shards: ShardInfo[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), { abortSignal: signal });
+    const page = await kinesis.send(new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: stream }), {
+      abortSignal: signal,
+    });
     for (const shard of page.Shards ?? []) {
       const ending = shard.SequenceNumberRange?.EndingSequenceNumber;
       shards.push({
@@ -67,14 +69,18 @@ interface ShardCursor {
  * each within GetRecords' rate limit, with the iterator age of each answer.
  */
 export async function* tailStream(kinesis: KinesisClient, options: TailOptions, signal: AbortSignal): AsyncGenerator<TailChunk> {
-  const shardIds = options.shardId ? [options.shardId] : (await listShards(kinesis, options.stream, signal)).filter((s) => s.open || options.from !== 'LATEST').map((s) => s.shardId);
+  const shardIds = options.shardId
+    ? [options.shardId]
+    : (await listShards(kinesis, options.stream, signal)).filter((s) => s.open || options.from !== 'LATEST').map((s) => s.shardId);
   if (shardIds.length === 0) throw new AppError('NOT_FOUND', `Stream ${options.stream} has no shards to read`);
 
   const iteratorFor = async (cursor: ShardCursor) => {
     const position = cursor.lastSequence
       ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: cursor.lastSequence }
       : { ShardIteratorType: options.from, ...(options.from === 'AT_TIMESTAMP' ? { Timestamp: new Date(options.timestamp!) } : {}) };
-    const answer = await kinesis.send(new GetShardIteratorCommand({ StreamName: options.stream, ShardId: cursor.shardId, ...position }), { abortSignal: signal });
+    const answer = await kinesis.send(new GetShardIteratorCommand({ StreamName: options.stream, ShardId: cursor.shardId, ...position }), {
+      abortSignal: signal,
+    });
     return answer.ShardIterator;
   };
 

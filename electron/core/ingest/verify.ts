@@ -15,7 +15,11 @@ export async function streamIdCounts(
   let withoutId = 0;
   const decoder = new TextDecoder();
   for (const shard of await listShards(kinesis, stream, signal)) {
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.shardId, ShardIteratorType: 'TRIM_HORIZON' }), { abortSignal: signal })).ShardIterator;
+    let iterator = (
+      await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.shardId, ShardIteratorType: 'TRIM_HORIZON' }), {
+        abortSignal: signal,
+      })
+    ).ShardIterator;
     while (iterator && !signal.aborted) {
       const answer = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }), { abortSignal: signal });
       for (const record of answer.Records ?? []) {

@@ -4,8 +4,10 @@ import { pipelineJobIds, type PipelineAssets, type PipelineJobId, type SqlAsset 
 import { AppError } from '../../../shared/errors.js';
 
 const summaries: Record<PipelineJobId, string> = {
-  kinesis_to_s3: 'Reads the Kinesis stream in micro-batches and writes raw records to raw/access_logs/dt=…/, checkpointing each shard so a restart neither loses nor repeats a batch.',
-  raw_to_parquet: 'Parses raw lines into a typed table (malformed lines counted and set aside under rejects/), writes Parquet partitioned by dt into curated/access_logs/v<N>/ and registers the table in the metastore.',
+  kinesis_to_s3:
+    'Reads the Kinesis stream in micro-batches and writes raw records to raw/access_logs/dt=…/, checkpointing each shard so a restart neither loses nor repeats a batch.',
+  raw_to_parquet:
+    'Parses raw lines into a typed table (malformed lines counted and set aside under rejects/), writes Parquet partitioned by dt into curated/access_logs/v<N>/ and registers the table in the metastore.',
 };
 
 let root: string | undefined;
@@ -20,7 +22,11 @@ export function assetRoot(): string {
   const candidates = process.env.TRIBUTARY_ASSETS_DIR ? [process.env.TRIBUTARY_ASSETS_DIR] : [];
   for (let dir = import.meta.dirname, i = 0; i < 6; i++, dir = dirname(dir)) candidates.push(dir);
   root = candidates.find((dir) => existsSync(join(dir, 'spark', 'kinesis_to_s3.py')) && existsSync(join(dir, 'sql', 'redshift')));
-  if (!root) throw new AppError('UNAVAILABLE', 'The pipeline’s spark/ and sql/ folders were not found next to the app; set TRIBUTARY_ASSETS_DIR to the folder holding them.');
+  if (!root)
+    throw new AppError(
+      'UNAVAILABLE',
+      'The pipeline’s spark/ and sql/ folders were not found next to the app; set TRIBUTARY_ASSETS_DIR to the folder holding them.',
+    );
   return root;
 }
 
@@ -52,7 +58,9 @@ export function loadAssets(): PipelineAssets {
   const sql: SqlAsset[] = [];
   for (const dialect of ['spark', 'redshift'] as const) {
     const dir = join(base, 'sql', dialect);
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.sql'))
+      .sort()) {
       const text = readFileSync(join(dir, name), 'utf8');
       sql.push({ path: relative(base, join(dir, name)).split('\\').join('/'), dialect, text, placeholders: placeholdersOf(text) });
     }

@@ -55,7 +55,8 @@ async function runOne(runner: SqlRunner, connectionId: string, sql: string, sign
   for await (const chunk of runner.run({ connectionId, sql, origin: { line: 1, column: 1 } }, signal)) {
     if (chunk.kind === 'notice') ran.messages.push(chunk.message);
     else if (chunk.kind === 'error') ran.error = chunk.message;
-    else if (chunk.kind === 'result') ran.result = { resultId: chunk.resultId, columns: chunk.columns, rows: chunk.rows, total: chunk.rows.length };
+    else if (chunk.kind === 'result')
+      ran.result = { resultId: chunk.resultId, columns: chunk.columns, rows: chunk.rows, total: chunk.rows.length };
     else if (chunk.kind === 'done') {
       if (chunk.rowsAffected !== undefined) ran.rowsAffected = chunk.rowsAffected;
       if (ran.result && chunk.rows !== undefined) ran.result.total = chunk.rows;
@@ -70,7 +71,11 @@ async function runOne(runner: SqlRunner, connectionId: string, sql: string, sign
  * failure the load's rows of sys_load_error_detail (stl_load_errors where
  * that view is missing) come back as a result the grid shows.
  */
-export async function runCopy(runner: SqlRunner, input: CopySpec & { connectionId: string; createTable?: string }, signal: AbortSignal): Promise<CopyOutcome> {
+export async function runCopy(
+  runner: SqlRunner,
+  input: CopySpec & { connectionId: string; createTable?: string },
+  signal: AbortSignal,
+): Promise<CopyOutcome> {
   const sql = copyStatement(input);
   let created = false;
   const messages: string[] = [];

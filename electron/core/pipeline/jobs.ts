@@ -3,9 +3,24 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { gunzipSync } from 'node:zlib';
-import { AddJobFlowStepsCommand, CancelStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient, ListStepsCommand } from '@aws-sdk/client-emr';
+import {
+  AddJobFlowStepsCommand,
+  CancelStepsCommand,
+  DescribeClusterCommand,
+  DescribeStepCommand,
+  EMRClient,
+  ListStepsCommand,
+} from '@aws-sdk/client-emr';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { PipelineJobOptions, PipelineRunChunk, PipelineRunInfo, PipelineRunState, PipelineSubmitted, SessionInfo, TunnelInfo } from '../../../shared/contract/index.js';
+import type {
+  PipelineJobOptions,
+  PipelineRunChunk,
+  PipelineRunInfo,
+  PipelineRunState,
+  PipelineSubmitted,
+  SessionInfo,
+  TunnelInfo,
+} from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../log.js';
@@ -98,15 +113,21 @@ export class PipelineJobs {
     return { emr: new EMRClient(config), s3: new S3Client(config), sandbox, region: target.region };
   }
 
-  async submit(input: { clusterId: string; bucket: string; via: 'step' | 'ssh'; options: PipelineJobOptions }, signal: AbortSignal): Promise<PipelineSubmitted> {
+  async submit(
+    input: { clusterId: string; bucket: string; via: 'step' | 'ssh'; options: PipelineJobOptions },
+    signal: AbortSignal,
+  ): Promise<PipelineSubmitted> {
     const { job } = input.options;
     const { emr, s3, sandbox, region } = await this.clients();
     try {
       const script = jobScript(job);
       // boto3 on an EMR master does not know its region by itself; the sandbox master's environment names it.
-      const options = input.options.job === 'kinesis_to_s3' && !input.options.region && !sandbox ? { ...input.options, region } : input.options;
+      const options =
+        input.options.job === 'kinesis_to_s3' && !input.options.region && !sandbox ? { ...input.options, region } : input.options;
       const key = `spark/${job}.py`;
-      await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: script.text, ContentType: 'text/x-python' }), { abortSignal: signal });
+      await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: script.text, ContentType: 'text/x-python' }), {
+        abortSignal: signal,
+      });
       const location = `s3://${input.bucket}/${key}`;
       const command = ['spark-submit', '--deploy-mode', 'client', location, ...jobArguments(input.bucket, options)];
       if (input.via === 'step') {
@@ -131,7 +152,17 @@ export class PipelineJobs {
   }
 
   private startSsh(clusterId: string, name: string, command: string[]): SshRun {
-    const run: SshRun = { id: `ssh-${randomBytes(6).toString('hex')}`, clusterId, name, state: 'RUNNING', createdAt: Date.now(), output: '', dropped: 0, abort: new AbortController(), changed: new Set() };
+    const run: SshRun = {
+      id: `ssh-${randomBytes(6).toString('hex')}`,
+      clusterId,
+      name,
+      state: 'RUNNING',
+      createdAt: Date.now(),
+      output: '',
+      dropped: 0,
+      abort: new AbortController(),
+      changed: new Set(),
+    };
     this.sshRuns.set(run.id, run);
     const notify = () => run.changed.forEach((listener) => listener());
     const decoder = new StringDecoder('utf8');
@@ -186,7 +217,14 @@ export class PipelineJobs {
       }));
       const ssh: PipelineRunInfo[] = [...this.sshRuns.values()]
         .filter((run) => run.clusterId === clusterId)
-        .map((run) => ({ runId: run.id, name: run.name, via: 'ssh', state: run.state, createdAt: new Date(run.createdAt).toISOString(), ...(run.endedAt ? { endedAt: new Date(run.endedAt).toISOString() } : {}) }));
+        .map((run) => ({
+          runId: run.id,
+          name: run.name,
+          via: 'ssh',
+          state: run.state,
+          createdAt: new Date(run.createdAt).toISOString(),
+          ...(run.endedAt ? { endedAt: new Date(run.endedAt).toISOString() } : {}),
+        }));
       return [...ssh, ...steps];
     } catch (error) {
       throw emrError(error, clusterId);
@@ -195,7 +233,11 @@ export class PipelineJobs {
     }
   }
 
-  async cancel(clusterId: string, runId: string, signal: AbortSignal): Promise<{ state: PipelineRunState | 'SUBMITTED'; message?: string }> {
+  async cancel(
+    clusterId: string,
+    runId: string,
+    signal: AbortSignal,
+  ): Promise<{ state: PipelineRunState | 'SUBMITTED'; message?: string }> {
     if (runId.startsWith('ssh-')) {
       const run = this.sshRun(clusterId, runId);
       if (TERMINAL.has(run.state)) throw new AppError('CONFLICT', `The run has already ended (${run.state}).`);
@@ -207,9 +249,13 @@ export class PipelineJobs {
     const { emr, s3 } = await this.clients();
     s3.destroy();
     try {
-      const answer = await emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: [runId], StepCancellationOption: 'SEND_INTERRUPT' }), { abortSignal: signal });
+      const answer = await emr.send(
+        new CancelStepsCommand({ ClusterId: clusterId, StepIds: [runId], StepCancellationOption: 'SEND_INTERRUPT' }),
+        { abortSignal: signal },
+      );
       const info = answer.CancelStepsInfoList?.[0];
-      if (info?.Status === 'FAILED') throw new AppError('CONFLICT', `EMR did not cancel ${runId}: ${info.Reason ?? 'it is not pending or running'}`);
+      if (info?.Status === 'FAILED')
+        throw new AppError('CONFLICT', `EMR did not cancel ${runId}: ${info.Reason ?? 'it is not pending or running'}`);
       return { state: 'SUBMITTED', ...(info?.Reason ? { message: info.Reason } : {}) };
     } catch (error) {
       throw emrError(error, clusterId);
@@ -264,13 +310,17 @@ export class PipelineJobs {
   private async *followStep(clusterId: string, stepId: string, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
     const { emr, s3, sandbox } = await this.clients();
     const parser = new OutputParser();
-    const logs = sandbox ? new LocalStepLogs(join(this.deps.sandboxStepLogs, clusterId, stepId)) : await S3StepLogs.of(emr, s3, clusterId, stepId, signal);
+    const logs = sandbox
+      ? new LocalStepLogs(join(this.deps.sandboxStepLogs, clusterId, stepId))
+      : await S3StepLogs.of(emr, s3, clusterId, stepId, signal);
     let state: PipelineRunState | undefined;
     try {
       for (;;) {
-        const step = await emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }), { abortSignal: signal }).catch((error: unknown) => {
-          throw emrError(error, clusterId);
-        });
+        const step = await emr
+          .send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }), { abortSignal: signal })
+          .catch((error: unknown) => {
+            throw emrError(error, clusterId);
+          });
         const status = step.Step?.Status;
         const now = (status?.State ?? 'PENDING') as PipelineRunState;
         const ended = TERMINAL.has(now);
@@ -303,15 +353,30 @@ export class PipelineJobs {
     const applicationId = found.event.applicationId;
     // The event itself is part of the log; the UI link is what the renderer needs from it.
     if (sandbox || applicationId.startsWith('local-')) {
-      return { kind: 'sparkUi', applicationId, note: 'Spark runs in local mode on the sandbox master with its web UI off (spark.ui.enabled=false); the step’s logs are its record.' };
+      return {
+        kind: 'sparkUi',
+        applicationId,
+        note: 'Spark runs in local mode on the sandbox master with its web UI off (spark.ui.enabled=false); the step’s logs are its record.',
+      };
     }
     const session = this.deps.sessions.list().find((s) => s.kind === 'master' && s.clusterId === clusterId && s.state === 'up');
-    if (!session) return { kind: 'sparkUi', applicationId, note: `Open an SSH session to ${clusterId} under Sessions to reach the Spark UI through the YARN ResourceManager’s proxy (/proxy/${applicationId}/).` };
+    if (!session)
+      return {
+        kind: 'sparkUi',
+        applicationId,
+        note: `Open an SSH session to ${clusterId} under Sessions to reach the Spark UI through the YARN ResourceManager’s proxy (/proxy/${applicationId}/).`,
+      };
     try {
-      const tunnel = session.tunnels.find((t) => t.service === 'yarn' && !t.state.startsWith('failed')) ?? (await this.deps.sessions.forward(session.id, 'yarn'));
+      const tunnel =
+        session.tunnels.find((t) => t.service === 'yarn' && !t.state.startsWith('failed')) ??
+        (await this.deps.sessions.forward(session.id, 'yarn'));
       return { kind: 'sparkUi', applicationId, url: `${tunnel.url ?? `http://127.0.0.1:${tunnel.localPort}/`}proxy/${applicationId}/` };
     } catch (error) {
-      return { kind: 'sparkUi', applicationId, note: `No tunnel to the YARN ResourceManager: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'sparkUi',
+        applicationId,
+        note: `No tunnel to the YARN ResourceManager: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 
@@ -347,7 +412,6 @@ function pieces(text: string): string[] {
   for (let at = 0; at < text.length; at += CHUNK_BYTES) out.push(text.slice(at, at + CHUNK_BYTES));
   return out;
 }
-
 
 function emrError(error: unknown, clusterId: string): unknown {
   const name = (error as { name?: string }).name;
@@ -408,9 +472,11 @@ class S3StepLogs implements StepLogs {
   ) {}
 
   static async of(emr: EMRClient, s3: S3Client, clusterId: string, stepId: string, signal: AbortSignal): Promise<S3StepLogs> {
-    const cluster = await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }), { abortSignal: signal }).catch((error: unknown) => {
-      throw emrError(error, clusterId);
-    });
+    const cluster = await emr
+      .send(new DescribeClusterCommand({ ClusterId: clusterId }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw emrError(error, clusterId);
+      });
     const match = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(cluster.Cluster?.LogUri ?? '');
     if (!match) return new S3StepLogs(s3, undefined);
     const prefix = match[2] ? (match[2].endsWith('/') ? match[2] : `${match[2]}/`) : '';
@@ -421,7 +487,12 @@ class S3StepLogs implements StepLogs {
     if (!this.location) {
       if (this.sent.stdout === -1 && final) {
         this.sent.stdout = 0;
-        return [{ stream: 'stderr', text: 'This cluster has no LogUri, so EMR keeps step logs on the master only (/mnt/var/log/hadoop/steps/).\n' }];
+        return [
+          {
+            stream: 'stderr',
+            text: 'This cluster has no LogUri, so EMR keeps step logs on the master only (/mnt/var/log/hadoop/steps/).\n',
+          },
+        ];
       }
       return [];
     }
@@ -430,7 +501,10 @@ class S3StepLogs implements StepLogs {
     const out: LogPiece[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
       try {
-        const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}${stream}.gz` }), { abortSignal: signal });
+        const answer = await this.s3.send(
+          new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}${stream}.gz` }),
+          { abortSignal: signal },
+        );
         const text = gunzipSync(await answer.Body!.transformToByteArray()).toString('utf8');
         let from = this.sent[stream];
         if (from < 0) from = Math.max(0, text.length - TAIL_BYTES);

@@ -42,11 +42,20 @@ export function loadEntry(row: Cell[]): LoadHistoryEntry {
   };
 }
 
-export async function loadHistory(engines: LookupEngines, connectionId: string, limit: number, signal: AbortSignal): Promise<LoadHistoryEntry[]> {
+export async function loadHistory(
+  engines: LookupEngines,
+  connectionId: string,
+  limit: number,
+  signal: AbortSignal,
+): Promise<LoadHistoryEntry[]> {
   return engines.once(connectionId, signal, async (engine, info) => {
-    if (engine.dialect !== 'redshift') throw new AppError('VALIDATION', `${info.name} is a Spark SQL connection; load history is Redshift's (pick a Redshift connection).`);
+    if (engine.dialect !== 'redshift')
+      throw new AppError('VALIDATION', `${info.name} is a Spark SQL connection; load history is Redshift's (pick a Redshift connection).`);
     const rows = await queryRows(engine, loadHistoryQuery(limit), signal).catch((error: unknown) => {
-      throw new AppError('UNAVAILABLE', `Could not read SYS_LOAD_HISTORY on ${info.name}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new AppError(
+        'UNAVAILABLE',
+        `Could not read SYS_LOAD_HISTORY on ${info.name}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     return rows.map(loadEntry);
   });

@@ -23,10 +23,13 @@ export async function parquetRows(s3: S3Client, bucket: string, prefix: string, 
   let complete = true;
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((error: unknown) => {
-      throw s3Error(error, `s3://${bucket}/${prefix}`);
-    });
-    for (const object of page.Contents ?? []) if (object.Key && isData(object.Key, object.Size ?? 0)) files.push({ key: object.Key, size: object.Size ?? 0 });
+    const page = await s3
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal })
+      .catch((error: unknown) => {
+        throw s3Error(error, `s3://${bucket}/${prefix}`);
+      });
+    for (const object of page.Contents ?? [])
+      if (object.Key && isData(object.Key, object.Size ?? 0)) files.push({ key: object.Key, size: object.Size ?? 0 });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
     if (files.length >= MAX_FILES) {
       complete = !token && files.length === MAX_FILES;
@@ -40,13 +43,23 @@ export async function parquetRows(s3: S3Client, bucket: string, prefix: string, 
   const worker = async () => {
     while (next < counted.length) {
       const { key, size } = counted[next++]!;
-      const metadata = await parquetMetadataAsync(s3Buffer(s3, bucket, key, size, signal), { initialFetchSize: FOOTER_BYTES }).catch((error: unknown) => {
-        if (signal.aborted) throw error;
-        throw new AppError('UNAVAILABLE', `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`);
-      });
+      const metadata = await parquetMetadataAsync(s3Buffer(s3, bucket, key, size, signal), { initialFetchSize: FOOTER_BYTES }).catch(
+        (error: unknown) => {
+          if (signal.aborted) throw error;
+          throw new AppError(
+            'UNAVAILABLE',
+            `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        },
+      );
       rows += Number(metadata.num_rows);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, counted.length) }, worker));
-  return { files: counted.length, bytes: counted.reduce((sum, f) => sum + f.size, 0), rows, complete: complete && counted.length === files.length };
+  return {
+    files: counted.length,
+    bytes: counted.reduce((sum, f) => sum + f.size, 0),
+    rows,
+    complete: complete && counted.length === files.length,
+  };
 }

@@ -18,7 +18,8 @@ export function parquetTypeText(node: SchemaTree): string {
   let annotation = '';
   if (logical) {
     if (logical.type === 'DECIMAL') annotation = `DECIMAL(${logical.precision}, ${logical.scale})`;
-    else if (logical.type === 'TIMESTAMP' || logical.type === 'TIME') annotation = `${logical.type}(${logical.unit}${logical.isAdjustedToUTC ? ', UTC' : ''})`;
+    else if (logical.type === 'TIMESTAMP' || logical.type === 'TIME')
+      annotation = `${logical.type}(${logical.unit}${logical.isAdjustedToUTC ? ', UTC' : ''})`;
     else if (logical.type === 'INTEGER') annotation = `INT(${logical.bitWidth}${logical.isSigned ? '' : ', unsigned'})`;
     else annotation = logical.type;
   } else if (e.converted_type) {
@@ -37,7 +38,12 @@ export function redshiftTypeOf(node: SchemaTree, longestSample = 0): string {
   if (node.children.length) return 'SUPER';
   const logical = e.logical_type;
   const converted = e.converted_type;
-  const decimal = logical?.type === 'DECIMAL' ? { p: logical.precision, s: logical.scale } : converted === 'DECIMAL' ? { p: e.precision ?? 38, s: e.scale ?? 0 } : undefined;
+  const decimal =
+    logical?.type === 'DECIMAL'
+      ? { p: logical.precision, s: logical.scale }
+      : converted === 'DECIMAL'
+        ? { p: e.precision ?? 38, s: e.scale ?? 0 }
+        : undefined;
   if (decimal) return decimal.p <= 38 ? `DECIMAL(${decimal.p},${decimal.s})` : 'VARCHAR(128)';
   switch (e.type) {
     case 'BOOLEAN':
@@ -45,7 +51,8 @@ export function redshiftTypeOf(node: SchemaTree, longestSample = 0): string {
     case 'INT32':
       if (logical?.type === 'DATE' || converted === 'DATE') return 'DATE';
       if (logical?.type === 'TIME' || converted === 'TIME_MILLIS') return 'TIME';
-      if (logical?.type === 'INTEGER') return logical.bitWidth <= 16 && logical.isSigned ? 'SMALLINT' : logical.isSigned || logical.bitWidth < 32 ? 'INTEGER' : 'BIGINT';
+      if (logical?.type === 'INTEGER')
+        return logical.bitWidth <= 16 && logical.isSigned ? 'SMALLINT' : logical.isSigned || logical.bitWidth < 32 ? 'INTEGER' : 'BIGINT';
       if (converted === 'INT_8' || converted === 'INT_16') return 'SMALLINT';
       if (converted === 'UINT_32') return 'BIGINT';
       return 'INTEGER';
@@ -115,7 +122,12 @@ export async function sampleParquet(file: AsyncBuffer, maxRows = 100): Promise<P
   }
   const columns = top.map((child, index): ParquetColumnInfo => {
     const longest = rows.reduce((max, row) => Math.max(max, row[index] ? Buffer.byteLength(row[index]) : 0), 0);
-    return { name: child.element.name, parquetType: parquetTypeText(child), redshiftType: redshiftTypeOf(child, longest), nullable: child.element.repetition_type !== 'REQUIRED' };
+    return {
+      name: child.element.name,
+      parquetType: parquetTypeText(child),
+      redshiftType: redshiftTypeOf(child, longest),
+      nullable: child.element.repetition_type !== 'REQUIRED',
+    };
   });
   return {
     metadata,
@@ -140,20 +152,34 @@ const DIST_NAMES = ['client_ip', 'client_id', 'user_id', 'customer_id', 'account
 export function suggestKeys(columns: ParquetColumnInfo[]): { distKey?: string; sortKey?: string; reasons: string[] } {
   const reasons: string[] = [];
   const sort = columns.find((c) => c.redshiftType === 'TIMESTAMP') ?? columns.find((c) => c.redshiftType === 'DATE');
-  if (sort) reasons.push(`SORTKEY (${sort.name}): queries filter on time ranges; sorted by ${sort.name}, Redshift skips blocks outside the range, and newer loads append in order.`);
+  if (sort)
+    reasons.push(
+      `SORTKEY (${sort.name}): queries filter on time ranges; sorted by ${sort.name}, Redshift skips blocks outside the range, and newer loads append in order.`,
+    );
   const dist =
     DIST_NAMES.map((name) => columns.find((c) => c.name.toLowerCase() === name)).find(Boolean) ??
     columns.find((c) => /_id$/i.test(c.name) && !/^(record|event|request|row)_id$/i.test(c.name) && !c.redshiftType.startsWith('SUPER'));
-  if (dist) reasons.push(`DISTKEY (${dist.name}): aggregations and joins by ${dist.name} run on each slice without redistributing rows; its many values spread rows evenly.`);
+  if (dist)
+    reasons.push(
+      `DISTKEY (${dist.name}): aggregations and joins by ${dist.name} run on each slice without redistributing rows; its many values spread rows evenly.`,
+    );
   else reasons.push('DISTSTYLE AUTO: no column names a client, user or account to distribute by; Redshift picks and adapts the style.');
   return { ...(dist ? { distKey: dist.name } : {}), ...(sort ? { sortKey: sort.name } : {}), reasons };
 }
 
 /** CREATE TABLE for COPY … FORMAT AS PARQUET: the columns in the file's order (COPY matches by position). */
-export function createTableDdl(table: string, columns: ParquetColumnInfo[], keys: { distKey?: string; sortKey?: string }, schema?: string): string {
+export function createTableDdl(
+  table: string,
+  columns: ParquetColumnInfo[],
+  keys: { distKey?: string; sortKey?: string },
+  schema?: string,
+): string {
   const name = schema ? `${quoteIdent(schema)}.${quoteIdent(table)}` : quoteIdent(table);
   const width = Math.max(...columns.map((c) => quoteIdent(c.name).length));
   const lines = columns.map((c) => `  ${quoteIdent(c.name).padEnd(width)}  ${c.redshiftType}${c.nullable ? '' : ' NOT NULL'}`);
-  const tail = [keys.distKey ? `DISTSTYLE KEY\nDISTKEY (${quoteIdent(keys.distKey)})` : 'DISTSTYLE AUTO', ...(keys.sortKey ? [`COMPOUND SORTKEY (${quoteIdent(keys.sortKey)})`] : [])];
+  const tail = [
+    keys.distKey ? `DISTSTYLE KEY\nDISTKEY (${quoteIdent(keys.distKey)})` : 'DISTSTYLE AUTO',
+    ...(keys.sortKey ? [`COMPOUND SORTKEY (${quoteIdent(keys.sortKey)})`] : []),
+  ];
   return `CREATE TABLE IF NOT EXISTS ${name} (\n${lines.join(',\n')}\n)\n${tail.join('\n')};`;
 }

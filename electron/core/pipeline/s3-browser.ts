@@ -32,7 +32,10 @@ export function s3Buffer(s3: S3Client, bucket: string, key: string, size: number
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const stop = Math.min(end ?? size, size);
       if (stop <= start) return new ArrayBuffer(0);
-      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${stop - 1}` }), signal ? { abortSignal: signal } : {});
+      const answer = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${stop - 1}` }),
+        signal ? { abortSignal: signal } : {},
+      );
       const bytes = await answer.Body!.transformToByteArray();
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     },
@@ -69,13 +72,27 @@ export class S3Browser {
   }
 
   buckets(signal: AbortSignal): Promise<string[]> {
-    return this.using(async (s3) => ((await s3.send(new ListBucketsCommand({}), { abortSignal: signal })).Buckets ?? []).map((b) => b.Name ?? '').filter(Boolean).sort());
+    return this.using(async (s3) =>
+      ((await s3.send(new ListBucketsCommand({}), { abortSignal: signal })).Buckets ?? [])
+        .map((b) => b.Name ?? '')
+        .filter(Boolean)
+        .sort(),
+    );
   }
 
   list(input: { bucket: string; prefix: string; token?: string; limit: number }, signal: AbortSignal): Promise<S3Listing> {
     return this.using(async (s3) => {
       const page = await s3
-        .send(new ListObjectsV2Command({ Bucket: input.bucket, Prefix: input.prefix, Delimiter: '/', MaxKeys: input.limit, ContinuationToken: input.token }), { abortSignal: signal })
+        .send(
+          new ListObjectsV2Command({
+            Bucket: input.bucket,
+            Prefix: input.prefix,
+            Delimiter: '/',
+            MaxKeys: input.limit,
+            ContinuationToken: input.token,
+          }),
+          { abortSignal: signal },
+        )
         .catch((error: unknown) => {
           throw s3Error(error, `s3://${input.bucket}/${input.prefix}`);
         });
@@ -83,7 +100,13 @@ export class S3Browser {
         bucket: input.bucket,
         prefix: input.prefix,
         prefixes: (page.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter(Boolean),
-        objects: (page.Contents ?? []).filter((o) => o.Key && o.Key !== input.prefix).map((o) => ({ key: o.Key!, size: o.Size ?? 0, ...(o.LastModified ? { lastModified: new Date(o.LastModified).toISOString() } : {}) })),
+        objects: (page.Contents ?? [])
+          .filter((o) => o.Key && o.Key !== input.prefix)
+          .map((o) => ({
+            key: o.Key!,
+            size: o.Size ?? 0,
+            ...(o.LastModified ? { lastModified: new Date(o.LastModified).toISOString() } : {}),
+          })),
         ...(page.IsTruncated && page.NextContinuationToken ? { nextToken: page.NextContinuationToken } : {}),
       };
     });
@@ -98,12 +121,26 @@ export class S3Browser {
       const contentType = head.ContentType;
       if (looksParquet(key, contentType) && size >= 12) {
         const sample = await sampleParquet(s3Buffer(s3, bucket, key, size, signal), PREVIEW_ROWS).catch((error: unknown) => {
-          throw new AppError('UNAVAILABLE', `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`);
+          throw new AppError(
+            'UNAVAILABLE',
+            `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`,
+          );
         });
-        return { kind: 'parquet', key, size, rowCount: sample.rowCount, columns: sample.columns, gridColumns: sample.gridColumns, rows: sample.rows };
+        return {
+          kind: 'parquet',
+          key,
+          size,
+          rowCount: sample.rowCount,
+          columns: sample.columns,
+          gridColumns: sample.gridColumns,
+          rows: sample.rows,
+        };
       }
       if (size === 0) return { kind: 'text', key, size, ...(contentType ? { contentType } : {}), text: '', truncated: false, json: false };
-      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${Math.min(size, PREVIEW_BYTES) - 1}` }), { abortSignal: signal });
+      const answer = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${Math.min(size, PREVIEW_BYTES) - 1}` }),
+        { abortSignal: signal },
+      );
       let bytes: Buffer = Buffer.from(await answer.Body!.transformToByteArray());
       if (/\.gz$/i.test(key) || answer.ContentEncoding === 'gzip') {
         // Only a whole small object can be unzipped here; a larger one is shown as binary.
@@ -121,7 +158,15 @@ export class S3Browser {
       if (bytes.length > PREVIEW_BYTES || size > PREVIEW_BYTES) while (end > 0 && (shown[end - 1]! & 0xc0) === 0x80) end--;
       const text = shown.subarray(0, end).toString('utf8');
       const json = /\.(json|jsonl|ndjson)$/i.test(key) || /json/.test(contentType ?? '') || /^\s*[[{]/.test(text);
-      return { kind: 'text', key, size, ...(contentType ? { contentType } : {}), text, truncated: size > PREVIEW_BYTES || bytes.length > PREVIEW_BYTES, json };
+      return {
+        kind: 'text',
+        key,
+        size,
+        ...(contentType ? { contentType } : {}),
+        text,
+        truncated: size > PREVIEW_BYTES || bytes.length > PREVIEW_BYTES,
+        json,
+      };
     });
   }
 
@@ -182,20 +227,27 @@ export class S3Browser {
           throw s3Error(error, `s3://${bucket}`);
         });
       } else {
-        const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => {
-          throw s3Error(error, `s3://${bucket}`);
-        });
+        const created = await s3
+          .send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
+          .catch((error: unknown) => {
+            throw s3Error(error, `s3://${bucket}`);
+          });
         uploadId = created.UploadId;
         const parts: { ETag: string; PartNumber: number }[] = [];
         for (let offset = 0, PartNumber = 1; offset < total; offset += PART_BYTES, PartNumber++) {
           const length = Math.min(PART_BYTES, total - offset);
           const body = Buffer.alloc(length);
           await file.read(body, 0, length, offset);
-          const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }), { abortSignal: signal });
+          const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body }), {
+            abortSignal: signal,
+          });
           parts.push({ ETag: part.ETag ?? '', PartNumber });
           yield { kind: 'progress', bytes: offset + length, total };
         }
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal });
+        await s3.send(
+          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+          { abortSignal: signal },
+        );
         uploadId = undefined;
       }
       yield { kind: 'progress', bytes: total, total };

@@ -33,7 +33,13 @@ export class PipelineService {
   private readonly browser: S3Browser;
 
   constructor(private readonly deps: PipelineDeps) {
-    this.jobs = new PipelineJobs({ version: deps.version, aws: () => this.aws(), sessions: deps.sessions, sandboxStepLogs: join(deps.sandboxLogs, 'steps'), log: deps.log });
+    this.jobs = new PipelineJobs({
+      version: deps.version,
+      aws: () => this.aws(),
+      sessions: deps.sessions,
+      sandboxStepLogs: join(deps.sandboxLogs, 'steps'),
+      log: deps.log,
+    });
     this.browser = new S3Browser(() => this.aws().then((a) => a.target), deps.version);
   }
 
@@ -54,7 +60,10 @@ export class PipelineService {
   }
 
   /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */
-  async tableFromParquet(input: { source: string; table: string; schema?: string; distKey?: string; sortKey?: string }, signal: AbortSignal): Promise<TableFromParquet> {
+  async tableFromParquet(
+    input: { source: string; table: string; schema?: string; distKey?: string; sortKey?: string },
+    signal: AbortSignal,
+  ): Promise<TableFromParquet> {
     return this.withS3(async (s3) => {
       const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source)!;
       const bucket = match[1]!;
@@ -64,10 +73,14 @@ export class PipelineService {
         // A prefix: the first Parquet object under it, as COPY would read it (markers and dot-files skipped).
         let found: { key: string; size: number } | undefined;
         for (let token: string | undefined, pages = 0; !found && pages < 20; pages++) {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }), { abortSignal: signal }).catch((error: unknown) => {
-            throw s3Error(error, input.source);
-          });
-          const hit = (page.Contents ?? []).find((o) => o.Key && (o.Size ?? 0) > 0 && !/(^|\/)[_.][^/]*$/.test(o.Key) && !o.Key.endsWith('/'));
+          const page = await s3
+            .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }), { abortSignal: signal })
+            .catch((error: unknown) => {
+              throw s3Error(error, input.source);
+            });
+          const hit = (page.Contents ?? []).find(
+            (o) => o.Key && (o.Size ?? 0) > 0 && !/(^|\/)[_.][^/]*$/.test(o.Key) && !o.Key.endsWith('/'),
+          );
           if (hit) found = { key: hit.Key!, size: hit.Size ?? 0 };
           token = page.IsTruncated ? page.NextContinuationToken : undefined;
           if (!token) break;
@@ -84,12 +97,19 @@ export class PipelineService {
       }
       const sample = await sampleParquet(s3Buffer(s3, bucket, key, size, signal), 1000).catch((error: unknown) => {
         if (error instanceof AppError) throw error;
-        throw new AppError('UNAVAILABLE', `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`);
+        throw new AppError(
+          'UNAVAILABLE',
+          `s3://${bucket}/${key} is not readable as Parquet: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       const suggested = suggestKeys(sample.columns);
       const names = new Set(sample.columns.map((c) => c.name));
-      for (const [what, name] of [['DISTKEY', input.distKey], ['SORTKEY', input.sortKey]] as const) {
-        if (name && !names.has(name)) throw new AppError('NOT_FOUND', `${what} ${name} is not a column of the file (${[...names].join(', ')})`);
+      for (const [what, name] of [
+        ['DISTKEY', input.distKey],
+        ['SORTKEY', input.sortKey],
+      ] as const) {
+        if (name && !names.has(name))
+          throw new AppError('NOT_FOUND', `${what} ${name} is not a column of the file (${[...names].join(', ')})`);
       }
       const distKey = input.distKey ?? suggested.distKey;
       const sortKey = input.sortKey ?? suggested.sortKey;
@@ -99,11 +119,15 @@ export class PipelineService {
         ...(distKey ? { distKey } : {}),
         ...(sortKey ? { sortKey } : {}),
         reasons: input.distKey || input.sortKey ? ['Keys as chosen.', ...suggested.reasons] : suggested.reasons,
-        ddl: createTableDdl(input.table, sample.columns, { ...(distKey ? { distKey } : {}), ...(sortKey ? { sortKey } : {}) }, input.schema),
+        ddl: createTableDdl(
+          input.table,
+          sample.columns,
+          { ...(distKey ? { distKey } : {}), ...(sortKey ? { sortKey } : {}) },
+          input.schema,
+        ),
       };
     });
   }
-
 
   handlers(): HandlerGroup {
     return {

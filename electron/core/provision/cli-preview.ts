@@ -53,14 +53,59 @@ export function kinesisCommands(spec: KinesisSpec, ctx: PreviewContext): CliComm
     aws(
       'kinesis',
       'create-stream',
-      [['--stream-name', spec.name], spec.mode === 'on-demand' ? ['--stream-mode-details', 'StreamMode=ON_DEMAND'] : ['--shard-count', String(spec.shardCount)]],
+      [
+        ['--stream-name', spec.name],
+        spec.mode === 'on-demand' ? ['--stream-mode-details', 'StreamMode=ON_DEMAND'] : ['--shard-count', String(spec.shardCount)],
+      ],
       ctx.region,
     ),
-    new CliCommand(['aws', 'kinesis', 'wait', 'stream-exists'], [['--stream-name', spec.name], ['--region', ctx.region]]),
-    aws('kinesis', 'add-tags-to-stream', [['--stream-name', spec.name], ['--tags', Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(',')]], ctx.region),
+    new CliCommand(
+      ['aws', 'kinesis', 'wait', 'stream-exists'],
+      [
+        ['--stream-name', spec.name],
+        ['--region', ctx.region],
+      ],
+    ),
+    aws(
+      'kinesis',
+      'add-tags-to-stream',
+      [
+        ['--stream-name', spec.name],
+        [
+          '--tags',
+          Object.entries(tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        ],
+      ],
+      ctx.region,
+    ),
   ];
-  if (spec.retentionHours > 24) out.push(aws('kinesis', 'increase-stream-retention-period', [['--stream-name', spec.name], ['--retention-period-hours', String(spec.retentionHours)]], ctx.region));
-  if (spec.encryption.enabled) out.push(aws('kinesis', 'start-stream-encryption', [['--stream-name', spec.name], ['--encryption-type', 'KMS'], ['--key-id', spec.encryption.kmsKeyId]], ctx.region));
+  if (spec.retentionHours > 24)
+    out.push(
+      aws(
+        'kinesis',
+        'increase-stream-retention-period',
+        [
+          ['--stream-name', spec.name],
+          ['--retention-period-hours', String(spec.retentionHours)],
+        ],
+        ctx.region,
+      ),
+    );
+  if (spec.encryption.enabled)
+    out.push(
+      aws(
+        'kinesis',
+        'start-stream-encryption',
+        [
+          ['--stream-name', spec.name],
+          ['--encryption-type', 'KMS'],
+          ['--key-id', spec.encryption.kmsKeyId],
+        ],
+        ctx.region,
+      ),
+    );
   return out;
 }
 
@@ -69,10 +114,28 @@ export function s3Commands(spec: S3Spec, ctx: PreviewContext): CliCommand[] {
   const b: Arg = ['--bucket', spec.name];
   const out = [
     aws('s3api', 'create-bucket', [b, region !== 'us-east-1' && ['--create-bucket-configuration', `LocationConstraint=${region}`]], region),
-    aws('s3api', 'put-bucket-tagging', [b, ['--tagging', json({ TagSet: Object.entries(tagsOf(spec)).map(([Key, Value]) => ({ Key, Value })) })]], region),
+    aws(
+      's3api',
+      'put-bucket-tagging',
+      [b, ['--tagging', json({ TagSet: Object.entries(tagsOf(spec)).map(([Key, Value]) => ({ Key, Value })) })]],
+      region,
+    ),
   ];
   if (spec.blockPublicAccess) {
-    out.push(aws('s3api', 'put-public-access-block', [b, ['--public-access-block-configuration', 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true']], region));
+    out.push(
+      aws(
+        's3api',
+        'put-public-access-block',
+        [
+          b,
+          [
+            '--public-access-block-configuration',
+            'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true',
+          ],
+        ],
+        region,
+      ),
+    );
   }
   out.push(aws('s3api', 'put-bucket-encryption', [b, ['--server-side-encryption-configuration', json(bucketEncryption(spec))]], region));
   if (spec.versioning) out.push(aws('s3api', 'put-bucket-versioning', [b, ['--versioning-configuration', 'Status=Enabled']], region));
@@ -86,7 +149,21 @@ export function emrCommands(spec: EmrSpec, ctx: PreviewContext): CliCommand[] {
   const out: CliCommand[] = [];
   if (spec.createDefaultRoles) out.push(aws('emr', 'create-default-roles', [], ctx.region));
   if (spec.keyPair.mode === 'create') {
-    out.push(aws('ec2', 'create-key-pair', [['--key-name', spec.keyPair.name], ['--key-type', 'rsa'], ['--key-format', 'pem'], ['--query', 'KeyMaterial'], ['--output', 'text']], ctx.region, ` > ${shellQuote(`${spec.keyPair.name}.pem`)} && chmod 600 ${shellQuote(`${spec.keyPair.name}.pem`)}`));
+    out.push(
+      aws(
+        'ec2',
+        'create-key-pair',
+        [
+          ['--key-name', spec.keyPair.name],
+          ['--key-type', 'rsa'],
+          ['--key-format', 'pem'],
+          ['--query', 'KeyMaterial'],
+          ['--output', 'text'],
+        ],
+        ctx.region,
+        ` > ${shellQuote(`${spec.keyPair.name}.pem`)} && chmod 600 ${shellQuote(`${spec.keyPair.name}.pem`)}`,
+      ),
+    );
   }
   const i = spec.instances;
   const sizing: Arg[] =
@@ -99,8 +176,16 @@ export function emrCommands(spec: EmrSpec, ctx: PreviewContext): CliCommand[] {
           [
             '--instance-groups',
             `InstanceGroupType=MASTER,InstanceType=${i.master.instanceType},InstanceCount=1`,
-            ...(i.core ? [`InstanceGroupType=CORE,InstanceType=${i.core.instanceType},InstanceCount=${i.core.count}${i.core.market === 'SPOT' ? ',Market=SPOT' : ''}`] : []),
-            ...(i.task ? [`InstanceGroupType=TASK,InstanceType=${i.task.instanceType},InstanceCount=${i.task.count}${i.task.market === 'SPOT' ? ',Market=SPOT' : ''}`] : []),
+            ...(i.core
+              ? [
+                  `InstanceGroupType=CORE,InstanceType=${i.core.instanceType},InstanceCount=${i.core.count}${i.core.market === 'SPOT' ? ',Market=SPOT' : ''}`,
+                ]
+              : []),
+            ...(i.task
+              ? [
+                  `InstanceGroupType=TASK,InstanceType=${i.task.instanceType},InstanceCount=${i.task.count}${i.task.market === 'SPOT' ? ',Market=SPOT' : ''}`,
+                ]
+              : []),
           ],
         ];
   const ec2Attributes = [`KeyName=${spec.keyPair.name}`, ...(spec.subnetId ? [`SubnetId=${spec.subnetId}`] : [])].join(',');
@@ -117,13 +202,24 @@ export function emrCommands(spec: EmrSpec, ctx: PreviewContext): CliCommand[] {
         ['--ec2-attributes', ec2Attributes],
         spec.logUri !== undefined && ['--log-uri', spec.logUri],
         spec.autoTermination.enabled && ['--auto-termination-policy', `IdleTimeout=${spec.autoTermination.idleMinutes * 60}`],
-        spec.startThriftServer && ['--steps', `Type=CUSTOM_JAR,Name=Start Spark Thrift Server,ActionOnFailure=CONTINUE,Jar=command-runner.jar,Args=[${THRIFT_STEP_ARGS.join(',')}]`],
+        spec.startThriftServer && [
+          '--steps',
+          `Type=CUSTOM_JAR,Name=Start Spark Thrift Server,ActionOnFailure=CONTINUE,Jar=command-runner.jar,Args=[${THRIFT_STEP_ARGS.join(',')}]`,
+        ],
         ['--tags', ...Object.entries(tagsOf(spec)).map(([k, v]) => `${k}=${v}`)],
       ],
       ctx.region,
     ),
   );
-  out.push(new CliCommand(['aws', 'emr', 'wait', 'cluster-running'], [['--cluster-id', '<ClusterId from create-cluster>'], ['--region', ctx.region]]));
+  out.push(
+    new CliCommand(
+      ['aws', 'emr', 'wait', 'cluster-running'],
+      [
+        ['--cluster-id', '<ClusterId from create-cluster>'],
+        ['--region', ctx.region],
+      ],
+    ),
+  );
   return out;
 }
 
@@ -132,8 +228,30 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
   let roleArn: string | undefined;
   if (spec.iamRole.mode === 'create') {
     roleArn = `arn:aws:iam::${ctx.accountId ?? '<account-id>'}:role/${spec.iamRole.name}`;
-    out.push(aws('iam', 'create-role', [['--role-name', spec.iamRole.name], ['--assume-role-policy-document', json(REDSHIFT_TRUST)], ['--tags', ...Object.entries(tagsOf(spec)).map(([k, v]) => `Key=${k},Value=${v}`)]], ctx.region));
-    out.push(aws('iam', 'put-role-policy', [['--role-name', spec.iamRole.name], ['--policy-name', 'tributary-s3-copy-unload'], ['--policy-document', json(copyUnloadPolicy(spec.iamRole.bucket, spec.kmsKeyId))]], ctx.region));
+    out.push(
+      aws(
+        'iam',
+        'create-role',
+        [
+          ['--role-name', spec.iamRole.name],
+          ['--assume-role-policy-document', json(REDSHIFT_TRUST)],
+          ['--tags', ...Object.entries(tagsOf(spec)).map(([k, v]) => `Key=${k},Value=${v}`)],
+        ],
+        ctx.region,
+      ),
+    );
+    out.push(
+      aws(
+        'iam',
+        'put-role-policy',
+        [
+          ['--role-name', spec.iamRole.name],
+          ['--policy-name', 'tributary-s3-copy-unload'],
+          ['--policy-document', json(copyUnloadPolicy(spec.iamRole.bucket, spec.kmsKeyId))],
+        ],
+        ctx.region,
+      ),
+    );
   } else if (spec.iamRole.mode === 'existing') {
     roleArn = spec.iamRole.arn;
   }
@@ -145,7 +263,12 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
         ['--cluster-identifier', spec.identifier],
         ['--db-name', spec.database],
         ['--node-type', spec.nodeType],
-        ...((spec.nodeCount === 1 ? [['--cluster-type', 'single-node']] : [['--cluster-type', 'multi-node'], ['--number-of-nodes', String(spec.nodeCount)]]) as Arg[]),
+        ...((spec.nodeCount === 1
+          ? [['--cluster-type', 'single-node']]
+          : [
+              ['--cluster-type', 'multi-node'],
+              ['--number-of-nodes', String(spec.nodeCount)],
+            ]) as Arg[]),
         ['--master-username', spec.masterUsername],
         spec.password === 'managed' ? ['--manage-master-password'] : ['--master-user-password', MASK],
         ['--port', String(spec.port)],
@@ -158,7 +281,15 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
       ctx.region,
     ),
   );
-  out.push(new CliCommand(['aws', 'redshift', 'wait', 'cluster-available'], [['--cluster-identifier', spec.identifier], ['--region', ctx.region]]));
+  out.push(
+    new CliCommand(
+      ['aws', 'redshift', 'wait', 'cluster-available'],
+      [
+        ['--cluster-identifier', spec.identifier],
+        ['--region', ctx.region],
+      ],
+    ),
+  );
   return out;
 }
 

@@ -29,7 +29,15 @@ export interface RunContext {
 }
 
 export type ConnectionSpecLike =
-  | { engine: 'redshift'; clusterIdentifier: string; database: string; user: string; auth: 'password' | 'iam'; password?: string; route: { kind: 'direct' } }
+  | {
+      engine: 'redshift';
+      clusterIdentifier: string;
+      database: string;
+      user: string;
+      auth: 'password' | 'iam';
+      password?: string;
+      route: { kind: 'direct' };
+    }
   | { engine: 'spark'; clusterId: string };
 
 /** What a resource module returns once its resource is usable. */
@@ -40,7 +48,13 @@ export interface Created {
   keyFile?: string;
 }
 
-export function step(ctx: RunContext, name: string, state: StepChunk['state'], message: string, extra: { resource?: ResourceRef; awsState?: string } = {}): StepChunk {
+export function step(
+  ctx: RunContext,
+  name: string,
+  state: StepChunk['state'],
+  message: string,
+  extra: { resource?: ResourceRef; awsState?: string } = {},
+): StepChunk {
   return { kind: 'step', step: name, state, elapsedMs: ctx.elapsed(), message, ...extra };
 }
 
@@ -71,7 +85,13 @@ export interface Probe {
  * yielding a `waiting` step each time AWS's state changes and at least every 15 s
  * so the elapsed time moves.
  */
-export async function* waitUntil(ctx: RunContext, name: string, resource: ResourceRef, probe: () => Promise<Probe>, timeoutMs: number): AsyncGenerator<StepChunk, Probe> {
+export async function* waitUntil(
+  ctx: RunContext,
+  name: string,
+  resource: ResourceRef,
+  probe: () => Promise<Probe>,
+  timeoutMs: number,
+): AsyncGenerator<StepChunk, Probe> {
   const start = Date.now();
   let delay = ctx.pace.firstMs;
   let last = '';
@@ -86,7 +106,10 @@ export async function* waitUntil(ctx: RunContext, name: string, resource: Resour
       lastYield = Date.now();
     }
     if (Date.now() - start > timeoutMs) {
-      throw new ProvisionError({ reason: 'timeout', message: `${resource.name} was still ${seen.state} after ${Math.round(timeoutMs / 60_000)} minutes; it may still become ready: check it in the inventory.` });
+      throw new ProvisionError({
+        reason: 'timeout',
+        message: `${resource.name} was still ${seen.state} after ${Math.round(timeoutMs / 60_000)} minutes; it may still become ready: check it in the inventory.`,
+      });
     }
     await sleep(delay, ctx.signal);
     delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
@@ -94,7 +117,13 @@ export async function* waitUntil(ctx: RunContext, name: string, resource: Resour
 }
 
 /** Polls until `gone` says the resource has gone away (deletion), with the same backoff. */
-export async function* waitGone(ctx: RunContext, name: string, what: string, probe: () => Promise<string | undefined>, timeoutMs: number): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
+export async function* waitGone(
+  ctx: RunContext,
+  name: string,
+  what: string,
+  probe: () => Promise<string | undefined>,
+  timeoutMs: number,
+): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
   const start = Date.now();
   let delay = ctx.pace.firstMs;
   let last = '';
@@ -105,7 +134,11 @@ export async function* waitGone(ctx: RunContext, name: string, what: string, pro
       yield { state, elapsedMs: ctx.elapsed(), message: `${what} is ${state}` };
       last = state;
     }
-    if (Date.now() - start > timeoutMs) throw new ProvisionError({ reason: 'timeout', message: `${what} was still ${state} after ${Math.round(timeoutMs / 60_000)} minutes (${name}).` });
+    if (Date.now() - start > timeoutMs)
+      throw new ProvisionError({
+        reason: 'timeout',
+        message: `${what} was still ${state} after ${Math.round(timeoutMs / 60_000)} minutes (${name}).`,
+      });
     await sleep(delay, ctx.signal);
     delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
   }

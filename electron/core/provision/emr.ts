@@ -12,7 +12,15 @@ import {
   type Cluster,
   type InstanceGroupConfig,
 } from '@aws-sdk/client-emr';
-import { AddRoleToInstanceProfileCommand, AttachRolePolicyCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import type { EmrSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
@@ -37,9 +45,13 @@ async function exists(run: () => Promise<unknown>): Promise<boolean> {
 export async function defaultRolesPresent(ctx: RunContext): Promise<{ service: boolean; instanceProfile: boolean }> {
   const iam = iamClient(ctx);
   try {
-    const service = await aws('iam:GetRole', 'checking EMR_DefaultRole', () => exists(() => iam.send(new GetRoleCommand({ RoleName: EMR_DEFAULT_ROLES.service.name }), { abortSignal: ctx.signal })));
+    const service = await aws('iam:GetRole', 'checking EMR_DefaultRole', () =>
+      exists(() => iam.send(new GetRoleCommand({ RoleName: EMR_DEFAULT_ROLES.service.name }), { abortSignal: ctx.signal })),
+    );
     const instanceProfile = await aws('iam:GetInstanceProfile', 'checking the EMR_EC2_DefaultRole instance profile', () =>
-      exists(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: EMR_DEFAULT_ROLES.instance.name }), { abortSignal: ctx.signal })),
+      exists(() =>
+        iam.send(new GetInstanceProfileCommand({ InstanceProfileName: EMR_DEFAULT_ROLES.instance.name }), { abortSignal: ctx.signal }),
+      ),
     );
     return { service, instanceProfile };
   } finally {
@@ -54,22 +66,43 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
   try {
     const made: string[] = [];
     for (const role of [EMR_DEFAULT_ROLES.service, EMR_DEFAULT_ROLES.instance]) {
-      const present = await aws('iam:GetRole', what, () => exists(() => iam.send(new GetRoleCommand({ RoleName: role.name }), { abortSignal: ctx.signal })));
+      const present = await aws('iam:GetRole', what, () =>
+        exists(() => iam.send(new GetRoleCommand({ RoleName: role.name }), { abortSignal: ctx.signal })),
+      );
       if (present) continue;
-      await aws('iam:CreateRole', what, () => iam.send(new CreateRoleCommand({ RoleName: role.name, AssumeRolePolicyDocument: JSON.stringify(role.trust) }), { abortSignal: ctx.signal }));
+      await aws('iam:CreateRole', what, () =>
+        iam.send(new CreateRoleCommand({ RoleName: role.name, AssumeRolePolicyDocument: JSON.stringify(role.trust) }), {
+          abortSignal: ctx.signal,
+        }),
+      );
       // Account-wide defaults other clusters use: kept when a run is cleaned up.
       await ctx.created({ type: 'iam-role', id: role.name, name: role.name }, { keep: true });
-      await aws('iam:AttachRolePolicy', what, () => iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: role.policyArn }), { abortSignal: ctx.signal }));
+      await aws('iam:AttachRolePolicy', what, () =>
+        iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: role.policyArn }), { abortSignal: ctx.signal }),
+      );
       made.push(role.name);
     }
     const profile = EMR_DEFAULT_ROLES.instance.name;
-    const hasProfile = await aws('iam:GetInstanceProfile', what, () => exists(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: ctx.signal })));
+    const hasProfile = await aws('iam:GetInstanceProfile', what, () =>
+      exists(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: ctx.signal })),
+    );
     if (!hasProfile) {
-      await aws('iam:CreateInstanceProfile', what, () => iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: ctx.signal }));
-      await aws('iam:AddRoleToInstanceProfile', what, () => iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile, RoleName: profile }), { abortSignal: ctx.signal }));
+      await aws('iam:CreateInstanceProfile', what, () =>
+        iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profile }), { abortSignal: ctx.signal }),
+      );
+      await aws('iam:AddRoleToInstanceProfile', what, () =>
+        iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile, RoleName: profile }), { abortSignal: ctx.signal }),
+      );
       made.push(`instance profile ${profile}`);
     }
-    yield step(ctx, 'roles', made.length ? 'done' : 'skipped', made.length ? `Created ${made.join(', ')}, as aws emr create-default-roles does` : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there');
+    yield step(
+      ctx,
+      'roles',
+      made.length ? 'done' : 'skipped',
+      made.length
+        ? `Created ${made.join(', ')}, as aws emr create-default-roles does`
+        : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there',
+    );
   } finally {
     iam.destroy();
   }
@@ -78,7 +111,9 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
 export async function keyPairExists(ctx: RunContext, name: string): Promise<boolean> {
   const ec2 = ec2Client(ctx);
   try {
-    return await aws('ec2:DescribeKeyPairs', `checking key pair ${name}`, () => exists(() => ec2.send(new DescribeKeyPairsCommand({ KeyNames: [name] }), { abortSignal: ctx.signal })));
+    return await aws('ec2:DescribeKeyPairs', `checking key pair ${name}`, () =>
+      exists(() => ec2.send(new DescribeKeyPairsCommand({ KeyNames: [name] }), { abortSignal: ctx.signal })),
+    );
   } finally {
     ec2.destroy();
   }
@@ -93,11 +128,20 @@ async function createKeyPair(ctx: RunContext, name: string, pipeline: string | u
   const ec2 = ec2Client(ctx);
   try {
     const answer = await aws('ec2:CreateKeyPair', `creating key pair ${name}`, () =>
-      ec2.send(new CreateKeyPairCommand({ KeyName: name, KeyType: 'rsa', KeyFormat: 'pem', TagSpecifications: [{ ResourceType: 'key-pair', Tags: tagList(managedTags(pipeline)) }] }), { abortSignal: ctx.signal }),
+      ec2.send(
+        new CreateKeyPairCommand({
+          KeyName: name,
+          KeyType: 'rsa',
+          KeyFormat: 'pem',
+          TagSpecifications: [{ ResourceType: 'key-pair', Tags: tagList(managedTags(pipeline)) }],
+        }),
+        { abortSignal: ctx.signal },
+      ),
     );
     const file = keyFilePath(ctx.dataDir, name);
     await ctx.created({ type: 'ec2-key-pair', id: name, name }, { keyFile: file });
-    if (!answer.KeyMaterial) throw new ProvisionError({ reason: 'failed', action: 'ec2:CreateKeyPair', message: `AWS gave no private key for key pair ${name}.` });
+    if (!answer.KeyMaterial)
+      throw new ProvisionError({ reason: 'failed', action: 'ec2:CreateKeyPair', message: `AWS gave no private key for key pair ${name}.` });
     mkdirSync(join(ctx.dataDir, 'ssh-keys'), { recursive: true, mode: 0o700 });
     // AWS just made this name, so a file by that name is a leftover of a key pair since deleted.
     rmSync(file, { force: true });
@@ -113,7 +157,9 @@ async function createKeyPair(ctx: RunContext, name: string, pipeline: string | u
 export async function deleteKeyPair(ctx: RunContext, name: string, keyFile?: string): Promise<void> {
   const ec2 = ec2Client(ctx);
   try {
-    await aws('ec2:DeleteKeyPair', `deleting key pair ${name}`, () => ec2.send(new DeleteKeyPairCommand({ KeyName: name }), { abortSignal: ctx.signal }));
+    await aws('ec2:DeleteKeyPair', `deleting key pair ${name}`, () =>
+      ec2.send(new DeleteKeyPairCommand({ KeyName: name }), { abortSignal: ctx.signal }),
+    );
     if (keyFile) rmSync(keyFile, { force: true });
   } finally {
     ec2.destroy();
@@ -126,13 +172,43 @@ export function instanceGroups(spec: EmrSpec): InstanceGroupConfig[] {
   if (i.mode === 'uniform') {
     return [
       { Name: 'Master', InstanceRole: 'MASTER', InstanceType: i.instanceType, InstanceCount: 1, Market: 'ON_DEMAND' },
-      ...(i.count > 1 ? [{ Name: 'Core', InstanceRole: 'CORE' as const, InstanceType: i.instanceType, InstanceCount: i.count - 1, Market: 'ON_DEMAND' as const }] : []),
+      ...(i.count > 1
+        ? [
+            {
+              Name: 'Core',
+              InstanceRole: 'CORE' as const,
+              InstanceType: i.instanceType,
+              InstanceCount: i.count - 1,
+              Market: 'ON_DEMAND' as const,
+            },
+          ]
+        : []),
     ];
   }
   return [
     { Name: 'Master', InstanceRole: 'MASTER', InstanceType: i.master.instanceType, InstanceCount: 1, Market: 'ON_DEMAND' },
-    ...(i.core ? [{ Name: 'Core', InstanceRole: 'CORE' as const, InstanceType: i.core.instanceType, InstanceCount: i.core.count, Market: i.core.market }] : []),
-    ...(i.task ? [{ Name: 'Task', InstanceRole: 'TASK' as const, InstanceType: i.task.instanceType, InstanceCount: i.task.count, Market: i.task.market }] : []),
+    ...(i.core
+      ? [
+          {
+            Name: 'Core',
+            InstanceRole: 'CORE' as const,
+            InstanceType: i.core.instanceType,
+            InstanceCount: i.core.count,
+            Market: i.core.market,
+          },
+        ]
+      : []),
+    ...(i.task
+      ? [
+          {
+            Name: 'Task',
+            InstanceRole: 'TASK' as const,
+            InstanceType: i.task.instanceType,
+            InstanceCount: i.task.count,
+            Market: i.task.market,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -146,7 +222,10 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
   } else {
     const present = await defaultRolesPresent(ctx);
     if (!present.service || !present.instanceProfile) {
-      throw new ProvisionError({ reason: 'invalid', message: `${!present.service ? 'EMR_DefaultRole' : 'The EMR_EC2_DefaultRole instance profile'} does not exist; let the wizard create the default roles (as aws emr create-default-roles does).` });
+      throw new ProvisionError({
+        reason: 'invalid',
+        message: `${!present.service ? 'EMR_DefaultRole' : 'The EMR_EC2_DefaultRole instance profile'} does not exist; let the wizard create the default roles (as aws emr create-default-roles does).`,
+      });
     }
   }
 
@@ -156,7 +235,12 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
     keyFile = await createKeyPair(ctx, spec.keyPair.name, spec.pipeline);
     yield step(ctx, 'key-pair', 'done', `Key pair ${spec.keyPair.name} created; its private key is in ${keyFile} (mode 0600)`);
   } else if (!(await keyPairExists(ctx, spec.keyPair.name))) {
-    throw new ProvisionError({ reason: 'invalid', awsCode: 'InvalidKeyPair.NotFound', action: 'ec2:DescribeKeyPairs', message: `Key pair ${spec.keyPair.name} does not exist in ${ctx.region}; pick another or let the wizard create one.` });
+    throw new ProvisionError({
+      reason: 'invalid',
+      awsCode: 'InvalidKeyPair.NotFound',
+      action: 'ec2:DescribeKeyPairs',
+      message: `Key pair ${spec.keyPair.name} does not exist in ${ctx.region}; pick another or let the wizard create one.`,
+    });
   }
 
   const emr = emrClient(ctx);
@@ -183,14 +267,29 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
           VisibleToAllUsers: true,
           ...(spec.logUri ? { LogUri: spec.logUri } : {}),
           ...(spec.autoTermination.enabled ? { AutoTerminationPolicy: { IdleTimeout: spec.autoTermination.idleMinutes * 60 } } : {}),
-          ...(thrift ? { Steps: [{ Name: 'Start Spark Thrift Server', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: THRIFT_STEP_ARGS } }] } : {}),
+          ...(thrift
+            ? {
+                Steps: [
+                  {
+                    Name: 'Start Spark Thrift Server',
+                    ActionOnFailure: 'CONTINUE',
+                    HadoopJarStep: { Jar: 'command-runner.jar', Args: THRIFT_STEP_ARGS },
+                  },
+                ],
+              }
+            : {}),
           Tags: tagList(managedTags(spec.pipeline)),
         }),
         { abortSignal: ctx.signal },
       ),
     );
     const id = answer.JobFlowId;
-    if (!id) throw new ProvisionError({ reason: 'failed', action: 'elasticmapreduce:RunJobFlow', message: `AWS gave no cluster id for ${spec.name}.` });
+    if (!id)
+      throw new ProvisionError({
+        reason: 'failed',
+        action: 'elasticmapreduce:RunJobFlow',
+        message: `AWS gave no cluster id for ${spec.name}.`,
+      });
     const resource: ResourceRef = { type: 'emr-cluster', id, name: spec.name };
     await ctx.created(resource);
     yield step(ctx, 'create-cluster', 'running', `Cluster ${id} accepted`, { resource });
@@ -201,13 +300,21 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
       'create-cluster',
       resource,
       async () => {
-        described = (await aws('elasticmapreduce:DescribeCluster', what, () => emr.send(new DescribeClusterCommand({ ClusterId: id }), { abortSignal: ctx.signal }))).Cluster;
+        described = (
+          await aws('elasticmapreduce:DescribeCluster', what, () =>
+            emr.send(new DescribeClusterCommand({ ClusterId: id }), { abortSignal: ctx.signal }),
+          )
+        ).Cluster;
         const state = described?.Status?.State ?? 'STARTING';
         const reason = described?.Status?.StateChangeReason;
         return {
           state,
           ready: state === 'WAITING' || state === 'RUNNING',
-          ...(FAILED_STATES.has(state) ? { failed: `EMR cluster ${spec.name} ended ${state}${reason?.Code ? ` (${reason.Code})` : ''}: ${reason?.Message ?? 'no reason given'}` } : {}),
+          ...(FAILED_STATES.has(state)
+            ? {
+                failed: `EMR cluster ${spec.name} ended ${state}${reason?.Code ? ` (${reason.Code})` : ''}: ${reason?.Message ?? 'no reason given'}`,
+              }
+            : {}),
         };
       },
       READY_TIMEOUT_MS,
@@ -215,8 +322,19 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
     // Tags are part of RunJobFlow; an endpoint that dropped them gets them again.
     const tags = managedTags(spec.pipeline);
     const missing = Object.entries(tags).filter(([k, v]) => !(described?.Tags ?? []).some((t) => t.Key === k && t.Value === v));
-    if (missing.length) await aws('elasticmapreduce:AddTags', what, () => emr.send(new AddTagsCommand({ ResourceId: id, Tags: missing.map(([Key, Value]) => ({ Key, Value })) }), { abortSignal: ctx.signal }));
-    yield step(ctx, 'create-cluster', 'done', `${spec.name} is ${described?.Status?.State ?? 'WAITING'}${described?.MasterPublicDnsName ? ` (master ${described.MasterPublicDnsName})` : ''}`, { resource, awsState: described?.Status?.State ?? 'WAITING' });
+    if (missing.length)
+      await aws('elasticmapreduce:AddTags', what, () =>
+        emr.send(new AddTagsCommand({ ResourceId: id, Tags: missing.map(([Key, Value]) => ({ Key, Value })) }), {
+          abortSignal: ctx.signal,
+        }),
+      );
+    yield step(
+      ctx,
+      'create-cluster',
+      'done',
+      `${spec.name} is ${described?.Status?.State ?? 'WAITING'}${described?.MasterPublicDnsName ? ` (master ${described.MasterPublicDnsName})` : ''}`,
+      { resource, awsState: described?.Status?.State ?? 'WAITING' },
+    );
     if (spec.autoTermination.enabled) notes.push(`${spec.name} terminates itself after ${spec.autoTermination.idleMinutes} minutes idle.`);
 
     const connections = [];
@@ -230,17 +348,26 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
   }
 }
 
-export async function* terminateCluster(ctx: RunContext, id: string): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
+export async function* terminateCluster(
+  ctx: RunContext,
+  id: string,
+): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
   const emr = emrClient(ctx);
   const what = `terminating EMR cluster ${id}`;
   try {
-    await aws('elasticmapreduce:TerminateJobFlows', what, () => emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [id] }), { abortSignal: ctx.signal }));
+    await aws('elasticmapreduce:TerminateJobFlows', what, () =>
+      emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [id] }), { abortSignal: ctx.signal }),
+    );
     yield* waitGone(
       ctx,
       'terminate-cluster',
       `Cluster ${id}`,
       async () => {
-        const state = (await aws('elasticmapreduce:DescribeCluster', what, () => emr.send(new DescribeClusterCommand({ ClusterId: id }), { abortSignal: ctx.signal }))).Cluster?.Status?.State;
+        const state = (
+          await aws('elasticmapreduce:DescribeCluster', what, () =>
+            emr.send(new DescribeClusterCommand({ ClusterId: id }), { abortSignal: ctx.signal }),
+          )
+        ).Cluster?.Status?.State;
         return state === 'TERMINATED' || state === 'TERMINATED_WITH_ERRORS' || state === undefined ? undefined : state;
       },
       READY_TIMEOUT_MS,
@@ -263,13 +390,21 @@ export async function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
   const emr = emrClient(ctx);
   try {
     const answer = await aws('elasticmapreduce:ListClusters', 'listing EMR clusters', () =>
-      emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'] }), { abortSignal: ctx.signal }),
+      emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'] }), {
+        abortSignal: ctx.signal,
+      }),
     );
     const seen = await Promise.all(
       (answer.Clusters ?? []).slice(0, 100).map(async (summary): Promise<ClusterSeen | undefined> => {
         if (!summary.Id) return undefined;
-        const cluster = (await aws('elasticmapreduce:DescribeCluster', 'listing EMR clusters', () => emr.send(new DescribeClusterCommand({ ClusterId: summary.Id }), { abortSignal: ctx.signal }))).Cluster;
-        const groups = await aws('elasticmapreduce:ListInstanceGroups', 'listing EMR clusters', () => emr.send(new ListInstanceGroupsCommand({ ClusterId: summary.Id }), { abortSignal: ctx.signal })).catch(() => ({ InstanceGroups: [] }));
+        const cluster = (
+          await aws('elasticmapreduce:DescribeCluster', 'listing EMR clusters', () =>
+            emr.send(new DescribeClusterCommand({ ClusterId: summary.Id }), { abortSignal: ctx.signal }),
+          )
+        ).Cluster;
+        const groups = await aws('elasticmapreduce:ListInstanceGroups', 'listing EMR clusters', () =>
+          emr.send(new ListInstanceGroupsCommand({ ClusterId: summary.Id }), { abortSignal: ctx.signal }),
+        ).catch(() => ({ InstanceGroups: [] }));
         const created = summary.Status?.Timeline?.CreationDateTime;
         return {
           id: summary.Id,
@@ -277,7 +412,10 @@ export async function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
           state: summary.Status?.State ?? 'UNKNOWN',
           ...(created ? { createdAt: created } : {}),
           tags: Object.fromEntries((cluster?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-          groups: (groups.InstanceGroups ?? []).map((g) => ({ instanceType: g.InstanceType ?? '?', count: g.RequestedInstanceCount ?? g.RunningInstanceCount ?? 0 })),
+          groups: (groups.InstanceGroups ?? []).map((g) => ({
+            instanceType: g.InstanceType ?? '?',
+            count: g.RequestedInstanceCount ?? g.RunningInstanceCount ?? 0,
+          })),
         };
       }),
     );

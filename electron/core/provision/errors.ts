@@ -55,7 +55,19 @@ const EXISTS = new Set([
   'ClusterSnapshotAlreadyExists',
   'ClusterSnapshotAlreadyExistsFault',
 ]);
-const ACCESS = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess', 'AuthorizationError', 'Forbidden', 'InvalidClientTokenId', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch']);
+const ACCESS = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnauthorizedAccess',
+  'AuthorizationError',
+  'Forbidden',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'SignatureDoesNotMatch',
+]);
 const INVALID = new Set([
   'ValidationException',
   'ValidationError',
@@ -77,7 +89,15 @@ const INVALID = new Set([
   'UnsupportedOperation',
   'KMSInvalidStateException',
 ]);
-const NOT_FOUND = new Set(['ResourceNotFoundException', 'NoSuchBucket', 'ClusterNotFound', 'ClusterNotFoundFault', 'NoSuchEntity', 'NotFound', 'NoSuchKey']);
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException',
+  'NoSuchBucket',
+  'ClusterNotFound',
+  'ClusterNotFoundFault',
+  'NoSuchEntity',
+  'NotFound',
+  'NoSuchKey',
+]);
 
 interface SdkError {
   name?: string;
@@ -132,7 +152,8 @@ function appCodeOf(reason: ProblemReason): ErrorCode {
  */
 export function explainAwsError(error: unknown, action: string, what: string): ProvisionError {
   if (error instanceof ProvisionError) return error;
-  if (error instanceof AppError) return new ProvisionError({ reason: error.code === 'CANCELLED' ? 'cancelled' : 'other', message: error.message, action });
+  if (error instanceof AppError)
+    return new ProvisionError({ reason: error.code === 'CANCELLED' ? 'cancelled' : 'other', message: error.message, action });
   const e = (error ?? {}) as SdkError;
   if (e.name === 'AbortError') return new ProvisionError({ reason: 'cancelled', message: `Cancelled while ${what}.`, action });
   const code = awsCodeOf(error);
@@ -185,5 +206,10 @@ export async function aws<T>(action: string, what: string, run: () => Promise<T>
 export function isNotFound(error: unknown): boolean {
   const code = awsCodeOf(error);
   const status = (error as SdkError | undefined)?.$metadata?.httpStatusCode;
-  return (code !== undefined && NOT_FOUND.has(code)) || code === 'InvalidKeyPair.NotFound' || code === 'InvalidSubnetID.NotFound' || status === 404;
+  return (
+    (code !== undefined && NOT_FOUND.has(code)) ||
+    code === 'InvalidKeyPair.NotFound' ||
+    code === 'InvalidSubnetID.NotFound' ||
+    status === 404
+  );
 }

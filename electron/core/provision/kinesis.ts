@@ -56,12 +56,22 @@ export async function* createStream(spec: KinesisSpec, ctx: RunContext): AsyncGe
       ACTIVE_TIMEOUT_MS,
     );
   try {
-    yield step(ctx, 'create-stream', 'running', spec.mode === 'on-demand' ? `Creating on-demand stream ${spec.name}` : `Creating stream ${spec.name} with ${spec.shardCount} shard${spec.shardCount === 1 ? '' : 's'}`, { resource });
+    yield step(
+      ctx,
+      'create-stream',
+      'running',
+      spec.mode === 'on-demand'
+        ? `Creating on-demand stream ${spec.name}`
+        : `Creating stream ${spec.name} with ${spec.shardCount} shard${spec.shardCount === 1 ? '' : 's'}`,
+      { resource },
+    );
     await aws('kinesis:CreateStream', what, () =>
       kinesis.send(
         new CreateStreamCommand({
           StreamName: spec.name,
-          ...(spec.mode === 'on-demand' ? { StreamModeDetails: { StreamMode: 'ON_DEMAND' } } : { ShardCount: spec.shardCount, StreamModeDetails: { StreamMode: 'PROVISIONED' } }),
+          ...(spec.mode === 'on-demand'
+            ? { StreamModeDetails: { StreamMode: 'ON_DEMAND' } }
+            : { ShardCount: spec.shardCount, StreamModeDetails: { StreamMode: 'PROVISIONED' } }),
           Tags: tags,
         }),
         { abortSignal: ctx.signal },
@@ -72,19 +82,34 @@ export async function* createStream(spec: KinesisSpec, ctx: RunContext): AsyncGe
     yield step(ctx, 'create-stream', 'done', `${spec.name} is ACTIVE`, { resource, awsState: 'ACTIVE' });
 
     // Tags given to CreateStream are kept by AWS; an older endpoint may drop them, so they are checked.
-    const present = await aws('kinesis:ListTagsForStream', what, () => kinesis.send(new ListTagsForStreamCommand({ StreamName: spec.name }), { abortSignal: ctx.signal }));
-    const missing = Object.fromEntries(Object.entries(tags).filter(([k, v]) => !(present.Tags ?? []).some((t) => t.Key === k && t.Value === v)));
-    if (Object.keys(missing).length) await aws('kinesis:AddTagsToStream', what, () => kinesis.send(new AddTagsToStreamCommand({ StreamName: spec.name, Tags: missing }), { abortSignal: ctx.signal }));
+    const present = await aws('kinesis:ListTagsForStream', what, () =>
+      kinesis.send(new ListTagsForStreamCommand({ StreamName: spec.name }), { abortSignal: ctx.signal }),
+    );
+    const missing = Object.fromEntries(
+      Object.entries(tags).filter(([k, v]) => !(present.Tags ?? []).some((t) => t.Key === k && t.Value === v)),
+    );
+    if (Object.keys(missing).length)
+      await aws('kinesis:AddTagsToStream', what, () =>
+        kinesis.send(new AddTagsToStreamCommand({ StreamName: spec.name, Tags: missing }), { abortSignal: ctx.signal }),
+      );
 
     if (spec.retentionHours > 24) {
       yield step(ctx, 'retention', 'running', `Keeping records ${spec.retentionHours} hours`, { resource });
-      await aws('kinesis:IncreaseStreamRetentionPeriod', what, () => kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: spec.name, RetentionPeriodHours: spec.retentionHours }), { abortSignal: ctx.signal }));
+      await aws('kinesis:IncreaseStreamRetentionPeriod', what, () =>
+        kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: spec.name, RetentionPeriodHours: spec.retentionHours }), {
+          abortSignal: ctx.signal,
+        }),
+      );
       yield* active('retention');
       yield step(ctx, 'retention', 'done', `Records are kept ${spec.retentionHours} hours`, { resource });
     }
     if (spec.encryption.enabled) {
       yield step(ctx, 'encryption', 'running', `Encrypting with KMS key ${spec.encryption.kmsKeyId}`, { resource });
-      await aws('kinesis:StartStreamEncryption', what, () => kinesis.send(new StartStreamEncryptionCommand({ StreamName: spec.name, EncryptionType: 'KMS', KeyId: spec.encryption.kmsKeyId }), { abortSignal: ctx.signal }));
+      await aws('kinesis:StartStreamEncryption', what, () =>
+        kinesis.send(new StartStreamEncryptionCommand({ StreamName: spec.name, EncryptionType: 'KMS', KeyId: spec.encryption.kmsKeyId }), {
+          abortSignal: ctx.signal,
+        }),
+      );
       yield* active('encryption');
       yield step(ctx, 'encryption', 'done', `Server-side encryption with ${spec.encryption.kmsKeyId} is on`, { resource });
     } else {
@@ -96,15 +121,24 @@ export async function* createStream(spec: KinesisSpec, ctx: RunContext): AsyncGe
   }
 }
 
-export async function* deleteStream(ctx: RunContext, name: string): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
+export async function* deleteStream(
+  ctx: RunContext,
+  name: string,
+): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
   const kinesis = client(ctx);
   const what = `deleting stream ${name}`;
   try {
     // A stream that is CREATING or UPDATING cannot be deleted yet.
-    yield* waitGone(ctx, 'delete-stream', `Stream ${name}`, async () => {
-      const state = (await aws('kinesis:DescribeStreamSummary', what, () => summary(kinesis, name, ctx.signal)))?.StreamStatus;
-      return state === 'CREATING' || state === 'UPDATING' ? state : undefined;
-    }, ACTIVE_TIMEOUT_MS);
+    yield* waitGone(
+      ctx,
+      'delete-stream',
+      `Stream ${name}`,
+      async () => {
+        const state = (await aws('kinesis:DescribeStreamSummary', what, () => summary(kinesis, name, ctx.signal)))?.StreamStatus;
+        return state === 'CREATING' || state === 'UPDATING' ? state : undefined;
+      },
+      ACTIVE_TIMEOUT_MS,
+    );
     await aws('kinesis:DeleteStream', what, async () => {
       try {
         await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }), { abortSignal: ctx.signal });
@@ -112,7 +146,13 @@ export async function* deleteStream(ctx: RunContext, name: string): AsyncGenerat
         if (!isNotFound(error)) throw error;
       }
     });
-    yield* waitGone(ctx, 'delete-stream', `Stream ${name}`, async () => (await aws('kinesis:DescribeStreamSummary', what, () => summary(kinesis, name, ctx.signal)))?.StreamStatus ?? undefined, ACTIVE_TIMEOUT_MS);
+    yield* waitGone(
+      ctx,
+      'delete-stream',
+      `Stream ${name}`,
+      async () => (await aws('kinesis:DescribeStreamSummary', what, () => summary(kinesis, name, ctx.signal)))?.StreamStatus ?? undefined,
+      ACTIVE_TIMEOUT_MS,
+    );
   } finally {
     kinesis.destroy();
   }
@@ -134,7 +174,9 @@ export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
     const names: string[] = [];
     let token: string | undefined;
     for (let page = 0; page < 20; page++) {
-      const answer = await aws('kinesis:ListStreams', 'listing streams', () => kinesis.send(new ListStreamsCommand({ ...(token ? { NextToken: token } : {}), Limit: 100 }), { abortSignal: ctx.signal }));
+      const answer = await aws('kinesis:ListStreams', 'listing streams', () =>
+        kinesis.send(new ListStreamsCommand({ ...(token ? { NextToken: token } : {}), Limit: 100 }), { abortSignal: ctx.signal }),
+      );
       names.push(...(answer.StreamSummaries?.map((s) => s.StreamName ?? '') ?? answer.StreamNames ?? []).filter(Boolean));
       token = answer.HasMoreStreams ? answer.NextToken : undefined;
       if (!token) break;
@@ -143,7 +185,9 @@ export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
       names.map(async (name): Promise<StreamSeen | undefined> => {
         const s = await aws('kinesis:DescribeStreamSummary', 'listing streams', () => summary(kinesis, name, ctx.signal));
         if (!s) return undefined;
-        const tags = await aws('kinesis:ListTagsForStream', 'listing streams', () => kinesis.send(new ListTagsForStreamCommand({ StreamName: name }), { abortSignal: ctx.signal })).catch(() => ({ Tags: [] }));
+        const tags = await aws('kinesis:ListTagsForStream', 'listing streams', () =>
+          kinesis.send(new ListTagsForStreamCommand({ StreamName: name }), { abortSignal: ctx.signal }),
+        ).catch(() => ({ Tags: [] }));
         return {
           name,
           status: s.StreamStatus ?? 'UNKNOWN',

@@ -47,7 +47,12 @@ export class ProvisionLedger {
   private state: Promise<LedgerRun[]>;
 
   constructor(dataDir: string, notices: NoticeBoard) {
-    this.file = new JsonFile(join(dataDir, 'provisioned.json'), fileSchema, () => ({ runs: [] }), (p) => notices.fileProblem(p));
+    this.file = new JsonFile(
+      join(dataDir, 'provisioned.json'),
+      fileSchema,
+      () => ({ runs: [] }),
+      (p) => notices.fileProblem(p),
+    );
     this.state = this.file.load().then((f) => f.runs);
   }
 
@@ -60,10 +65,19 @@ export class ProvisionLedger {
   }
 
   async start(run: Omit<LedgerRun, 'id' | 'startedAt' | 'state' | 'resources'>): Promise<LedgerRun> {
-    const created: LedgerRun = { ...run, id: `p-${randomBytes(6).toString('hex')}`, startedAt: new Date().toISOString(), state: 'running', resources: [] };
+    const created: LedgerRun = {
+      ...run,
+      id: `p-${randomBytes(6).toString('hex')}`,
+      startedAt: new Date().toISOString(),
+      state: 'running',
+      resources: [],
+    };
     // Runs with nothing left to clean are forgotten after the newest 200.
     await this.mutate((runs) => [
-      ...runs.filter((r, i) => r.state === 'running' || r.state === 'failed' || r.resources.some((x) => x.status === 'created') || i >= runs.length - 200),
+      ...runs.filter(
+        (r, i) =>
+          r.state === 'running' || r.state === 'failed' || r.resources.some((x) => x.status === 'created') || i >= runs.length - 200,
+      ),
       created,
     ]);
     return created;
@@ -72,7 +86,10 @@ export class ProvisionLedger {
   async created(runId: string, ref: ResourceRef, extra: { keep?: boolean; keyFile?: string } = {}): Promise<void> {
     await this.update(runId, (run) => ({
       ...run,
-      resources: [...run.resources.filter((r) => !(r.type === ref.type && r.id === ref.id)), { ...ref, status: 'created', keep: extra.keep ?? false, ...(extra.keyFile ? { keyFile: extra.keyFile } : {}) }],
+      resources: [
+        ...run.resources.filter((r) => !(r.type === ref.type && r.id === ref.id)),
+        { ...ref, status: 'created', keep: extra.keep ?? false, ...(extra.keyFile ? { keyFile: extra.keyFile } : {}) },
+      ],
     }));
   }
 
@@ -82,12 +99,19 @@ export class ProvisionLedger {
 
   /** Marks a resource deleted in every run that holds it (deleted from the inventory or by cleanup). */
   async deleted(type: ResourceRef['type'], id: string): Promise<void> {
-    await this.mutate((runs) => runs.map((r) => ({ ...r, resources: r.resources.map((x) => (x.type === type && x.id === id ? { ...x, status: 'deleted' as const } : x)) })));
+    await this.mutate((runs) =>
+      runs.map((r) => ({
+        ...r,
+        resources: r.resources.map((x) => (x.type === type && x.id === id ? { ...x, status: 'deleted' as const } : x)),
+      })),
+    );
   }
 
   /** The run (if any) that created a resource still standing. */
   async runOf(environmentId: string, type: ResourceRef['type'], id: string): Promise<string | undefined> {
-    return (await this.state).find((r) => r.environmentId === environmentId && r.resources.some((x) => x.type === type && x.id === id && x.status === 'created'))?.id;
+    return (await this.state).find(
+      (r) => r.environmentId === environmentId && r.resources.some((x) => x.type === type && x.id === id && x.status === 'created'),
+    )?.id;
   }
 
   private update(runId: string, change: (run: LedgerRun) => LedgerRun): Promise<void> {

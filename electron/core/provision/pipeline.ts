@@ -34,7 +34,10 @@ const FIELD_OF: Record<string, string> = {
  * (bucket names are global), <prefix>-emr, <prefix>-warehouse, and <prefix>-redshift-copy
  * for COPY/UNLOAD; every other choice the safe default.
  */
-export function derivePipeline(spec: PipelineSpec, env: { region: string; sandbox: boolean; accountId?: string; releaseLabel?: string }): PipelineSpecs {
+export function derivePipeline(
+  spec: PipelineSpec,
+  env: { region: string; sandbox: boolean; accountId?: string; releaseLabel?: string },
+): PipelineSpecs {
   const { prefix } = spec;
   const bucket = spec.bucketName ?? `${prefix}-${env.accountId ?? 'account'}-${env.region}`;
   const drafts = {
@@ -43,7 +46,7 @@ export function derivePipeline(spec: PipelineSpec, env: { region: string; sandbo
     emr: {
       kind: 'emr',
       name: `${prefix}-emr`,
-      ...(spec.releaseLabel ?? env.releaseLabel ? { releaseLabel: spec.releaseLabel ?? env.releaseLabel } : {}),
+      ...((spec.releaseLabel ?? env.releaseLabel) ? { releaseLabel: spec.releaseLabel ?? env.releaseLabel } : {}),
       instances: { mode: 'uniform', instanceType: spec.emrInstanceType, count: spec.emrInstanceCount },
       keyPair: spec.keyPair ?? (env.sandbox ? { mode: 'existing', name: SANDBOX_KEY_PAIR } : { mode: 'create', name: `${prefix}-key` }),
       ...(spec.subnetId ? { subnetId: spec.subnetId } : {}),
@@ -68,11 +71,17 @@ export function derivePipeline(spec: PipelineSpec, env: { region: string; sandbo
   for (const key of Object.keys(schemas) as (keyof PipelineSpecs)[]) {
     const parsed = (schemas[key] as z.ZodType).safeParse(drafts[key]);
     if (parsed.success) (out as Record<string, unknown>)[key] = parsed.data;
-    else for (const issue of parsed.error.issues) {
-      const inner = `${key}.${issue.path.join('.')}`;
-      issues.push({ path: FIELD_OF[inner] ?? 'prefix', message: `${inner}: ${issue.message}` });
-    }
+    else
+      for (const issue of parsed.error.issues) {
+        const inner = `${key}.${issue.path.join('.')}`;
+        issues.push({ path: FIELD_OF[inner] ?? 'prefix', message: `${inner}: ${issue.message}` });
+      }
   }
-  if (issues.length) throw new AppError('VALIDATION', `The names derived from ${prefix} do not all follow AWS's rules: ${issues.map((i) => i.message).join('; ')}`, issues);
+  if (issues.length)
+    throw new AppError(
+      'VALIDATION',
+      `The names derived from ${prefix} do not all follow AWS's rules: ${issues.map((i) => i.message).join('; ')}`,
+      issues,
+    );
   return out as PipelineSpecs;
 }

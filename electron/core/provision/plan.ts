@@ -19,7 +19,9 @@ export function bucketEncryption(spec: S3Spec) {
   return {
     Rules: [
       {
-        ApplyServerSideEncryptionByDefault: kms ? { SSEAlgorithm: 'aws:kms' as const, ...(spec.encryption.kmsKeyId ? { KMSMasterKeyID: spec.encryption.kmsKeyId } : {}) } : { SSEAlgorithm: 'AES256' as const },
+        ApplyServerSideEncryptionByDefault: kms
+          ? { SSEAlgorithm: 'aws:kms' as const, ...(spec.encryption.kmsKeyId ? { KMSMasterKeyID: spec.encryption.kmsKeyId } : {}) }
+          : { SSEAlgorithm: 'AES256' as const },
         ...(kms ? { BucketKeyEnabled: spec.encryption.bucketKey } : {}),
       },
     ],
@@ -35,7 +37,9 @@ export function bucketLifecycle(spec: S3Spec) {
         ID: 'tributary-raw',
         Filter: { Prefix: 'raw/' },
         Status: 'Enabled' as const,
-        ...(rule.transitionToIaDays !== undefined ? { Transitions: [{ Days: rule.transitionToIaDays, StorageClass: 'STANDARD_IA' as const }] } : {}),
+        ...(rule.transitionToIaDays !== undefined
+          ? { Transitions: [{ Days: rule.transitionToIaDays, StorageClass: 'STANDARD_IA' as const }] }
+          : {}),
         Expiration: { Days: rule.expireDays },
         ...(spec.versioning ? { NoncurrentVersionExpiration: { NoncurrentDays: 30 } } : {}),
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
@@ -53,7 +57,10 @@ export function layoutKeys(spec: S3Spec): string[] {
   return spec.layout.tables.flatMap((table) => [`raw/${table}/`, `curated/${table}/`]);
 }
 
-const trust = (service: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+const trust = (service: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+});
 
 export const REDSHIFT_TRUST = trust('redshift.amazonaws.com');
 export const EMR_SERVICE_TRUST = trust('elasticmapreduce.amazonaws.com');
@@ -61,8 +68,16 @@ export const EC2_TRUST = trust('ec2.amazonaws.com');
 
 /** What `aws emr create-default-roles` creates: two roles with AWS managed policies, and the instance profile. */
 export const EMR_DEFAULT_ROLES = {
-  service: { name: 'EMR_DefaultRole', trust: EMR_SERVICE_TRUST, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole' },
-  instance: { name: 'EMR_EC2_DefaultRole', trust: EC2_TRUST, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceforEC2Role' },
+  service: {
+    name: 'EMR_DefaultRole',
+    trust: EMR_SERVICE_TRUST,
+    policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole',
+  },
+  instance: {
+    name: 'EMR_EC2_DefaultRole',
+    trust: EC2_TRUST,
+    policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceforEC2Role',
+  },
 } as const;
 
 /** Least privilege for COPY and UNLOAD on one bucket: read, write and list it, nothing else. */
@@ -71,8 +86,22 @@ export function copyUnloadPolicy(bucket: string, kmsKeyId?: string) {
     Version: '2012-10-17',
     Statement: [
       { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: `arn:aws:s3:::${bucket}` },
-      { Sid: 'ReadWriteObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${bucket}/*` },
-      ...(kmsKeyId ? [{ Sid: 'UseBucketKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: kmsKeyId.startsWith('arn:') ? kmsKeyId : '*' }] : []),
+      {
+        Sid: 'ReadWriteObjects',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: `arn:aws:s3:::${bucket}/*`,
+      },
+      ...(kmsKeyId
+        ? [
+            {
+              Sid: 'UseBucketKey',
+              Effect: 'Allow',
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+              Resource: kmsKeyId.startsWith('arn:') ? kmsKeyId : '*',
+            },
+          ]
+        : []),
     ],
   };
 }

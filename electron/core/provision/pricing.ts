@@ -54,7 +54,14 @@ class Estimate {
   }
 
   result(): CostEstimate {
-    return { usdPerHour: round(this.total), basis: this.basis, region: this.region, pricedRegion: this.pricedRegion, priceTableDate: prices.date, priceTableSource: prices.source };
+    return {
+      usdPerHour: round(this.total),
+      basis: this.basis,
+      region: this.region,
+      pricedRegion: this.pricedRegion,
+      priceTableDate: prices.date,
+      priceTableSource: prices.source,
+    };
   }
 }
 
@@ -64,9 +71,15 @@ export function kinesisHourly(e: Estimate, stream: { mode: 'provisioned' | 'on-d
     e.add(k.onDemandStreamHour, `On-demand stream: ${usd(k.onDemandStreamHour)}/h, plus data in and out per GB (not included)`);
     return;
   }
-  e.add(stream.shards * k.shardHour, `${stream.shards} shard${stream.shards === 1 ? '' : 's'} × ${usd(k.shardHour)} = ${usd(stream.shards * k.shardHour)}/h`);
+  e.add(
+    stream.shards * k.shardHour,
+    `${stream.shards} shard${stream.shards === 1 ? '' : 's'} × ${usd(k.shardHour)} = ${usd(stream.shards * k.shardHour)}/h`,
+  );
   if (stream.retentionHours > 24) {
-    e.add(stream.shards * k.extendedRetentionShardHour, `Retention over 24 h: ${stream.shards} × ${usd(k.extendedRetentionShardHour)} = ${usd(stream.shards * k.extendedRetentionShardHour)}/h`);
+    e.add(
+      stream.shards * k.extendedRetentionShardHour,
+      `Retention over 24 h: ${stream.shards} × ${usd(k.extendedRetentionShardHour)} = ${usd(stream.shards * k.extendedRetentionShardHour)}/h`,
+    );
   }
   if (stream.retentionHours > 168) e.note('Retention beyond 7 days is billed per GB-month stored (not included).');
 }
@@ -96,7 +109,10 @@ export function redshiftHourly(e: Estimate, nodeType: string, count: number): vo
     e.note(`${count} × ${nodeType}: not in the price table (not included).`);
     return;
   }
-  e.add(count * node, `${count} × ${nodeType} × ${usd(node)} = ${usd(count * node)}/h${nodeType.startsWith('ra3') ? ', plus managed storage per GB-month (not included)' : ''}`);
+  e.add(
+    count * node,
+    `${count} × ${nodeType} × ${usd(node)} = ${usd(count * node)}/h${nodeType.startsWith('ra3') ? ', plus managed storage per GB-month (not included)' : ''}`,
+  );
 }
 
 export function emrGroups(spec: EmrSpec): { instanceType: string; count: number }[] {
@@ -146,10 +162,12 @@ export function runningCost(
 
 export function instancePrice(region: string, instanceType: string): { ec2?: number; emr?: number } {
   const { prices: p } = regionPrices(region);
-  return { ...(p.ec2[instanceType] !== undefined ? { ec2: p.ec2[instanceType] } : {}), ...(p.emr[instanceType] !== undefined ? { emr: p.emr[instanceType] } : {}) };
+  return {
+    ...(p.ec2[instanceType] !== undefined ? { ec2: p.ec2[instanceType] } : {}),
+    ...(p.emr[instanceType] !== undefined ? { emr: p.emr[instanceType] } : {}),
+  };
 }
 
 export function nodePrice(region: string, nodeType: string): number | undefined {
   return regionPrices(region).prices.redshift[nodeType];
 }
-

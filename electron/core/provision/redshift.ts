@@ -1,7 +1,29 @@
 import { randomInt } from 'node:crypto';
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, ListAttachedRolePoliciesCommand, DetachRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, RedshiftClient, type Cluster } from '@aws-sdk/client-redshift';
-import { redshiftPasswordProblem, type ProvisionChunk, type RedshiftSpec, type ResourceRef, type SavedConnectionRef } from '../../../shared/contract/index.js';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  DetachRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  DescribeClustersCommand,
+  RedshiftClient,
+  type Cluster,
+} from '@aws-sdk/client-redshift';
+import {
+  redshiftPasswordProblem,
+  type ProvisionChunk,
+  type RedshiftSpec,
+  type ResourceRef,
+  type SavedConnectionRef,
+} from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
 import { aws, isNotFound, ProvisionError } from './errors.js';
@@ -76,13 +98,25 @@ async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: {
   try {
     const created = await aws('iam:CreateRole', what, () =>
       iam.send(
-        new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(REDSHIFT_TRUST), Description: `Redshift COPY and UNLOAD on s3://${bucket} (Tributary)`, Tags: tagList(managedTags(spec.pipeline)) }),
+        new CreateRoleCommand({
+          RoleName: name,
+          AssumeRolePolicyDocument: JSON.stringify(REDSHIFT_TRUST),
+          Description: `Redshift COPY and UNLOAD on s3://${bucket} (Tributary)`,
+          Tags: tagList(managedTags(spec.pipeline)),
+        }),
         { abortSignal: ctx.signal },
       ),
     );
     await ctx.created({ type: 'iam-role', id: name, name });
     await aws('iam:PutRolePolicy', what, () =>
-      iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'tributary-s3-copy-unload', PolicyDocument: JSON.stringify(copyUnloadPolicy(bucket, spec.kmsKeyId)) }), { abortSignal: ctx.signal }),
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: name,
+          PolicyName: 'tributary-s3-copy-unload',
+          PolicyDocument: JSON.stringify(copyUnloadPolicy(bucket, spec.kmsKeyId)),
+        }),
+        { abortSignal: ctx.signal },
+      ),
     );
     const arn = created.Role?.Arn;
     if (!arn) throw new ProvisionError({ reason: 'failed', action: 'iam:CreateRole', message: `AWS gave no ARN for role ${name}.` });
@@ -96,11 +130,21 @@ export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
   const iam = iamClient(ctx);
   const what = `deleting role ${name}`;
   try {
-    const inline = await aws('iam:ListRolePolicies', what, () => iam.send(new ListRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }));
-    for (const policy of inline.PolicyNames ?? []) await aws('iam:DeleteRolePolicy', what, () => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy }), { abortSignal: ctx.signal }));
-    const attached = await aws('iam:ListAttachedRolePolicies', what, () => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }));
+    const inline = await aws('iam:ListRolePolicies', what, () =>
+      iam.send(new ListRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }),
+    );
+    for (const policy of inline.PolicyNames ?? [])
+      await aws('iam:DeleteRolePolicy', what, () =>
+        iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy }), { abortSignal: ctx.signal }),
+      );
+    const attached = await aws('iam:ListAttachedRolePolicies', what, () =>
+      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }),
+    );
     for (const policy of attached.AttachedPolicies ?? []) {
-      if (policy.PolicyArn) await aws('iam:DetachRolePolicy', what, () => iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: policy.PolicyArn }), { abortSignal: ctx.signal }));
+      if (policy.PolicyArn)
+        await aws('iam:DetachRolePolicy', what, () =>
+          iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: policy.PolicyArn }), { abortSignal: ctx.signal }),
+        );
     }
     await aws('iam:DeleteRole', what, () => iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.signal }));
   } finally {
@@ -108,7 +152,16 @@ export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
   }
 }
 
-const FAILED = new Set(['incompatible-hsm', 'incompatible-network', 'incompatible-parameters', 'incompatible-restore', 'hardware-failure', 'storage-full', 'deleting', 'final-snapshot']);
+const FAILED = new Set([
+  'incompatible-hsm',
+  'incompatible-network',
+  'incompatible-parameters',
+  'incompatible-restore',
+  'hardware-failure',
+  'storage-full',
+  'deleting',
+  'final-snapshot',
+]);
 
 export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): AsyncGenerator<ProvisionChunk, Created> {
   const notes: string[] = [];
@@ -116,7 +169,9 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
   if (spec.iamRole.mode === 'create') {
     yield step(ctx, 'iam-role', 'running', `Creating role ${spec.iamRole.name} for COPY and UNLOAD on s3://${spec.iamRole.bucket}`);
     roleArn = await createCopyRole(ctx, spec as RedshiftSpec & { iamRole: { mode: 'create' } });
-    yield step(ctx, 'iam-role', 'done', `Role ${spec.iamRole.name} may read, write and list s3://${spec.iamRole.bucket} only`, { resource: { type: 'iam-role', id: spec.iamRole.name, name: spec.iamRole.name } });
+    yield step(ctx, 'iam-role', 'done', `Role ${spec.iamRole.name} may read, write and list s3://${spec.iamRole.bucket} only`, {
+      resource: { type: 'iam-role', id: spec.iamRole.name, name: spec.iamRole.name },
+    });
   } else if (spec.iamRole.mode === 'existing') {
     roleArn = spec.iamRole.arn;
   }
@@ -128,7 +183,13 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
   const resource: ResourceRef = { type: 'redshift-cluster', id, name: id };
   const what = `creating Redshift cluster ${id}`;
   try {
-    yield step(ctx, 'create-cluster', 'running', `Creating ${id}: ${spec.nodeCount} × ${spec.nodeType}, ${spec.publiclyAccessible ? 'publicly accessible' : 'not publicly accessible'}, ${spec.encrypted ? 'encrypted' : 'not encrypted'}`, { resource });
+    yield step(
+      ctx,
+      'create-cluster',
+      'running',
+      `Creating ${id}: ${spec.nodeCount} × ${spec.nodeType}, ${spec.publiclyAccessible ? 'publicly accessible' : 'not publicly accessible'}, ${spec.encrypted ? 'encrypted' : 'not encrypted'}`,
+      { resource },
+    );
     await aws('redshift:CreateCluster', what, () =>
       redshift.send(
         new CreateClusterCommand({
@@ -155,12 +216,25 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
     const connections: SavedConnectionRef[] = [
       await ctx.saveConnection({
         name: spec.connectionName ?? `Redshift ${id}`,
-        spec: { engine: 'redshift', clusterIdentifier: id, database: spec.database, user: spec.masterUsername, auth: password ? 'password' : 'iam', ...(password ? { password } : {}), route: { kind: 'direct' } },
+        spec: {
+          engine: 'redshift',
+          clusterIdentifier: id,
+          database: spec.database,
+          user: spec.masterUsername,
+          auth: password ? 'password' : 'iam',
+          ...(password ? { password } : {}),
+          route: { kind: 'direct' },
+        },
       }),
     ];
-    if (!password) notes.push('The master password is managed by AWS Secrets Manager; the connection signs in with temporary IAM credentials (GetClusterCredentials).');
+    if (!password)
+      notes.push(
+        'The master password is managed by AWS Secrets Manager; the connection signs in with temporary IAM credentials (GetClusterCredentials).',
+      );
     if (!spec.publiclyAccessible && !ctx.sandbox) {
-      notes.push(`${id} is not publicly accessible: open an SSH session to the EMR master (or a bastion) and set the connection's route to it, which tunnels to port ${spec.port}.`);
+      notes.push(
+        `${id} is not publicly accessible: open an SSH session to the EMR master (or a bastion) and set the connection's route to it, which tunnels to port ${spec.port}.`,
+      );
     }
 
     let described: Cluster | undefined;
@@ -171,11 +245,23 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
       async () => {
         described = await aws('redshift:DescribeClusters', what, () => describe(redshift, id, ctx.signal));
         const state = described?.ClusterStatus ?? 'creating';
-        return { state, ready: state === 'available', ...(FAILED.has(state) ? { failed: `Redshift cluster ${id} is ${state}: ${described?.ClusterAvailabilityStatus ?? ''}`.trim() } : {}) };
+        return {
+          state,
+          ready: state === 'available',
+          ...(FAILED.has(state)
+            ? { failed: `Redshift cluster ${id} is ${state}: ${described?.ClusterAvailabilityStatus ?? ''}`.trim() }
+            : {}),
+        };
       },
       READY_TIMEOUT_MS,
     );
-    yield step(ctx, 'create-cluster', 'done', `${id} is available at ${described?.Endpoint?.Address ?? '?'}:${described?.Endpoint?.Port ?? spec.port}`, { resource, awsState: 'available' });
+    yield step(
+      ctx,
+      'create-cluster',
+      'done',
+      `${id} is available at ${described?.Endpoint?.Address ?? '?'}:${described?.Endpoint?.Port ?? spec.port}`,
+      { resource, awsState: 'available' },
+    );
     return { resource, notes, connections };
   } finally {
     redshift.destroy();
@@ -187,19 +273,43 @@ export function finalSnapshotName(id: string, now = new Date()): string {
   return `${id.slice(0, 63 - 7 - stamp.length)}-final-${stamp}`.replace(/--+/g, '-');
 }
 
-export async function* deleteWarehouse(ctx: RunContext, id: string, snapshot: string | undefined): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
+export async function* deleteWarehouse(
+  ctx: RunContext,
+  id: string,
+  snapshot: string | undefined,
+): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
   const redshift = redshiftClient(ctx);
   const what = `deleting Redshift cluster ${id}`;
   try {
     // A cluster still being created, modified or rebooted cannot be deleted yet.
-    yield* waitGone(ctx, 'delete-cluster', `Cluster ${id}`, async () => {
-      const state = (await aws('redshift:DescribeClusters', what, () => describe(redshift, id, ctx.signal)))?.ClusterStatus;
-      return state === 'creating' || state === 'modifying' || state === 'rebooting' || state === 'resizing' ? state : undefined;
-    }, READY_TIMEOUT_MS);
-    await aws('redshift:DeleteCluster', what, () =>
-      redshift.send(new DeleteClusterCommand({ ClusterIdentifier: id, ...(snapshot ? { SkipFinalClusterSnapshot: false, FinalClusterSnapshotIdentifier: snapshot } : { SkipFinalClusterSnapshot: true }) }), { abortSignal: ctx.signal }),
+    yield* waitGone(
+      ctx,
+      'delete-cluster',
+      `Cluster ${id}`,
+      async () => {
+        const state = (await aws('redshift:DescribeClusters', what, () => describe(redshift, id, ctx.signal)))?.ClusterStatus;
+        return state === 'creating' || state === 'modifying' || state === 'rebooting' || state === 'resizing' ? state : undefined;
+      },
+      READY_TIMEOUT_MS,
     );
-    yield* waitGone(ctx, 'delete-cluster', `Cluster ${id}`, async () => (await aws('redshift:DescribeClusters', what, () => describe(redshift, id, ctx.signal)))?.ClusterStatus ?? undefined, READY_TIMEOUT_MS);
+    await aws('redshift:DeleteCluster', what, () =>
+      redshift.send(
+        new DeleteClusterCommand({
+          ClusterIdentifier: id,
+          ...(snapshot
+            ? { SkipFinalClusterSnapshot: false, FinalClusterSnapshotIdentifier: snapshot }
+            : { SkipFinalClusterSnapshot: true }),
+        }),
+        { abortSignal: ctx.signal },
+      ),
+    );
+    yield* waitGone(
+      ctx,
+      'delete-cluster',
+      `Cluster ${id}`,
+      async () => (await aws('redshift:DescribeClusters', what, () => describe(redshift, id, ctx.signal)))?.ClusterStatus ?? undefined,
+      READY_TIMEOUT_MS,
+    );
   } finally {
     redshift.destroy();
   }
@@ -220,7 +330,9 @@ export async function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> 
     const out: WarehouseSeen[] = [];
     let marker: string | undefined;
     for (let page = 0; page < 10; page++) {
-      const answer = await aws('redshift:DescribeClusters', 'listing Redshift clusters', () => redshift.send(new DescribeClustersCommand({ ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }));
+      const answer = await aws('redshift:DescribeClusters', 'listing Redshift clusters', () =>
+        redshift.send(new DescribeClustersCommand({ ...(marker ? { Marker: marker } : {}) }), { abortSignal: ctx.signal }),
+      );
       for (const c of answer.Clusters ?? []) {
         if (!c.ClusterIdentifier) continue;
         out.push({

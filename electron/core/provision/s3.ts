@@ -57,32 +57,76 @@ export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerat
     // us-east-1 answers CreateBucket with 200 for a bucket you already own, so the name is checked first:
     // an existing bucket is never adopted as if it had been created here.
     const owner = await send('ListBucket', () => bucketOwnership({ ...ctx, region }, spec.name));
-    if (owner === 'yours') throw new ProvisionError({ reason: 'exists', awsCode: 'BucketAlreadyOwnedByYou', action: 's3:CreateBucket', message: `Bucket ${spec.name} already exists in your account; choose another name, or use the existing one.` });
-    if (owner === 'taken') throw new ProvisionError({ reason: 'exists', awsCode: 'BucketAlreadyExists', action: 's3:CreateBucket', message: `The bucket name ${spec.name} is taken by another AWS account (bucket names are global); choose another name.` });
+    if (owner === 'yours')
+      throw new ProvisionError({
+        reason: 'exists',
+        awsCode: 'BucketAlreadyOwnedByYou',
+        action: 's3:CreateBucket',
+        message: `Bucket ${spec.name} already exists in your account; choose another name, or use the existing one.`,
+      });
+    if (owner === 'taken')
+      throw new ProvisionError({
+        reason: 'exists',
+        awsCode: 'BucketAlreadyExists',
+        action: 's3:CreateBucket',
+        message: `The bucket name ${spec.name} is taken by another AWS account (bucket names are global); choose another name.`,
+      });
     await send('CreateBucket', () =>
-      s3.send(new CreateBucketCommand({ ...b, ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}) }), { abortSignal: ctx.signal }),
+      s3.send(
+        new CreateBucketCommand({
+          ...b,
+          ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}),
+        }),
+        { abortSignal: ctx.signal },
+      ),
     );
     await ctx.created(resource);
     yield* waitUntil(
       ctx,
       'create-bucket',
       resource,
-      async () => ({ state: (await send('ListBucket', () => bucketOwnership({ ...ctx, region }, spec.name))) === 'yours' ? 'available' : 'creating', ready: true }),
+      async () => ({
+        state: (await send('ListBucket', () => bucketOwnership({ ...ctx, region }, spec.name))) === 'yours' ? 'available' : 'creating',
+        ready: true,
+      }),
       60_000,
     );
     yield step(ctx, 'create-bucket', 'done', `Bucket ${spec.name} exists`, { resource });
 
     yield step(ctx, 'settings', 'running', 'Tagging, blocking public access, encrypting by default, versioning', { resource });
-    await send('PutBucketTagging', () => s3.send(new PutBucketTaggingCommand({ ...b, Tagging: { TagSet: tagList(managedTags(spec.pipeline)) } }), { abortSignal: ctx.signal }));
+    await send('PutBucketTagging', () =>
+      s3.send(new PutBucketTaggingCommand({ ...b, Tagging: { TagSet: tagList(managedTags(spec.pipeline)) } }), { abortSignal: ctx.signal }),
+    );
     if (spec.blockPublicAccess) {
       await send('PutBucketPublicAccessBlock', () =>
-        s3.send(new PutPublicAccessBlockCommand({ ...b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }), { abortSignal: ctx.signal }),
+        s3.send(
+          new PutPublicAccessBlockCommand({
+            ...b,
+            PublicAccessBlockConfiguration: {
+              BlockPublicAcls: true,
+              IgnorePublicAcls: true,
+              BlockPublicPolicy: true,
+              RestrictPublicBuckets: true,
+            },
+          }),
+          { abortSignal: ctx.signal },
+        ),
       );
     }
-    await send('PutEncryptionConfiguration', () => s3.send(new PutBucketEncryptionCommand({ ...b, ServerSideEncryptionConfiguration: bucketEncryption(spec) }), { abortSignal: ctx.signal }));
-    if (spec.versioning) await send('PutBucketVersioning', () => s3.send(new PutBucketVersioningCommand({ ...b, VersioningConfiguration: { Status: 'Enabled' } }), { abortSignal: ctx.signal }));
+    await send('PutEncryptionConfiguration', () =>
+      s3.send(new PutBucketEncryptionCommand({ ...b, ServerSideEncryptionConfiguration: bucketEncryption(spec) }), {
+        abortSignal: ctx.signal,
+      }),
+    );
+    if (spec.versioning)
+      await send('PutBucketVersioning', () =>
+        s3.send(new PutBucketVersioningCommand({ ...b, VersioningConfiguration: { Status: 'Enabled' } }), { abortSignal: ctx.signal }),
+      );
     const lifecycle = bucketLifecycle(spec);
-    if (lifecycle) await send('PutLifecycleConfiguration', () => s3.send(new PutBucketLifecycleConfigurationCommand({ ...b, LifecycleConfiguration: lifecycle }), { abortSignal: ctx.signal }));
+    if (lifecycle)
+      await send('PutLifecycleConfiguration', () =>
+        s3.send(new PutBucketLifecycleConfigurationCommand({ ...b, LifecycleConfiguration: lifecycle }), { abortSignal: ctx.signal }),
+      );
     const settings = [
       spec.blockPublicAccess ? 'public access blocked' : 'public access NOT blocked',
       spec.encryption.type === 'SSE-KMS' ? `SSE-KMS${spec.encryption.kmsKeyId ? ` (${spec.encryption.kmsKeyId})` : ''}` : 'SSE-S3',
@@ -94,7 +138,8 @@ export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerat
     const keys = layoutKeys(spec);
     if (keys.length) {
       yield step(ctx, 'layout', 'running', `Creating folders ${keys.join(', ')}`, { resource });
-      for (const key of keys) await send('PutObject', () => s3.send(new PutObjectCommand({ ...b, Key: key, Body: '' }), { abortSignal: ctx.signal }));
+      for (const key of keys)
+        await send('PutObject', () => s3.send(new PutObjectCommand({ ...b, Key: key, Body: '' }), { abortSignal: ctx.signal }));
       yield step(ctx, 'layout', 'done', `Folders ready; Parquet partitions go under curated/<table>/v<N>/dt=YYYY-MM-DD/`, { resource });
     }
     return { resource, notes: [], connections: [] };
@@ -114,7 +159,13 @@ export async function bucketRegion(ctx: RunContext, name: string): Promise<strin
 }
 
 /** Empties the bucket (every version and delete marker, 1000 per DeleteObjects, aborting unfinished uploads), then deletes it. */
-export async function* deleteBucket(ctx: RunContext, name: string): AsyncGenerator<{ kind: 'progress'; done: number; total: number; message: string } | { kind: 'state'; state: string; message: string }, void> {
+export async function* deleteBucket(
+  ctx: RunContext,
+  name: string,
+): AsyncGenerator<
+  { kind: 'progress'; done: number; total: number; message: string } | { kind: 'state'; state: string; message: string },
+  void
+> {
   const region = await aws('s3:GetBucketLocation', `deleting bucket ${name}`, () => bucketRegion(ctx, name));
   const s3 = client(ctx, region);
   const what = `emptying bucket ${name}`;
@@ -127,9 +178,18 @@ export async function* deleteBucket(ctx: RunContext, name: string): AsyncGenerat
       let versionMarker: string | undefined;
       for (let page = 0; page < 100; page++) {
         const answer = await aws('s3:ListBucketVersions', what, () =>
-          s3.send(new ListObjectVersionsCommand({ Bucket: name, MaxKeys: 1000, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionMarker ? { VersionIdMarker: versionMarker } : {}) }), { abortSignal: ctx.signal }),
+          s3.send(
+            new ListObjectVersionsCommand({
+              Bucket: name,
+              MaxKeys: 1000,
+              ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+              ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
+            }),
+            { abortSignal: ctx.signal },
+          ),
         );
-        for (const v of [...(answer.Versions ?? []), ...(answer.DeleteMarkers ?? [])]) if (v.Key) batch.push({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
+        for (const v of [...(answer.Versions ?? []), ...(answer.DeleteMarkers ?? [])])
+          if (v.Key) batch.push({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
         if (!answer.IsTruncated) break;
         keyMarker = answer.NextKeyMarker;
         versionMarker = answer.NextVersionIdMarker;
@@ -139,22 +199,38 @@ export async function* deleteBucket(ctx: RunContext, name: string): AsyncGenerat
       yield { kind: 'progress', done, total, message: `Deleting ${batch.length} object versions and delete markers` };
       for (let i = 0; i < batch.length; i += 1000) {
         const chunk = batch.slice(i, i + 1000);
-        const answer = await aws('s3:DeleteObject', what, () => s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: chunk, Quiet: true } }), { abortSignal: ctx.signal }));
+        const answer = await aws('s3:DeleteObject', what, () =>
+          s3.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: chunk, Quiet: true } }), { abortSignal: ctx.signal }),
+        );
         const failed = answer.Errors ?? [];
         if (failed.length) {
           const first = failed[0]!;
-          throw new ProvisionError({ reason: first.Code === 'AccessDenied' ? 'access-denied' : 'failed', awsCode: first.Code ?? 'DeleteObjectsError', action: 's3:DeleteObject', message: `${failed.length} objects could not be deleted from ${name} (${first.Code}: ${first.Message} on ${first.Key}).` });
+          throw new ProvisionError({
+            reason: first.Code === 'AccessDenied' ? 'access-denied' : 'failed',
+            awsCode: first.Code ?? 'DeleteObjectsError',
+            action: 's3:DeleteObject',
+            message: `${failed.length} objects could not be deleted from ${name} (${first.Code}: ${first.Message} on ${first.Key}).`,
+          });
         }
         done += chunk.length;
         yield { kind: 'progress', done, total, message: `Deleted ${done} of ${total}` };
       }
     }
-    const uploads = await aws('s3:ListBucketMultipartUploads', what, () => s3.send(new ListMultipartUploadsCommand({ Bucket: name }), { abortSignal: ctx.signal })).catch(() => ({ Uploads: [] }));
+    const uploads = await aws('s3:ListBucketMultipartUploads', what, () =>
+      s3.send(new ListMultipartUploadsCommand({ Bucket: name }), { abortSignal: ctx.signal }),
+    ).catch(() => ({ Uploads: [] }));
     for (const upload of uploads.Uploads ?? []) {
-      if (upload.Key && upload.UploadId) await aws('s3:AbortMultipartUpload', what, () => s3.send(new AbortMultipartUploadCommand({ Bucket: name, Key: upload.Key!, UploadId: upload.UploadId! }), { abortSignal: ctx.signal }));
+      if (upload.Key && upload.UploadId)
+        await aws('s3:AbortMultipartUpload', what, () =>
+          s3.send(new AbortMultipartUploadCommand({ Bucket: name, Key: upload.Key!, UploadId: upload.UploadId! }), {
+            abortSignal: ctx.signal,
+          }),
+        );
     }
     yield { kind: 'state', state: 'deleting', message: `Bucket ${name} is empty; deleting it` };
-    await aws('s3:DeleteBucket', `deleting bucket ${name}`, () => s3.send(new DeleteBucketCommand({ Bucket: name }), { abortSignal: ctx.signal }));
+    await aws('s3:DeleteBucket', `deleting bucket ${name}`, () =>
+      s3.send(new DeleteBucketCommand({ Bucket: name }), { abortSignal: ctx.signal }),
+    );
   } finally {
     s3.destroy();
   }
@@ -173,10 +249,15 @@ export interface BucketSeen {
 
 const MAX_SIZE_PAGES = 10;
 
-export async function listBuckets(ctx: RunContext, wanted: (name: string, region: string, tags: Record<string, string>) => boolean): Promise<BucketSeen[]> {
+export async function listBuckets(
+  ctx: RunContext,
+  wanted: (name: string, region: string, tags: Record<string, string>) => boolean,
+): Promise<BucketSeen[]> {
   const s3 = client(ctx);
   try {
-    const answer = await aws('s3:ListAllMyBuckets', 'listing buckets', () => s3.send(new ListBucketsCommand({}), { abortSignal: ctx.signal }));
+    const answer = await aws('s3:ListAllMyBuckets', 'listing buckets', () =>
+      s3.send(new ListBucketsCommand({}), { abortSignal: ctx.signal }),
+    );
     const seen = await Promise.all(
       (answer.Buckets ?? []).slice(0, 200).map(async (bucket): Promise<BucketSeen | undefined> => {
         const name = bucket.Name;
@@ -198,7 +279,9 @@ export async function listBuckets(ctx: RunContext, wanted: (name: string, region
               partial = true;
               break;
             }
-            const list = await regional.send(new ListObjectsV2Command({ Bucket: name, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: ctx.signal });
+            const list = await regional.send(new ListObjectsV2Command({ Bucket: name, ...(token ? { ContinuationToken: token } : {}) }), {
+              abortSignal: ctx.signal,
+            });
             for (const o of list.Contents ?? []) {
               objects++;
               bytes += o.Size ?? 0;

@@ -46,7 +46,10 @@ import * as redshift from './redshift.js';
 import * as s3 from './s3.js';
 
 /** The connection store's `connections.save` handler (the workbench's), which keeps a password in the secret store. */
-type SaveConnection = (input: { name: string; environmentId: string; spec: ConnectionSpec }, context: { signal: AbortSignal }) => ConnectionInfo[] | Promise<ConnectionInfo[]>;
+type SaveConnection = (
+  input: { name: string; environmentId: string; spec: ConnectionSpec },
+  context: { signal: AbortSignal },
+) => ConnectionInfo[] | Promise<ConnectionInfo[]>;
 
 export interface ProvisionDeps {
   dataDir: string;
@@ -139,7 +142,10 @@ export class ProvisionService {
       const labels: string[] = [];
       let token: string | undefined;
       for (let page = 0; page < 10; page++) {
-        const answer = await client.send(new ListReleaseLabelsCommand({ ...(token ? { NextToken: token } : {}), Filters: { Prefix: 'emr-' } }), { abortSignal: signal });
+        const answer = await client.send(
+          new ListReleaseLabelsCommand({ ...(token ? { NextToken: token } : {}), Filters: { Prefix: 'emr-' } }),
+          { abortSignal: signal },
+        );
         labels.push(...(answer.ReleaseLabels ?? []));
         token = answer.NextToken;
         if (!token) break;
@@ -172,10 +178,25 @@ export class ProvisionService {
     try {
       const [accountId, releases, keyPairs, subnets, roles, buckets] = await Promise.all([
         this.accountId(active, signal),
-        attempt('elasticmapreduce:ListReleaseLabels', () => this.newestRelease(active, signal), { labels: [EMR_DEFAULT_RELEASE], newest: EMR_DEFAULT_RELEASE }),
-        attempt('ec2:DescribeKeyPairs', async () => (await ec2.send(new DescribeKeyPairsCommand({}), { abortSignal: signal })).KeyPairs ?? [], []),
-        attempt('ec2:DescribeSubnets', async () => (await ec2.send(new DescribeSubnetsCommand({}), { abortSignal: signal })).Subnets ?? [], []),
-        attempt('iam:ListRoles', async () => (await iam.send(new ListRolesCommand({ MaxItems: 1000 }), { abortSignal: signal })).Roles ?? [], []),
+        attempt('elasticmapreduce:ListReleaseLabels', () => this.newestRelease(active, signal), {
+          labels: [EMR_DEFAULT_RELEASE],
+          newest: EMR_DEFAULT_RELEASE,
+        }),
+        attempt(
+          'ec2:DescribeKeyPairs',
+          async () => (await ec2.send(new DescribeKeyPairsCommand({}), { abortSignal: signal })).KeyPairs ?? [],
+          [],
+        ),
+        attempt(
+          'ec2:DescribeSubnets',
+          async () => (await ec2.send(new DescribeSubnetsCommand({}), { abortSignal: signal })).Subnets ?? [],
+          [],
+        ),
+        attempt(
+          'iam:ListRoles',
+          async () => (await iam.send(new ListRolesCommand({ MaxItems: 1000 }), { abortSignal: signal })).Roles ?? [],
+          [],
+        ),
         attempt('s3:ListAllMyBuckets', async () => (await s3c.send(new ListBucketsCommand({}), { abortSignal: signal })).Buckets ?? [], []),
       ]);
       const defaults = await attempt('iam:GetRole', () => emr.defaultRolesPresent(ctx), { service: false, instanceProfile: false });
@@ -185,12 +206,32 @@ export class ProvisionService {
         ...(accountId ? { accountId } : {}),
         releaseLabels: releases.labels,
         defaultReleaseLabel: releases.newest,
-        keyPairs: keyPairs.filter((k) => k.KeyName).map((k) => ({ name: k.KeyName!, hasKeyFile: keyFiles.has(k.KeyName!) || (active.sandbox && k.KeyName === 'tributary-sandbox') })),
-        subnets: subnets.map((s) => ({ id: s.SubnetId ?? '', vpcId: s.VpcId ?? '', availabilityZone: s.AvailabilityZone ?? '', cidr: s.CidrBlock ?? '', defaultForAz: s.DefaultForAz ?? false })).filter((s) => s.id),
+        keyPairs: keyPairs
+          .filter((k) => k.KeyName)
+          .map((k) => ({
+            name: k.KeyName!,
+            hasKeyFile: keyFiles.has(k.KeyName!) || (active.sandbox && k.KeyName === 'tributary-sandbox'),
+          })),
+        subnets: subnets
+          .map((s) => ({
+            id: s.SubnetId ?? '',
+            vpcId: s.VpcId ?? '',
+            availabilityZone: s.AvailabilityZone ?? '',
+            cidr: s.CidrBlock ?? '',
+            defaultForAz: s.DefaultForAz ?? false,
+          }))
+          .filter((s) => s.id),
         roles: {
           emrServiceRole: defaults.service,
           emrInstanceProfile: defaults.instanceProfile,
-          redshiftCandidates: roles.filter((r) => r.RoleName && r.Arn && (r.AssumeRolePolicyDocument ? decodeURIComponent(r.AssumeRolePolicyDocument).includes('redshift.amazonaws.com') : false)).map((r) => ({ name: r.RoleName!, arn: r.Arn! })),
+          redshiftCandidates: roles
+            .filter(
+              (r) =>
+                r.RoleName &&
+                r.Arn &&
+                (r.AssumeRolePolicyDocument ? decodeURIComponent(r.AssumeRolePolicyDocument).includes('redshift.amazonaws.com') : false),
+            )
+            .map((r) => ({ name: r.RoleName!, arn: r.Arn! })),
         },
         buckets: buckets.map((b) => b.Name ?? '').filter(Boolean),
         applications: EMR_APPLICATIONS,
@@ -201,7 +242,15 @@ export class ProvisionService {
         nodeTypes: REDSHIFT_NODE_TYPE_NAMES.map((type) => {
           const t = REDSHIFT_NODE_TYPES[type];
           const price = nodePrice(region, type);
-          return { type, vcpu: t.vcpu, memoryGiB: t.memoryGiB, storage: t.storage, minNodes: t.singleNode ? 1 : 2, maxNodes: t.maxNodes, ...(price !== undefined ? { usdPerHour: price } : {}) };
+          return {
+            type,
+            vcpu: t.vcpu,
+            memoryGiB: t.memoryGiB,
+            storage: t.storage,
+            minNodes: t.singleNode ? 1 : 2,
+            maxNodes: t.maxNodes,
+            ...(price !== undefined ? { usdPerHour: price } : {}),
+          };
         }),
         priceTableDate: priceTable.date,
         problems,
@@ -227,13 +276,29 @@ export class ProvisionService {
   /** Pure: the CLI, the estimate and the warnings, from the spec alone (and the account id, when already known). */
   preview(spec: ProvisionSpec, region: string, context: { sandbox: boolean; accountId?: string } = { sandbox: false }): ProvisionPreview {
     const specs: ResourceSpec[] = spec.kind === 'pipeline' ? Object.values(this.derive(spec, region, context)) : [spec];
-    const names = spec.kind === 'pipeline' ? Object.fromEntries(specs.map((s) => [s.kind, s.kind === 'redshift' ? s.identifier : s.name])) : undefined;
+    const names =
+      spec.kind === 'pipeline' ? Object.fromEntries(specs.map((s) => [s.kind, s.kind === 'redshift' ? s.identifier : s.name])) : undefined;
     const { commands, cli } = cliPreview(specs, { region, ...(context.accountId ? { accountId: context.accountId } : {}) });
-    return { cli, commands, cost: estimate(specs, region), warnings: specs.flatMap((s) => warningsOf(s, context.sandbox)), ...(names ? { names } : {}) };
+    return {
+      cli,
+      commands,
+      cost: estimate(specs, region),
+      warnings: specs.flatMap((s) => warningsOf(s, context.sandbox)),
+      ...(names ? { names } : {}),
+    };
   }
 
-  private derive(spec: PipelineSpec, region: string, context: { sandbox: boolean; accountId?: string; releaseLabel?: string }): PipelineSpecs {
-    return derivePipeline(spec, { region, sandbox: context.sandbox, ...(context.accountId ? { accountId: context.accountId } : {}), ...(context.releaseLabel ? { releaseLabel: context.releaseLabel } : {}) });
+  private derive(
+    spec: PipelineSpec,
+    region: string,
+    context: { sandbox: boolean; accountId?: string; releaseLabel?: string },
+  ): PipelineSpecs {
+    return derivePipeline(spec, {
+      region,
+      sandbox: context.sandbox,
+      ...(context.accountId ? { accountId: context.accountId } : {}),
+      ...(context.releaseLabel ? { releaseLabel: context.releaseLabel } : {}),
+    });
   }
 
   private async previewFor(spec: ProvisionSpec, region: string | undefined): Promise<ProvisionPreview> {
@@ -245,7 +310,10 @@ export class ProvisionService {
       active = undefined;
     }
     const accountId = active ? this.accounts.get(active.environment.id) : undefined;
-    return this.preview(spec, region ?? active?.target.region ?? 'us-east-1', { sandbox: active?.sandbox ?? false, ...(accountId ? { accountId } : {}) });
+    return this.preview(spec, region ?? active?.target.region ?? 'us-east-1', {
+      sandbox: active?.sandbox ?? false,
+      ...(accountId ? { accountId } : {}),
+    });
   }
 
   async validate(spec: ProvisionSpec, signal: AbortSignal): Promise<ProvisionIssue[]> {
@@ -267,11 +335,20 @@ export class ProvisionService {
         }
         case 'emr': {
           const present = await emr.keyPairExists(ctx, s.keyPair.name);
-          if (s.keyPair.mode === 'existing' && !present) error(at('keyPair.name'), `Key pair ${s.keyPair.name} does not exist in ${ctx.region}; pick another or let the wizard create it.`);
-          if (s.keyPair.mode === 'create' && present) error(at('keyPair.name'), `Key pair ${s.keyPair.name} already exists; pick it as an existing key pair, or choose another name.`);
+          if (s.keyPair.mode === 'existing' && !present)
+            error(
+              at('keyPair.name'),
+              `Key pair ${s.keyPair.name} does not exist in ${ctx.region}; pick another or let the wizard create it.`,
+            );
+          if (s.keyPair.mode === 'create' && present)
+            error(
+              at('keyPair.name'),
+              `Key pair ${s.keyPair.name} already exists; pick it as an existing key pair, or choose another name.`,
+            );
           if (!s.createDefaultRoles) {
             const roles = await emr.defaultRolesPresent(ctx);
-            if (!roles.service || !roles.instanceProfile) error(at('createDefaultRoles'), 'The EMR default roles are missing; let the wizard create them.');
+            if (!roles.service || !roles.instanceProfile)
+              error(at('createDefaultRoles'), 'The EMR default roles are missing; let the wizard create them.');
           }
           if (s.subnetId) {
             const ec2 = new EC2Client(awsClientConfig(ctx.target, this.deps.version));
@@ -288,13 +365,19 @@ export class ProvisionService {
           if (s.logUri) {
             const bucket = /^s3n?:\/\/([^/]+)/.exec(s.logUri)?.[1] ?? '';
             const owner = await s3.bucketOwnership(ctx, bucket).catch(() => 'free' as const);
-            if (owner !== 'yours' && spec.kind !== 'pipeline') warn(at('logUri'), `Bucket ${bucket} is not yours (yet); EMR cannot write its logs there.`);
+            if (owner !== 'yours' && spec.kind !== 'pipeline')
+              warn(at('logUri'), `Bucket ${bucket} is not yours (yet); EMR cannot write its logs there.`);
           }
           break;
         }
         case 'redshift':
-          if (await redshift.clusterExists(ctx, s.identifier)) error(at('identifier'), `A Redshift cluster named ${s.identifier} already exists in ${ctx.region}.`);
-          if (s.iamRole.mode === 'create' && (await redshift.roleExists(ctx, s.iamRole.name))) error(at('iamRole.name'), `Role ${s.iamRole.name} already exists; pick it as an existing role (its ARN), or choose another name.`);
+          if (await redshift.clusterExists(ctx, s.identifier))
+            error(at('identifier'), `A Redshift cluster named ${s.identifier} already exists in ${ctx.region}.`);
+          if (s.iamRole.mode === 'create' && (await redshift.roleExists(ctx, s.iamRole.name)))
+            error(
+              at('iamRole.name'),
+              `Role ${s.iamRole.name} already exists; pick it as an existing role (its ARN), or choose another name.`,
+            );
           break;
       }
     };
@@ -302,7 +385,12 @@ export class ProvisionService {
       if (spec.kind === 'pipeline') {
         const accountId = await this.accountId(active, signal);
         const derived = this.derive(spec, active.target.region, { sandbox: active.sandbox, ...(accountId ? { accountId } : {}) });
-        const fieldOf: Record<string, Record<string, string>> = { kinesis: { name: 'streamName' }, s3: { name: 'bucketName' }, emr: { 'keyPair.name': 'keyPair.name', subnetId: 'subnetId' }, redshift: {} };
+        const fieldOf: Record<string, Record<string, string>> = {
+          kinesis: { name: 'streamName' },
+          s3: { name: 'bucketName' },
+          emr: { 'keyPair.name': 'keyPair.name', subnetId: 'subnetId' },
+          redshift: {},
+        };
         for (const s of Object.values(derived)) await check(s, (path) => fieldOf[s.kind]?.[path] ?? 'prefix');
       } else {
         await check(spec, (path) => path);
@@ -316,22 +404,43 @@ export class ProvisionService {
   // ─── provision.create, provision.pipeline, provision.cleanup ─────────────────────────────────────────
 
   /** One run: started, the body's steps, then done, or failed with AWS's reason and what it half-created. */
-  private async *run(kind: LedgerRun['kind'], pipeline: string | undefined, plan: string[], signal: AbortSignal, body: (ctx: RunContext) => AsyncGenerator<ProvisionChunk, Created[]>): AsyncGenerator<ProvisionChunk> {
+  private async *run(
+    kind: LedgerRun['kind'],
+    pipeline: string | undefined,
+    plan: string[],
+    signal: AbortSignal,
+    body: (ctx: RunContext) => AsyncGenerator<ProvisionChunk, Created[]>,
+  ): AsyncGenerator<ProvisionChunk> {
     const active = await this.active();
-    const run = await this.ledger.start({ environmentId: active.environment.id, region: active.target.region, kind, ...(pipeline ? { pipeline } : {}) });
+    const run = await this.ledger.start({
+      environmentId: active.environment.id,
+      region: active.target.region,
+      kind,
+      ...(pipeline ? { pipeline } : {}),
+    });
     const ctx = this.context(active, signal, run.id);
     yield { kind: 'started', runId: run.id, environmentId: active.environment.id, plan };
     try {
       const created = yield* body(ctx);
       await this.ledger.finish(run.id, 'done');
       const keyFile = created.find((c) => c.keyFile)?.keyFile;
-      yield { kind: 'done', runId: run.id, elapsedMs: ctx.elapsed(), resources: created.map((c) => c.resource), connections: created.flatMap((c) => c.connections), notes: created.flatMap((c) => c.notes), ...(keyFile ? { keyFile } : {}) };
+      yield {
+        kind: 'done',
+        runId: run.id,
+        elapsedMs: ctx.elapsed(),
+        resources: created.map((c) => c.resource),
+        connections: created.flatMap((c) => c.connections),
+        notes: created.flatMap((c) => c.notes),
+        ...(keyFile ? { keyFile } : {}),
+      };
     } catch (error) {
       const failure = (error instanceof ProvisionError ? error : explainAwsError(error, kind, `provisioning ${kind}`)).failure;
       const reason = signal.aborted ? { ...failure, reason: 'cancelled' as const, message: `Cancelled: ${failure.message}` } : failure;
       this.deps.log.warn('provision', `Run ${run.id} failed: ${reason.message}`);
       await this.ledger.finish(run.id, 'failed', reason.message);
-      const halfCreated = ((await this.ledger.run(run.id))?.resources ?? []).filter((r) => r.status === 'created' && !r.keep).map(({ type, id, name }) => ({ type, id, name }));
+      const halfCreated = ((await this.ledger.run(run.id))?.resources ?? [])
+        .filter((r) => r.status === 'created' && !r.keep)
+        .map(({ type, id, name }) => ({ type, id, name }));
       yield { kind: 'failed', runId: run.id, elapsedMs: ctx.elapsed(), failure: reason, halfCreated };
     }
   }
@@ -346,14 +455,21 @@ export class ProvisionService {
     const active = await this.active();
     const accountId = await this.accountId(active, signal);
     const release = await this.newestRelease(active, signal).catch(() => undefined);
-    const specs = this.derive(spec, active.target.region, { sandbox: active.sandbox, ...(accountId ? { accountId } : {}), ...(release ? { releaseLabel: release.newest } : {}) });
+    const specs = this.derive(spec, active.target.region, {
+      sandbox: active.sandbox,
+      ...(accountId ? { accountId } : {}),
+      ...(release ? { releaseLabel: release.newest } : {}),
+    });
     const plan = [specs.kinesis, specs.s3, specs.emr, specs.redshift].map(describeSpec);
     yield* this.run('pipeline', spec.prefix, plan, signal, async function* (ctx) {
       const stream = yield* kinesis.createStream(specs.kinesis, ctx);
       const bucket = yield* s3.createBucket(specs.s3, ctx);
       // EMR (its logs on the bucket) and Redshift (its COPY role on the bucket) are independent: both are waited for at once.
       const [cluster, warehouse] = yield* together(emr.createCluster(specs.emr, ctx), redshift.createWarehouse(specs.redshift, ctx));
-      if (!ctx.sandbox) warehouse.notes.push(`Open an SSH session to ${specs.emr.name}'s master under Sessions: it carries the Spark SQL tunnel (10001) and a tunnel to ${specs.redshift.identifier}.`);
+      if (!ctx.sandbox)
+        warehouse.notes.push(
+          `Open an SSH session to ${specs.emr.name}'s master under Sessions: it carries the Spark SQL tunnel (10001) and a tunnel to ${specs.redshift.identifier}.`,
+        );
       return [stream, bucket, cluster, warehouse];
     });
   }
@@ -364,7 +480,9 @@ export class ProvisionService {
     const active = await this.active(run.environmentId);
     const ctx = this.context(active, signal);
     const order: ResourceRef['type'][] = ['redshift-cluster', 'emr-cluster', 's3-bucket', 'kinesis-stream', 'iam-role', 'ec2-key-pair'];
-    const targets = run.resources.filter((r) => r.status === 'created' && !r.keep).sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    const targets = run.resources
+      .filter((r) => r.status === 'created' && !r.keep)
+      .sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
     yield { kind: 'started', runId, environmentId: run.environmentId, plan: targets.map((r) => `Delete ${r.type} ${r.name}`) };
     const left: ResourceRef[] = [];
     let lastFailure: ProvisionError | undefined;
@@ -372,7 +490,8 @@ export class ProvisionService {
       const resource = { type: r.type, id: r.id, name: r.name };
       yield step(ctx, `delete-${r.type}`, 'running', `Deleting ${r.type} ${r.name}`, { resource });
       try {
-        for await (const seen of deleteOne(ctx, resource, undefined, r.keyFile)) yield step(ctx, `delete-${r.type}`, 'waiting', seen.message, { resource, ...(seen.state ? { awsState: seen.state } : {}) });
+        for await (const seen of deleteOne(ctx, resource, undefined, r.keyFile))
+          yield step(ctx, `delete-${r.type}`, 'waiting', seen.message, { resource, ...(seen.state ? { awsState: seen.state } : {}) });
         await this.ledger.deleted(r.type, r.id);
         yield step(ctx, `delete-${r.type}`, 'done', `Deleted ${r.name}`, { resource });
       } catch (error) {
@@ -393,7 +512,14 @@ export class ProvisionService {
       return;
     }
     await this.ledger.finish(runId, 'cleaned');
-    yield { kind: 'done', runId, elapsedMs: ctx.elapsed(), resources: targets.map(({ type, id, name }) => ({ type, id, name })), connections: [], notes: run.resources.some((r) => r.keep) ? ['EMR’s default roles stay: other clusters use them.'] : [] };
+    yield {
+      kind: 'done',
+      runId,
+      elapsedMs: ctx.elapsed(),
+      resources: targets.map(({ type, id, name }) => ({ type, id, name })),
+      connections: [],
+      notes: run.resources.some((r) => r.keep) ? ['EMR’s default roles stay: other clusters use them.'] : [],
+    };
   }
 
   // ─── inventory ───────────────────────────────────────────────────────────────────────────────────────
@@ -414,7 +540,13 @@ export class ProvisionService {
         return [];
       }
     };
-    const add = async (base: Omit<InventoryItem, 'managed' | 'pipeline' | 'runId' | 'ageMs' | 'costSoFar' | 'costPerHour' | 'confirmWith' | 'deletable'>, tags: Record<string, string>, perHour: number, createdAt: Date | undefined, deletable: boolean) => {
+    const add = async (
+      base: Omit<InventoryItem, 'managed' | 'pipeline' | 'runId' | 'ageMs' | 'costSoFar' | 'costPerHour' | 'confirmWith' | 'deletable'>,
+      tags: Record<string, string>,
+      perHour: number,
+      createdAt: Date | undefined,
+      deletable: boolean,
+    ) => {
       const managed = tags[MANAGED_TAG] === 'true';
       const runId = await this.ledger.runOf(active.environment.id, base.type, base.id);
       if (!includeUntagged && !managed && !runId) return;
@@ -434,25 +566,77 @@ export class ProvisionService {
     };
     const [streams, buckets, clusters, warehouses] = await Promise.all([
       read('kinesis:ListStreams', () => kinesis.listStreams(ctx)),
-      read('s3:ListAllMyBuckets', () => s3.listBuckets(ctx, (_name, bucketRegion, tags) => bucketRegion === region || tags[MANAGED_TAG] === 'true')),
+      read('s3:ListAllMyBuckets', () =>
+        s3.listBuckets(ctx, (_name, bucketRegion, tags) => bucketRegion === region || tags[MANAGED_TAG] === 'true'),
+      ),
       read('elasticmapreduce:ListClusters', () => emr.listClusters(ctx)),
       read('redshift:DescribeClusters', () => redshift.listWarehouses(ctx)),
     ]);
     for (const s of streams) {
-      const cost = runningCost(region, { type: 'kinesis-stream', mode: s.mode, shards: s.shards, retentionHours: s.retentionHours }).usdPerHour;
-      await add({ type: 'kinesis-stream', id: s.name, name: s.name, state: s.status, size: s.mode === 'on-demand' ? `on-demand, ${s.shards} shards` : `${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.retentionHours} h retention` }, s.tags, cost, s.createdAt, s.status === 'ACTIVE');
+      const cost = runningCost(region, {
+        type: 'kinesis-stream',
+        mode: s.mode,
+        shards: s.shards,
+        retentionHours: s.retentionHours,
+      }).usdPerHour;
+      await add(
+        {
+          type: 'kinesis-stream',
+          id: s.name,
+          name: s.name,
+          state: s.status,
+          size:
+            s.mode === 'on-demand'
+              ? `on-demand, ${s.shards} shards`
+              : `${s.shards} shard${s.shards === 1 ? '' : 's'}, ${s.retentionHours} h retention`,
+        },
+        s.tags,
+        cost,
+        s.createdAt,
+        s.status === 'ACTIVE',
+      );
     }
     for (const b of buckets) {
       const cost = runningCost(b.region, { type: 's3-bucket', bytes: b.bytes }).usdPerHour;
-      await add({ type: 's3-bucket', id: b.name, name: b.name, state: 'available', size: `${b.partial ? '≥ ' : ''}${b.objects} object${b.objects === 1 ? '' : 's'}, ${formatBytes(b.bytes)}` }, b.tags, cost, b.createdAt, true);
+      await add(
+        {
+          type: 's3-bucket',
+          id: b.name,
+          name: b.name,
+          state: 'available',
+          size: `${b.partial ? '≥ ' : ''}${b.objects} object${b.objects === 1 ? '' : 's'}, ${formatBytes(b.bytes)}`,
+        },
+        b.tags,
+        cost,
+        b.createdAt,
+        true,
+      );
     }
     for (const c of clusters) {
       const cost = runningCost(region, { type: 'emr-cluster', groups: c.groups }).usdPerHour;
-      await add({ type: 'emr-cluster', id: c.id, name: c.name, state: c.state, size: c.groups.map((g) => `${g.count} × ${g.instanceType}`).join(' + ') || 'unknown' }, c.tags, cost, c.createdAt, c.state !== 'TERMINATING');
+      await add(
+        {
+          type: 'emr-cluster',
+          id: c.id,
+          name: c.name,
+          state: c.state,
+          size: c.groups.map((g) => `${g.count} × ${g.instanceType}`).join(' + ') || 'unknown',
+        },
+        c.tags,
+        cost,
+        c.createdAt,
+        c.state !== 'TERMINATING',
+      );
     }
     for (const w of warehouses) {
       const cost = runningCost(region, { type: 'redshift-cluster', nodeType: w.nodeType, count: w.nodes }).usdPerHour;
-      await add({ type: 'redshift-cluster', id: w.id, name: w.id, state: w.state, size: `${w.nodes} × ${w.nodeType}` }, w.tags, cost, w.createdAt, w.state !== 'deleting');
+      await add(
+        { type: 'redshift-cluster', id: w.id, name: w.id, state: w.state, size: `${w.nodes} × ${w.nodeType}` },
+        w.tags,
+        cost,
+        w.createdAt,
+        w.state !== 'deleting',
+      );
     }
     return {
       environmentId: active.environment.id,
@@ -474,10 +658,30 @@ export class ProvisionService {
       if (previous) {
         for (const [key, item] of now) {
           const before = previous.get(key);
-          if (!before) yield { kind: 'change', item: { type: item.type, id: item.id, name: item.name }, to: item.state, message: `${item.name} appeared (${item.state})` };
-          else if (before.state !== item.state) yield { kind: 'change', item: { type: item.type, id: item.id, name: item.name }, from: before.state, to: item.state, message: `${item.name}: ${before.state} → ${item.state}` };
+          if (!before)
+            yield {
+              kind: 'change',
+              item: { type: item.type, id: item.id, name: item.name },
+              to: item.state,
+              message: `${item.name} appeared (${item.state})`,
+            };
+          else if (before.state !== item.state)
+            yield {
+              kind: 'change',
+              item: { type: item.type, id: item.id, name: item.name },
+              from: before.state,
+              to: item.state,
+              message: `${item.name}: ${before.state} → ${item.state}`,
+            };
         }
-        for (const [key, item] of previous) if (!now.has(key)) yield { kind: 'change', item: { type: item.type, id: item.id, name: item.name }, from: item.state, message: `${item.name} is gone` };
+        for (const [key, item] of previous)
+          if (!now.has(key))
+            yield {
+              kind: 'change',
+              item: { type: item.type, id: item.id, name: item.name },
+              from: item.state,
+              message: `${item.name} is gone`,
+            };
       }
       previous = now;
       yield { kind: 'inventory', inventory };
@@ -485,22 +689,61 @@ export class ProvisionService {
     }
   }
 
-  async *delete(input: { type: InventoryItem['type']; id: string; confirm: string; finalSnapshot: boolean; finalSnapshotIdentifier?: string | undefined }, signal: AbortSignal): AsyncGenerator<InventoryDeleteChunk> {
+  async *delete(
+    input: {
+      type: InventoryItem['type'];
+      id: string;
+      confirm: string;
+      finalSnapshot: boolean;
+      finalSnapshotIdentifier?: string | undefined;
+    },
+    signal: AbortSignal,
+  ): AsyncGenerator<InventoryDeleteChunk> {
     const active = await this.active();
     const ctx = this.context(active, signal);
     const name = await this.currentName(ctx, input.type, input.id);
     if (input.confirm !== name) {
-      throw new AppError('VALIDATION', `Type ${name} to confirm deleting it.`, [{ path: 'confirm', message: `Type the name exactly: ${name}` }]);
+      throw new AppError('VALIDATION', `Type ${name} to confirm deleting it.`, [
+        { path: 'confirm', message: `Type the name exactly: ${name}` },
+      ]);
     }
     const resource: ResourceRef = { type: input.type, id: input.id, name };
-    const snapshot = input.type === 'redshift-cluster' && input.finalSnapshot ? (input.finalSnapshotIdentifier ?? redshift.finalSnapshotName(input.id)) : undefined;
-    this.deps.log.info('provision', `Deleting ${input.type} ${input.id} in ${active.environment.name}${snapshot ? ` (final snapshot ${snapshot})` : ''}`);
+    const snapshot =
+      input.type === 'redshift-cluster' && input.finalSnapshot
+        ? (input.finalSnapshotIdentifier ?? redshift.finalSnapshotName(input.id))
+        : undefined;
+    this.deps.log.info(
+      'provision',
+      `Deleting ${input.type} ${input.id} in ${active.environment.name}${snapshot ? ` (final snapshot ${snapshot})` : ''}`,
+    );
     const label = input.type === 'emr-cluster' ? 'terminate' : input.type === 's3-bucket' ? 'empty-and-delete' : 'delete';
-    yield { kind: 'step', step: label, state: 'running', elapsedMs: ctx.elapsed(), message: `${input.type === 'emr-cluster' ? 'Terminating' : 'Deleting'} ${name}${snapshot ? `, with a final snapshot ${snapshot}` : ''}` };
+    yield {
+      kind: 'step',
+      step: label,
+      state: 'running',
+      elapsedMs: ctx.elapsed(),
+      message: `${input.type === 'emr-cluster' ? 'Terminating' : 'Deleting'} ${name}${snapshot ? `, with a final snapshot ${snapshot}` : ''}`,
+    };
     try {
       for await (const seen of deleteOne(ctx, resource, snapshot)) {
-        if (seen.done !== undefined) yield { kind: 'progress', step: 'empty', done: seen.done, ...(seen.total !== undefined ? { total: seen.total } : {}), elapsedMs: ctx.elapsed(), message: seen.message };
-        else yield { kind: 'step', step: label, state: 'waiting', elapsedMs: ctx.elapsed(), message: seen.message, ...(seen.state ? { awsState: seen.state } : {}) };
+        if (seen.done !== undefined)
+          yield {
+            kind: 'progress',
+            step: 'empty',
+            done: seen.done,
+            ...(seen.total !== undefined ? { total: seen.total } : {}),
+            elapsedMs: ctx.elapsed(),
+            message: seen.message,
+          };
+        else
+          yield {
+            kind: 'step',
+            step: label,
+            state: 'waiting',
+            elapsedMs: ctx.elapsed(),
+            message: seen.message,
+            ...(seen.state ? { awsState: seen.state } : {}),
+          };
       }
     } catch (error) {
       throw explainAwsError(error, `delete ${input.type}`, `deleting ${name}`).toAppError();
@@ -571,7 +814,10 @@ async function* deleteOne(ctx: RunContext, r: ResourceRef, snapshot: string | un
       yield* kinesis.deleteStream(ctx, r.id);
       return;
     case 's3-bucket':
-      for await (const seen of s3.deleteBucket(ctx, r.id)) yield seen.kind === 'progress' ? { done: seen.done, total: seen.total, message: seen.message } : { state: seen.state, message: seen.message };
+      for await (const seen of s3.deleteBucket(ctx, r.id))
+        yield seen.kind === 'progress'
+          ? { done: seen.done, total: seen.total, message: seen.message }
+          : { state: seen.state, message: seen.message };
       return;
     case 'emr-cluster':
       yield* emr.terminateCluster(ctx, r.id);
@@ -593,7 +839,10 @@ async function* deleteOne(ctx: RunContext, r: ResourceRef, snapshot: string | un
  * returns their results in order once all have settled; the first failure is
  * thrown then, so what the others created is recorded too.
  */
-async function* together<A, B>(a: AsyncGenerator<ProvisionChunk, A>, b: AsyncGenerator<ProvisionChunk, B>): AsyncGenerator<ProvisionChunk, [A, B]> {
+async function* together<A, B>(
+  a: AsyncGenerator<ProvisionChunk, A>,
+  b: AsyncGenerator<ProvisionChunk, B>,
+): AsyncGenerator<ProvisionChunk, [A, B]> {
   const gens = [a, b] as AsyncGenerator<ProvisionChunk, unknown>[];
   const results: unknown[] = [];
   const errors: unknown[] = [];
@@ -629,7 +878,9 @@ function describeSpec(spec: ResourceSpec): string {
     case 's3':
       return `S3 bucket ${spec.name}`;
     case 'emr':
-      return `EMR cluster ${spec.name} (${emrGroups(spec).map((g) => `${g.count} × ${g.instanceType}`).join(' + ')}, ${spec.applications.join(', ')})`;
+      return `EMR cluster ${spec.name} (${emrGroups(spec)
+        .map((g) => `${g.count} × ${g.instanceType}`)
+        .join(' + ')}, ${spec.applications.join(', ')})`;
     case 'redshift':
       return `Redshift cluster ${spec.identifier} (${spec.nodeCount} × ${spec.nodeType})`;
   }
@@ -641,23 +892,34 @@ export function warningsOf(spec: ResourceSpec, sandbox: boolean): string[] {
   switch (spec.kind) {
     case 'kinesis':
       if (!spec.encryption.enabled) w.push('Records are stored unencrypted: server-side encryption with KMS is off.');
-      if (spec.mode === 'provisioned' && spec.shardCount > 200) w.push('More than 200 shards: most accounts have a quota of 200 (500 in some regions); ask for more first.');
+      if (spec.mode === 'provisioned' && spec.shardCount > 200)
+        w.push('More than 200 shards: most accounts have a quota of 200 (500 in some regions); ask for more first.');
       if (spec.retentionHours > 168) w.push('Retention beyond 7 days is billed per GB-month stored.');
       break;
     case 's3':
       if (!spec.blockPublicAccess) w.push('Block Public Access is off: a policy or ACL could make objects public.');
       if (!spec.versioning) w.push('Versioning is off: an overwritten or deleted object cannot be recovered.');
-      if (spec.name.includes('.')) w.push('Dots in a bucket name break virtual-hosted HTTPS (the certificate does not match); prefer hyphens.');
+      if (spec.name.includes('.'))
+        w.push('Dots in a bucket name break virtual-hosted HTTPS (the certificate does not match); prefer hyphens.');
       break;
     case 'emr':
-      if (!spec.autoTermination.enabled) w.push(`Auto-termination is off: the cluster runs, and costs ${usd(estimate([spec], 'us-east-1').usdPerHour)}/h in us-east-1, until you terminate it.`);
-      if (spec.instances.mode === 'uniform' && spec.instances.count === 1) w.push('One instance: the master does all the work (fine for trying things).');
+      if (!spec.autoTermination.enabled)
+        w.push(
+          `Auto-termination is off: the cluster runs, and costs ${usd(estimate([spec], 'us-east-1').usdPerHour)}/h in us-east-1, until you terminate it.`,
+        );
+      if (spec.instances.mode === 'uniform' && spec.instances.count === 1)
+        w.push('One instance: the master does all the work (fine for trying things).');
       break;
     case 'redshift':
-      if (spec.publiclyAccessible) w.push('Publicly accessible: the warehouse gets a public address; keep it private and reach it through the EMR master or a bastion.');
+      if (spec.publiclyAccessible)
+        w.push(
+          'Publicly accessible: the warehouse gets a public address; keep it private and reach it through the EMR master or a bastion.',
+        );
       if (!spec.encrypted) w.push('The warehouse is not encrypted at rest.');
-      if (spec.password === 'managed' && sandbox) w.push('The sandbox does not emulate Secrets Manager; the connection signs in with temporary IAM credentials instead.');
-      if (spec.iamRole.mode === 'none') w.push('No IAM role: COPY and UNLOAD will need one (attach it later, or let the wizard create it now).');
+      if (spec.password === 'managed' && sandbox)
+        w.push('The sandbox does not emulate Secrets Manager; the connection signs in with temporary IAM credentials instead.');
+      if (spec.iamRole.mode === 'none')
+        w.push('No IAM role: COPY and UNLOAD will need one (attach it later, or let the wizard create it now).');
       break;
   }
   return w;

@@ -18,7 +18,8 @@ function decimalParts(text: string): DecimalParts {
   if (!match || (match[2] === '' && !match[3])) {
     const special = text.toLowerCase();
     if (special === 'nan') return { rank: 3, negative: false, integer: '', fraction: '' };
-    if (special === 'infinity' || special === '+infinity' || special === 'inf') return { rank: 2, negative: false, integer: '', fraction: '' };
+    if (special === 'infinity' || special === '+infinity' || special === 'inf')
+      return { rank: 2, negative: false, integer: '', fraction: '' };
     if (special === '-infinity' || special === '-inf') return { rank: 0, negative: true, integer: '', fraction: '' };
     return { rank: 4, negative: false, integer: '', fraction: '' };
   }

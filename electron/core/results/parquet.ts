@@ -67,7 +67,13 @@ function utcMillis(year: number, month: number, day: number, hour = 0, minute = 
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
-  const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  const valid =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
   return valid ? date.getTime() : undefined;
 }
 
@@ -88,7 +94,9 @@ function micros(text: string, zoned: boolean): bigint | undefined {
   const zone = match[8];
   if (zone && zone !== 'Z') {
     const digits = zone.slice(1).replace(/:/g, '');
-    offsetSeconds = (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || 0) * 60 + Number(digits.slice(4, 6) || 0));
+    offsetSeconds =
+      (zone[0] === '-' ? -1 : 1) *
+      (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || 0) * 60 + Number(digits.slice(4, 6) || 0));
   }
   return BigInt(millis) * 1000n + BigInt((match[7] ?? '').padEnd(6, '0')) - BigInt(offsetSeconds) * 1_000_000n;
 }
@@ -106,7 +114,15 @@ export function parquetPlan(column: ColumnMeta): ColumnPlan {
       if (!shape) return utf8Plan;
       const { precision, scale } = shape;
       return {
-        element: { type: 'FIXED_LEN_BYTE_ARRAY', type_length: decimalBytes(precision), converted_type: 'DECIMAL', precision, scale, logical_type: { type: 'DECIMAL', precision, scale }, ...optional },
+        element: {
+          type: 'FIXED_LEN_BYTE_ARRAY',
+          type_length: decimalBytes(precision),
+          converted_type: 'DECIMAL',
+          precision,
+          scale,
+          logical_type: { type: 'DECIMAL', precision, scale },
+          ...optional,
+        },
         convert: (text) => unscaledDecimal(text, precision, scale),
       };
     }
@@ -127,7 +143,12 @@ export function parquetPlan(column: ColumnMeta): ColumnPlan {
       const zoned = column.kind === 'timestamptz';
       // The converted type TIMESTAMP_MICROS means UTC-adjusted, so only the zoned kind carries it.
       return {
-        element: { type: 'INT64', ...(zoned ? { converted_type: 'TIMESTAMP_MICROS' as const } : {}), logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: zoned, unit: 'MICROS' }, ...optional },
+        element: {
+          type: 'INT64',
+          ...(zoned ? { converted_type: 'TIMESTAMP_MICROS' as const } : {}),
+          logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: zoned, unit: 'MICROS' },
+          ...optional,
+        },
         convert: (text) => micros(text, zoned),
       };
     }
@@ -148,7 +169,11 @@ export interface ParquetSource {
  * exactly ('infinity' dates, BC timestamps, NaN in a numeric(p,s)); a column
  * with one that does not is written as UTF8 rather than lose it.
  */
-export async function writeParquet(source: ParquetSource, sink: ExportSink, onProgress: (rows: number, bytes: number) => void): Promise<{ rows: number; bytes: number }> {
+export async function writeParquet(
+  source: ParquetSource,
+  sink: ExportSink,
+  onProgress: (rows: number, bytes: number) => void,
+): Promise<{ rows: number; bytes: number }> {
   const plans = source.columns.map(parquetPlan);
   const typed = plans.map((plan, i) => (plan === utf8Plan ? -1 : i)).filter((i) => i >= 0);
   if (typed.length > 0) {
@@ -166,7 +191,10 @@ export async function writeParquet(source: ParquetSource, sink: ExportSink, onPr
     }
   }
   const names = distinctNames(source.columns);
-  const schema: SchemaElement[] = [{ name: 'root', num_children: plans.length }, ...plans.map((plan, i) => ({ ...plan.element, name: names[i]! }))];
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: plans.length },
+    ...plans.map((plan, i) => ({ ...plan.element, name: names[i]! })),
+  ];
   const writer = new SinkWriter(sink);
   const parquet = new ParquetWriter({
     writer,
@@ -217,4 +245,3 @@ class SinkWriter extends ByteWriter {
     return this.flush();
   }
 }
-

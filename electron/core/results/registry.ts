@@ -33,7 +33,12 @@ export class ResultRegistry {
 
   create(columns: ColumnMeta[]): ResultSet {
     const id = `r${randomBytes(8).toString('hex')}`;
-    const set = new ResultSet({ id, columns, dir: this.options.dir, ...(this.options.memoryBytes ? { memoryBytes: this.options.memoryBytes } : {}) });
+    const set = new ResultSet({
+      id,
+      columns,
+      dir: this.options.dir,
+      ...(this.options.memoryBytes ? { memoryBytes: this.options.memoryBytes } : {}),
+    });
     this.results.set(id, set);
     for (const [oldId, old] of this.results) {
       if (this.results.size <= this.keep) break;
@@ -81,7 +86,12 @@ export class ResultRegistry {
   }
 
   /** Streams throttled progress, then one `done`; cancelling the stream cancels the export and removes its partial file. */
-  private async *export(resultId: string, format: ExportFormat, path: string | undefined, signal: AbortSignal): AsyncGenerator<ExportProgress> {
+  private async *export(
+    resultId: string,
+    format: ExportFormat,
+    path: string | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<ExportProgress> {
     const set = this.get(resultId);
     const target = path ?? defaultExportPath(set.id, format);
     let failure: unknown;

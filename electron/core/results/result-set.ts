@@ -219,7 +219,7 @@ export class ResultSet {
     if (view === undefined) {
       const end = Math.min(offset + limit, this.rowCount);
       const out: Cell[][] = [];
-      for (let at = offset; at < end; ) {
+      for (let at = offset; at < end;) {
         const segment = await this.segmentAt(at, true);
         const stop = Math.min(end, segment.start + segment.count);
         for (; at < stop; at++) out.push(segment.row(at - segment.start));
@@ -369,7 +369,10 @@ export class ResultSet {
           this.writes.delete(write);
         },
         (error: unknown) => {
-          this.failure ??= error instanceof AppError ? error : new AppError('STORAGE', `Cannot spill query results to ${this.dir}: ${(error as Error).message}`);
+          this.failure ??=
+            error instanceof AppError
+              ? error
+              : new AppError('STORAGE', `Cannot spill query results to ${this.dir}: ${(error as Error).message}`);
           this.writes.delete(write);
           this.wake();
         },
@@ -485,7 +488,11 @@ export class ResultSet {
    * spill file and merges them, so memory stays bounded by the budget plus the
    * resulting permutation.
    */
-  private async sorted(total: number, sort: SortKey[], matches: ((segment: Segment, row: number) => boolean) | undefined): Promise<Permutation> {
+  private async sorted(
+    total: number,
+    sort: SortKey[],
+    matches: ((segment: Segment, row: number) => boolean) | undefined,
+  ): Promise<Permutation> {
     const keyColumns = sort.map((key) => key.column);
     const keyMeta = keyColumns.map((column) => this.columns[column]!);
     const compareKeys = keyComparator(
@@ -574,7 +581,12 @@ function rowFilter(text: string, column: number | undefined, columnCount: number
 }
 
 /** A k-way merge of sorted runs with a binary heap, reading each run's keys one block at a time. */
-async function mergeRuns(runs: DiskRun[], scratch: SpillFile, compare: (a: SortEntry, b: SortEntry) => number, wide: boolean): Promise<Permutation> {
+async function mergeRuns(
+  runs: DiskRun[],
+  scratch: SpillFile,
+  compare: (a: SortEntry, b: SortEntry) => number,
+  wide: boolean,
+): Promise<Permutation> {
   interface Cursor {
     run: DiskRun;
     position: number;
@@ -618,7 +630,10 @@ async function mergeRuns(runs: DiskRun[], scratch: SpillFile, compare: (a: SortE
     const top = heap[0]!;
     order[out] = top.entry.index;
     const position = top.position + 1;
-    const next = position < top.run.indices.length && position % RUN_BLOCK_ROWS !== 0 ? entryAt(top.run, position, top.block) : await advance(top.run, position, top.block);
+    const next =
+      position < top.run.indices.length && position % RUN_BLOCK_ROWS !== 0
+        ? entryAt(top.run, position, top.block)
+        : await advance(top.run, position, top.block);
     if (next) heap[0] = next;
     else {
       heap[0] = heap[heap.length - 1]!;

@@ -13,7 +13,18 @@ import { AppError } from '../../../shared/errors.js';
  */
 export function encodeChunk(columns: readonly ColumnMeta[], rows: readonly (readonly Cell[])[] | PackedChunk): Uint8Array {
   const packed = rows instanceof PackedChunk ? rows : PackedChunk.pack(rows, columns.length);
-  const fields = columns.map((column) => new Field(column.name, new Utf8(), true, new Map([['tributary.type', column.type], ['tributary.kind', column.kind]])));
+  const fields = columns.map(
+    (column) =>
+      new Field(
+        column.name,
+        new Utf8(),
+        true,
+        new Map([
+          ['tributary.type', column.type],
+          ['tributary.kind', column.kind],
+        ]),
+      ),
+  );
   const schema = new Schema(fields);
   const children = columns.map((_, c) => utf8Column(packed, c));
   const struct = makeData({ type: new Struct(fields), length: packed.length, nullCount: 0, children });
@@ -72,12 +83,16 @@ export class PackedChunk {
         const rows = pieces[i]!.length;
         for (let r = 1; r <= rows; r++) offsets[row + r] = part.offsets[r]! + shift;
         if (valid) {
-          for (let r = 0; r < rows; r++) if (!part.valid || part.valid[r >> 3]! & (1 << (r & 7))) valid[(row + r) >> 3]! |= 1 << ((row + r) & 7);
+          for (let r = 0; r < rows; r++)
+            if (!part.valid || part.valid[r >> 3]! & (1 << (r & 7))) valid[(row + r) >> 3]! |= 1 << ((row + r) & 7);
         }
         row += rows;
         shift += part.data.byteLength;
       }
-      const data = Buffer.concat(parts.map((part) => part.data), shift);
+      const data = Buffer.concat(
+        parts.map((part) => part.data),
+        shift,
+      );
       columns.push({ data, offsets, valid, ascii: parts.every((part) => part.ascii) });
     }
     return new PackedChunk(columns, length);

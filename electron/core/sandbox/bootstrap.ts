@@ -1,5 +1,11 @@
 import { EC2Client, DescribeKeyPairsCommand, ImportKeyPairCommand } from '@aws-sdk/client-ec2';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { sandboxClientConfig } from '../aws/sandbox-config.js';
 
 export const SANDBOX_KEY_PAIR = 'tributary-sandbox';
@@ -23,13 +29,21 @@ export async function bootstrapAccount(endpoint: string, publicKey: string): Pro
       ['TributaryRedshiftS3Role', 'redshift.amazonaws.com'],
     ];
     for (const [name, service] of roles) {
-      const exists = await iam.send(new GetRoleCommand({ RoleName: name })).then(() => true, () => false);
+      const exists = await iam.send(new GetRoleCommand({ RoleName: name })).then(
+        () => true,
+        () => false,
+      );
       if (!exists) await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust(service) }));
     }
-    const profile = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'EMR_EC2_DefaultRole' })).then(() => true, () => false);
-    if (profile) await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'EMR_EC2_DefaultRole' }));
+    const profile = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'EMR_EC2_DefaultRole' })).then(
+      () => true,
+      () => false,
+    );
+    if (profile)
+      await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'EMR_EC2_DefaultRole', RoleName: 'EMR_EC2_DefaultRole' }));
     const keys = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [SANDBOX_KEY_PAIR] })).catch(() => undefined);
-    if (!keys?.KeyPairs?.length) await ec2.send(new ImportKeyPairCommand({ KeyName: SANDBOX_KEY_PAIR, PublicKeyMaterial: Buffer.from(publicKey) }));
+    if (!keys?.KeyPairs?.length)
+      await ec2.send(new ImportKeyPairCommand({ KeyName: SANDBOX_KEY_PAIR, PublicKeyMaterial: Buffer.from(publicKey) }));
   } finally {
     iam.destroy();
     ec2.destroy();

@@ -40,12 +40,18 @@ async function main(): Promise<number> {
     ownShutdown();
     stopping = stop;
     writeRunFile(paths.runFile, run);
-    emit({ kind: 'status', status: { state: 'running', endpoint: run.endpoint, setUp: true, services: run.services.map((s) => ({ ...s, state: 'running' })) } });
+    emit({
+      kind: 'status',
+      status: { state: 'running', endpoint: run.endpoint, setUp: true, services: run.services.map((s) => ({ ...s, state: 'running' })) },
+    });
     log.info('sandbox', `Sandbox running; AWS endpoint ${run.endpoint}`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log.error('sandbox', 'Sandbox failed to start', error);
-    emit({ kind: 'status', status: { state: controller.signal.aborted ? 'stopped' : 'failed', setUp: false, services: [], error: message } });
+    emit({
+      kind: 'status',
+      status: { state: controller.signal.aborted ? 'stopped' : 'failed', setUp: false, services: [], error: message },
+    });
     await log.flush();
     return 1;
   }

@@ -37,7 +37,8 @@ export function kinesisInterceptor(creatingMs: number, metrics?: StreamMetricsOp
         }
         case 'ListStreams': {
           const response = JSON.parse(responseBody) as Json;
-          for (const summary of (response.StreamSummaries ?? []) as Json[]) summary.StreamStatus = status(summary.StreamName, summary.StreamStatus);
+          for (const summary of (response.StreamSummaries ?? []) as Json[])
+            summary.StreamStatus = status(summary.StreamName, summary.StreamStatus);
           return JSON.stringify(response);
         }
         case 'PutRecord':

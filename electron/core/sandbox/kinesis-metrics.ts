@@ -89,7 +89,11 @@ export class StreamMetrics {
       } catch (error) {
         if (this.misread) return;
         this.misread = true;
-        this.options.log.warn('gateway', `Could not read a Kinesis ${operation} call for its metrics (further such calls are not logged)`, error);
+        this.options.log.warn(
+          'gateway',
+          `Could not read a Kinesis ${operation} call for its metrics (further such calls are not logged)`,
+          error,
+        );
       }
     });
   }
@@ -105,7 +109,10 @@ export class StreamMetrics {
       const add = this.stream(caller, stream, at);
       add('GetRecords.Success', 1);
       add('GetRecords.Records', records.length);
-      add('GetRecords.Bytes', records.reduce((bytes, record) => bytes + recordBytes(record), 0));
+      add(
+        'GetRecords.Bytes',
+        records.reduce((bytes, record) => bytes + recordBytes(record), 0),
+      );
       add('GetRecords.IteratorAgeMilliseconds', Number.isFinite(age) ? age : 0);
       return;
     }
@@ -180,7 +187,11 @@ export class StreamMetrics {
             (error: unknown) => {
               if (this.failing) return;
               this.failing = true;
-              this.options.log.warn('gateway', 'Publishing Kinesis stream metrics to the emulator’s CloudWatch failed (further failures are not logged until it works again)', error);
+              this.options.log.warn(
+                'gateway',
+                'Publishing Kinesis stream metrics to the emulator’s CloudWatch failed (further failures are not logged until it works again)',
+                error,
+              );
             },
           );
         this.inFlight.add(sending);

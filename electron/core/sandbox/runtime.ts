@@ -44,19 +44,35 @@ export interface Pacing {
 /** Realistic by default; tests shorten them through TRIBUTARY_SANDBOX_PACE (a factor). */
 export function pacing(): Pacing {
   const factor = Number(process.env.TRIBUTARY_SANDBOX_PACE ?? '1') || 1;
-  return { emrStartingMs: 8000 * factor, emrBootstrappingMs: 7000 * factor, emrTerminatingMs: 5000 * factor, redshiftCreatingMs: 12000 * factor, kinesisCreatingMs: 6000 * factor };
+  return {
+    emrStartingMs: 8000 * factor,
+    emrBootstrappingMs: 7000 * factor,
+    emrTerminatingMs: 5000 * factor,
+    redshiftCreatingMs: 12000 * factor,
+    kinesisCreatingMs: 6000 * factor,
+  };
 }
 
 type Emit = (progress: SandboxProgress) => void;
 
 /** Every service of the sandbox, started in dependency order inside one supervising process. */
-export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, signal: AbortSignal): Promise<{ run: RunFile; stop: () => Promise<void> }> {
+export async function runSandbox(
+  paths: SandboxPaths,
+  log: Logger,
+  emit: Emit,
+  signal: AbortSignal,
+): Promise<{ run: RunFile; stop: () => Promise<void> }> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn('sandbox', 'A service did not stop cleanly', error));
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => log.warn('sandbox', 'A service did not stop cleanly', error));
   };
   const services: RunFile['services'] = [];
-  const service = async <T>(id: string, name: string, start: () => Promise<T & { port: number; version: string }>): Promise<T & { port: number; version: string }> => {
+  const service = async <T>(
+    id: string,
+    name: string,
+    start: () => Promise<T & { port: number; version: string }>,
+  ): Promise<T & { port: number; version: string }> => {
     emit({ kind: 'service', id, name, state: 'starting' });
     try {
       const started = await start();
@@ -96,7 +112,10 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
 
     const motoPort = await freePort();
     const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, CloudWatch, S3, EMR, Redshift)', async () => {
-      const running = await startMoto({ venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false }, signal);
+      const running = await startMoto(
+        { venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false },
+        signal,
+      );
       stops.push(running.stop);
       return { port: motoPort, version: pythonRequirements[0]!.replace('[server]==', ' ') };
     });
@@ -105,7 +124,14 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     log.addSecret(adminPassword);
     const postgres = await service('postgres', 'PostgreSQL (behind Redshift)', async () => {
       mkdirSync(dirname(paths.postgres), { recursive: true, mode: 0o755 });
-      const running = await startPostgres({ dataDir: paths.postgres, port: 0, user: ADMIN_USER, password: adminPassword, log, database: 'dev' });
+      const running = await startPostgres({
+        dataDir: paths.postgres,
+        port: 0,
+        user: ADMIN_USER,
+        password: adminPassword,
+        log,
+        database: 'dev',
+      });
       stops.push(running.stop);
       return { ...running, version: 'PostgreSQL 18' };
     });
@@ -113,7 +139,12 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     const s3 = new S3Client(sandboxClientConfig(`http://127.0.0.1:${moto.port}`));
     stops.push(() => Promise.resolve(s3.destroy()));
     const redshift = await service('redshift', 'Redshift stand-in (SQL, COPY, UNLOAD)', async () => {
-      const running = await startRedshiftProxy({ upstreamPort: postgres.port, admin: { user: ADMIN_USER, password: adminPassword }, s3, log });
+      const running = await startRedshiftProxy({
+        upstreamPort: postgres.port,
+        admin: { user: ADMIN_USER, password: adminPassword },
+        s3,
+        log,
+      });
       stops.push(running.close);
       return { port: running.port, version: 'Redshift dialect on PostgreSQL 18' };
     });
@@ -137,7 +168,15 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     const spark = prepareSparkMaster(sparkOptions);
     await service('metastore', 'Hive metastore database (Derby)', async () => {
       const running = await startMetastoreDb(
-        { java: toolchain.java, sparkJars: join(spark.sparkHome, 'jars'), derbyNetJar: jarFile(paths.jars, derbyNet), dir: join(paths.state, 'emr-master'), port: metastorePort, logDir: paths.logs, detached: false },
+        {
+          java: toolchain.java,
+          sparkJars: join(spark.sparkHome, 'jars'),
+          derbyNetJar: jarFile(paths.jars, derbyNet),
+          dir: join(paths.state, 'emr-master'),
+          port: metastorePort,
+          logDir: paths.logs,
+          detached: false,
+        },
         signal,
       );
       stops.push(running.stop);
@@ -171,7 +210,15 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
     await bootstrapAccount(`http://127.0.0.1:${gateway.port}`, keys.clientPublicKey);
 
     const ssh = await service('emr-ssh', 'EMR master SSH (user hadoop, key only)', async () => {
-      const running = await startSshServer({ hostKey: keys.hostKey, authorizedKey: keys.clientPublicKey, user: 'hadoop', port: 0, env: spark.env, cwd: spark.home, log });
+      const running = await startSshServer({
+        hostKey: keys.hostKey,
+        authorizedKey: keys.clientPublicKey,
+        user: 'hadoop',
+        port: 0,
+        env: spark.env,
+        cwd: spark.home,
+        log,
+      });
       stops.push(running.close);
       return { port: running.port, version: 'ssh2 server' };
     });
@@ -186,7 +233,14 @@ export async function runSandbox(paths: SandboxPaths, log: Logger, emit: Emit, s
       startedAt: new Date().toISOString(),
       endpoint: `http://127.0.0.1:${gateway.port}`,
       services,
-      master: { host: '127.0.0.1', sshPort: ssh.port, user: 'hadoop', keyFile: keys.clientKeyFile, knownHostsLine: `[127.0.0.1]:${ssh.port} ${keys.hostPublicKey}`, thriftPort },
+      master: {
+        host: '127.0.0.1',
+        sshPort: ssh.port,
+        user: 'hadoop',
+        keyFile: keys.clientKeyFile,
+        knownHostsLine: `[127.0.0.1]:${ssh.port} ${keys.hostPublicKey}`,
+        thriftPort,
+      },
       redshift: { host: '127.0.0.1', port: redshift.port, adminUser: ADMIN_USER },
     };
     return { run, stop: stopAll };
@@ -224,26 +278,40 @@ async function ensureDatabase(port: number, password: string, name: string): Pro
  * temporary user (IAM:alice), valid until the expiration AWS gave, that
  * becomes alice once logged in, as Redshift maps it.
  */
-async function temporaryLogin(log: Logger, port: number, password: string, credentials: { dbUser: string; asUser: string; password: string; expiresAt: string }): Promise<void> {
+async function temporaryLogin(
+  log: Logger,
+  port: number,
+  password: string,
+  credentials: { dbUser: string; asUser: string; password: string; expiresAt: string },
+): Promise<void> {
   log.addSecret(credentials.password);
   await admin(port, password, async (client) => {
     const login = pg.escapeIdentifier(credentials.dbUser);
     const target = pg.escapeIdentifier(credentials.asUser);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [credentials.dbUser]);
-    await client.query(`${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${login} WITH LOGIN PASSWORD ${pg.escapeLiteral(credentials.password)} VALID UNTIL ${pg.escapeLiteral(credentials.expiresAt)}`);
+    await client.query(
+      `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${login} WITH LOGIN PASSWORD ${pg.escapeLiteral(credentials.password)} VALID UNTIL ${pg.escapeLiteral(credentials.expiresAt)}`,
+    );
     await client.query(`GRANT ${target} TO ${login}`);
     await client.query(`ALTER ROLE ${login} SET role = ${pg.escapeLiteral(credentials.asUser)}`);
   });
 }
 
 /** CreateCluster's master user and database, made real on the stand-in. */
-async function provisionCluster(log: Logger, port: number, password: string, cluster: { user: string; password: string; database: string }): Promise<void> {
+async function provisionCluster(
+  log: Logger,
+  port: number,
+  password: string,
+  cluster: { user: string; password: string; database: string },
+): Promise<void> {
   log.addSecret(cluster.password);
   await admin(port, password, async (client) => {
     const role = pg.escapeIdentifier(cluster.user);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [cluster.user]);
     // The master user of a Redshift cluster is a superuser of it.
-    await client.query(`${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} WITH LOGIN SUPERUSER PASSWORD ${pg.escapeLiteral(cluster.password)}`);
+    await client.query(
+      `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} WITH LOGIN SUPERUSER PASSWORD ${pg.escapeLiteral(cluster.password)}`,
+    );
   });
   await ensureDatabase(port, password, cluster.database);
 }

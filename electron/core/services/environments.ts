@@ -60,7 +60,12 @@ export class EnvironmentsService {
   private readonly mfaCodes = new Map<string, string>();
 
   constructor(private readonly deps: EnvironmentsDeps) {
-    this.file = new JsonFile(join(deps.dataDir, 'environments.json'), fileSchema, () => fileSchema.parse({}), (p) => deps.notices.fileProblem(p));
+    this.file = new JsonFile(
+      join(deps.dataDir, 'environments.json'),
+      fileSchema,
+      () => fileSchema.parse({}),
+      (p) => deps.notices.fileProblem(p),
+    );
     this.state = this.file.load();
   }
 
@@ -86,8 +91,14 @@ export class EnvironmentsService {
 
   async add(input: NewEnvironment): Promise<EnvironmentList> {
     const state = await this.state;
-    if (state.added.length >= MAX_ENVIRONMENTS) throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
-    const base = input.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'aws';
+    if (state.added.length >= MAX_ENVIRONMENTS)
+      throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    const base =
+      input.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 40) || 'aws';
     const id = `${base}-${randomBytes(3).toString('hex')}`;
     const { credentials } = input;
     const environment: Environment = {
@@ -105,7 +116,10 @@ export class EnvironmentsService {
       await this.deps.secrets.set(keysSecretName(id), JSON.stringify(keys));
     }
     await this.commit({ ...state, added: [...state.added, environment] });
-    this.deps.log.info('environments', `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`);
+    this.deps.log.info(
+      'environments',
+      `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`,
+    );
     return this.list();
   }
 
@@ -129,7 +143,14 @@ export class EnvironmentsService {
       if (!endpoint) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
       return { environment, target: { region: environment.region, endpoint, credentials: SANDBOX_CREDENTIALS } };
     }
-    return { environment, target: { region: environment.region, ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), credentials: this.provider(environment) } };
+    return {
+      environment,
+      target: {
+        region: environment.region,
+        ...(environment.endpoint ? { endpoint: environment.endpoint } : {}),
+        credentials: this.provider(environment),
+      },
+    };
   }
 
   private provider(environment: Environment): AwsCredentialIdentityProvider {
@@ -176,7 +197,11 @@ export class EnvironmentsService {
     const environment = await this.find(id);
     const profile = environment.credentials?.source === 'profile' ? environment.credentials.profile : undefined;
     const sso = profile ? await ssoSignInOf(profile) : undefined;
-    if (!sso) throw new AppError('CONFLICT', `${environment.name} does not take its credentials from an IAM Identity Center (SSO) profile; there is nothing to sign in to.`);
+    if (!sso)
+      throw new AppError(
+        'CONFLICT',
+        `${environment.name} does not take its credentials from an IAM Identity Center (SSO) profile; there is nothing to sign in to.`,
+      );
     yield* ssoDeviceLogin(sso, this.deps, signal);
     this.providers.delete(id);
     yield { kind: 'done' };

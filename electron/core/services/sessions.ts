@@ -103,9 +103,17 @@ export class SessionsService {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly deps: SessionsDeps) {
-    this.keyFiles = new JsonFile(join(deps.dataDir, 'ssh-keys.json'), keyFilesSchema, () => ({ byKeyName: {} }), (p) => deps.notices.fileProblem(p));
+    this.keyFiles = new JsonFile(
+      join(deps.dataDir, 'ssh-keys.json'),
+      keyFilesSchema,
+      () => ({ byKeyName: {} }),
+      (p) => deps.notices.fileProblem(p),
+    );
     this.remembered = this.keyFiles.load();
-    this.sweeper = setInterval(() => void this.closeIdle().catch((error: unknown) => deps.log.warn('sessions', 'Idle tunnel sweep failed', error)), IDLE_SWEEP_MS);
+    this.sweeper = setInterval(
+      () => void this.closeIdle().catch((error: unknown) => deps.log.warn('sessions', 'Idle tunnel sweep failed', error)),
+      IDLE_SWEEP_MS,
+    );
     this.sweeper.unref();
   }
 
@@ -124,7 +132,10 @@ export class SessionsService {
         } else if (now - open.lastUsed >= minutes * 60_000) {
           session.tunnels.delete(id);
           await open.tunnel.close();
-          this.deps.log.info('sessions', `Closed the ${open.info.name} tunnel on 127.0.0.1:${open.info.localPort}: unused for ${minutes} min`);
+          this.deps.log.info(
+            'sessions',
+            `Closed the ${open.info.name} tunnel on 127.0.0.1:${open.info.localPort}: unused for ${minutes} min`,
+          );
           this.announceTunnels();
         }
       }
@@ -154,14 +165,19 @@ export class SessionsService {
   async clusters(signal: AbortSignal): Promise<ClusterSummary[]> {
     const { emr } = await this.emr();
     try {
-      const answer = await emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'] }), { abortSignal: signal });
+      const answer = await emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'] }), {
+        abortSignal: signal,
+      });
       return (answer.Clusters ?? []).map((c) => ({ id: c.Id ?? '', name: c.Name ?? '', state: c.Status?.State ?? '' }));
     } finally {
       emr.destroy();
     }
   }
 
-  async openMaster(input: { clusterId: string; keyFile?: string; trustFingerprint?: string; keyPassphrase?: string; bastion?: string }, signal: AbortSignal): Promise<OpenSessionResult> {
+  async openMaster(
+    input: { clusterId: string; keyFile?: string; trustFingerprint?: string; keyPassphrase?: string; bastion?: string },
+    signal: AbortSignal,
+  ): Promise<OpenSessionResult> {
     const { emr, sandbox } = await this.emr();
     let host: string;
     let keyName: string | undefined;
@@ -170,10 +186,13 @@ export class SessionsService {
       const cluster = (await emr.send(new DescribeClusterCommand({ ClusterId: input.clusterId }), { abortSignal: signal })).Cluster;
       if (!cluster) throw new AppError('NOT_FOUND', `No EMR cluster ${input.clusterId}`);
       const state = cluster.Status?.State ?? '';
-      if (!['RUNNING', 'WAITING'].includes(state)) throw new AppError('CONFLICT', `Cluster ${cluster.Name} is ${state}; its master accepts SSH once it is WAITING or RUNNING.`);
+      if (!['RUNNING', 'WAITING'].includes(state))
+        throw new AppError('CONFLICT', `Cluster ${cluster.Name} is ${state}; its master accepts SSH once it is WAITING or RUNNING.`);
       keyName = cluster.Ec2InstanceAttributes?.Ec2KeyName;
       clusterName = cluster.Name ?? input.clusterId;
-      const instances = cluster.MasterPublicDnsName ? undefined : await emr.send(new ListInstancesCommand({ ClusterId: input.clusterId, InstanceGroupTypes: ['MASTER'] }), { abortSignal: signal });
+      const instances = cluster.MasterPublicDnsName
+        ? undefined
+        : await emr.send(new ListInstancesCommand({ ClusterId: input.clusterId, InstanceGroupTypes: ['MASTER'] }), { abortSignal: signal });
       host = cluster.MasterPublicDnsName ?? instances?.Instances?.[0]?.PrivateIpAddress ?? '';
       if (!host) throw new AppError('UNAVAILABLE', `EMR gives no address for the master of ${clusterName} yet.`);
     } finally {
@@ -181,7 +200,8 @@ export class SessionsService {
     }
 
     const run = sandbox ? this.deps.sandboxRun() : undefined;
-    if (sandbox && !run) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
+    if (sandbox && !run)
+      throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
     const keyFile = await this.keyFileFor(keyName, input.keyFile, run);
     if (!keyFile) return { kind: 'needs-key-file', keyName: keyName ?? '(none)' };
 
@@ -251,7 +271,8 @@ export class SessionsService {
       connection = await openConnection(connect);
     } catch (error) {
       if (question && error instanceof SshError && error.failure === 'host-key-rejected') return { kind: 'unknown-host-key', question };
-      if (encryptedKey && error instanceof SshError && error.failure === 'auth-failed') return { kind: 'needs-passphrase', keyFile: encryptedKey, wrong: answers.keyPassphrase !== undefined };
+      if (encryptedKey && error instanceof SshError && error.failure === 'auth-failed')
+        return { kind: 'needs-passphrase', keyFile: encryptedKey, wrong: answers.keyPassphrase !== undefined };
       throw error;
     }
     const { host, port, user } = connect.target;
@@ -269,7 +290,10 @@ export class SessionsService {
       this.deps.log.info('sessions', `Session to ${label} closed: ${reason}`);
     });
     this.sessions.set(session.info.id, session);
-    this.deps.log.info('sessions', `Opened SSH session to ${target.kind === 'master' ? `the master of ${label}` : `bastion ${label}`} (${user}@${host}:${port})`);
+    this.deps.log.info(
+      'sessions',
+      `Opened SSH session to ${target.kind === 'master' ? `the master of ${label}` : `bastion ${label}`} (${user}@${host}:${port})`,
+    );
     return { kind: 'session', session: this.list().find((s) => s.id === session.info.id)! };
   }
 
@@ -304,7 +328,10 @@ export class SessionsService {
     const session = this.session(sessionId);
     const spec = masterServices[service];
     if (session.info.kind !== 'master') {
-      throw new AppError('CONFLICT', `${spec.name} runs on an EMR master; this session is to bastion ${session.info.alias}, which carries Redshift tunnels. Open a session to the cluster's master for it.`);
+      throw new AppError(
+        'CONFLICT',
+        `${spec.name} runs on an EMR master; this session is to bastion ${session.info.alias}, which carries Redshift tunnels. Open a session to the cluster's master for it.`,
+      );
     }
     return this.openTunnel(session, service, spec.name, session.info.host, session.ports[service] ?? spec.port, spec.web);
   }
@@ -316,9 +343,14 @@ export class SessionsService {
     const { target } = await this.deps.environments.target(active.id);
     const redshift = new RedshiftClient(awsClientConfig(target, this.deps.version));
     try {
-      const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: clusterIdentifier }), { abortSignal: signal })).Clusters?.[0];
+      const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: clusterIdentifier }), { abortSignal: signal }))
+        .Clusters?.[0];
       const endpoint = cluster?.Endpoint;
-      if (!cluster || !endpoint?.Address || !endpoint.Port) throw new AppError('UNAVAILABLE', `Redshift cluster ${clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`);
+      if (!cluster || !endpoint?.Address || !endpoint.Port)
+        throw new AppError(
+          'UNAVAILABLE',
+          `Redshift cluster ${clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
+        );
       return await this.openTunnel(session, 'redshift', `Redshift ${clusterIdentifier}`, endpoint.Address, endpoint.Port, false);
     } finally {
       redshift.destroy();
@@ -338,18 +370,32 @@ export class SessionsService {
     masterExec: (clusterId, command, stdin, signal, onStdout) => this.masterExec(clusterId, command, stdin, signal, onStdout),
     redshift: async (sessionId, clusterIdentifier, signal) => {
       const session = this.session(sessionId);
-      if (session.closed) throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
-      return this.reusable(session, 'redshift', `Redshift ${clusterIdentifier}`) ?? (await this.forwardRedshift(sessionId, clusterIdentifier, signal)).localPort;
+      if (session.closed)
+        throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
+      return (
+        this.reusable(session, 'redshift', `Redshift ${clusterIdentifier}`) ??
+        (await this.forwardRedshift(sessionId, clusterIdentifier, signal)).localPort
+      );
     },
   };
 
   private masterSession(clusterId: string): Session {
     const session = [...this.sessions.values()].find((s) => !s.closed && s.info.kind === 'master' && s.info.clusterId === clusterId);
-    if (!session) throw new AppError('UNAVAILABLE', `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`);
+    if (!session)
+      throw new AppError(
+        'UNAVAILABLE',
+        `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`,
+      );
     return session;
   }
 
-  private masterExec(clusterId: string, command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>): Promise<ExecOutcome> {
+  private masterExec(
+    clusterId: string,
+    command: string,
+    stdin: string,
+    signal: AbortSignal,
+    onStdout: (chunk: Buffer) => Promise<void>,
+  ): Promise<ExecOutcome> {
     const session = this.masterSession(clusterId);
     return new Promise((resolve, reject) => {
       session.connection.client.exec(command, (error, channel) => {
@@ -381,17 +427,33 @@ export class SessionsService {
   }
 
   private reusable(session: Session, service: TunnelTarget, name?: string): number | undefined {
-    const open = [...session.tunnels.values()].find((t) => t.info.service === service && (!name || t.info.name === name) && t.tunnel.status().state.kind !== 'failed');
+    const open = [...session.tunnels.values()].find(
+      (t) => t.info.service === service && (!name || t.info.name === name) && t.tunnel.status().state.kind !== 'failed',
+    );
     return open?.info.localPort;
   }
 
-  private async openTunnel(session: Session, service: TunnelTarget, name: string, remoteHost: string, remotePort: number, web: boolean): Promise<TunnelInfo> {
+  private async openTunnel(
+    session: Session,
+    service: TunnelTarget,
+    name: string,
+    remoteHost: string,
+    remotePort: number,
+    web: boolean,
+  ): Promise<TunnelInfo> {
     const tunnel = await Tunnel.open({ ssh: session.connect, remoteHost, remotePort, log: this.deps.log });
     const open: OpenTunnel = {
       tunnel,
       lastUsed: Date.now(),
       lastBytes: 0,
-      info: { id: newId(), service, name, localPort: tunnel.localPort, remotePort, ...(web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}) },
+      info: {
+        id: newId(),
+        service,
+        name,
+        localPort: tunnel.localPort,
+        remotePort,
+        ...(web ? { url: `http://127.0.0.1:${tunnel.localPort}/` } : {}),
+      },
     };
     session.tunnels.set(open.info.id, open);
     this.announceTunnels();
@@ -421,7 +483,9 @@ export class SessionsService {
     const session = this.session(sessionId);
     if (session.closed) throw new AppError('UNAVAILABLE', 'This session has closed; open it again.');
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
-      session.connection.client.shell({ term: 'xterm-256color', cols, rows }, (error, opened) => (error ? reject(new AppError('UNAVAILABLE', `The master refused a terminal: ${error.message}`)) : resolve(opened))),
+      session.connection.client.shell({ term: 'xterm-256color', cols, rows }, (error, opened) =>
+        error ? reject(new AppError('UNAVAILABLE', `The master refused a terminal: ${error.message}`)) : resolve(opened),
+      ),
     );
     const terminalId = newId();
     this.terminals.set(terminalId, channel);
@@ -477,7 +541,8 @@ export class SessionsService {
       'sessions.openBastion': (input) => this.openBastion(input),
       'sessions.close': ({ id }) => this.close(id),
       'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),
-      'sessions.forwardRedshift': ({ sessionId, clusterIdentifier }, { signal }) => this.forwardRedshift(sessionId, clusterIdentifier, signal),
+      'sessions.forwardRedshift': ({ sessionId, clusterIdentifier }, { signal }) =>
+        this.forwardRedshift(sessionId, clusterIdentifier, signal),
       'sessions.closeForward': ({ sessionId, tunnelId }) => this.closeForward(sessionId, tunnelId),
       'sessions.terminal': ({ sessionId, cols, rows }, { signal }) => this.terminal(sessionId, cols, rows, signal),
       'sessions.terminalInput': ({ terminalId, data }) => {
@@ -495,6 +560,16 @@ export class SessionsService {
 function tunnelInfo(info: OpenTunnel['info'], status: TunnelStatus): TunnelInfo {
   const state = status.state;
   const text =
-    state.kind === 'retrying' ? `retrying in ${Math.ceil(state.inMs / 1000)} s (${state.reason})` : state.kind === 'failed' ? `failed: ${state.reason}` : state.kind;
-  return { ...info, state: text, bytesIn: status.bytesIn, bytesOut: status.bytesOut, ...(status.latencyMs !== undefined ? { latencyMs: status.latencyMs } : {}) };
+    state.kind === 'retrying'
+      ? `retrying in ${Math.ceil(state.inMs / 1000)} s (${state.reason})`
+      : state.kind === 'failed'
+        ? `failed: ${state.reason}`
+        : state.kind;
+  return {
+    ...info,
+    state: text,
+    bytesIn: status.bytesIn,
+    bytesOut: status.bytesOut,
+    ...(status.latencyMs !== undefined ? { latencyMs: status.latencyMs } : {}),
+  };
 }

@@ -9,7 +9,12 @@ export class SettingsService {
   private current: Promise<Settings>;
 
   constructor(dataDir: string, notices: NoticeBoard) {
-    this.file = new JsonFile(join(dataDir, 'settings.json'), settingsSchema, () => settingsSchema.parse({}), (p) => notices.fileProblem(p));
+    this.file = new JsonFile(
+      join(dataDir, 'settings.json'),
+      settingsSchema,
+      () => settingsSchema.parse({}),
+      (p) => notices.fileProblem(p),
+    );
     this.current = this.file.load();
   }
 

@@ -148,7 +148,12 @@ async function login(endpoint: SshEndpoint, sock: Duplex | undefined, options: C
       client.end();
       if (refusal) reject(refusal);
       else if (error.level === 'client-authentication')
-        reject(new SshError('auth-failed', `Authentication failed for ${where} (tried: ${tried.join(', ') || 'nothing: no agent and no key file'})`));
+        reject(
+          new SshError(
+            'auth-failed',
+            `Authentication failed for ${where} (tried: ${tried.join(', ') || 'nothing: no agent and no key file'})`,
+          ),
+        );
       else if (error.level === 'client-socket' || error.level === 'client-timeout' || isNetworkCode(error))
         reject(new SshError('unreachable', `Cannot reach ${endpoint.host}:${endpoint.port} (${describe(error)})`));
       else reject(new SshError('protocol', `SSH to ${where} failed: ${describe(error)}`));
@@ -183,9 +188,17 @@ async function verifyHostKey(file: string, endpoint: SshEndpoint, key: Buffer, o
           `Connection refused. If the change is expected, remove that line (ssh-keygen -R) and connect again.`,
       );
     case 'revoked':
-      return new SshError('host-key-revoked', `The host key of ${name} (${verdict.fingerprint}) is marked @revoked in ${file} line ${verdict.line}. Connection refused.`);
+      return new SshError(
+        'host-key-revoked',
+        `The host key of ${name} (${verdict.fingerprint}) is marked @revoked in ${file} line ${verdict.line}. Connection refused.`,
+      );
     case 'unknown': {
-      const accepted = await options.onUnknownHostKey({ host: endpoint.host, port: endpoint.port, keyType: keyTypeOf(key), fingerprint: verdict.fingerprint });
+      const accepted = await options.onUnknownHostKey({
+        host: endpoint.host,
+        port: endpoint.port,
+        keyType: keyTypeOf(key),
+        fingerprint: verdict.fingerprint,
+      });
       if (!accepted) return new SshError('host-key-rejected', `The host key of ${name} (${verdict.fingerprint}) was not accepted.`);
       await addKnownHost(file, endpoint.host, endpoint.port, key);
       return undefined;
@@ -243,7 +256,11 @@ async function loadKey(file: string, options: ConnectOptions, named: boolean): P
   });
   if (!data) return undefined;
   let parsed = ssh2.utils.parseKey(data);
-  for (let attempt = 0; parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message) && attempt < PASSPHRASE_ATTEMPTS; attempt++) {
+  for (
+    let attempt = 0;
+    parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message) && attempt < PASSPHRASE_ATTEMPTS;
+    attempt++
+  ) {
     const passphrase = await options.passphrase?.(file);
     if (passphrase === undefined) return undefined;
     parsed = ssh2.utils.parseKey(data, passphrase);
@@ -295,7 +312,10 @@ async function preferLowLatency(client: Client, where: string, log: Logger | und
 }
 
 function isNetworkCode(error: Error & { code?: unknown }): boolean {
-  return typeof error.code === 'string' && /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)$/.test(error.code);
+  return (
+    typeof error.code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)$/.test(error.code)
+  );
 }
 
 /** An error's words without a stack; ssh2 messages carry no secrets, and the log redacts anyway. */

@@ -106,7 +106,10 @@ function hashedMatches(pattern: string, name: string): boolean {
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'i').test(name);
 }
 
@@ -122,7 +125,10 @@ export async function addKnownHost(file: string, host: string, port: number, key
   const line = `|1|${salt.toString('base64')}|${hash} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const existing = await readIfExists(file);
-  const mode = await stat(file).then((s) => s.mode & 0o777, () => 0o600);
+  const mode = await stat(file).then(
+    (s) => s.mode & 0o777,
+    () => 0o600,
+  );
   const separator = existing && !existing.endsWith('\n') ? '\n' : '';
   await writeFileAtomic(file, existing + separator + line, { mode, fsync: true });
 }

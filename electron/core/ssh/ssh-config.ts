@@ -84,19 +84,24 @@ function splitHop(spec: string): { user: string | undefined; host: string; port:
 
 /** `~`, and the `%` tokens IdentityFile commonly uses (%d home, %u local user, %h host, %r remote user, %n alias). */
 function expandPath(path: string, tokens: { host: string; user: string; alias: string }): string {
-  const expanded = path
-    .replace(/^~(?=\/|$)/, homedir())
-    .replace(/%(.)/g, (whole, token: string) => {
-      switch (token) {
-        case 'd': return homedir();
-        case 'u': return userInfo().username;
-        case 'h': return tokens.host;
-        case 'r': return tokens.user;
-        case 'n': return tokens.alias;
-        case '%': return '%';
-        default: return whole;
-      }
-    });
+  const expanded = path.replace(/^~(?=\/|$)/, homedir()).replace(/%(.)/g, (whole, token: string) => {
+    switch (token) {
+      case 'd':
+        return homedir();
+      case 'u':
+        return userInfo().username;
+      case 'h':
+        return tokens.host;
+      case 'r':
+        return tokens.user;
+      case 'n':
+        return tokens.alias;
+      case '%':
+        return '%';
+      default:
+        return whole;
+    }
+  });
   return isAbsolute(expanded) ? expanded : join(homedir(), '.ssh', expanded);
 }
 
@@ -146,10 +151,16 @@ function splitWords(value: string): string[] {
 function globFiles(path: string): string[] {
   const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
-  const source = name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = name
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   const pattern = new RegExp(`^${source}$`);
   try {
-    return readdirSync(dirname(path)).filter((entry) => pattern.test(entry) && !entry.startsWith('.')).sort().map((entry) => join(dirname(path), entry));
+    return readdirSync(dirname(path))
+      .filter((entry) => pattern.test(entry) && !entry.startsWith('.'))
+      .sort()
+      .map((entry) => join(dirname(path), entry));
   } catch {
     return [];
   }

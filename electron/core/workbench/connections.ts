@@ -41,7 +41,13 @@ export interface SessionAccess {
   /** A local port reaching a Redshift cluster through an open session (an EMR master or a bastion). */
   redshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number>;
   /** Runs a command on an EMR cluster's master through its open session, `stdin` fed to it; stdout goes to `onStdout` with backpressure. */
-  masterExec(clusterId: string, command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>): Promise<ExecOutcome>;
+  masterExec(
+    clusterId: string,
+    command: string,
+    stdin: string,
+    signal: AbortSignal,
+    onStdout: (chunk: Buffer) => Promise<void>,
+  ): Promise<ExecOutcome>;
 }
 
 export interface ConnectionsDeps {
@@ -75,7 +81,12 @@ export class Connections {
   private readonly engines = new Map<string, Engine>();
 
   constructor(private readonly deps: ConnectionsDeps) {
-    this.file = new JsonFile(join(deps.dataDir, 'connections.json'), fileSchema, () => ({ connections: [] }), (p) => deps.notices.fileProblem(p));
+    this.file = new JsonFile(
+      join(deps.dataDir, 'connections.json'),
+      fileSchema,
+      () => ({ connections: [] }),
+      (p) => deps.notices.fileProblem(p),
+    );
     this.state = this.file.load().then((f) => f.connections);
   }
 
@@ -89,7 +100,10 @@ export class Connections {
 
   private async info(stored: Stored, builtIn: boolean): Promise<ConnectionInfo> {
     const spec = stored.spec;
-    const hasPassword = spec.engine === 'redshift' && spec.auth === 'password' && !builtIn ? (await this.deps.secrets.get(passwordName(stored.id))) !== undefined : undefined;
+    const hasPassword =
+      spec.engine === 'redshift' && spec.auth === 'password' && !builtIn
+        ? (await this.deps.secrets.get(passwordName(stored.id))) !== undefined
+        : undefined;
     return {
       id: stored.id,
       name: stored.name,
@@ -106,10 +120,25 @@ export class Connections {
   private async sandboxConnections(signal: AbortSignal): Promise<ConnectionInfo[]> {
     const run = this.deps.sandboxRun();
     if (!run) return [];
-    const base = { environmentId: SANDBOX_ENVIRONMENT_ID, spec: { engine: 'redshift', clusterIdentifier: 'sandbox', database: 'dev', user: run.redshift.adminUser, auth: 'password', route: { kind: 'direct' } } } as const;
+    const base = {
+      environmentId: SANDBOX_ENVIRONMENT_ID,
+      spec: {
+        engine: 'redshift',
+        clusterIdentifier: 'sandbox',
+        database: 'dev',
+        user: run.redshift.adminUser,
+        auth: 'password',
+        route: { kind: 'direct' },
+      },
+    } as const;
     const list: Stored[] = [
       { id: SANDBOX_WAREHOUSE, name: 'Sandbox warehouse (Redshift)', ...base },
-      { id: SANDBOX_DATA_API, name: 'Sandbox warehouse (Data API)', environmentId: SANDBOX_ENVIRONMENT_ID, spec: { engine: 'redshift-data', clusterIdentifier: 'sandbox', database: 'dev', user: run.redshift.adminUser } },
+      {
+        id: SANDBOX_DATA_API,
+        name: 'Sandbox warehouse (Data API)',
+        environmentId: SANDBOX_ENVIRONMENT_ID,
+        spec: { engine: 'redshift-data', clusterIdentifier: 'sandbox', database: 'dev', user: run.redshift.adminUser },
+      },
     ];
     const { target } = await this.deps.environments.target(SANDBOX_ENVIRONMENT_ID);
     const emr = new EMRClient(awsClientConfig(target, this.deps.version));
@@ -117,7 +146,12 @@ export class Connections {
       const clusters = await emr.send(new ListClustersCommand({ ClusterStates: ['RUNNING', 'WAITING'] }), { abortSignal: signal });
       for (const cluster of clusters.Clusters ?? []) {
         if (!cluster.Id) continue;
-        list.push({ id: `sandbox-spark-${cluster.Id.toLowerCase()}`, name: `Spark SQL on ${cluster.Name ?? cluster.Id}`, environmentId: SANDBOX_ENVIRONMENT_ID, spec: { engine: 'spark', clusterId: cluster.Id } });
+        list.push({
+          id: `sandbox-spark-${cluster.Id.toLowerCase()}`,
+          name: `Spark SQL on ${cluster.Name ?? cluster.Id}`,
+          environmentId: SANDBOX_ENVIRONMENT_ID,
+          spec: { engine: 'spark', clusterId: cluster.Id },
+        });
       }
     } finally {
       emr.destroy();
@@ -130,14 +164,27 @@ export class Connections {
     if (input.id && isBuiltIn(input.id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be changed.');
     const existing = input.id ? all.find((c) => c.id === input.id) : undefined;
     if (input.id && !existing) throw new AppError('NOT_FOUND', `No connection ${input.id}`);
-    const id = existing?.id ?? `c-${input.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'sql'}-${randomBytes(3).toString('hex')}`;
+    const id =
+      existing?.id ??
+      `c-${
+        input.name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-+|-+$/g, '')
+          .slice(0, 50) || 'sql'
+      }-${randomBytes(3).toString('hex')}`;
     const { spec } = input;
     if (spec.engine === 'redshift' && spec.password) {
       this.deps.log.addSecret(spec.password);
       await this.deps.secrets.set(passwordName(id), spec.password);
     }
     if (spec.engine !== 'redshift' || spec.auth !== 'password') await this.deps.secrets.delete(passwordName(id));
-    const stored: Stored = { id, name: input.name, environmentId: input.environmentId, spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec };
+    const stored: Stored = {
+      id,
+      name: input.name,
+      environmentId: input.environmentId,
+      spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec,
+    };
     const next = existing ? all.map((c) => (c.id === id ? stored : c)) : [...all, stored];
     await this.commit(next);
     await this.drop(id);
@@ -204,18 +251,36 @@ export class Connections {
     return new RedshiftEngine((signal) => this.redshiftEndpoint(info.id, environment, spec, target, signal));
   }
 
-  private async redshiftEndpoint(id: string, environment: Environment, spec: Extract<ConnectionSpec, { engine: 'redshift' }>, target: () => Promise<AwsTarget>, signal: AbortSignal): Promise<PgEndpoint> {
+  private async redshiftEndpoint(
+    id: string,
+    environment: Environment,
+    spec: Extract<ConnectionSpec, { engine: 'redshift' }>,
+    target: () => Promise<AwsTarget>,
+    signal: AbortSignal,
+  ): Promise<PgEndpoint> {
     const redshift = new RedshiftClient(awsClientConfig(await target(), this.deps.version));
     try {
-      const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: spec.clusterIdentifier }), { abortSignal: signal })).Clusters?.[0];
+      const cluster = (
+        await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: spec.clusterIdentifier }), { abortSignal: signal })
+      ).Clusters?.[0];
       const address = cluster?.Endpoint?.Address;
       const port = cluster?.Endpoint?.Port;
-      if (!address || !port) throw new AppError('UNAVAILABLE', `Redshift cluster ${spec.clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`);
+      if (!address || !port)
+        throw new AppError(
+          'UNAVAILABLE',
+          `Redshift cluster ${spec.clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
+        );
       let user = spec.user;
       let password: string | undefined;
       if (spec.auth === 'iam') {
         const answer = await redshift.send(
-          new GetClusterCredentialsCommand({ ClusterIdentifier: spec.clusterIdentifier, DbUser: spec.user, DbName: spec.database, DurationSeconds: IAM_PASSWORD_SECONDS, AutoCreate: false }),
+          new GetClusterCredentialsCommand({
+            ClusterIdentifier: spec.clusterIdentifier,
+            DbUser: spec.user,
+            DbName: spec.database,
+            DurationSeconds: IAM_PASSWORD_SECONDS,
+            AutoCreate: false,
+          }),
           { abortSignal: signal },
         );
         user = answer.DbUser ?? `IAM:${spec.user}`;
@@ -226,7 +291,10 @@ export class Connections {
       if (!password) throw new AppError('VALIDATION', `No password is stored for ${spec.user}; edit the connection and give it once.`);
       this.deps.log.addSecret(password);
       const sandbox = environment.kind === 'sandbox';
-      const local = spec.route.kind === 'session' ? { host: '127.0.0.1', port: await this.deps.tunnels.redshift(spec.route.sessionId, spec.clusterIdentifier, signal) } : { host: address, port };
+      const local =
+        spec.route.kind === 'session'
+          ? { host: '127.0.0.1', port: await this.deps.tunnels.redshift(spec.route.sessionId, spec.clusterIdentifier, signal) }
+          : { host: address, port };
       // Through a tunnel the certificate still names the cluster, so TLS is checked against that name.
       return { ...local, database: spec.database, user, password, ...(sandbox ? {} : { tls: { servername: address } }) };
     } finally {

@@ -29,12 +29,18 @@ export class QueryHistory {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(dataDir: string, notices: NoticeBoard) {
-    this.file = new JsonFile(join(dataDir, 'query-history.json'), fileSchema, () => ({ entries: [] }), (p) => notices.fileProblem(p));
+    this.file = new JsonFile(
+      join(dataDir, 'query-history.json'),
+      fileSchema,
+      () => ({ entries: [] }),
+      (p) => notices.fileProblem(p),
+    );
     this.entries = this.file.load().then((f) => f.entries);
   }
 
   async add(entry: Omit<HistoryEntry, 'id'>): Promise<void> {
-    const sql = entry.sql.length > MAX_SQL_CHARS ? `${entry.sql.slice(0, MAX_SQL_CHARS)}\n-- … (${entry.sql.length} characters in all)` : entry.sql;
+    const sql =
+      entry.sql.length > MAX_SQL_CHARS ? `${entry.sql.slice(0, MAX_SQL_CHARS)}\n-- … (${entry.sql.length} characters in all)` : entry.sql;
     const next = [{ ...entry, sql, id: randomBytes(6).toString('hex') }, ...(await this.entries)].slice(0, MAX_ENTRIES);
     this.entries = Promise.resolve(next);
     // Saves are serialised so a burst of runs cannot write an older list last.
@@ -45,7 +51,11 @@ export class QueryHistory {
   async list(filter: { connectionId?: string; search?: string; limit: number }): Promise<HistoryEntry[]> {
     const needle = filter.search?.toLowerCase();
     return (await this.entries)
-      .filter((e) => (!filter.connectionId || e.connectionId === filter.connectionId) && (!needle || e.sql.toLowerCase().includes(needle) || e.connectionName.toLowerCase().includes(needle)))
+      .filter(
+        (e) =>
+          (!filter.connectionId || e.connectionId === filter.connectionId) &&
+          (!needle || e.sql.toLowerCase().includes(needle) || e.connectionName.toLowerCase().includes(needle)),
+      )
       .slice(0, filter.limit);
   }
 }

@@ -82,7 +82,19 @@ export function pgColumnType(oid: number, modifier: number): { type: string; kin
   return { type: name, kind };
 }
 
-const byName = new Map<string, ColumnKind>([...Object.values(types), ['bigint', 'int'], ['integer', 'int'], ['smallint', 'int'], ['double precision', 'float'], ['real', 'float'], ['boolean', 'bool'], ['character varying', 'text'], ['character', 'text'], ['timestamp without time zone', 'timestamp'], ['timestamp with time zone', 'timestamptz']]);
+const byName = new Map<string, ColumnKind>([
+  ...Object.values(types),
+  ['bigint', 'int'],
+  ['integer', 'int'],
+  ['smallint', 'int'],
+  ['double precision', 'float'],
+  ['real', 'float'],
+  ['boolean', 'bool'],
+  ['character varying', 'text'],
+  ['character', 'text'],
+  ['timestamp without time zone', 'timestamp'],
+  ['timestamp with time zone', 'timestamptz'],
+]);
 
 /** How a column behaves, from a type name as the Redshift Data API reports it (int8, numeric, varchar…). */
 export function kindOfTypeName(name: string): ColumnKind {

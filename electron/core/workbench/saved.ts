@@ -8,11 +8,30 @@ import { JsonFile } from '../storage/json-file.js';
 
 const savedSchema = z.object({
   queries: z
-    .array(z.object({ id: z.string(), name: z.string(), sql: z.string(), connectionId: connectionIdSchema.optional(), chart: chartSpecSchema.optional(), updatedAt: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        sql: z.string(),
+        connectionId: connectionIdSchema.optional(),
+        chart: chartSpecSchema.optional(),
+        updatedAt: z.string(),
+      }),
+    )
     .default([]),
 });
 const tabsSchema = z.object({
-  tabs: z.array(z.object({ id: z.string(), title: z.string(), sql: z.string(), connectionId: connectionIdSchema.optional(), chart: chartSpecSchema.optional() })).default([]),
+  tabs: z
+    .array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        sql: z.string(),
+        connectionId: connectionIdSchema.optional(),
+        chart: chartSpecSchema.optional(),
+      }),
+    )
+    .default([]),
   activeId: z.string().optional(),
 });
 

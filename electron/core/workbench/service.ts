@@ -58,7 +58,14 @@ export class WorkbenchService {
 
     const work = async (push: (chunk: RunChunk) => void) => {
       for (const [index, statement] of statements.entries()) {
-        push({ kind: 'statement', index, count: statements.length, sql: statement.sql, start: inEditor(statement.start, input.origin), end: inEditor(statement.end, input.origin) });
+        push({
+          kind: 'statement',
+          index,
+          count: statements.length,
+          sql: statement.sql,
+          start: inEditor(statement.start, input.origin),
+          end: inEditor(statement.end, input.origin),
+        });
         const started = Date.now();
         let result: ResultSet | undefined;
         let shown = false;
@@ -90,8 +97,18 @@ export class WorkbenchService {
             progress(result);
           }
           const durationMs = Date.now() - started;
-          push({ kind: 'done', index, command: outcome.command, durationMs, ...(result ? { rows: result.total } : {}), ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}) });
-          await this.remember(info, statement.sql, started, { ...(result ? { rows: result.total } : {}), ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}) });
+          push({
+            kind: 'done',
+            index,
+            command: outcome.command,
+            durationMs,
+            ...(result ? { rows: result.total } : {}),
+            ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}),
+          });
+          await this.remember(info, statement.sql, started, {
+            ...(result ? { rows: result.total } : {}),
+            ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}),
+          });
         } catch (error) {
           await result?.finish().catch(() => undefined);
           const failure = describeFailure(error, input.sql, statement.offset, input.origin);
@@ -104,27 +121,36 @@ export class WorkbenchService {
     };
 
     try {
-      yield* follow<RunChunk>(
-        (push, end) => {
-          void work(push)
-            .catch((error: unknown) => this.deps.log.error('workbench', 'A run failed unexpectedly', error))
-            .finally(() => {
-              this.busy.delete(info.id);
-              end();
-            });
-          return () => undefined;
-        },
-        signal,
-      );
+      yield* follow<RunChunk>((push, end) => {
+        void work(push)
+          .catch((error: unknown) => this.deps.log.error('workbench', 'A run failed unexpectedly', error))
+          .finally(() => {
+            this.busy.delete(info.id);
+            end();
+          });
+        return () => undefined;
+      }, signal);
     } finally {
       // Cancelled: the engine is stopping the server's work; the connection is free once it has.
       if (signal.aborted) this.deps.log.info('workbench', `Run on ${info.name} cancelled`);
     }
   }
 
-  private remember(info: { id: string; name: string }, sql: string, started: number, outcome: { rows?: number; rowsAffected?: number; error?: string }): Promise<void> {
+  private remember(
+    info: { id: string; name: string },
+    sql: string,
+    started: number,
+    outcome: { rows?: number; rowsAffected?: number; error?: string },
+  ): Promise<void> {
     return this.deps.history
-      .add({ connectionId: info.id, connectionName: info.name, sql, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...outcome })
+      .add({
+        connectionId: info.id,
+        connectionName: info.name,
+        sql,
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        ...outcome,
+      })
       .catch((error: unknown) => this.deps.log.warn('workbench', 'Could not write the query history', error));
   }
 
@@ -165,7 +191,12 @@ export class WorkbenchService {
   }
 }
 
-function describeFailure(error: unknown, script: string, statementOffset: number, origin: TextPosition): { message: string; code?: string; at?: TextPosition } {
+function describeFailure(
+  error: unknown,
+  script: string,
+  statementOffset: number,
+  origin: TextPosition,
+): { message: string; code?: string; at?: TextPosition } {
   if (error instanceof StatementError) {
     return {
       message: error.message,

@@ -45,7 +45,9 @@ class WebSocketTransport implements Transport {
       for (const text of this.outbox.splice(0)) this.socket.send(text);
     });
     this.socket.addEventListener('close', (event) => {
-      this.closeListener?.(event.code === 1009 ? 'A message was too large for the host.' : 'The connection to the Tributary host was lost.');
+      this.closeListener?.(
+        event.code === 1009 ? 'A message was too large for the host.' : 'The connection to the Tributary host was lost.',
+      );
     });
   }
 

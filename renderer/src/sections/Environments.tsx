@@ -47,13 +47,26 @@ export default function Environments() {
             return (
               <tr key={env.id} aria-current={active ? 'true' : undefined}>
                 <th scope="row">{env.name}</th>
-                <td>{env.kind === 'sandbox' ? 'Local sandbox' : `AWS (${env.credentials?.source === 'profile' ? `profile ${env.credentials.profile}` : env.credentials?.source})`}</td>
+                <td>
+                  {env.kind === 'sandbox'
+                    ? 'Local sandbox'
+                    : `AWS (${env.credentials?.source === 'profile' ? `profile ${env.credentials.profile}` : env.credentials?.source})`}
+                </td>
                 <td>{env.region}</td>
                 <td>
                   {active ? (
                     <span className="badge">Active</span>
                   ) : (
-                    <button type="button" onClick={() => void act(async () => { list.set(await client.call('environments.select', { id: env.id })); void check(env.id); })} aria-label={`Make ${env.name} active`}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void act(async () => {
+                          list.set(await client.call('environments.select', { id: env.id }));
+                          void check(env.id);
+                        })
+                      }
+                      aria-label={`Make ${env.name} active`}
+                    >
                       Make active
                     </button>
                   )}
@@ -63,7 +76,11 @@ export default function Environments() {
                     Check
                   </button>{' '}
                   {env.kind === 'aws' && (
-                    <button type="button" aria-label={`Remove ${env.name}`} onClick={() => void act(async () => list.set(await client.call('environments.remove', { id: env.id })))}>
+                    <button
+                      type="button"
+                      aria-label={`Remove ${env.name}`}
+                      onClick={() => void act(async () => list.set(await client.call('environments.remove', { id: env.id })))}
+                    >
                       Remove
                     </button>
                   )}
@@ -88,9 +105,17 @@ export default function Environments() {
         />
       )}
       {identity?.mfaSerial && (
-        <form className="panel" aria-label="MFA code" onSubmit={(e) => { e.preventDefault(); void check(identity.id, mfaCode); }}>
+        <form
+          className="panel"
+          aria-label="MFA code"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void check(identity.id, mfaCode);
+          }}
+        >
           <label>
-            MFA code for <code>{identity.mfaSerial}</code> <input inputMode="numeric" autoComplete="one-time-code" value={mfaCode} onChange={(e) => setMfaCode(e.target.value)} />
+            MFA code for <code>{identity.mfaSerial}</code>{' '}
+            <input inputMode="numeric" autoComplete="one-time-code" value={mfaCode} onChange={(e) => setMfaCode(e.target.value)} />
           </label>{' '}
           <button type="submit">Continue</button>
         </form>

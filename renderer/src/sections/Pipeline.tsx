@@ -70,7 +70,8 @@ export default function Pipeline() {
         void curatedFacts(client, bucket, signal).then((facts) => !signal.aborted && setCurated({ subject: bucket, facts }));
       }
       if (clusterId) void jobFacts(client, clusterId, signal).then((facts) => !signal.aborted && setJobs({ subject: clusterId, facts }));
-      if (connectionId) void redshiftFacts(client, connectionId, signal).then((facts) => !signal.aborted && setLoads({ subject: connectionId, facts }));
+      if (connectionId)
+        void redshiftFacts(client, connectionId, signal).then((facts) => !signal.aborted && setLoads({ subject: connectionId, facts }));
     };
     refresh();
     const timer = setInterval(refresh, REFRESH_MS);
@@ -85,7 +86,8 @@ export default function Pipeline() {
     return () => clearInterval(timer);
   }, []);
 
-  const about = <T,>(tagged: About<T> | undefined, subject: string | undefined) => (tagged && subject && tagged.subject === subject ? tagged.facts : undefined);
+  const about = <T,>(tagged: About<T> | undefined, subject: string | undefined) =>
+    tagged && subject && tagged.subject === subject ? tagged.facts : undefined;
   const stream = about(streamAbout, choice.stream);
   const raw = about(rawAbout, choice.bucket);
   const curated = about(curatedAbout, choice.bucket);
@@ -111,7 +113,9 @@ export default function Pipeline() {
     [open],
   );
 
-  const streamWithLive: StreamFacts | undefined = stream ? { ...stream, ...(liveNow?.recordsPerSecond !== undefined ? { recordsPerSecond: liveNow.recordsPerSecond } : {}) } : undefined;
+  const streamWithLive: StreamFacts | undefined = stream
+    ? { ...stream, ...(liveNow?.recordsPerSecond !== undefined ? { recordsPerSecond: liveNow.recordsPerSecond } : {}) }
+    : undefined;
   const refresh = useCallback(() => setGeneration((g) => g + 1), []);
   const connectionName = connections.data?.find((c) => c.id === choice.connectionId)?.name;
 
@@ -132,22 +136,50 @@ export default function Pipeline() {
       />
       <div role="tablist" aria-label="Pipeline details" className="pipeline-tabs">
         {DETAILS.map((d) => (
-          <button key={d.id} type="button" role="tab" id={`pipeline-tab-${d.id}`} aria-selected={detail === d.id} aria-controls={`pipeline-panel-${d.id}`} onClick={() => open(d.id)}>
+          <button
+            key={d.id}
+            type="button"
+            role="tab"
+            id={`pipeline-tab-${d.id}`}
+            aria-selected={detail === d.id}
+            aria-controls={`pipeline-panel-${d.id}`}
+            onClick={() => open(d.id)}
+          >
             {d.title}
           </button>
         ))}
       </div>
       {/* Panels stay mounted once opened, so a running tail, ingest or followed job keeps its state across tabs. */}
-      <div role="tabpanel" id="pipeline-panel-ingest" aria-labelledby="pipeline-tab-ingest" hidden={detail !== 'ingest'} className="pipeline-panel">
+      <div
+        role="tabpanel"
+        id="pipeline-panel-ingest"
+        aria-labelledby="pipeline-tab-ingest"
+        hidden={detail !== 'ingest'}
+        className="pipeline-panel"
+      >
         {visited.has('ingest') && <IngestPanel stream={choice.stream} onLive={setLive} />}
       </div>
-      <div role="tabpanel" id="pipeline-panel-jobs" aria-labelledby="pipeline-tab-jobs" hidden={detail !== 'jobs'} className="pipeline-panel">
-        {visited.has('jobs') && <JobsPanel clusterId={choice.clusterId} bucket={choice.bucket} stream={choice.stream} onFinished={refresh} />}
+      <div
+        role="tabpanel"
+        id="pipeline-panel-jobs"
+        aria-labelledby="pipeline-tab-jobs"
+        hidden={detail !== 'jobs'}
+        className="pipeline-panel"
+      >
+        {visited.has('jobs') && (
+          <JobsPanel clusterId={choice.clusterId} bucket={choice.bucket} stream={choice.stream} onFinished={refresh} />
+        )}
       </div>
       <div role="tabpanel" id="pipeline-panel-s3" aria-labelledby="pipeline-tab-s3" hidden={detail !== 's3'} className="pipeline-panel">
         {visited.has('s3') && <S3Browser bucket={choice.bucket} jumpTo={s3Prefix} onChanged={refresh} />}
       </div>
-      <div role="tabpanel" id="pipeline-panel-copy" aria-labelledby="pipeline-tab-copy" hidden={detail !== 'copy'} className="pipeline-panel">
+      <div
+        role="tabpanel"
+        id="pipeline-panel-copy"
+        aria-labelledby="pipeline-tab-copy"
+        hidden={detail !== 'copy'}
+        className="pipeline-panel"
+      >
         {visited.has('copy') && <CopyWizard bucket={choice.bucket} connectionId={choice.connectionId} onLoaded={refresh} />}
       </div>
     </section>

@@ -28,7 +28,8 @@ export default function Provision() {
       <ErrorMessage error={options.error} />
       {env && (
         <p className="muted">
-          Creating in {env.kind === 'sandbox' ? 'the local sandbox' : `AWS account ${options.data?.accountId ?? ''}`}, region {env.region}. Every resource is tagged as Tributary’s.
+          Creating in {env.kind === 'sandbox' ? 'the local sandbox' : `AWS account ${options.data?.accountId ?? ''}`}, region {env.region}.
+          Every resource is tagged as Tributary’s.
           {options.data && options.data.problems.length > 0 && ` Some lists are incomplete: ${options.data.problems.join('; ')}`}
         </p>
       )}

@@ -79,7 +79,8 @@ export default function Sessions() {
             Refresh clusters
           </button>
           <label>
-            Through bastion (a Host of ~/.ssh/config, optional) <input value={bastion} onChange={(e) => setBastion(e.target.value)} autoComplete="off" />
+            Through bastion (a Host of ~/.ssh/config, optional){' '}
+            <input value={bastion} onChange={(e) => setBastion(e.target.value)} autoComplete="off" />
           </label>
         </div>
         <ul className="plain" aria-label="EMR clusters">
@@ -93,16 +94,31 @@ export default function Sessions() {
           ))}
           {clusters.data?.length === 0 && <li className="muted">No running EMR clusters.</li>}
         </ul>
-        <form className="row" aria-label="Open bastion" onSubmit={(e) => { e.preventDefault(); void open({ bastion: bastionHost }); }}>
+        <form
+          className="row"
+          aria-label="Open bastion"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void open({ bastion: bastionHost });
+          }}
+        >
           <label>
-            No EMR master? A bastion (a Host of ~/.ssh/config) for private Redshift <input value={bastionHost} onChange={(e) => setBastionHost(e.target.value)} autoComplete="off" />
+            No EMR master? A bastion (a Host of ~/.ssh/config) for private Redshift{' '}
+            <input value={bastionHost} onChange={(e) => setBastionHost(e.target.value)} autoComplete="off" />
           </label>
           <button type="submit">Open bastion session</button>
         </form>
       </section>
 
       {pending?.keyName && (
-        <form className="panel" aria-label="Key pair file" onSubmit={(e) => { e.preventDefault(); void open(pending.opening, { keyFile }); }}>
+        <form
+          className="panel"
+          aria-label="Key pair file"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void open(pending.opening, { keyFile });
+          }}
+        >
           <p>
             Which private key file belongs to key pair <code>{pending.keyName}</code>? It is remembered for this key pair.
           </p>
@@ -113,7 +129,14 @@ export default function Sessions() {
         </form>
       )}
       {pending?.passphraseFor && (
-        <form className="panel" aria-label="Key passphrase" onSubmit={(e) => { e.preventDefault(); void open(pending.opening, { keyPassphrase: passphrase }); }}>
+        <form
+          className="panel"
+          aria-label="Key passphrase"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void open(pending.opening, { keyPassphrase: passphrase });
+          }}
+        >
           <p role={pending.passphraseFor.wrong ? 'alert' : undefined}>
             {pending.passphraseFor.wrong ? 'That passphrase did not open ' : 'The key file '}
             <code>{pending.passphraseFor.keyFile}</code>
@@ -129,8 +152,9 @@ export default function Sessions() {
         <div role="dialog" aria-modal="true" aria-labelledby="hostkey-title" className="panel">
           <h2 id="hostkey-title">Unknown host key</h2>
           <p>
-            The host {pending.question.host}:{pending.question.port} presented a {pending.question.keyType} key with fingerprint <code>{pending.question.fingerprint}</code>. Trust it only if it is the
-            fingerprint you expect; it will be remembered, and a different key later will be refused.
+            The host {pending.question.host}:{pending.question.port} presented a {pending.question.keyType} key with fingerprint{' '}
+            <code>{pending.question.fingerprint}</code>. Trust it only if it is the fingerprint you expect; it will be remembered, and a
+            different key later will be refused.
           </p>
           <button type="button" onClick={() => void open(pending.opening, { trustFingerprint: pending.question!.fingerprint })}>
             Trust and connect
@@ -156,14 +180,15 @@ export default function Sessions() {
             return (
               <tr key={session.id}>
                 <th scope="row">
-                  {session.user}@{session.host}:{session.port} ({session.kind === 'bastion' ? `bastion ${label}` : label}){session.via ? ` via ${session.via}` : ''} · {session.state}
+                  {session.user}@{session.host}:{session.port} ({session.kind === 'bastion' ? `bastion ${label}` : label})
+                  {session.via ? ` via ${session.via}` : ''} · {session.state}
                 </th>
                 <td>
                   <ul className="plain" aria-label={`Tunnels of ${label}`}>
                     {session.tunnels.map((tunnel) => (
                       <li key={tunnel.id}>
-                        {tunnel.name}: 127.0.0.1:{tunnel.localPort} → {tunnel.remotePort} · {tunnel.state} · {tunnel.bytesIn}/{tunnel.bytesOut} B
-                        {tunnel.latencyMs !== undefined ? ` · ${tunnel.latencyMs} ms` : ''}
+                        {tunnel.name}: 127.0.0.1:{tunnel.localPort} → {tunnel.remotePort} · {tunnel.state} · {tunnel.bytesIn}/
+                        {tunnel.bytesOut} B{tunnel.latencyMs !== undefined ? ` · ${tunnel.latencyMs} ms` : ''}
                         {tunnel.url && (
                           <>
                             {' '}
@@ -184,7 +209,17 @@ export default function Sessions() {
                       ))}
                     </div>
                   )}
-                  <form className="row" aria-label={`Redshift through ${label}`} onSubmit={(e) => { e.preventDefault(); void act(async () => { await client.call('sessions.forwardRedshift', { sessionId: session.id, clusterIdentifier: redshiftId }); sessions.reload(); }); }}>
+                  <form
+                    className="row"
+                    aria-label={`Redshift through ${label}`}
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      void act(async () => {
+                        await client.call('sessions.forwardRedshift', { sessionId: session.id, clusterIdentifier: redshiftId });
+                        sessions.reload();
+                      });
+                    }}
+                  >
                     <label>
                       Redshift cluster <input value={redshiftId} onChange={(e) => setRedshiftId(e.target.value)} autoComplete="off" />
                     </label>
@@ -195,7 +230,15 @@ export default function Sessions() {
                   <button type="button" onClick={() => openTerminal(session.id, label)}>
                     New terminal
                   </button>{' '}
-                  <button type="button" onClick={() => void act(async () => { sessions.set(await client.call('sessions.close', { id: session.id })); setTerminals((all) => all.filter((t) => t.sessionId !== session.id)); })}>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void act(async () => {
+                        sessions.set(await client.call('sessions.close', { id: session.id }));
+                        setTerminals((all) => all.filter((t) => t.sessionId !== session.id));
+                      })
+                    }
+                  >
                     Close session
                   </button>
                 </td>
@@ -216,7 +259,12 @@ export default function Sessions() {
           <div role="tablist" aria-label="Terminals" className="row">
             {terminals.map((t) => (
               <span key={t.key}>
-                <button type="button" role="tab" aria-selected={t.key === (activeTerminal ?? terminals.at(-1)?.key)} onClick={() => setActiveTerminal(t.key)}>
+                <button
+                  type="button"
+                  role="tab"
+                  aria-selected={t.key === (activeTerminal ?? terminals.at(-1)?.key)}
+                  onClick={() => setActiveTerminal(t.key)}
+                >
                   {t.label}
                 </button>
                 <button type="button" aria-label={`Close ${t.label}`} onClick={() => closeTerminal(t.key)}>

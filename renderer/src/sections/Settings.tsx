@@ -43,7 +43,21 @@ function Notices() {
   );
 }
 
-function NumberSetting({ label, field, value, min, max, onSave }: { label: string; field: keyof SettingsShape; value: number; min: number; max: number; onSave: (patch: Partial<SettingsShape>) => void }) {
+function NumberSetting({
+  label,
+  field,
+  value,
+  min,
+  max,
+  onSave,
+}: {
+  label: string;
+  field: keyof SettingsShape;
+  value: number;
+  min: number;
+  max: number;
+  onSave: (patch: Partial<SettingsShape>) => void;
+}) {
   const [text, setText] = useState(String(value));
   return (
     <label>
@@ -72,12 +86,20 @@ function Appearance() {
         <legend>Theme</legend>
         {(['system', 'light', 'dark'] as const).map((theme) => (
           <label key={theme}>
-            <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => save({ theme })} /> {theme[0]!.toUpperCase() + theme.slice(1)}
+            <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => save({ theme })} />{' '}
+            {theme[0]!.toUpperCase() + theme.slice(1)}
           </label>
         ))}
       </fieldset>
       <NumberSetting label="Editor font size" field="editorFontSize" value={settings.editorFontSize} min={8} max={32} onSave={save} />
-      <NumberSetting label="Close unused tunnels after (minutes, 0 = never)" field="tunnelIdleMinutes" value={settings.tunnelIdleMinutes} min={0} max={1440} onSave={save} />
+      <NumberSetting
+        label="Close unused tunnels after (minutes, 0 = never)"
+        field="tunnelIdleMinutes"
+        value={settings.tunnelIdleMinutes}
+        min={0}
+        max={1440}
+        onSave={save}
+      />
     </section>
   );
 }
@@ -113,9 +135,7 @@ function Secrets() {
   return (
     <section aria-labelledby="secrets-title" className="panel">
       <h2 id="secrets-title">Secrets</h2>
-      <p>
-        Passwords and keys are kept by the Tributary host, {where} Once stored, a value is never shown again.
-      </p>
+      <p>Passwords and keys are kept by the Tributary host, {where} Once stored, a value is never shown again.</p>
       <ErrorMessage error={error ?? secrets.error} />
       <form onSubmit={(e) => void store(e)} className="row">
         <label>
@@ -130,7 +150,13 @@ function Secrets() {
         {secrets.data?.map((secret) => (
           <li key={secret.name}>
             <code>{secret.name}</code>{' '}
-            <button type="button" aria-label={`Forget ${secret.name}`} onClick={() => void client.call('secrets.delete', { name: secret.name }).then(secrets.set, (e: unknown) => setError(toAppError(e)))}>
+            <button
+              type="button"
+              aria-label={`Forget ${secret.name}`}
+              onClick={() =>
+                void client.call('secrets.delete', { name: secret.name }).then(secrets.set, (e: unknown) => setError(toAppError(e)))
+              }
+            >
               Forget
             </button>
           </li>
@@ -148,7 +174,8 @@ function DataLocation() {
     <section aria-labelledby="data-title" className="panel">
       <h2 id="data-title">Data</h2>
       <p>
-        Settings, environments and history live in <code>{info.data.dataDir}</code>, written atomically. A file that cannot be read is kept aside as a <code>.corrupt-…</code> copy and reported under Notices.
+        Settings, environments and history live in <code>{info.data.dataDir}</code>, written atomically. A file that cannot be read is kept
+        aside as a <code>.corrupt-…</code> copy and reported under Notices.
       </p>
     </section>
   );

@@ -17,7 +17,11 @@ import { useRun, type StatementState } from './workbench/use-run';
 const loadResultsPane = () => import('./workbench/ResultsPane');
 const ResultsPane = lazy(() => loadResultsPane().then((module) => ({ default: module.ResultsPane })));
 
-const FIRST_TAB: EditorTab = { id: 't1', title: 'Query 1', sql: "-- Ctrl/Cmd+Enter runs the statement under the cursor; Shift+Ctrl/Cmd+Enter runs the script.\nSELECT current_user, version();\n" };
+const FIRST_TAB: EditorTab = {
+  id: 't1',
+  title: 'Query 1',
+  sql: '-- Ctrl/Cmd+Enter runs the statement under the cursor; Shift+Ctrl/Cmd+Enter runs the script.\nSELECT current_user, version();\n',
+};
 const SAVE_TABS_AFTER_MS = 500;
 
 export default function Workbench() {
@@ -62,11 +66,17 @@ export default function Workbench() {
   }, [client]);
   useEffect(() => {
     if (!tabs) return;
-    const timer = setTimeout(() => void client.call('queries.saveTabs', { tabs, ...(activeId ? { activeId } : {}) }).catch(() => undefined), SAVE_TABS_AFTER_MS);
+    const timer = setTimeout(
+      () => void client.call('queries.saveTabs', { tabs, ...(activeId ? { activeId } : {}) }).catch(() => undefined),
+      SAVE_TABS_AFTER_MS,
+    );
     return () => clearTimeout(timer);
   }, [client, tabs, activeId]);
 
-  const updateActive = useCallback((patch: Partial<EditorTab>) => setTabs((all) => all?.map((t) => (t.id === (activeId ?? all[0]?.id) ? { ...t, ...patch } : t))), [activeId]);
+  const updateActive = useCallback(
+    (patch: Partial<EditorTab>) => setTabs((all) => all?.map((t) => (t.id === (activeId ?? all[0]?.id) ? { ...t, ...patch } : t))),
+    [activeId],
+  );
 
   const ready = tabs !== undefined;
   useEffect(() => {
@@ -116,7 +126,10 @@ export default function Workbench() {
 
   const newTab = (sql = '', title?: string) => {
     const id = `t${Date.now().toString(36)}`;
-    setTabs((all) => [...(all ?? []), { id, title: title ?? `Query ${(all?.length ?? 0) + 1}`, sql, ...(connectionId ? { connectionId } : {}) }]);
+    setTabs((all) => [
+      ...(all ?? []),
+      { id, title: title ?? `Query ${(all?.length ?? 0) + 1}`, sql, ...(connectionId ? { connectionId } : {}) },
+    ]);
     setActiveId(id);
   };
   const closeTab = (id: string) =>
@@ -129,7 +142,17 @@ export default function Workbench() {
   const shown: StatementState | undefined = run.shown !== undefined ? run.statements[run.shown] : undefined;
   const result = shown?.result;
   const source = useMemo(
-    () => (result ? { columns: result.columns, total: result.total, complete: result.complete, firstRows: result.firstRows, fetch: result.reader.fetch, setView: result.reader.setView } : undefined),
+    () =>
+      result
+        ? {
+            columns: result.columns,
+            total: result.total,
+            complete: result.complete,
+            firstRows: result.firstRows,
+            fetch: result.reader.fetch,
+            setView: result.reader.setView,
+          }
+        : undefined,
     [result],
   );
 
@@ -139,10 +162,19 @@ export default function Workbench() {
     const handle = client.stream(
       'results.export',
       { resultId: result.resultId, format },
-      { onChunk: (p) => (p.kind === 'done' ? setExportNote(`Exported ${p.rows.toLocaleString('en-US')} rows to ${p.path}`) : setExporting((e) => e && { ...e, rows: p.rows, total: p.total, path: p.path })) },
+      {
+        onChunk: (p) =>
+          p.kind === 'done'
+            ? setExportNote(`Exported ${p.rows.toLocaleString('en-US')} rows to ${p.path}`)
+            : setExporting((e) => e && { ...e, rows: p.rows, total: p.total, path: p.path }),
+      },
     );
     setExporting({ handle, rows: 0, total: result.total, path: '' });
-    handle.done.catch((e: unknown) => setExportNote(toAppError(e).code === 'CANCELLED' ? 'Export cancelled; the partial file was removed.' : toAppError(e).message)).finally(() => setExporting(undefined));
+    handle.done
+      .catch((e: unknown) =>
+        setExportNote(toAppError(e).code === 'CANCELLED' ? 'Export cancelled; the partial file was removed.' : toAppError(e).message),
+      )
+      .finally(() => setExporting(undefined));
   };
 
   const environmentId = environments.data?.activeId ?? 'sandbox';
@@ -181,14 +213,27 @@ export default function Workbench() {
           Format
         </button>
         <label title="Stop reading after this many rows (optional)">
-          Row limit <input aria-label="Row limit" inputMode="numeric" size={8} value={maxRows} onChange={(e) => setMaxRows(e.target.value.replace(/\D/g, ''))} placeholder="none" />
+          Row limit{' '}
+          <input
+            aria-label="Row limit"
+            inputMode="numeric"
+            size={8}
+            value={maxRows}
+            onChange={(e) => setMaxRows(e.target.value.replace(/\D/g, ''))}
+            placeholder="none"
+          />
         </label>
         <button
           type="button"
           onClick={() =>
             void act(async () => {
               if (!active) return;
-              await client.call('queries.save', { name: active.title, sql: active.sql, ...(connectionId ? { connectionId } : {}), ...(active.chart ? { chart: active.chart } : {}) });
+              await client.call('queries.save', {
+                name: active.title,
+                sql: active.sql,
+                ...(connectionId ? { connectionId } : {}),
+                ...(active.chart ? { chart: active.chart } : {}),
+              });
               setSaves((n) => n + 1);
             })
           }
@@ -208,15 +253,27 @@ export default function Workbench() {
         />
       )}
       <div className="workbench-body">
-        <SidePanel connectionId={connectionId} schema={schema} schemaError={schemaError} onReloadSchema={loadSchema} onOpen={(sql, title) => newTab(sql, title)} runs={run.finished + saves} />
+        <SidePanel
+          connectionId={connectionId}
+          schema={schema}
+          schemaError={schemaError}
+          onReloadSchema={loadSchema}
+          onOpen={(sql, title) => newTab(sql, title)}
+          runs={run.finished + saves}
+        />
         <div className="workbench-main">
           <div className="editor-tabs" role="tablist" aria-label="Editor tabs">
             {(tabs ?? []).map((t) => (
               <span key={t.id} className="editor-tab" data-active={t.id === active?.id}>
-                <button role="tab" aria-selected={t.id === active?.id} onClick={() => setActiveId(t.id)} onDoubleClick={() => {
-                  const title = window.prompt('Tab name', t.title)?.trim();
-                  if (title) setTabs((all) => all?.map((x) => (x.id === t.id ? { ...x, title: title.slice(0, 100) } : x)));
-                }}>
+                <button
+                  role="tab"
+                  aria-selected={t.id === active?.id}
+                  onClick={() => setActiveId(t.id)}
+                  onDoubleClick={() => {
+                    const title = window.prompt('Tab name', t.title)?.trim();
+                    if (title) setTabs((all) => all?.map((x) => (x.id === t.id ? { ...x, title: title.slice(0, 100) } : x)));
+                  }}
+                >
                   {t.title}
                 </button>
                 <button type="button" className="link" aria-label={`Close ${t.title}`} onClick={() => closeTab(t.id)}>
@@ -239,7 +296,12 @@ export default function Workbench() {
                 chart={active?.chart}
                 onChartChange={(chart: ChartSpec) => updateActive({ chart })}
                 onExport={exportResult}
-                {...(exporting ? { exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path }, onCancelExport: () => exporting.handle.cancel() } : {})}
+                {...(exporting
+                  ? {
+                      exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path },
+                      onCancelExport: () => exporting.handle.cancel(),
+                    }
+                  : {})}
               />
             </Suspense>
           )}
@@ -270,7 +332,19 @@ export default function Workbench() {
 }
 
 /** What each statement of the last run did: command, rows, time, notices, or the error. */
-function RunLog({ statements, running, failure, shown, onShow }: { statements: StatementState[]; running: boolean; failure: string | undefined; shown: number | undefined; onShow: (index: number) => void }) {
+function RunLog({
+  statements,
+  running,
+  failure,
+  shown,
+  onShow,
+}: {
+  statements: StatementState[];
+  running: boolean;
+  failure: string | undefined;
+  shown: number | undefined;
+  onShow: (index: number) => void;
+}) {
   if (!statements.length && !failure) return running ? <p role="status">Running…</p> : null;
   return (
     <div className="run-log" role="log" aria-label="Run messages">
@@ -287,7 +361,8 @@ function RunLog({ statements, running, failure, shown, onShow }: { statements: S
             </button>{' '}
             <span className="muted">
               {s.status === 'running' && (s.result ? `${s.result.total.toLocaleString('en-US')} rows so far…` : 'running…')}
-              {s.status === 'done' && `${s.command ?? ''}${s.result ? ` · ${s.result.total.toLocaleString('en-US')} rows` : ''}${s.rowsAffected !== undefined ? ` · ${s.rowsAffected} rows affected` : ''} · ${s.durationMs} ms`}
+              {s.status === 'done' &&
+                `${s.command ?? ''}${s.result ? ` · ${s.result.total.toLocaleString('en-US')} rows` : ''}${s.rowsAffected !== undefined ? ` · ${s.rowsAffected} rows affected` : ''} · ${s.durationMs} ms`}
               {s.status === 'cancelled' && 'cancelled'}
             </span>
             {s.error && (

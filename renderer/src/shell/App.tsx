@@ -34,7 +34,11 @@ function Shell() {
 
   const onEvent = useCallback((event: AppEvent) => {
     setStatus((s) =>
-      event.type === 'environment' ? { ...s, environment: event.activeName } : event.type === 'tunnels' ? { ...s, tunnels: event.open } : { ...s, notices: event.count },
+      event.type === 'environment'
+        ? { ...s, environment: event.activeName }
+        : event.type === 'tunnels'
+          ? { ...s, tunnels: event.open }
+          : { ...s, notices: event.count },
     );
   }, []);
   const lost = useStream('app.events', {}, onEvent);
@@ -82,7 +86,11 @@ function Shell() {
           <button type="button" onClick={() => setHelpOpen(true)}>
             Keyboard shortcuts
           </button>
-          <button type="button" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`} onClick={() => run({ kind: 'theme' })}>
+          <button
+            type="button"
+            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+            onClick={() => run({ kind: 'theme' })}
+          >
             {theme === 'dark' ? 'Light theme' : 'Dark theme'}
           </button>
         </div>

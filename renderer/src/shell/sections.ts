@@ -10,10 +10,40 @@ export interface Section {
 
 /** The app's areas, in navigation order; Ctrl/Cmd+1.. follows this order. */
 export const sections: Section[] = [
-  { id: 'environments', title: 'Environments', purpose: 'Where Tributary works: the local sandbox or an AWS account and region.', component: lazy(() => import('../sections/Environments')) },
-  { id: 'provision', title: 'Provision', purpose: 'Create the stream, bucket, EMR and Redshift clusters, and see what is running.', component: lazy(() => import('../sections/Provision')) },
-  { id: 'workbench', title: 'Workbench', purpose: 'Redshift and Spark SQL with streaming results and charts.', component: lazy(() => import('../sections/Workbench')) },
-  { id: 'pipeline', title: 'Pipeline', purpose: 'Every stage from producers to charts, with its health.', component: lazy(() => import('../sections/Pipeline')) },
-  { id: 'sessions', title: 'Sessions', purpose: 'SSH sessions to EMR masters and the tunnels through them.', component: lazy(() => import('../sections/Sessions')) },
-  { id: 'settings', title: 'Settings', purpose: 'Appearance, secrets, data and the app log.', component: lazy(() => import('../sections/Settings')) },
+  {
+    id: 'environments',
+    title: 'Environments',
+    purpose: 'Where Tributary works: the local sandbox or an AWS account and region.',
+    component: lazy(() => import('../sections/Environments')),
+  },
+  {
+    id: 'provision',
+    title: 'Provision',
+    purpose: 'Create the stream, bucket, EMR and Redshift clusters, and see what is running.',
+    component: lazy(() => import('../sections/Provision')),
+  },
+  {
+    id: 'workbench',
+    title: 'Workbench',
+    purpose: 'Redshift and Spark SQL with streaming results and charts.',
+    component: lazy(() => import('../sections/Workbench')),
+  },
+  {
+    id: 'pipeline',
+    title: 'Pipeline',
+    purpose: 'Every stage from producers to charts, with its health.',
+    component: lazy(() => import('../sections/Pipeline')),
+  },
+  {
+    id: 'sessions',
+    title: 'Sessions',
+    purpose: 'SSH sessions to EMR masters and the tunnels through them.',
+    component: lazy(() => import('../sections/Sessions')),
+  },
+  {
+    id: 'settings',
+    title: 'Settings',
+    purpose: 'Appearance, secrets, data and the app log.',
+    component: lazy(() => import('../sections/Settings')),
+  },
 ];

@@ -32,7 +32,9 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
     },
     [client, set],
   );
-  return <SettingsContext.Provider value={{ settings: loaded.data, update, error: error ?? loaded.error }}>{children}</SettingsContext.Provider>;
+  return (
+    <SettingsContext.Provider value={{ settings: loaded.data, update, error: error ?? loaded.error }}>{children}</SettingsContext.Provider>
+  );
 }
 
 export function useSettings(): SettingsApi {

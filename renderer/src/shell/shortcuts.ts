@@ -14,7 +14,9 @@ const mod = (event: KeyboardEvent) => (isMac ? event.metaKey : event.ctrlKey);
 
 function typing(event: KeyboardEvent): boolean {
   const target = event.target as HTMLElement | null;
-  return !!target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || !!target.closest('.monaco-editor'));
+  return (
+    !!target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || !!target.closest('.monaco-editor'))
+  );
 }
 
 /** Declared once: the key handler and the help overlay both read this table. */

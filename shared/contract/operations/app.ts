@@ -26,9 +26,7 @@ export interface Notice {
 }
 
 export type AppEvent =
-  | { type: 'environment'; activeId: string; activeName: string }
-  | { type: 'tunnels'; open: number }
-  | { type: 'notices'; count: number };
+  { type: 'environment'; activeId: string; activeName: string } | { type: 'tunnels'; open: number } | { type: 'notices'; count: number };
 
 const none = z.object({}).strict();
 

@@ -11,7 +11,11 @@ export const environmentIdSchema = z
 
 export const regionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'Not an AWS region name, e.g. eu-west-1');
 
-const profileNameSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.@+=,-]+$/, 'Not a profile name');
+const profileNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.@+=,-]+$/, 'Not a profile name');
 
 /**
  * Where an AWS environment's credentials come from, as the AWS CLI knows them.
@@ -31,7 +35,10 @@ export const environmentSchema = z
     region: regionSchema,
     credentials: credentialSourceSchema.optional(),
     /** An endpoint override (AWS_ENDPOINT_URL style), e.g. a VPC endpoint or an emulator. */
-    endpoint: z.url({ protocol: /^https?$/ }).max(300).optional(),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(300)
+      .optional(),
   })
   .strict();
 
@@ -68,7 +75,10 @@ const newEnvironmentSchema = z
   .object({
     name: z.string().trim().min(1, 'Give the environment a name').max(100),
     region: regionSchema,
-    endpoint: z.url({ protocol: /^https?$/ }).max(300).optional(),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .max(300)
+      .optional(),
     credentials: z.discriminatedUnion('source', [
       z.object({ source: z.literal('profile'), profile: profileNameSchema }).strict(),
       z.object({ source: z.literal('environment') }).strict(),
@@ -105,10 +115,19 @@ export const environments = {
   }),
   identity: call<IdentityResult>()({
     summary: 'Ask STS who the environment’s credentials are (GetCallerIdentity); a role chain with MFA asks for the code first.',
-    input: z.object({ id: environmentIdSchema, mfaCode: z.string().regex(/^\d{6}$/, 'An MFA code is 6 digits').optional() }).strict(),
+    input: z
+      .object({
+        id: environmentIdSchema,
+        mfaCode: z
+          .string()
+          .regex(/^\d{6}$/, 'An MFA code is 6 digits')
+          .optional(),
+      })
+      .strict(),
   }),
   ssoLogin: stream<SsoLoginChunk>()({
-    summary: 'Sign in to IAM Identity Center for an SSO profile’s environment (the device code flow of `aws sso login`); cancel stops waiting.',
+    summary:
+      'Sign in to IAM Identity Center for an SSO profile’s environment (the device code flow of `aws sso login`); cancel stops waiting.',
     input: z.object({ id: environmentIdSchema }).strict(),
   }),
 };

@@ -174,15 +174,26 @@ const rate = z.number().int().min(1).max(MAX_RECORDS_PER_SECOND);
 
 const errorBurstSchema = z
   .object({
-    startSeconds: z.number().min(0).max(366 * 86_400),
-    durationSeconds: z.number().positive().max(366 * 86_400),
+    startSeconds: z
+      .number()
+      .min(0)
+      .max(366 * 86_400),
+    durationSeconds: z
+      .number()
+      .positive()
+      .max(366 * 86_400),
     errorShare: z.number().min(0).max(1),
   })
   .strict();
 
 export const generatorOptionsSchema = z
   .object({
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(1),
     start: z.iso.datetime({ offset: true }).optional(),
     simulatedRate: z.number().min(0.001).max(MAX_RECORDS_PER_SECOND).optional(),
     peakHourUtc: z.number().int().min(0).max(23).default(14),
@@ -196,14 +207,23 @@ const sourceSchema = z.union([
   z
     .object({
       /** A log file (plain or .gz) or a folder of them, read in name order; lines are sent as they are, each with its id appended. */
-      replay: z.object({ path: z.string().min(2).max(4096).regex(/^(\/|[A-Za-z]:[\\/])/, 'An absolute path') }).strict(),
+      replay: z
+        .object({
+          path: z
+            .string()
+            .min(2)
+            .max(4096)
+            .regex(/^(\/|[A-Za-z]:[\\/])/, 'An absolute path'),
+        })
+        .strict(),
     })
     .strict(),
 ]);
 
 export const ingest = {
   start: stream<IngestChunk>()({
-    summary: 'Send access-log records to a Kinesis stream of the active environment until the total, the end of the replayed files, ingest.stop or cancel, with live counters.',
+    summary:
+      'Send access-log records to a Kinesis stream of the active environment until the total, the end of the replayed files, ingest.stop or cancel, with live counters.',
     input: z
       .object({
         stream: streamName,
@@ -220,7 +240,8 @@ export const ingest = {
       .strict(),
   }),
   stop: call<{ stopping: boolean }>()({
-    summary: 'Stop a run gracefully: what is buffered and in flight is still sent and acknowledged; the run’s stream ends with its summary.',
+    summary:
+      'Stop a run gracefully: what is buffered and in flight is still sent and acknowledged; the run’s stream ends with its summary.',
     input: z.object({ runId }).strict(),
   }),
   setRate: call<{ targetRate: number }>()({
@@ -233,13 +254,18 @@ export const ingest = {
     input: z.object({ generator: generatorOptionsSchema, count: z.number().int().min(1).max(100).default(10) }).strict(),
   }),
   streams: call<StreamSummary[]>()({ summary: 'List the active environment’s Kinesis streams.', input: z.object({}).strict() }),
-  shards: call<ShardInfo[]>()({ summary: 'List a stream’s shards with their hash key ranges.', input: z.object({ stream: streamName }).strict() }),
+  shards: call<ShardInfo[]>()({
+    summary: 'List a stream’s shards with their hash key ranges.',
+    input: z.object({ stream: streamName }).strict(),
+  }),
   metrics: call<StreamMetrics>()({
-    summary: 'The stream’s CloudWatch metrics per minute over the last minutes: incoming records and bytes, and the consumers’ iterator age.',
+    summary:
+      'The stream’s CloudWatch metrics per minute over the last minutes: incoming records and bytes, and the consumers’ iterator age.',
     input: z.object({ stream: streamName, minutes: z.number().int().min(5).max(1440).default(30) }).strict(),
   }),
   tail: stream<TailChunk>()({
-    summary: 'Read the newest records of one shard or of all, with each shard’s iterator age, within GetRecords’ 5 calls per second per shard.',
+    summary:
+      'Read the newest records of one shard or of all, with each shard’s iterator age, within GetRecords’ 5 calls per second per shard.',
     input: z
       .object({
         stream: streamName,
@@ -252,6 +278,9 @@ export const ingest = {
         limit: z.number().int().min(1).max(10_000).default(100),
       })
       .strict()
-      .refine((input) => input.from !== 'AT_TIMESTAMP' || input.timestamp !== undefined, { message: 'AT_TIMESTAMP needs a timestamp', path: ['timestamp'] }),
+      .refine((input) => input.from !== 'AT_TIMESTAMP' || input.timestamp !== undefined, {
+        message: 'AT_TIMESTAMP needs a timestamp',
+        path: ['timestamp'],
+      }),
   }),
 };

@@ -13,15 +13,27 @@ export type PipelineJobId = (typeof pipelineJobIds)[number];
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'Not an S3 bucket name');
 /** An object key or a prefix ('' is the bucket's root). */
-const key = z.string().max(1024).refine((k) => !k.includes('\u0000'), 'A key cannot hold NUL');
+const key = z
+  .string()
+  .max(1024)
+  .refine((k) => !k.includes('\u0000'), 'A key cannot hold NUL');
 const clusterId = z.string().regex(/^j-[A-Za-z0-9]{1,64}$/, 'Not an EMR cluster id');
 /** An EMR step id (s-…) or a spark-submit over SSH that Tributary started (ssh-…). */
 export const pipelineRunIdSchema = z.string().regex(/^(s|ssh)-[A-Za-z0-9]{1,64}$/, 'Not a run id');
-const absolutePath = z.string().min(1).max(4096).regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path');
-const s3Uri = z.string().max(1100).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'An s3://bucket/prefix URI');
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path');
+const s3Uri = z
+  .string()
+  .max(1100)
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'An s3://bucket/prefix URI');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,126}$/, 'Not a table or column name');
 const schemaName = identifier;
-const iamRole = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/, 'An IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const iamRole = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/, 'An IAM role ARN (arn:aws:iam::<account>:role/<name>)');
 const connectionId = z.string().regex(/^[A-Za-z0-9_-]{1,120}$/);
 
 const kinesisOptions = z
@@ -37,8 +49,14 @@ const kinesisOptions = z
     /** Pause after each written batch (throttles a backlog). */
     batchIntervalSeconds: z.number().min(0).max(3600).optional(),
     /** A Kinesis endpoint other than the region's own (a VPC endpoint). */
-    endpointUrl: z.string().regex(/^https?:\/\/[^\s'"]{1,500}$/).optional(),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    endpointUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s'"]{1,500}$/)
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+      .optional(),
   })
   .strict();
 
@@ -137,7 +155,15 @@ export interface ParquetColumnInfo {
 
 export type S3Preview =
   | { kind: 'text'; key: string; size: number; contentType?: string; text: string; truncated: boolean; json: boolean }
-  | { kind: 'parquet'; key: string; size: number; rowCount: number; columns: ParquetColumnInfo[]; gridColumns: ColumnMeta[]; rows: Cell[][] }
+  | {
+      kind: 'parquet';
+      key: string;
+      size: number;
+      rowCount: number;
+      columns: ParquetColumnInfo[];
+      gridColumns: ColumnMeta[];
+      rows: Cell[][];
+    }
   | { kind: 'binary'; key: string; size: number; contentType?: string };
 
 export type TransferChunk = { kind: 'progress'; bytes: number; total?: number } | { kind: 'done'; bytes: number; location: string };
@@ -192,7 +218,13 @@ export type CopyOutcome =
       messages: string[];
       created: boolean;
       /** sys_load_error_detail (or stl_load_errors) rows of this load: read them with results.rows, or take the first ones here. */
-      loadErrors?: { resultId: string; source: 'sys_load_error_detail' | 'stl_load_errors'; columns: ColumnMeta[]; rows: Cell[][]; total: number };
+      loadErrors?: {
+        resultId: string;
+        source: 'sys_load_error_detail' | 'stl_load_errors';
+        columns: ColumnMeta[];
+        rows: Cell[][];
+        total: number;
+      };
     };
 
 const copyFormat = z.enum(['parquet', 'csv', 'json']);
@@ -206,10 +238,17 @@ export const copySpecSchema = z
     iamRole,
     /** CSV only. */
     ignoreHeader: z.number().int().min(0).max(1000).optional(),
-    delimiter: z.string().length(1).regex(/^[^'\\\n\r]$/).optional(),
+    delimiter: z
+      .string()
+      .length(1)
+      .regex(/^[^'\\\n\r]$/)
+      .optional(),
     /** Rows that may fail before the load does (Redshift's MAXERROR). */
     maxError: z.number().int().min(0).max(100_000).optional(),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+      .optional(),
   })
   .strict();
 export type CopySpec = z.output<typeof copySpecSchema>;
@@ -217,14 +256,22 @@ export type CopySpec = z.output<typeof copySpecSchema>;
 const none = z.object({}).strict();
 
 export const pipeline = {
-  assets: call<PipelineAssets>()({ summary: 'The pipeline’s Spark jobs and SQL assets (Spark SQL and Redshift), with their placeholders.', input: none }),
+  assets: call<PipelineAssets>()({
+    summary: 'The pipeline’s Spark jobs and SQL assets (Spark SQL and Redshift), with their placeholders.',
+    input: none,
+  }),
   submit: call<PipelineSubmitted>()({
-    summary: 'Upload a Spark job to the bucket and run it on an EMR cluster: as a step (command-runner.jar spark-submit) or with spark-submit over the open SSH session.',
+    summary:
+      'Upload a Spark job to the bucket and run it on an EMR cluster: as a step (command-runner.jar spark-submit) or with spark-submit over the open SSH session.',
     input: z.object({ clusterId, bucket, via: z.enum(['step', 'ssh']).default('step'), options: pipelineJobOptionsSchema }).strict(),
   }),
-  runs: call<PipelineRunInfo[]>()({ summary: 'The cluster’s recent steps and the spark-submit runs started over SSH.', input: z.object({ clusterId }).strict() }),
+  runs: call<PipelineRunInfo[]>()({
+    summary: 'The cluster’s recent steps and the spark-submit runs started over SSH.',
+    input: z.object({ clusterId }).strict(),
+  }),
   follow: stream<PipelineRunChunk>()({
-    summary: 'Follow a run: its state changes, stdout/stderr as they grow, the job’s events and summary, and the Spark UI link; ends when it does.',
+    summary:
+      'Follow a run: its state changes, stdout/stderr as they grow, the job’s events and summary, and the Spark UI link; ends when it does.',
     input: z.object({ clusterId, runId: pipelineRunIdSchema }).strict(),
   }),
   cancel: call<{ state: PipelineRunState | 'SUBMITTED'; message?: string }>()({
@@ -235,7 +282,14 @@ export const pipeline = {
   buckets: call<string[]>()({ summary: 'The buckets of the active environment.', input: none }),
   list: call<S3Listing>()({
     summary: 'One page of a bucket’s prefixes and objects (with sizes) directly under a prefix.',
-    input: z.object({ bucket, prefix: key.default(''), token: z.string().max(2048).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+    input: z
+      .object({
+        bucket,
+        prefix: key.default(''),
+        token: z.string().max(2048).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
   }),
   preview: call<S3Preview>()({
     summary: 'A preview of one object: text or JSON (the first 64 KB), or Parquet (schema and the first 100 rows, read with ranged GETs).',
@@ -256,10 +310,19 @@ export const pipeline = {
   }),
   tableFromParquet: call<TableFromParquet>()({
     summary: 'Read a Parquet object’s schema (its footer, by ranged GETs) and propose a Redshift CREATE TABLE with DISTKEY and SORTKEY.',
-    input: z.object({ source: s3Uri, table: identifier, schema: schemaName.optional(), distKey: identifier.optional(), sortKey: identifier.optional() }).strict(),
+    input: z
+      .object({
+        source: s3Uri,
+        table: identifier,
+        schema: schemaName.optional(),
+        distKey: identifier.optional(),
+        sortKey: identifier.optional(),
+      })
+      .strict(),
   }),
   loads: call<LoadHistoryEntry[]>()({
-    summary: 'The newest loads the Redshift connection’s warehouse recorded in SYS_LOAD_HISTORY (rows, errors, source), whoever ran them; newest first.',
+    summary:
+      'The newest loads the Redshift connection’s warehouse recorded in SYS_LOAD_HISTORY (rows, errors, source), whoever ran them; newest first.',
     input: z.object({ connectionId, limit: z.number().int().min(1).max(100).default(10) }).strict(),
   }),
   copyPreview: call<CopyPreview>()({ summary: 'The COPY statement the wizard would run.', input: copySpecSchema }),

@@ -27,8 +27,10 @@ export function bucketNameProblem(name: string): string | undefined {
   if (name.includes('..')) return 'A bucket name cannot have two dots in a row.';
   if (/\.-|-\./.test(name)) return 'A bucket name cannot have a dot next to a hyphen.';
   if (IPV4.test(name)) return 'A bucket name cannot look like an IP address (e.g. 192.168.5.4).';
-  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) if (name.startsWith(prefix)) return `A bucket name cannot start with "${prefix}" (reserved by AWS).`;
-  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']) if (name.endsWith(suffix)) return `A bucket name cannot end with "${suffix}" (reserved by AWS).`;
+  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-'])
+    if (name.startsWith(prefix)) return `A bucket name cannot start with "${prefix}" (reserved by AWS).`;
+  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'])
+    if (name.endsWith(suffix)) return `A bucket name cannot end with "${suffix}" (reserved by AWS).`;
   return undefined;
 }
 
@@ -61,7 +63,9 @@ export function redshiftIdentifierProblem(id: string): string | undefined {
 
 /** Words Redshift reserves; a database or user cannot be named after one. A subset: the ones a name is likely to hit. */
 export const REDSHIFT_RESERVED_WORDS = new Set(
-  'aes128 aes256 all allowoverwrite analyse analyze and any array as asc authorization backup between binary both bytedict case cast check collate column constraint create credentials cross current_date current_time current_timestamp current_user current_user_id default deferrable deflate defrag delta delta32k desc disable distinct do else emptyasnull enable encode encrypt encryption end except explicit false for foreign freeze from full globaldict256 globaldict64k grant group gzip having identity ignore ilike in initially inner intersect interval into is isnull join leading left like limit localtime localtimestamp lun luns lzo lzop minus mostly13 mostly32 mostly8 natural new not notnull null nulls off offline offset oid old on only open or order outer overlaps parallel partition percent permissions pivot placing primary raw readratio recover references rejectlog resort respect restore right select session_user similar snapshot some sysdate system table tag tdes text255 text32k then timestamp to top trailing true truncatecolumns union unique unnest unpivot user using verbose wallet when where with without'.split(' '),
+  'aes128 aes256 all allowoverwrite analyse analyze and any array as asc authorization backup between binary both bytedict case cast check collate column constraint create credentials cross current_date current_time current_timestamp current_user current_user_id default deferrable deflate defrag delta delta32k desc disable distinct do else emptyasnull enable encode encrypt encryption end except explicit false for foreign freeze from full globaldict256 globaldict64k grant group gzip having identity ignore ilike in initially inner intersect interval into is isnull join leading left like limit localtime localtimestamp lun luns lzo lzop minus mostly13 mostly32 mostly8 natural new not notnull null nulls off offline offset oid old on only open or order outer overlaps parallel partition percent permissions pivot placing primary raw readratio recover references rejectlog resort respect restore right select session_user similar snapshot some sysdate system table tag tdes text255 text32k then timestamp to top trailing true truncatecolumns union unique unnest unpivot user using verbose wallet when where with without'.split(
+    ' ',
+  ),
 );
 
 /** Redshift DBName: 1–64 lowercase letters, digits, _ or $, starting with a letter or _, not a reserved word. */
@@ -87,7 +91,8 @@ export function redshiftUserProblem(name: string): string | undefined {
 /** Redshift MasterUserPassword rules: 8–64 printable ASCII, an uppercase, a lowercase and a digit, none of ' " \ / @ or space. */
 export function redshiftPasswordProblem(password: string): string | undefined {
   if (password.length < 8 || password.length > 64) return 'A master password is 8 to 64 characters long.';
-  if (!/[A-Z]/.test(password) || !/[a-z]/.test(password) || !/[0-9]/.test(password)) return 'A master password has an uppercase letter, a lowercase letter and a digit.';
+  if (!/[A-Z]/.test(password) || !/[a-z]/.test(password) || !/[0-9]/.test(password))
+    return 'A master password has an uppercase letter, a lowercase letter and a digit.';
   if (/[^\x21-\x7e]/.test(password)) return 'A master password holds printable ASCII characters only, without spaces.';
   if (/['"\\/@]/.test(password)) return 'A master password cannot hold \' " \\ / or @.';
   return undefined;
@@ -138,9 +143,14 @@ export const prefixSchema = ruled(prefixProblem, 20);
 const kmsKeySchema = z
   .string()
   .max(2048)
-  .regex(/^(alias\/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,250})$/, 'A KMS key id, key ARN, alias/name or alias ARN');
+  .regex(
+    /^(alias\/[A-Za-z0-9/_-]{1,250}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,250})$/,
+    'A KMS key id, key ARN, alias/name or alias ARN',
+  );
 const subnetIdSchema = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'A subnet id (subnet-…)');
-const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/, 'An IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const roleArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/, 'An IAM role ARN (arn:aws:iam::<account>:role/<name>)');
 const s3UriSchema = z
   .string()
   .max(1024)
@@ -149,14 +159,31 @@ const tableNameSchema = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'A table fol
 
 // ─── What can be chosen: lists for the wizards' pickers ──────────────────────────────────────────────────
 
-export const STREAM_LIMITS = { minShards: 1, maxShards: 500, defaultShardQuota: 200, minRetentionHours: 24, maxRetentionHours: 8760 } as const;
+export const STREAM_LIMITS = {
+  minShards: 1,
+  maxShards: 500,
+  defaultShardQuota: 200,
+  minRetentionHours: 24,
+  maxRetentionHours: 8760,
+} as const;
 
 export const EMR_APPLICATIONS = ['Spark', 'Hive', 'Livy', 'Hue', 'JupyterEnterpriseGateway', 'Trino', 'Presto', 'HBase', 'Flink'] as const;
 export type EmrApplication = (typeof EMR_APPLICATIONS)[number];
 /** The default when ListReleaseLabels cannot be asked; `provision.options` gives the newest emr-7.x. */
 export const EMR_DEFAULT_RELEASE = 'emr-7.9.0';
 /** The instance types the wizard offers (the price table has each); any other valid type may be typed. */
-export const EMR_INSTANCE_TYPES = ['m5.xlarge', 'm5.2xlarge', 'm5.4xlarge', 'm6g.xlarge', 'm6i.xlarge', 'm7g.xlarge', 'r5.xlarge', 'r5.2xlarge', 'c5.xlarge', 'c5.2xlarge'] as const;
+export const EMR_INSTANCE_TYPES = [
+  'm5.xlarge',
+  'm5.2xlarge',
+  'm5.4xlarge',
+  'm6g.xlarge',
+  'm6i.xlarge',
+  'm7g.xlarge',
+  'r5.xlarge',
+  'r5.2xlarge',
+  'c5.xlarge',
+  'c5.2xlarge',
+] as const;
 const instanceTypeSchema = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'An EC2 instance type, e.g. m5.xlarge');
 export const EMR_LIMITS = { maxInstances: 100, minIdleMinutes: 1, maxIdleMinutes: 7 * 24 * 60 } as const;
 
@@ -203,7 +230,10 @@ export const kinesisSpecSchema = z
       .number({ error: 'Give a number of shards' })
       .int('A whole number of shards')
       .min(STREAM_LIMITS.minShards, 'At least 1 shard')
-      .max(STREAM_LIMITS.maxShards, `At most ${STREAM_LIMITS.maxShards} shards (the account's shard quota, 200 by default in most regions, applies first)`)
+      .max(
+        STREAM_LIMITS.maxShards,
+        `At most ${STREAM_LIMITS.maxShards} shards (the account's shard quota, 200 by default in most regions, applies first)`,
+      )
       .default(1),
     retentionHours: z
       .number({ error: 'Give the retention in hours' })
@@ -226,7 +256,11 @@ export const s3SpecSchema = z
     /** The environment's region when absent. */
     region: regionSchema.optional(),
     encryption: z
-      .object({ type: z.enum(['SSE-S3', 'SSE-KMS']).default('SSE-S3'), kmsKeyId: kmsKeySchema.optional(), bucketKey: z.boolean().default(true) })
+      .object({
+        type: z.enum(['SSE-S3', 'SSE-KMS']).default('SSE-S3'),
+        kmsKeyId: kmsKeySchema.optional(),
+        bucketKey: z.boolean().default(true),
+      })
       .strict()
       .default({ type: 'SSE-S3', bucketKey: true }),
     versioning: z.boolean().default(true),
@@ -249,7 +283,11 @@ export const s3SpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    if (spec.rawLifecycle.enabled && spec.rawLifecycle.transitionToIaDays !== undefined && spec.rawLifecycle.expireDays <= spec.rawLifecycle.transitionToIaDays) {
+    if (
+      spec.rawLifecycle.enabled &&
+      spec.rawLifecycle.transitionToIaDays !== undefined &&
+      spec.rawLifecycle.expireDays <= spec.rawLifecycle.transitionToIaDays
+    ) {
       ctx.addIssue({ code: 'custom', path: ['rawLifecycle', 'expireDays'], message: 'Expire after the transition to Standard-IA.' });
     }
   });
@@ -257,7 +295,11 @@ export const s3SpecSchema = z
 const instanceGroupSchema = z
   .object({
     instanceType: instanceTypeSchema,
-    count: z.number().int('A whole number of instances').min(1, 'At least 1 instance').max(EMR_LIMITS.maxInstances, `At most ${EMR_LIMITS.maxInstances} instances here`),
+    count: z
+      .number()
+      .int('A whole number of instances')
+      .min(1, 'At least 1 instance')
+      .max(EMR_LIMITS.maxInstances, `At most ${EMR_LIMITS.maxInstances} instances here`),
     market: z.enum(['ON_DEMAND', 'SPOT']).default('ON_DEMAND'),
   })
   .strict();
@@ -266,7 +308,10 @@ export const emrSpecSchema = z
   .object({
     kind: z.literal('emr'),
     name: emrNameSchema,
-    releaseLabel: z.string().regex(/^emr-\d+\.\d+\.\d+$/, 'A release label such as emr-7.9.0').default(EMR_DEFAULT_RELEASE),
+    releaseLabel: z
+      .string()
+      .regex(/^emr-\d+\.\d+\.\d+$/, 'A release label such as emr-7.9.0')
+      .default(EMR_DEFAULT_RELEASE),
     applications: z
       .array(z.enum(EMR_APPLICATIONS))
       .min(1, 'Pick at least one application')
@@ -280,14 +325,29 @@ export const emrSpecSchema = z
           .object({
             mode: z.literal('uniform'),
             instanceType: instanceTypeSchema.default('m5.xlarge'),
-            count: z.number().int('A whole number of instances').min(1, 'At least 1 instance (the master)').max(EMR_LIMITS.maxInstances, `At most ${EMR_LIMITS.maxInstances} instances here`).default(2),
+            count: z
+              .number()
+              .int('A whole number of instances')
+              .min(1, 'At least 1 instance (the master)')
+              .max(EMR_LIMITS.maxInstances, `At most ${EMR_LIMITS.maxInstances} instances here`)
+              .default(2),
           })
           .strict(),
-        z.object({ mode: z.literal('groups'), master: z.object({ instanceType: instanceTypeSchema }).strict(), core: instanceGroupSchema.optional(), task: instanceGroupSchema.optional() }).strict(),
+        z
+          .object({
+            mode: z.literal('groups'),
+            master: z.object({ instanceType: instanceTypeSchema }).strict(),
+            core: instanceGroupSchema.optional(),
+            task: instanceGroupSchema.optional(),
+          })
+          .strict(),
       ])
       .default({ mode: 'uniform', instanceType: 'm5.xlarge', count: 2 }),
     /** An existing key pair, or a new one whose private key is saved (0600) in the data directory. */
-    keyPair: z.discriminatedUnion('mode', [z.object({ mode: z.literal('existing'), name: keyPairNameSchema }).strict(), z.object({ mode: z.literal('create'), name: keyPairNameSchema }).strict()]),
+    keyPair: z.discriminatedUnion('mode', [
+      z.object({ mode: z.literal('existing'), name: keyPairNameSchema }).strict(),
+      z.object({ mode: z.literal('create'), name: keyPairNameSchema }).strict(),
+    ]),
     subnetId: subnetIdSchema.optional(),
     /** EMR_DefaultRole and EMR_EC2_DefaultRole (+ instance profile), created as `aws emr create-default-roles` does when missing. */
     createDefaultRoles: z.boolean().default(true),
@@ -295,7 +355,12 @@ export const emrSpecSchema = z
     autoTermination: z
       .object({
         enabled: z.boolean().default(true),
-        idleMinutes: z.number().int().min(EMR_LIMITS.minIdleMinutes, 'At least 1 minute idle').max(EMR_LIMITS.maxIdleMinutes, 'At most 7 days idle').default(60),
+        idleMinutes: z
+          .number()
+          .int()
+          .min(EMR_LIMITS.minIdleMinutes, 'At least 1 minute idle')
+          .max(EMR_LIMITS.maxIdleMinutes, 'At most 7 days idle')
+          .default(60),
       })
       .strict()
       .default({ enabled: true, idleMinutes: 60 }),
@@ -305,7 +370,8 @@ export const emrSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    if (spec.startThriftServer && !spec.applications.includes('Spark')) ctx.addIssue({ code: 'custom', path: ['startThriftServer'], message: 'The Spark Thrift Server needs Spark among the applications.' });
+    if (spec.startThriftServer && !spec.applications.includes('Spark'))
+      ctx.addIssue({ code: 'custom', path: ['startThriftServer'], message: 'The Spark Thrift Server needs Spark among the applications.' });
   });
 
 export const redshiftSpecSchema = z
@@ -314,7 +380,12 @@ export const redshiftSpecSchema = z
     identifier: redshiftIdentifierSchema,
     database: redshiftDatabaseSchema.default('dev'),
     nodeType: z.enum(REDSHIFT_NODE_TYPE_NAMES as [RedshiftNodeType, ...RedshiftNodeType[]]).default('ra3.large'),
-    nodeCount: z.number({ error: 'Give a number of nodes' }).int('A whole number of nodes').min(1, 'At least 1 node').max(128, 'At most 128 nodes').default(1),
+    nodeCount: z
+      .number({ error: 'Give a number of nodes' })
+      .int('A whole number of nodes')
+      .min(1, 'At least 1 node')
+      .max(128, 'At most 128 nodes')
+      .default(1),
     masterUsername: redshiftUserSchema.default('awsuser'),
     /** Generated here (never shown, kept in the secret store with the connection), or managed by AWS Secrets Manager. */
     password: z.enum(['generate', 'managed']).default('generate'),
@@ -361,9 +432,17 @@ export const pipelineSpecSchema = z
     shardCount: z.number().int().min(STREAM_LIMITS.minShards).max(STREAM_LIMITS.maxShards).default(1),
     emrInstanceType: instanceTypeSchema.default('m5.xlarge'),
     emrInstanceCount: z.number().int().min(1).max(EMR_LIMITS.maxInstances).default(2),
-    releaseLabel: z.string().regex(/^emr-\d+\.\d+\.\d+$/, 'A release label such as emr-7.9.0').optional(),
+    releaseLabel: z
+      .string()
+      .regex(/^emr-\d+\.\d+\.\d+$/, 'A release label such as emr-7.9.0')
+      .optional(),
     /** The key pair for the EMR master: the sandbox's own there, a new <prefix>-key on AWS, unless given. */
-    keyPair: z.discriminatedUnion('mode', [z.object({ mode: z.literal('existing'), name: keyPairNameSchema }).strict(), z.object({ mode: z.literal('create'), name: keyPairNameSchema }).strict()]).optional(),
+    keyPair: z
+      .discriminatedUnion('mode', [
+        z.object({ mode: z.literal('existing'), name: keyPairNameSchema }).strict(),
+        z.object({ mode: z.literal('create'), name: keyPairNameSchema }).strict(),
+      ])
+      .optional(),
     subnetId: subnetIdSchema.optional(),
     redshiftNodeType: z.enum(REDSHIFT_NODE_TYPE_NAMES as [RedshiftNodeType, ...RedshiftNodeType[]]).default('ra3.large'),
     redshiftNodeCount: z.number().int().min(1).max(128).default(1),
@@ -376,7 +455,13 @@ export const pipelineSpecSchema = z
   });
 export type PipelineSpec = z.output<typeof pipelineSpecSchema>;
 
-export const provisionSpecSchema = z.discriminatedUnion('kind', [kinesisSpecSchema, s3SpecSchema, emrSpecSchema, redshiftSpecSchema, pipelineSpecSchema]);
+export const provisionSpecSchema = z.discriminatedUnion('kind', [
+  kinesisSpecSchema,
+  s3SpecSchema,
+  emrSpecSchema,
+  redshiftSpecSchema,
+  pipelineSpecSchema,
+]);
 export type ProvisionSpec = z.output<typeof provisionSpecSchema>;
 export type ProvisionSpecInput = z.input<typeof provisionSpecSchema>;
 
@@ -430,7 +515,8 @@ export interface ProvisionPreview {
   names?: Record<string, string>;
 }
 
-export type ProblemReason = 'throttled' | 'limit' | 'exists' | 'access-denied' | 'invalid' | 'not-found' | 'timeout' | 'failed' | 'cancelled' | 'other';
+export type ProblemReason =
+  'throttled' | 'limit' | 'exists' | 'access-denied' | 'invalid' | 'not-found' | 'timeout' | 'failed' | 'cancelled' | 'other';
 
 /** What went wrong, in one message, with AWS's own code and the action that failed. */
 export interface ProvisionFailure {
@@ -461,7 +547,15 @@ export type ProvisionChunk =
       /** AWS's own state while waiting: CREATING, STARTING, creating… */
       awsState?: string;
     }
-  | { kind: 'done'; runId: string; elapsedMs: number; resources: ResourceRef[]; connections: SavedConnectionRef[]; keyFile?: string; notes: string[] }
+  | {
+      kind: 'done';
+      runId: string;
+      elapsedMs: number;
+      resources: ResourceRef[];
+      connections: SavedConnectionRef[];
+      keyFile?: string;
+      notes: string[];
+    }
   | { kind: 'failed'; runId: string; elapsedMs: number; failure: ProvisionFailure; halfCreated: ResourceRef[] };
 
 export interface ProvisionIssue {
@@ -482,7 +576,15 @@ export interface ProvisionOptions {
   buckets: string[];
   applications: readonly string[];
   instanceTypes: { type: string; usdPerHour?: number; emrUsdPerHour?: number }[];
-  nodeTypes: { type: RedshiftNodeType; vcpu: number; memoryGiB: number; storage: string; minNodes: number; maxNodes: number; usdPerHour?: number }[];
+  nodeTypes: {
+    type: RedshiftNodeType;
+    vcpu: number;
+    memoryGiB: number;
+    storage: string;
+    minNodes: number;
+    maxNodes: number;
+    usdPerHour?: number;
+  }[];
   priceTableDate: string;
   /** Anything that could not be listed (a missing permission), so the picker says why it is empty. */
   problems: string[];
@@ -522,7 +624,14 @@ export interface Inventory {
 }
 
 export type InventoryDeleteChunk =
-  | { kind: 'step'; step: string; state: 'running' | 'waiting' | 'done' | 'skipped' | 'failed'; elapsedMs: number; message: string; awsState?: string }
+  | {
+      kind: 'step';
+      step: string;
+      state: 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
+      elapsedMs: number;
+      message: string;
+      awsState?: string;
+    }
   | { kind: 'progress'; step: string; done: number; total?: number; elapsedMs: number; message: string }
   | { kind: 'done'; elapsedMs: number; snapshot?: string };
 
@@ -537,7 +646,8 @@ const none = z.object({}).strict();
 
 export const provision = {
   options: call<ProvisionOptions>()({
-    summary: 'What the wizards can pick from in the active environment: release labels, key pairs, subnets, roles, buckets, sizes and prices.',
+    summary:
+      'What the wizards can pick from in the active environment: release labels, key pairs, subnets, roles, buckets, sizes and prices.',
     input: none,
   }),
   validate: call<{ issues: ProvisionIssue[] }>()({
@@ -553,7 +663,8 @@ export const provision = {
     input: z.object({ spec: resourceSpecSchema }).strict(),
   }),
   pipeline: stream<ProvisionChunk>()({
-    summary: 'Creates the stream, bucket, EMR cluster and Redshift cluster from one prefix, in order, and saves the connections they imply.',
+    summary:
+      'Creates the stream, bucket, EMR cluster and Redshift cluster from one prefix, in order, and saves the connections they imply.',
     input: z.object({ spec: pipelineSpecSchema }).strict(),
   }),
   cleanup: stream<ProvisionChunk>()({
@@ -571,7 +682,9 @@ export const inventory = {
   }),
   watch: stream<InventoryWatchChunk>()({
     summary: 'The inventory, again every interval, with a change chunk for each state change; cancel it when the window is hidden.',
-    input: z.object({ intervalSeconds: z.number().int().min(5).max(3600).default(30), includeUntagged: z.boolean().default(true) }).strict(),
+    input: z
+      .object({ intervalSeconds: z.number().int().min(5).max(3600).default(30), includeUntagged: z.boolean().default(true) })
+      .strict(),
   }),
   delete: stream<InventoryDeleteChunk>()({
     summary: 'Deletes a stream, bucket (emptied first), EMR cluster or Redshift cluster, after its name is typed.',

@@ -16,7 +16,15 @@ export const secrets = {
   list: call<SecretEntry[]>()({ summary: 'List the names of stored secrets.', input: z.object({}).strict() }),
   set: call<SecretEntry[]>()({
     summary: 'Store a secret; it is never shown again.',
-    input: z.object({ name: secretNameSchema, value: z.string().min(1).max(16 * 1024) }).strict(),
+    input: z
+      .object({
+        name: secretNameSchema,
+        value: z
+          .string()
+          .min(1)
+          .max(16 * 1024),
+      })
+      .strict(),
   }),
   delete: call<SecretEntry[]>()({
     summary: 'Forget a secret.',

@@ -73,15 +73,23 @@ export type OpenSessionResult =
   /** The key file is encrypted: ask for its passphrase (kept in memory for this session only). */
   | { kind: 'needs-passphrase'; keyFile: string; wrong: boolean };
 
-export type TerminalChunk = { kind: 'opened'; terminalId: string } | { kind: 'output'; data: string } | { kind: 'exit'; code: number | null };
+export type TerminalChunk =
+  { kind: 'opened'; terminalId: string } | { kind: 'output'; data: string } | { kind: 'exit'; code: number | null };
 
-const id = z.string().min(1).max(80).regex(/^[A-Za-z0-9_-]+$/);
+const id = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(/^[A-Za-z0-9_-]+$/);
 const none = z.object({}).strict();
 const sshHostAlias = z.string().regex(/^[A-Za-z0-9._@:-]{1,200}$/, 'Not an SSH host alias');
 /** The operator's answers to what opening a session asked. */
 const sessionAnswers = {
   /** The fingerprint the operator accepted for an unknown host key. */
-  trustFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+  trustFingerprint: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/)
+    .optional(),
   /** For an encrypted key file; never stored, never logged. */
   keyPassphrase: z.string().min(1).max(1024).optional(),
 };

@@ -8,7 +8,11 @@ export const settingsSchema = z
     theme: themeSchema.default('system'),
     editorFontSize: z.number().int().min(8).max(32).default(13),
     /** Minutes a tunnel may sit unused before it closes; 0 keeps tunnels until their session closes. */
-    tunnelIdleMinutes: z.number().min(0).max(24 * 60).default(15),
+    tunnelIdleMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(15),
   })
   .strict();
 

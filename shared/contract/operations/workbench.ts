@@ -189,21 +189,40 @@ export interface ExportProgress {
 }
 
 const resultId = z.string().regex(/^r[0-9a-f]{1,32}$/, 'Not a result id');
-const sql = z.string().min(1, 'Nothing to run').max(1024 * 1024);
+const sql = z
+  .string()
+  .min(1, 'Nothing to run')
+  .max(1024 * 1024);
 const none = z.object({}).strict();
 
 export const connections = {
-  list: call<ConnectionInfo[]>()({ summary: 'List the SQL connections of the active environment (the sandbox offers its own).', input: none }),
+  list: call<ConnectionInfo[]>()({
+    summary: 'List the SQL connections of the active environment (the sandbox offers its own).',
+    input: none,
+  }),
   save: call<ConnectionInfo[]>()({
     summary: 'Add or change a SQL connection; a password goes to the secret store.',
-    input: z.object({ id: connectionIdSchema.optional(), name: z.string().trim().min(1).max(100), environmentId: environmentIdSchema, spec: connectionSpecSchema }).strict(),
+    input: z
+      .object({
+        id: connectionIdSchema.optional(),
+        name: z.string().trim().min(1).max(100),
+        environmentId: environmentIdSchema,
+        spec: connectionSpecSchema,
+      })
+      .strict(),
   }),
-  remove: call<ConnectionInfo[]>()({ summary: 'Forget a SQL connection and its password.', input: z.object({ id: connectionIdSchema }).strict() }),
+  remove: call<ConnectionInfo[]>()({
+    summary: 'Forget a SQL connection and its password.',
+    input: z.object({ id: connectionIdSchema }).strict(),
+  }),
   test: call<{ serverVersion: string; latencyMs: number }>()({
     summary: 'Connect and ask the server its version.',
     input: z.object({ id: connectionIdSchema }).strict(),
   }),
-  schema: call<SchemaTree>()({ summary: 'Schemas, tables and columns the connection sees.', input: z.object({ id: connectionIdSchema }).strict() }),
+  schema: call<SchemaTree>()({
+    summary: 'Schemas, tables and columns the connection sees.',
+    input: z.object({ id: connectionIdSchema }).strict(),
+  }),
 };
 
 export const queries = {
@@ -214,7 +233,10 @@ export const queries = {
         connectionId: connectionIdSchema,
         sql,
         /** Where `sql` starts in the editor, so positions point into the editor's text. */
-        origin: z.object({ line: z.number().int().min(1), column: z.number().int().min(1) }).strict().default({ line: 1, column: 1 }),
+        origin: z
+          .object({ line: z.number().int().min(1), column: z.number().int().min(1) })
+          .strict()
+          .default({ line: 1, column: 1 }),
         /** The operator's optional LIMIT guard: stop reading after this many rows. */
         maxRows: z.number().int().min(1).max(1_000_000_000).optional(),
       })
@@ -223,15 +245,35 @@ export const queries = {
   }),
   history: call<HistoryEntry[]>()({
     summary: 'Past runs, newest first, optionally of one connection and matching a text.',
-    input: z.object({ connectionId: connectionIdSchema.optional(), search: z.string().max(500).optional(), limit: z.number().int().min(1).max(1000).default(200) }).strict(),
+    input: z
+      .object({
+        connectionId: connectionIdSchema.optional(),
+        search: z.string().max(500).optional(),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
   }),
   saved: call<SavedQuery[]>()({ summary: 'Saved queries.', input: none }),
   save: call<SavedQuery[]>()({
     summary: 'Save a query (with its chart) under a name.',
-    input: z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/).optional(), name: z.string().trim().min(1).max(200), sql, connectionId: connectionIdSchema.optional(), chart: chartSpecSchema.optional() }).strict(),
+    input: z
+      .object({
+        id: z
+          .string()
+          .regex(/^[a-z0-9-]{1,40}$/)
+          .optional(),
+        name: z.string().trim().min(1).max(200),
+        sql,
+        connectionId: connectionIdSchema.optional(),
+        chart: chartSpecSchema.optional(),
+      })
+      .strict(),
     maxInputBytes: 1024 * 1024 + 4096,
   }),
-  forget: call<SavedQuery[]>()({ summary: 'Delete a saved query.', input: z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/) }).strict() }),
+  forget: call<SavedQuery[]>()({
+    summary: 'Delete a saved query.',
+    input: z.object({ id: z.string().regex(/^[a-z0-9-]{1,40}$/) }).strict(),
+  }),
   tabs: call<{ tabs: EditorTab[]; activeId?: string }>()({ summary: 'The editor tabs as they were left.', input: none }),
   saveTabs: call<null>()({
     summary: 'Keep the editor tabs across restarts.',
@@ -244,16 +286,32 @@ export const queries = {
 export const results = {
   rows: call<RowsWindow>()({
     summary: 'A window of a result’s rows (through its sort/filter view, if any).',
-    input: z.object({ resultId, offset: z.number().int().min(0), limit: z.number().int().min(1).max(10_000), view: z.string().regex(/^v[0-9a-f]{1,32}$/).optional() }).strict(),
+    input: z
+      .object({
+        resultId,
+        offset: z.number().int().min(0),
+        limit: z.number().int().min(1).max(10_000),
+        view: z
+          .string()
+          .regex(/^v[0-9a-f]{1,32}$/)
+          .optional(),
+      })
+      .strict(),
   }),
   view: call<{ view: string; total: number }>()({
     summary: 'Sort and filter a result; windows then read through the view.',
     input: z
       .object({
         resultId,
-        sort: z.array(z.object({ column: z.number().int().min(0), descending: z.boolean() }).strict()).max(4).default([]),
+        sort: z
+          .array(z.object({ column: z.number().int().min(0), descending: z.boolean() }).strict())
+          .max(4)
+          .default([]),
         /** Rows whose text contains this (case-insensitive), in one column or any. */
-        filter: z.object({ text: z.string().min(1).max(1000), column: z.number().int().min(0).optional() }).strict().optional(),
+        filter: z
+          .object({ text: z.string().min(1).max(1000), column: z.number().int().min(0).optional() })
+          .strict()
+          .optional(),
       })
       .strict(),
   }),
@@ -264,7 +322,12 @@ export const results = {
         resultId,
         format: z.enum(['csv', 'jsonl', 'parquet']),
         /** An absolute path; the default is the Downloads folder. */
-        path: z.string().min(1).max(4096).regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path').optional(),
+        path: z
+          .string()
+          .min(1)
+          .max(4096)
+          .regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path')
+          .optional(),
       })
       .strict(),
   }),

@@ -38,7 +38,10 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   const scratch = join(options.dir, 'tmp');
   const home = join(options.dir, 'home', 'hadoop');
   for (const dir of [conf, warehouse, scratch, home]) mkdirSync(dir, { recursive: true });
-  const classpath = sparkJars.filter((jar) => jar.artifact !== 'derbynet').map((jar) => jarFile(options.jarsDir, jar)).join(':');
+  const classpath = sparkJars
+    .filter((jar) => jar.artifact !== 'derbynet')
+    .map((jar) => jarFile(options.jarsDir, jar))
+    .join(':');
   const s3 = new URL(options.awsEndpoint);
 
   const defaults: Record<string, string> = {
@@ -65,7 +68,12 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     'spark.hadoop.fs.AbstractFileSystem.s3.impl': 'org.apache.hadoop.fs.s3a.S3A',
     'spark.hadoop.fs.AbstractFileSystem.s3a.impl': 'org.apache.hadoop.fs.s3a.S3A',
   };
-  writeFileSync(join(conf, 'spark-defaults.conf'), Object.entries(defaults).map(([k, v]) => `${k} ${v}`).join('\n') + '\n');
+  writeFileSync(
+    join(conf, 'spark-defaults.conf'),
+    Object.entries(defaults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n') + '\n',
+  );
 
   const hive: Record<string, string> = {
     'javax.jdo.option.ConnectionURL': options.metastoreUrl,
@@ -86,14 +94,29 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   writeFileSync(
     join(conf, 'hive-site.xml'),
-    `<?xml version="1.0"?>\n<configuration>\n${Object.entries(hive).map(([k, v]) => `  <property><name>${k}</name><value>${escape(v)}</value></property>`).join('\n')}\n</configuration>\n`,
+    `<?xml version="1.0"?>\n<configuration>\n${Object.entries(hive)
+      .map(([k, v]) => `  <property><name>${k}</name><value>${escape(v)}</value></property>`)
+      .join('\n')}\n</configuration>\n`,
   );
   writeFileSync(
     join(conf, 'log4j2.properties'),
-    ['rootLogger.level = warn', 'rootLogger.appenderRef.stdout.ref = console', 'appender.console.type = Console', 'appender.console.name = console', 'appender.console.target = SYSTEM_ERR', 'appender.console.layout.type = PatternLayout', 'appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n', 'logger.thrift.name = org.apache.spark.sql.hive.thriftserver', 'logger.thrift.level = info', ''].join('\n'),
+    [
+      'rootLogger.level = warn',
+      'rootLogger.appenderRef.stdout.ref = console',
+      'appender.console.type = Console',
+      'appender.console.name = console',
+      'appender.console.target = SYSTEM_ERR',
+      'appender.console.layout.type = PatternLayout',
+      'appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n',
+      'logger.thrift.name = org.apache.spark.sql.hive.thriftserver',
+      'logger.thrift.level = info',
+      '',
+    ].join('\n'),
   );
 
-  const sparkHome = execFileSync(venvPython(options.venv), ['-c', 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'], { encoding: 'utf8' }).trim();
+  const sparkHome = execFileSync(venvPython(options.venv), ['-c', 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'], {
+    encoding: 'utf8',
+  }).trim();
   const version = execFileSync(venvPython(options.venv), ['-c', 'import pyspark; print(pyspark.__version__)'], { encoding: 'utf8' }).trim();
   const env: NodeJS.ProcessEnv = {
     PATH: `${join(options.venv, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -117,16 +140,25 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
 }
 
 /** The Spark Thrift Server (HiveServer2 binary protocol), as `start-thriftserver.sh` starts it on EMR. */
-export function startThriftServer(master: SparkMaster, options: SparkMasterOptions, detached: boolean, signal: AbortSignal): Promise<RunningProcess> {
+export function startThriftServer(
+  master: SparkMaster,
+  options: SparkMasterOptions,
+  detached: boolean,
+  signal: AbortSignal,
+): Promise<RunningProcess> {
   return startProcess(
     {
       name: 'Spark Thrift Server',
       command: join(options.venv, 'bin', 'spark-submit'),
       args: [
-        '--class', 'org.apache.spark.sql.hive.thriftserver.HiveThriftServer2',
-        '--name', 'Thrift JDBC/ODBC Server',
-        '--hiveconf', 'hive.server2.thrift.bind.host=127.0.0.1',
-        '--hiveconf', `hive.server2.thrift.port=${options.thriftPort}`,
+        '--class',
+        'org.apache.spark.sql.hive.thriftserver.HiveThriftServer2',
+        '--name',
+        'Thrift JDBC/ODBC Server',
+        '--hiveconf',
+        'hive.server2.thrift.bind.host=127.0.0.1',
+        '--hiveconf',
+        `hive.server2.thrift.port=${options.thriftPort}`,
         'spark-internal',
       ],
       env: master.env,

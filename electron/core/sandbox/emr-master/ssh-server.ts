@@ -36,7 +36,8 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     client.on('authentication', (ctx) => {
       if (ctx.method !== 'publickey' || ctx.username !== options.user) return ctx.reject(['publickey']);
       const offered = ctx.key.data;
-      if (ctx.key.algo !== allowed.type || offered.length !== allowedPublic.length || !timingSafeEqual(offered, allowedPublic)) return ctx.reject(['publickey']);
+      if (ctx.key.algo !== allowed.type || offered.length !== allowedPublic.length || !timingSafeEqual(offered, allowedPublic))
+        return ctx.reject(['publickey']);
       if (ctx.signature && ctx.blob && allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
       ctx.accept();
     });
@@ -81,10 +82,18 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
   function withPty(command: string, pty: { cols: number; rows: number } | undefined): { file: string; args: string[] } {
     if (!pty) return { file: '/bin/bash', args: ['-c', command] };
     // script runs the command with $SHELL -c, set to sh: a non-interactive bash would drop PS1 on the way.
-    return { file: 'script', args: ['--quiet', '--flush', '--return', '--command', `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; ${command}`, '/dev/null'] };
+    return {
+      file: 'script',
+      args: ['--quiet', '--flush', '--return', '--command', `stty cols ${pty.cols} rows ${pty.rows} 2>/dev/null; ${command}`, '/dev/null'],
+    };
   }
 
-  function runCommand(channel: ServerChannel, run: { file: string; args: string[] }, extraEnv: Record<string, string>, pty: { term: string } | undefined): void {
+  function runCommand(
+    channel: ServerChannel,
+    run: { file: string; args: string[] },
+    extraEnv: Record<string, string>,
+    pty: { term: string } | undefined,
+  ): void {
     const env = { ...options.env, ...extraEnv, ...(pty ? { TERM: pty.term, SHELL: '/bin/sh' } : {}) };
     const child = spawn(run.file, run.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     channel.pipe(child.stdin);

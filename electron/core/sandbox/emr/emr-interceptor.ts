@@ -81,7 +81,9 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
       const input = JSON.parse(body || '{}') as { ClusterId?: string; StepIds?: string[] };
       const runner = cluster(String(input.ClusterId)).runner;
       const list = (input.StepIds ?? []).map((id) =>
-        runner.cancel(id) ? { StepId: id, Status: 'SUBMITTED' } : { StepId: id, Status: 'FAILED', Reason: 'Step is not pending or running' },
+        runner.cancel(id)
+          ? { StepId: id, Status: 'SUBMITTED' }
+          : { StepId: id, Status: 'FAILED', Reason: 'Step is not pending or running' },
       );
       return { status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify({ CancelStepsInfoList: list }) };
     },
@@ -117,7 +119,17 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
         case 'ListInstances':
           if (!((response.Instances as Json[] | undefined) ?? []).length) {
             response.Instances = [
-              { Id: 'ci-sandbox-master', Ec2InstanceId: 'i-sandboxmaster', PublicDnsName: master.host, PublicIpAddress: master.host, PrivateDnsName: master.host, PrivateIpAddress: master.host, Status: { State: 'RUNNING' }, InstanceType: 'local', Market: 'ON_DEMAND' },
+              {
+                Id: 'ci-sandbox-master',
+                Ec2InstanceId: 'i-sandboxmaster',
+                PublicDnsName: master.host,
+                PublicIpAddress: master.host,
+                PrivateDnsName: master.host,
+                PrivateIpAddress: master.host,
+                Status: { State: 'RUNNING' },
+                InstanceType: 'local',
+                Market: 'ON_DEMAND',
+              },
             ];
           }
           break;
@@ -158,7 +170,7 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
 }
 
 function definitionFrom(id: string, step: Json): StepDefinition {
-  const jarStep = ((step.HadoopJarStep ?? step.Config) ?? {}) as Json;
+  const jarStep = (step.HadoopJarStep ?? step.Config ?? {}) as Json;
   return {
     id,
     name: String(step.Name ?? id),

@@ -104,7 +104,11 @@ export class StepRunner {
     const stderrFile = join(dir, 'stderr');
     const { jar, args } = run.definition;
     if (jar !== 'command-runner.jar' || args.length === 0) {
-      run.failure = { reason: 'Unsupported step', message: `The sandbox runs command-runner.jar steps; this step uses ${jar}.`, logFile: stderrFile };
+      run.failure = {
+        reason: 'Unsupported step',
+        message: `The sandbox runs command-runner.jar steps; this step uses ${jar}.`,
+        logFile: stderrFile,
+      };
       this.finish(run, 'FAILED');
       return;
     }
@@ -122,7 +126,13 @@ export class StepRunner {
       const tail = logTail(stderrFile, 5);
       run.failure = {
         reason: signal ? `Killed by ${signal}` : `Exit status ${code}`,
-        message: tail.split('\n').reverse().find((line) => /error|exception/i.test(line)) ?? tail.split('\n').pop() ?? '',
+        message:
+          tail
+            .split('\n')
+            .reverse()
+            .find((line) => /error|exception/i.test(line)) ??
+          tail.split('\n').pop() ??
+          '',
         logFile: stderrFile,
       };
       this.finish(run, 'FAILED');

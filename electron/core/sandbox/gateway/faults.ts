@@ -31,7 +31,10 @@ const ruleSchema = z
     service: z.string().min(1).max(64),
     operation: z.string().min(1).max(128),
     kind: z.enum(['error', 'partial']),
-    errorCode: z.string().regex(/^[A-Za-z0-9.]{1,128}$/).default('ProvisionedThroughputExceededException'),
+    errorCode: z
+      .string()
+      .regex(/^[A-Za-z0-9.]{1,128}$/)
+      .default('ProvisionedThroughputExceededException'),
     status: z.number().int().min(400).max(599).default(400),
     fraction: z.number().min(0).max(1).default(0.5),
     calls: z.number().int().min(1).optional(),
@@ -87,10 +90,21 @@ export class Faults {
   }
 
   take(service: string | undefined, operation: string, body: string): Injected | undefined {
-    const rule = this.rules.find((r) => r.service === service && r.operation === operation && (r.calls === undefined || r.hits < r.calls) && (!r.match || body.includes(r.match)));
+    const rule = this.rules.find(
+      (r) =>
+        r.service === service &&
+        r.operation === operation &&
+        (r.calls === undefined || r.hits < r.calls) &&
+        (!r.match || body.includes(r.match)),
+    );
     if (!rule) return undefined;
     rule.hits++;
-    if (rule.kind === 'error') return { kind: 'error', status: rule.status, body: { __type: rule.errorCode, message: rule.message ?? `Injected fault: ${rule.errorCode}` } };
+    if (rule.kind === 'error')
+      return {
+        kind: 'error',
+        status: rule.status,
+        body: { __type: rule.errorCode, message: rule.message ?? `Injected fault: ${rule.errorCode}` },
+      };
     if (service !== 'kinesis' || operation !== 'PutRecords') return undefined;
     let request: PutRecordsRequest;
     try {
@@ -103,8 +117,12 @@ export class Faults {
     const failures = failed.filter(Boolean).length;
     rule.entriesFailed += failures;
     if (failures === 0) return undefined;
-    const failure = { ErrorCode: rule.errorCode, ErrorMessage: `Rate exceeded for shard in stream ${request.StreamName ?? request.StreamARN ?? ''} under account 123456789012. (injected)` };
-    if (failures === records.length) return { kind: 'answer', body: JSON.stringify({ FailedRecordCount: failures, Records: records.map(() => failure) }) };
+    const failure = {
+      ErrorCode: rule.errorCode,
+      ErrorMessage: `Rate exceeded for shard in stream ${request.StreamName ?? request.StreamARN ?? ''} under account 123456789012. (injected)`,
+    };
+    if (failures === records.length)
+      return { kind: 'answer', body: JSON.stringify({ FailedRecordCount: failures, Records: records.map(() => failure) }) };
     const kept = records.filter((_, i) => !failed[i]);
     return {
       kind: 'partial',
@@ -125,11 +143,18 @@ export class Faults {
 
 /** Sets the gateway's fault rules (an empty list clears them). For tests and benchmarks. */
 export async function setGatewayFaults(endpoint: string, token: string, rules: FaultRule[]): Promise<void> {
-  const answer = await fetch(`${endpoint}${FAULTS_PATH}`, { method: 'PUT', headers: { [FAULT_TOKEN_HEADER]: token, 'content-type': 'application/json' }, body: JSON.stringify({ rules }) });
+  const answer = await fetch(`${endpoint}${FAULTS_PATH}`, {
+    method: 'PUT',
+    headers: { [FAULT_TOKEN_HEADER]: token, 'content-type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  });
   if (!answer.ok) throw new Error(`Setting gateway faults failed: ${answer.status} ${await answer.text()}`);
 }
 
-export async function gatewayFaults(endpoint: string, token: string): Promise<{ rules: (FaultRule & { hits: number; entriesFailed: number })[] }> {
+export async function gatewayFaults(
+  endpoint: string,
+  token: string,
+): Promise<{ rules: (FaultRule & { hits: number; entriesFailed: number })[] }> {
   const answer = await fetch(`${endpoint}${FAULTS_PATH}`, { headers: { [FAULT_TOKEN_HEADER]: token } });
   if (!answer.ok) throw new Error(`Reading gateway faults failed: ${answer.status}`);
   return (await answer.json()) as { rules: (FaultRule & { hits: number; entriesFailed: number })[] };

@@ -71,7 +71,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req);
     const operation = operationOf(req, body);
     const injected = faults?.take(service, operation, body);
-    if (injected?.kind === 'error') return req.headers['x-amz-target'] ? sendJson(res, injected.status, injected.body) : sendXmlError(res, service, injected.status, injected.body);
+    if (injected?.kind === 'error')
+      return req.headers['x-amz-target']
+        ? sendJson(res, injected.status, injected.body)
+        : sendXmlError(res, service, injected.status, injected.body);
     if (injected?.kind === 'answer') return sendJson(res, 200, JSON.parse(injected.body));
     if (jsonService) {
       try {
@@ -79,7 +82,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return sendJson(res, 200, (await jsonService.handle(operation, input)) ?? {});
       } catch (error) {
         if (error instanceof AwsError) return sendJson(res, error.status, error.toJSON());
-        if (error instanceof SyntaxError) return sendJson(res, 400, { __type: 'SerializationException', message: 'Request body is not JSON' });
+        if (error instanceof SyntaxError)
+          return sendJson(res, 400, { __type: 'SerializationException', message: 'Request body is not JSON' });
         throw error;
       }
     }
@@ -91,7 +95,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const key = interceptor?.exclusive?.(operation);
     const sent = injected?.body ?? body;
     const answer = key ? await oneAtATime(key, () => forward(req, sent)) : await forward(req, sent);
-    let rewritten = interceptor?.rewrite ? await interceptor.rewrite(operation, sent, answer.body, answer.status, req.headers) : answer.body;
+    let rewritten = interceptor?.rewrite
+      ? await interceptor.rewrite(operation, sent, answer.body, answer.status, req.headers)
+      : answer.body;
     if (injected?.kind === 'partial' && answer.status === 200) rewritten = injected.merge(rewritten);
     // The body may have changed length, so it is sent whole with its own length.
     const headers: Record<string, string> = { ...answer.headers, 'content-length': String(Buffer.byteLength(rewritten)) };
@@ -116,7 +122,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       return sendJson(res, 400, { __type: 'ValidationException', message: (error as Error).message });
     }
-    options.log.warn('gateway', `Fault injection rules set: ${JSON.stringify(faults.list().rules.map(({ service, operation, kind, errorCode, fraction, calls }) => ({ service, operation, kind, errorCode, fraction, calls })))}`);
+    options.log.warn(
+      'gateway',
+      `Fault injection rules set: ${JSON.stringify(faults.list().rules.map(({ service, operation, kind, errorCode, fraction, calls }) => ({ service, operation, kind, errorCode, fraction, calls })))}`,
+    );
     return sendJson(res, 200, faults.list());
   }
 
@@ -130,12 +139,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   function pipeUpstream(req: IncomingMessage, res: ServerResponse): void {
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', (error) => {
-      if (!res.headersSent) sendJson(res, 502, { __type: 'ServiceUnavailable', message: `The sandbox AWS emulator is not answering: ${error.message}` });
+      if (!res.headersSent)
+        sendJson(res, 502, { __type: 'ServiceUnavailable', message: `The sandbox AWS emulator is not answering: ${error.message}` });
       else res.destroy();
     });
     req.pipe(out);
@@ -143,12 +156,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function forward(req: IncomingMessage, body: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
     return new Promise((resolve, reject) => {
-      const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }));
-        answer.on('error', reject);
-      });
+      const out = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)) },
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () =>
+            resolve({
+              status: answer.statusCode ?? 502,
+              headers: answer.headers as Record<string, string>,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          answer.on('error', reject);
+        },
+      );
       out.on('error', reject);
       out.end(body);
     });
@@ -190,7 +218,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': requestId() });
+  res.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId(),
+  });
   res.end(text);
 }
 

@@ -123,7 +123,8 @@ export function parseIntercepted(statement: Token[]): InterceptedCommand | undef
     if (from === -1) return undefined;
     const url = code[from + 1]!.value;
     if (!/^[a-z0-9]+:\/\//i.test(url)) return undefined;
-    if (!/^s3a?:\/\//i.test(url)) throw new CommandError(`COPY from "${url.split('://')[0]}://" is not supported in the sandbox; load from S3 instead.`);
+    if (!/^s3a?:\/\//i.test(url))
+      throw new CommandError(`COPY from "${url.split('://')[0]}://" is not supported in the sandbox; load from S3 instead.`);
     return parseCopy(code, from);
   }
   if (first === 'unload') return parseUnload(code);
@@ -146,7 +147,10 @@ function parseCopy(code: Token[], from: number): CopyCommand {
     open === -1
       ? undefined
       : head
-          .slice(open + 1, head.findIndex((token) => token.text === ')'))
+          .slice(
+            open + 1,
+            head.findIndex((token) => token.text === ')'),
+          )
           .filter((token) => token.text !== ',')
           .map((token) => token.text);
   const command: CopyCommand = {
@@ -376,4 +380,3 @@ function parseUnload(code: Token[]): UnloadCommand {
   }
   return command;
 }
-

@@ -8,7 +8,18 @@ import { parquetRecords } from './parquet-source.js';
 import type { ProxyContext } from './proxy.js';
 import { listObjects, manifestObjects, objectStream, s3AsyncBuffer, type S3Object } from './s3-objects.js';
 import type { LoadError, LoadHistory, SessionInfo } from './system-tables.js';
-import { copyData, copyDone, copyFail, cstring, errorResponse, frame, notice, parseDataRow, parseErrorFields, type ErrorFields } from './wire.js';
+import {
+  copyData,
+  copyDone,
+  copyFail,
+  cstring,
+  errorResponse,
+  frame,
+  notice,
+  parseDataRow,
+  parseErrorFields,
+  type ErrorFields,
+} from './wire.js';
 
 const BATCH_BYTES = 64 * 1024;
 /** Raw input kept to explain a rejected line; PostgreSQL reports an error at most a few socket buffers behind. */
@@ -37,11 +48,20 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
   }
 }
 
-async function load(command: CopyCommand, columns: TargetColumn[], backend: Backend, context: ProxyContext, history: HistoryRow): Promise<boolean> {
+async function load(
+  command: CopyCommand,
+  columns: TargetColumn[],
+  backend: Backend,
+  context: ProxyContext,
+  history: HistoryRow,
+): Promise<boolean> {
   const stats = history.stats;
   const listed = command.manifest ? await manifestObjects(context.s3, command.source) : await listObjects(context.s3, command.source);
   // Spark and Hive leave _SUCCESS markers and .crc files beside their Parquet; a columnar COPY skips them.
-  const objects = command.format === 'parquet' && !command.manifest ? listed.filter((object) => object.size > 0 && !/(^|\/)[_.][^/]*$/.test(object.key)) : listed;
+  const objects =
+    command.format === 'parquet' && !command.manifest
+      ? listed.filter((object) => object.size > 0 && !/(^|\/)[_.][^/]*$/.test(object.key))
+      : listed;
   if (objects.length === 0) throw new CommandError(`The specified S3 prefix '${command.source.key}' does not exist`, 'XX000');
   stats.sourceFileCount = objects.length;
   stats.sourceFileBytes = objects.reduce((sum, object) => sum + object.size, 0);
@@ -130,9 +150,23 @@ async function load(command: CopyCommand, columns: TargetColumn[], backend: Back
   if (failed) {
     const first = errors[0];
     const detail = first
-      ? ['-----------------------------------------------', `error:  ${first.reason}`, `code:      ${first.code}`, `context:   ${first.rawValue || first.rawLine}`.slice(0, 200), `query:     ${queryId}`, `location:  ${first.file}:${first.line}`, '-----------------------------------------------'].join('\n  ')
+      ? [
+          '-----------------------------------------------',
+          `error:  ${first.reason}`,
+          `code:      ${first.code}`,
+          `context:   ${first.rawValue || first.rawLine}`.slice(0, 200),
+          `query:     ${queryId}`,
+          `location:  ${first.file}:${first.line}`,
+          '-----------------------------------------------',
+        ].join('\n  ')
       : undefined;
-    await backend.toClient(errorResponse(`Load into table '${command.tableName}' failed. Check 'sys_load_error_detail' system table for details.`, 'XX000', detail ? `\n  ${detail}` : undefined));
+    await backend.toClient(
+      errorResponse(
+        `Load into table '${command.tableName}' failed. Check 'sys_load_error_detail' system table for details.`,
+        'XX000',
+        detail ? `\n  ${detail}` : undefined,
+      ),
+    );
     return false;
   }
   let info = `Load into table '${command.tableName}' completed, ${loaded} record(s) loaded successfully.`;
@@ -148,7 +182,10 @@ async function load(command: CopyCommand, columns: TargetColumn[], backend: Back
  * the one the load's errors get.
  */
 class HistoryRow {
-  readonly stats: Omit<LoadHistory, 'status' | 'table' | 'source' | 'format' | 'startMicros' | 'durationMicros' | 'loadedRows' | 'errorCount'> = {
+  readonly stats: Omit<
+    LoadHistory,
+    'status' | 'table' | 'source' | 'format' | 'startMicros' | 'durationMicros' | 'loadedRows' | 'errorCount'
+  > = {
     loadedBytes: 0,
     sourceFileCount: 0,
     sourceFileBytes: 0,
@@ -176,10 +213,12 @@ class HistoryRow {
     this.finished = true;
     const durationMicros = BigInt(Math.max(1, Math.round((performance.now() - this.startedAt) * 1000)));
     const id = await this.begun;
-    return this.context.system.finishLoad(this.session, id, { ...this.row(status, loadedRows, errors.length), durationMicros }, errors).catch((error: unknown) => {
-      this.context.log.warn('sandbox.redshift', 'Could not record a load and its errors', error);
-      return id;
-    });
+    return this.context.system
+      .finishLoad(this.session, id, { ...this.row(status, loadedRows, errors.length), durationMicros }, errors)
+      .catch((error: unknown) => {
+        this.context.log.warn('sandbox.redshift', 'Could not record a load and its errors', error);
+        return id;
+      });
   }
 
   private row(status: LoadHistory['status'], loadedRows: number, errorCount: number): LoadHistory {
@@ -227,7 +266,12 @@ async function describeTable(command: CopyCommand, backend: Backend): Promise<{ 
   return { columns };
 }
 
-async function* records(command: CopyCommand, object: S3Object, columns: TargetColumn[], context: ProxyContext): AsyncGenerator<SourceRecord> {
+async function* records(
+  command: CopyCommand,
+  object: S3Object,
+  columns: TargetColumn[],
+  context: ProxyContext,
+): AsyncGenerator<SourceRecord> {
   if (command.format === 'parquet') {
     yield* parquetRecords(s3AsyncBuffer(context.s3, object), columns);
     return;
@@ -266,10 +310,27 @@ class RecentLines {
 }
 
 function blank(command: CopyCommand): LoadError {
-  return { table: command.tableName, file: '', line: 0, column: '', type: '', colLength: '', position: 0, rawLine: '', rawValue: '', code: 0, reason: '' };
+  return {
+    table: command.tableName,
+    file: '',
+    line: 0,
+    column: '',
+    type: '',
+    colLength: '',
+    position: 0,
+    rawLine: '',
+    rawValue: '',
+    code: 0,
+    reason: '',
+  };
 }
 
-function localError(command: CopyCommand, object: S3Object, record: Extract<SourceRecord, { error: unknown }>, columns: TargetColumn[]): LoadError {
+function localError(
+  command: CopyCommand,
+  object: S3Object,
+  record: Extract<SourceRecord, { error: unknown }>,
+  columns: TargetColumn[],
+): LoadError {
   const column = columns.find((candidate) => candidate.name === record.error.column);
   return {
     ...blank(command),
@@ -299,7 +360,9 @@ function serverError(command: CopyCommand, fields: ErrorFields, recent: RecentLi
   const value = context?.[3] ?? context?.[5] ?? '';
   const source = recent.get(streamLine);
   const column = columns.find((candidate) => candidate.name === columnName);
-  const reason = /^skipping row/i.test(fields.message ?? '') ? `Invalid value for ${column?.typeName ?? 'column'}: "${value}"` : (fields.message ?? 'load failed');
+  const reason = /^skipping row/i.test(fields.message ?? '')
+    ? `Invalid value for ${column?.typeName ?? 'column'}: "${value}"`
+    : (fields.message ?? 'load failed');
   return {
     ...blank(command),
     file: source?.file ?? '',

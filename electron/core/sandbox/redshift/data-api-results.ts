@@ -3,7 +3,13 @@ import { createInterface } from 'node:readline';
 import type { FieldDef } from 'pg';
 
 /** The Data API's union for one value. */
-export type DataApiField = { isNull: true } | { stringValue: string } | { longValue: number } | { doubleValue: number } | { booleanValue: boolean } | { blobValue: string };
+export type DataApiField =
+  | { isNull: true }
+  | { stringValue: string }
+  | { longValue: number }
+  | { doubleValue: number }
+  | { booleanValue: boolean }
+  | { blobValue: string };
 
 export interface ColumnMetadata {
   name: string;
@@ -97,7 +103,12 @@ export class ResultFile {
 }
 
 /** Up to `maxRows` rows (or about `maxBytes`) from byte `offset`; `next` is the offset after them, if rows remain. */
-export async function readPage(path: string, offset: number, maxRows: number, maxBytes: number): Promise<{ records: DataApiField[][]; next?: number }> {
+export async function readPage(
+  path: string,
+  offset: number,
+  maxRows: number,
+  maxBytes: number,
+): Promise<{ records: DataApiField[][]; next?: number }> {
   const stream = createReadStream(path, { start: offset });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   const records: DataApiField[][] = [];

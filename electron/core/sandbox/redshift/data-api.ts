@@ -88,7 +88,10 @@ const schemas = {
   ExecuteStatement: z.object({
     ...target,
     Sql: z.string().min(1).max(100_000),
-    Parameters: z.array(z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() })).min(1).optional(),
+    Parameters: z
+      .array(z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), value: z.string() }))
+      .min(1)
+      .optional(),
   }),
   BatchExecuteStatement: z.object({ ...target, Sqls: z.array(z.string().min(1).max(100_000)).min(1).max(40) }),
   DescribeStatement: z.object({ Id: text }),
@@ -142,7 +145,15 @@ export function createDataApi(options: DataApiOptions): DataApi {
   const pool = (database: string) => {
     let found = pools.get(database);
     if (!found) {
-      found = new pg.Pool({ host: '127.0.0.1', port: options.proxyPort, user: options.user, password: options.password, database, max: CONNECTIONS_PER_DATABASE, idleTimeoutMillis: 30_000 });
+      found = new pg.Pool({
+        host: '127.0.0.1',
+        port: options.proxyPort,
+        user: options.user,
+        password: options.password,
+        database,
+        max: CONNECTIONS_PER_DATABASE,
+        idleTimeoutMillis: 30_000,
+      });
       found.on('error', (error) => log.warn(SCOPE, `A pooled connection to ${database} failed`, error));
       pools.set(database, found);
     }
@@ -160,7 +171,11 @@ export function createDataApi(options: DataApiOptions): DataApi {
     }
   }
 
-  function newStatement(sql: string, input: z.infer<Schemas['ExecuteStatement']> | z.infer<Schemas['BatchExecuteStatement']>, id: string = randomUUID()): Statement {
+  function newStatement(
+    sql: string,
+    input: z.infer<Schemas['ExecuteStatement']> | z.infer<Schemas['BatchExecuteStatement']>,
+    id: string = randomUUID(),
+  ): Statement {
     const now = Date.now();
     const statement: Statement = {
       id,
@@ -186,10 +201,12 @@ export function createDataApi(options: DataApiOptions): DataApi {
   }
 
   function admit(input: { ClusterIdentifier?: string | undefined; WorkgroupName?: string | undefined }): void {
-    if (!input.ClusterIdentifier && !input.WorkgroupName) throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified.');
+    if (!input.ClusterIdentifier && !input.WorkgroupName)
+      throw new AwsError('ValidationException', 'Either ClusterIdentifier or WorkgroupName must be specified.');
     let running = 0;
     for (const statement of statements.values()) if (active(statement)) running++;
-    if (running >= MAX_ACTIVE) throw new AwsError('ActiveStatementsExceededException', `The number of active statements exceeds the limit of ${MAX_ACTIVE}.`);
+    if (running >= MAX_ACTIVE)
+      throw new AwsError('ActiveStatementsExceededException', `The number of active statements exceeds the limit of ${MAX_ACTIVE}.`);
   }
 
   async function acquire(database: string): Promise<{ client: pg.PoolClient; pid: number }> {
@@ -200,7 +217,8 @@ export function createDataApi(options: DataApiOptions): DataApi {
       pids.set(client, pid);
     }
     if (typeNames.size === 0) {
-      for (const row of (await client.query<{ oid: number; typname: string }>('SELECT oid::int AS oid, typname FROM pg_type')).rows) typeNames.set(row.oid, row.typname);
+      for (const row of (await client.query<{ oid: number; typname: string }>('SELECT oid::int AS oid, typname FROM pg_type')).rows)
+        typeNames.set(row.oid, row.typname);
     }
     return { client, pid };
   }
@@ -325,7 +343,14 @@ export function createDataApi(options: DataApiOptions): DataApi {
   }
 
   async function cancelBackend(database: string, pid: number): Promise<void> {
-    const client = new pg.Client({ host: '127.0.0.1', port: options.proxyPort, user: options.user, password: options.password, database, connectionTimeoutMillis: 10_000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: options.proxyPort,
+      user: options.user,
+      password: options.password,
+      database,
+      connectionTimeoutMillis: 10_000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -341,7 +366,8 @@ export function createDataApi(options: DataApiOptions): DataApi {
    */
   async function keepCancelling(statement: Statement): Promise<void> {
     for (let attempt = 0; attempt < 10 && active(statement); attempt++) {
-      if (statement.status === 'STARTED' && statement.pid) await cancelBackend(statement.database, statement.pid).catch((error: unknown) => log.warn(SCOPE, 'Cancel failed', error));
+      if (statement.status === 'STARTED' && statement.pid)
+        await cancelBackend(statement.database, statement.pid).catch((error: unknown) => log.warn(SCOPE, 'Cancel failed', error));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -403,26 +429,47 @@ export function createDataApi(options: DataApiOptions): DataApi {
       }
       const offset = input.NextToken ? decodeToken(input.NextToken, statement.id) : 0;
       const page = await readPage(statement.file, offset, PAGE_ROWS, PAGE_BYTES);
-      const result: Record<string, unknown> = { Records: page.records, ColumnMetadata: statement.columns, TotalNumRows: statement.resultRows };
+      const result: Record<string, unknown> = {
+        Records: page.records,
+        ColumnMetadata: statement.columns,
+        TotalNumRows: statement.resultRows,
+      };
       if (page.next !== undefined) result.NextToken = encodeToken(statement.id, page.next);
       return result;
     },
     async CancelStatement(input) {
       const statement = find(input.Id);
-      if (!active(statement)) throw new AwsError('ValidationException', `Could not cancel a query that is already in ${statement.status} state.`);
+      if (!active(statement))
+        throw new AwsError('ValidationException', `Could not cancel a query that is already in ${statement.status} state.`);
       statement.cancelled = true;
       for (const part of statement.subStatements ?? []) if (part.status === 'SUBMITTED') part.cancelled = true;
       void keepCancelling(statement);
       return { Status: true };
     },
     async ListDatabases(input) {
-      const rows = await catalog<{ name: string }>(input.Database, 'SELECT datname AS name FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY 1', []);
-      return paged('Databases', rows.map((row) => row.name), input, 'ListDatabases');
+      const rows = await catalog<{ name: string }>(
+        input.Database,
+        'SELECT datname AS name FROM pg_database WHERE NOT datistemplate AND datallowconn ORDER BY 1',
+        [],
+      );
+      return paged(
+        'Databases',
+        rows.map((row) => row.name),
+        input,
+        'ListDatabases',
+      );
     },
     async ListSchemas(input) {
       const database = input.ConnectedDatabase ?? input.Database;
-      const rows = await catalog<{ name: string }>(database, 'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1', [input.SchemaPattern ?? '%']);
-      return paged('Schemas', rows.map((row) => row.name), input, 'ListSchemas');
+      const rows = await catalog<{ name: string }>(database, 'SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1', [
+        input.SchemaPattern ?? '%',
+      ]);
+      return paged(
+        'Schemas',
+        rows.map((row) => row.name),
+        input,
+        'ListSchemas',
+      );
     },
     async ListTables(input) {
       const database = input.ConnectedDatabase ?? input.Database;
@@ -438,7 +485,17 @@ export function createDataApi(options: DataApiOptions): DataApi {
     },
     async DescribeTable(input) {
       const database = input.ConnectedDatabase ?? input.Database;
-      const rows = await catalog<{ name: string; type: string; length: number; precision: number; scale: number; nullable: boolean; schema: string; table: string; def: string | null }>(
+      const rows = await catalog<{
+        name: string;
+        type: string;
+        length: number;
+        precision: number;
+        scale: number;
+        nullable: boolean;
+        schema: string;
+        table: string;
+        def: string | null;
+      }>(
         database,
         `SELECT a.attname AS name, t.typname AS type,
            CASE WHEN a.atttypmod > 4 AND t.typcategory = 'S' THEN a.atttypmod - 4 ELSE 0 END AS length,
@@ -474,12 +531,16 @@ export function createDataApi(options: DataApiOptions): DataApi {
 
   return {
     async handle(operation, input) {
-      if (!(operation in handlers)) throw new AwsError('ValidationException', `Operation ${operation} is not supported by the sandbox's Redshift Data API.`);
+      if (!(operation in handlers))
+        throw new AwsError('ValidationException', `Operation ${operation} is not supported by the sandbox's Redshift Data API.`);
       const op = operation as keyof Schemas;
       const parsed = schemas[op].safeParse(input ?? {});
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new AwsError('ValidationException', `1 validation error detected: Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`);
+        throw new AwsError(
+          'ValidationException',
+          `1 validation error detected: Value at '${issue.path.join('.')}' failed to satisfy constraint: ${issue.message}`,
+        );
       }
       try {
         return await (handlers[op] as (value: unknown) => Promise<unknown>)(parsed.data);
@@ -550,7 +611,8 @@ export function bindParameters(sql: string, parameters: { name: string; value: s
     const next = tokens[i + 1]!;
     if (token.kind !== 'op' || !token.text.endsWith(':') || token.text.endsWith('::') || next.kind !== 'word') continue;
     const name = next.text;
-    if (!parameters.some((parameter) => parameter.name === name)) throw new AwsError('ValidationException', `No value specified for parameter :${name}.`);
+    if (!parameters.some((parameter) => parameter.name === name))
+      throw new AwsError('ValidationException', `No value specified for parameter :${name}.`);
     if (!order.includes(name)) order.push(name);
     token.text = `${token.text.slice(0, -1)}$${order.indexOf(name) + 1}`;
     next.text = '';
@@ -575,7 +637,12 @@ function decodeToken(token: string, id: string): number {
   throw new AwsError('ValidationException', 'The NextToken is not valid for this statement.');
 }
 
-function paged<T>(key: string, items: T[], input: { MaxResults?: number | undefined; NextToken?: string | undefined }, scope: string): Record<string, unknown> {
+function paged<T>(
+  key: string,
+  items: T[],
+  input: { MaxResults?: number | undefined; NextToken?: string | undefined },
+  scope: string,
+): Record<string, unknown> {
   const start = input.NextToken ? decodeToken(input.NextToken, scope) : 0;
   const size = input.MaxResults || 1000;
   const out: Record<string, unknown> = { [key]: items.slice(start, start + size) };

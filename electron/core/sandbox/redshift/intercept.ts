@@ -29,7 +29,9 @@ export async function failStatement(backend: Backend, message: string, code = 'X
  * the rest, and one ReadyForQuery ends the whole, as PostgreSQL does.
  */
 export async function runIntercepted(sql: string, backend: Backend, context: ProxyContext, session: SessionInfo): Promise<void> {
-  const statements = splitKeepingSeparators(tokenize(sql, /^\s*unload\b/i.test(sql))).filter((statement) => statement.some((token) => token.kind !== 'space' && token.kind !== 'comment' && token.text !== ';'));
+  const statements = splitKeepingSeparators(tokenize(sql, /^\s*unload\b/i.test(sql))).filter((statement) =>
+    statement.some((token) => token.kind !== 'space' && token.kind !== 'comment' && token.text !== ';'),
+  );
   for (const statement of statements) {
     let ok: boolean;
     try {

@@ -81,7 +81,13 @@ export function tokenize(sql: string, backslashEscapes = false): Token[] {
     } else if (opChars.includes(c)) {
       let j = i + 1;
       // `::` stays one token so a cast is never mistaken for a named parameter.
-      while (j < sql.length && opChars.includes(sql[j]!) && !(sql[j] === '-' && sql[j + 1] === '-') && !(sql[j] === '/' && sql[j + 1] === '*')) j++;
+      while (
+        j < sql.length &&
+        opChars.includes(sql[j]!) &&
+        !(sql[j] === '-' && sql[j + 1] === '-') &&
+        !(sql[j] === '/' && sql[j + 1] === '*')
+      )
+        j++;
       push('op', j);
     } else {
       push('op', i + 1);

@@ -36,7 +36,8 @@ export function nullRules(command: CopyCommand, columns: TargetColumn[]): (value
 
 function shape(fields: (string | null)[], columns: TargetColumn[], command: CopyCommand, line: number, raw: string): SourceRecord {
   if (fields.length < columns.length && command.fillRecord) while (fields.length < columns.length) fields.push(null);
-  if (fields.length < columns.length) return { error: { code: 1214, reason: 'Delimiter not found', column: columns[fields.length]?.name }, line, raw };
+  if (fields.length < columns.length)
+    return { error: { code: 1214, reason: 'Delimiter not found', column: columns[fields.length]?.name }, line, raw };
   if (fields.length > columns.length) return { error: { code: 1202, reason: `Extra column(s) found` }, line, raw };
   return { fields, line, raw };
 }

@@ -1,4 +1,11 @@
-import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaElement } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+  type AsyncBuffer,
+  type FileMetaData,
+  type SchemaElement,
+} from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { SourceRecord, TargetColumn } from './load-sources.js';
 
@@ -31,7 +38,10 @@ export async function* parquetRecords(file: AsyncBuffer, columns: TargetColumn[]
   const top = parquetSchema(original).children;
   if (top.length !== columns.length) {
     yield {
-      error: { code: 1202, reason: `Unmatched number of columns between table and file. Table columns: ${columns.length}, Data columns: ${top.length}` },
+      error: {
+        code: 1202,
+        reason: `Unmatched number of columns between table and file. Table columns: ${columns.length}, Data columns: ${top.length}`,
+      },
       line: 1,
       raw: top.map((child) => child.element.name).join(','),
     };
@@ -42,7 +52,10 @@ export async function* parquetRecords(file: AsyncBuffer, columns: TargetColumn[]
   let rowStart = 0;
   for (const group of original.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors, utf8: false, parsers })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors, utf8: false, parsers })) as Record<
+      string,
+      unknown
+    >[];
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       const fields = top.map((child, index) => formats[index]!(row[child.element.name]));
@@ -73,8 +86,12 @@ function formatter(element: SchemaElement): (value: unknown) => string | null {
     const scale = element.scale ?? (element.logical_type?.type === 'DECIMAL' ? element.logical_type.scale : 0) ?? 0;
     return (value) => (value === null || value === undefined ? null : decimalText(unscaled(value), scale));
   }
-  const utc = element.logical_type?.type === 'TIMESTAMP' ? element.logical_type.isAdjustedToUTC : element.converted_type?.startsWith('TIMESTAMP') || element.type === 'INT96';
-  const binary = (element.type === 'BYTE_ARRAY' || element.type === 'FIXED_LEN_BYTE_ARRAY') && !element.converted_type && !element.logical_type;
+  const utc =
+    element.logical_type?.type === 'TIMESTAMP'
+      ? element.logical_type.isAdjustedToUTC
+      : element.converted_type?.startsWith('TIMESTAMP') || element.type === 'INT96';
+  const binary =
+    (element.type === 'BYTE_ARRAY' || element.type === 'FIXED_LEN_BYTE_ARRAY') && !element.converted_type && !element.logical_type;
   return (value) => text(value, utc === true, binary);
 }
 
@@ -82,13 +99,20 @@ function text(value: unknown, utc: boolean, binary: boolean): string | null {
   if (value === null || value === undefined) return null;
   if (value instanceof RawTimestamp) return timestampText(value) + (utc ? '+00' : '');
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : String(value);
+  if (typeof value === 'number')
+    return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return binary ? `\\x${Buffer.from(value).toString('hex')}` : decoder.decode(value);
   if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value, (_key, inner: unknown) =>
-    typeof inner === 'bigint' ? inner.toString() : inner instanceof RawTimestamp ? timestampText(inner) : inner instanceof Uint8Array ? Buffer.from(inner).toString('hex') : inner,
+    typeof inner === 'bigint'
+      ? inner.toString()
+      : inner instanceof RawTimestamp
+        ? timestampText(inner)
+        : inner instanceof Uint8Array
+          ? Buffer.from(inner).toString('hex')
+          : inner,
   );
 }
 

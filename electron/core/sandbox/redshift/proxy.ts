@@ -119,7 +119,10 @@ class Session {
       work();
     } catch (error) {
       this.context.log.warn(SCOPE, 'Closing a client connection after a protocol error', error);
-      if (!this.client.destroyed) this.client.end(errorResponse(`Protocol error: ${error instanceof Error ? error.message : String(error)}`, '08P01', undefined, 'FATAL'));
+      if (!this.client.destroyed)
+        this.client.end(
+          errorResponse(`Protocol error: ${error instanceof Error ? error.message : String(error)}`, '08P01', undefined, 'FATAL'),
+        );
       this.close();
     }
   }
@@ -169,7 +172,10 @@ class Session {
     server.setNoDelay(true);
     this.backend = new Backend(server, this.client);
     server.on('error', (error) => {
-      if (!this.client.destroyed) this.client.end(errorResponse(`The sandbox database is not reachable: ${error.message}. Start the sandbox again.`, '08006', undefined, 'FATAL'));
+      if (!this.client.destroyed)
+        this.client.end(
+          errorResponse(`The sandbox database is not reachable: ${error.message}. Start the sandbox again.`, '08006', undefined, 'FATAL'),
+        );
       this.close();
     });
     server.on('close', () => this.close());
@@ -210,7 +216,9 @@ class Session {
           server,
           this.client,
           rewriteParse(message.body, (sql) =>
-            mayIntercept(sql) ? raiseStatement('COPY from S3 and UNLOAD need the simple query protocol in the sandbox (for JDBC: preferQueryMode=simple).') : rewriteSql(sql),
+            mayIntercept(sql)
+              ? raiseStatement('COPY from S3 and UNLOAD need the simple query protocol in the sandbox (for JDBC: preferQueryMode=simple).')
+              : rewriteSql(sql),
           ),
         );
         return;

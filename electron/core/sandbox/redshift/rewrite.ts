@@ -1,7 +1,8 @@
 import { isCode, render, tokenize, type Token } from './lexer.js';
 
 /** Words whose presence means a statement may need rewriting; anything else passes untouched and unlexed. */
-const trigger = /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl2?|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter/i;
+const trigger =
+  /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl2?|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter/i;
 
 /** Redshift-only SQL rewritten to PostgreSQL; everything else is left exactly as written. */
 export function rewriteSql(sql: string): string {
@@ -118,7 +119,12 @@ function rewriteStatement(original: Token[]): string {
       }
     }
     if (prev === '::' && w === 'super') set(k, 'jsonb');
-    if ((w === 'varchar' || w === 'nvarchar' || (w === 'varying' && word(k - 1) === 'character')) && text(k + 1) === '(' && word(k + 2) === 'max' && text(k + 3) === ')') {
+    if (
+      (w === 'varchar' || w === 'nvarchar' || (w === 'varying' && word(k - 1) === 'character')) &&
+      text(k + 1) === '(' &&
+      word(k + 2) === 'max' &&
+      text(k + 3) === ')'
+    ) {
       set(k, w === 'varying' ? 'varying(65535)' : 'varchar(65535)');
       drop(k + 1, k + 3);
       k += 3;
@@ -143,8 +149,7 @@ function rewriteStatement(original: Token[]): string {
         dropAfter(tokens, code, k, end);
         k = end;
       }
-    }
-    else if ((w === 'dateadd' || w === 'datediff' || w === 'date_part') && text(k + 1) === '(' && word(k + 2) && text(k + 3) === ',') {
+    } else if ((w === 'dateadd' || w === 'datediff' || w === 'date_part') && text(k + 1) === '(' && word(k + 2) && text(k + 3) === ',') {
       // Redshift takes the date part as a bare word; PostgreSQL needs a string.
       set(k + 2, `'${word(k + 2)}'`);
     } else if (w === 'listagg' && text(k + 1) === '(') {
@@ -160,7 +165,15 @@ function ignoredAlter(words: string[]): boolean {
   for (let k = 3; k < words.length; k++) {
     if (words[k] !== 'alter') continue;
     const what = words[k + 1];
-    if (what === 'diststyle' || what === 'distkey' || what === 'sortkey' || what === 'compound' || what === 'interleaved' || what === 'encode') return true;
+    if (
+      what === 'diststyle' ||
+      what === 'distkey' ||
+      what === 'sortkey' ||
+      what === 'compound' ||
+      what === 'interleaved' ||
+      what === 'encode'
+    )
+      return true;
     if (what === 'column' && words[k + 3] === 'encode') return true;
   }
   return false;

@@ -25,9 +25,14 @@ export async function listObjects(s3: S3Client, location: S3Location): Promise<S
   const objects: S3Object[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.key, ContinuationToken: token })).catch((error: unknown) => {
-      throw new CommandError(`S3ServiceException: ${error instanceof Error ? error.message : String(error)} (listing ${location.url})`, 'XX000');
-    });
+    const page = await s3
+      .send(new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.key, ContinuationToken: token }))
+      .catch((error: unknown) => {
+        throw new CommandError(
+          `S3ServiceException: ${error instanceof Error ? error.message : String(error)} (listing ${location.url})`,
+          'XX000',
+        );
+      });
     for (const item of page.Contents ?? []) {
       if (!item.Key || item.Key.endsWith('/')) continue;
       objects.push({ bucket: location.bucket, key: item.Key, size: item.Size ?? 0, url: `s3://${location.bucket}/${item.Key}` });
@@ -66,7 +71,10 @@ export async function readText(s3: S3Client, bucket: string, key: string): Promi
 
 export async function objectStream(s3: S3Client, bucket: string, key: string): Promise<Readable> {
   const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
-    throw new CommandError(`S3ServiceException: ${error instanceof Error ? error.message : String(error)} (reading s3://${bucket}/${key})`, 'XX000');
+    throw new CommandError(
+      `S3ServiceException: ${error instanceof Error ? error.message : String(error)} (reading s3://${bucket}/${key})`,
+      'XX000',
+    );
   });
   if (!(result.Body instanceof Readable)) throw new CommandError(`S3 returned no body for s3://${bucket}/${key}`, 'XX000');
   return result.Body;
@@ -118,12 +126,20 @@ export class S3ObjectWriter {
     }
     if (this.bufferedBytes > 0) await this.flushPart();
     await this.s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: this.key,
+        UploadId: this.uploadId,
+        MultipartUpload: { Parts: this.parts },
+      }),
     );
   }
 
   async abort(): Promise<void> {
-    if (this.uploadId) await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId })).catch(() => undefined);
+    if (this.uploadId)
+      await this.s3
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }))
+        .catch(() => undefined);
   }
 
   private async flushPart(): Promise<void> {
@@ -135,7 +151,9 @@ export class S3ObjectWriter {
     this.buffered = [];
     this.bufferedBytes = 0;
     const PartNumber = this.parts.length + 1;
-    const part = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }));
+    const part = await this.s3.send(
+      new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }),
+    );
     this.parts.push({ ETag: part.ETag ?? '', PartNumber });
   }
 }

@@ -197,7 +197,9 @@ export class SystemTables {
   async setupAll(): Promise<void> {
     const client = new pg.Client({ host: '127.0.0.1', ...this.admin, database: 'postgres', connectionTimeoutMillis: 10_000 });
     await client.connect();
-    const databases = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn').finally(() => client.end());
+    const databases = await client
+      .query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn')
+      .finally(() => client.end());
     for (const { datname } of databases.rows) await this.ensure(datname);
   }
 

@@ -14,7 +14,8 @@ import { commandComplete, notice, query } from './wire.js';
  * `<prefix>000` with PARALLEL OFF), a new part whenever MAXFILESIZE is reached.
  */
 export async function unloadToS3(command: UnloadCommand, backend: Backend, context: ProxyContext): Promise<boolean> {
-  if (command.format === 'parquet') throw new CommandError('UNLOAD ... FORMAT PARQUET is not supported in the sandbox; use FORMAT CSV or the default text format.');
+  if (command.format === 'parquet')
+    throw new CommandError('UNLOAD ... FORMAT PARQUET is not supported in the sandbox; use FORMAT CSV or the default text format.');
   const { bucket, key: prefix } = command.target;
   if (!command.allowOverwrite && (await listObjects(context.s3, command.target)).length > 0) {
     throw new CommandError(
@@ -33,7 +34,8 @@ export async function unloadToS3(command: UnloadCommand, backend: Backend, conte
   await backend.send(query(`COPY (${rewriteSql(command.select)}) TO STDOUT WITH (${options.join(', ')})`));
 
   const extension = (command.extension ? `.${command.extension.replace(/^\./, '')}` : '') + (command.gzip ? '.gz' : '');
-  const name = (part: number) => (command.parallel ? `${prefix}0000_part_${String(part).padStart(2, '0')}` : `${prefix}${String(part).padStart(3, '0')}`) + extension;
+  const name = (part: number) =>
+    (command.parallel ? `${prefix}0000_part_${String(part).padStart(2, '0')}` : `${prefix}${String(part).padStart(3, '0')}`) + extension;
   const written: { key: string; bytes: number }[] = [];
   let writer: S3ObjectWriter | undefined;
   let header: Buffer | undefined;

@@ -169,7 +169,16 @@ export function notice(message: string, severity = 'INFO'): Buffer {
 }
 
 function fieldsMessage(type: string, message: string, code: string, detail: string | undefined, severity: string): Buffer {
-  const parts = [Buffer.from('S'), cstring(severity), Buffer.from('V'), cstring(severity), Buffer.from('C'), cstring(code), Buffer.from('M'), cstring(message)];
+  const parts = [
+    Buffer.from('S'),
+    cstring(severity),
+    Buffer.from('V'),
+    cstring(severity),
+    Buffer.from('C'),
+    cstring(code),
+    Buffer.from('M'),
+    cstring(message),
+  ];
   if (detail) parts.push(Buffer.from('D'), cstring(detail));
   parts.push(Buffer.alloc(1));
   return frame(type, Buffer.concat(parts));

@@ -7,7 +7,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { AppError } from '../../../../shared/errors.js';
 import type { SetupStep } from './step.js';
 
-
 export interface MavenArtifact {
   group: string;
   artifact: string;
@@ -64,13 +63,17 @@ export function mavenJarsStep(dir: string, artifacts: MavenArtifact[]): SetupSte
         await pipeline(body, createWriteStream(part), { signal }).catch((error: unknown) => {
           rmSync(part, { force: true });
           if (signal.aborted) throw new AppError('CANCELLED', 'Download cancelled; the next start resumes it');
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new AppError('UNAVAILABLE', 'The disk is full; free some space and start again.');
+          if ((error as NodeJS.ErrnoException).code === 'ENOSPC')
+            throw new AppError('UNAVAILABLE', 'The disk is full; free some space and start again.');
           refused(url, error);
         });
         const actual = hash.digest('hex');
         if (expected && actual !== expected) {
           rmSync(part, { force: true });
-          throw new AppError('UNAVAILABLE', `${url} did not match its published SHA-1 (${actual} ≠ ${expected}); the download was discarded.`);
+          throw new AppError(
+            'UNAVAILABLE',
+            `${url} did not match its published SHA-1 (${actual} ≠ ${expected}); the download was discarded.`,
+          );
         }
         renameSync(part, target);
       }
@@ -86,5 +89,8 @@ async function fetchText(url: string, signal: AbortSignal): Promise<string> {
 
 function refused(url: string, reason: unknown): never {
   const detail = reason instanceof Error ? (reason.cause instanceof Error ? reason.cause.message : reason.message) : String(reason);
-  throw new AppError('UNAVAILABLE', `Could not download ${url} (${detail}). Maven Central must be reachable (or set TRIBUTARY_MAVEN_URL to a mirror); start again to resume.`);
+  throw new AppError(
+    'UNAVAILABLE',
+    `Could not download ${url} (${detail}). Maven Central must be reachable (or set TRIBUTARY_MAVEN_URL to a mirror); start again to resume.`,
+  );
 }

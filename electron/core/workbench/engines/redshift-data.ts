@@ -41,13 +41,22 @@ export class RedshiftDataEngine implements Engine {
 
   async serverVersion(signal: AbortSignal): Promise<string> {
     let version = '';
-    await this.execute('SELECT version()', { columns: () => undefined, rows: async (batch) => void (version = batch[0]?.[0] ?? ''), notice: () => undefined }, signal);
+    await this.execute(
+      'SELECT version()',
+      { columns: () => undefined, rows: async (batch) => void (version = batch[0]?.[0] ?? ''), notice: () => undefined },
+      signal,
+    );
     return version;
   }
 
   async execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome> {
     const { Id: id } = await this.client.send(
-      new ExecuteStatementCommand({ ClusterIdentifier: this.where.clusterIdentifier, Database: this.where.database, DbUser: this.where.user, Sql: sql }),
+      new ExecuteStatementCommand({
+        ClusterIdentifier: this.where.clusterIdentifier,
+        Database: this.where.database,
+        DbUser: this.where.user,
+        Sql: sql,
+      }),
       { abortSignal: signal },
     );
     if (!id) throw new AppError('UNAVAILABLE', 'The Data API accepted the statement but gave no id.');
@@ -60,9 +69,15 @@ export class RedshiftDataEngine implements Engine {
         if (status.Status === 'FINISHED') {
           if (status.HasResultSet) await this.readResult(id, sink, signal, maxRows);
           const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
-          return { command, ...(!status.HasResultSet && status.ResultRows !== undefined && status.ResultRows >= 0 ? { rowsAffected: status.ResultRows } : {}) };
+          return {
+            command,
+            ...(!status.HasResultSet && status.ResultRows !== undefined && status.ResultRows >= 0
+              ? { rowsAffected: status.ResultRows }
+              : {}),
+          };
         }
-        if (status.Status === 'FAILED') throw new StatementError(status.Error ?? 'The statement failed', undefined, positionOf(status.Error));
+        if (status.Status === 'FAILED')
+          throw new StatementError(status.Error ?? 'The statement failed', undefined, positionOf(status.Error));
         if (status.Status === 'ABORTED') throw new AppError('CANCELLED', 'Cancelled; the Data API aborted the statement.');
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(MAX_POLL_MS, Math.round(wait * 1.5));
@@ -82,7 +97,13 @@ export class RedshiftDataEngine implements Engine {
     do {
       const page = await this.client.send(new GetStatementResultCommand({ Id: id, NextToken: token }), { abortSignal: signal });
       if (first) {
-        sink.columns((page.ColumnMetadata ?? []).map((c) => ({ name: c.name ?? '', type: typeOf(c.typeName ?? '', c.precision, c.scale), kind: kindOfTypeName(c.typeName ?? '') })));
+        sink.columns(
+          (page.ColumnMetadata ?? []).map((c) => ({
+            name: c.name ?? '',
+            type: typeOf(c.typeName ?? '', c.precision, c.scale),
+            kind: kindOfTypeName(c.typeName ?? ''),
+          })),
+        );
         first = false;
       }
       let rows = (page.Records ?? []).map((record) => record.map(cell));

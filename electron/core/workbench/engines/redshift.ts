@@ -86,7 +86,12 @@ export class RedshiftEngine implements Engine {
       // A dropped connection fails the statement in flight (pg rejects it); the next run connects afresh.
       client.on('error', () => this.forget(client));
       client.on('end', () => this.forget(client));
-      client.on('notice', (notice) => this.noticeTo?.notice(notice.severity === 'WARNING' ? 'warning' : notice.severity === 'INFO' ? 'info' : 'notice', notice.message ?? ''));
+      client.on('notice', (notice) =>
+        this.noticeTo?.notice(
+          notice.severity === 'WARNING' ? 'warning' : notice.severity === 'INFO' ? 'info' : 'notice',
+          notice.message ?? '',
+        ),
+      );
       try {
         await client.connect();
       } catch (error) {
@@ -177,7 +182,8 @@ export class RedshiftEngine implements Engine {
       return { command, ...(affected !== undefined ? { rowsAffected: affected } : {}) };
     } catch (error) {
       socket.resume();
-      if (signal.aborted || (error as { code?: string }).code === CANCELLED_BY_USER) throw new AppError('CANCELLED', 'Cancelled; the server stopped the statement.');
+      if (signal.aborted || (error as { code?: string }).code === CANCELLED_BY_USER)
+        throw new AppError('CANCELLED', 'Cancelled; the server stopped the statement.');
       throw statementError(error);
     } finally {
       signal.removeEventListener('abort', cancel);
@@ -258,16 +264,24 @@ function statementError(error: unknown): Error {
   const e = error as { message?: string; code?: string; position?: string; detail?: string; hint?: string };
   if (e.code && /^[0-9A-Z]{5}$/.test(e.code)) {
     const extra = [e.detail, e.hint ? `Hint: ${e.hint}` : ''].filter(Boolean).join(' ');
-    return new StatementError(`${e.message ?? 'The statement failed'}${extra ? ` — ${extra}` : ''}`, e.code, e.position ? Number(e.position) - 1 : undefined);
+    return new StatementError(
+      `${e.message ?? 'The statement failed'}${extra ? ` — ${extra}` : ''}`,
+      e.code,
+      e.position ? Number(e.position) - 1 : undefined,
+    );
   }
   // Not the server's answer: the connection went away under the statement.
-  return new AppError('UNAVAILABLE', `The connection to the server was lost while the statement ran: ${e.message ?? String(error)}. Run it again to reconnect.`);
+  return new AppError(
+    'UNAVAILABLE',
+    `The connection to the server was lost while the statement ran: ${e.message ?? String(error)}. Run it again to reconnect.`,
+  );
 }
 
 function connectionError(error: unknown, endpoint: PgEndpoint): AppError {
   const e = error as { message?: string; code?: string };
   const where = `${endpoint.user}@${endpoint.host}:${endpoint.port}/${endpoint.database}`;
-  if (e.code === '28P01' || e.code === '28000') return new AppError('VALIDATION', `The server refused ${where}: ${e.message}. Check the user and password.`);
+  if (e.code === '28P01' || e.code === '28000')
+    return new AppError('VALIDATION', `The server refused ${where}: ${e.message}. Check the user and password.`);
   if (e.code === '3D000') return new AppError('NOT_FOUND', `${e.message} on ${endpoint.host}:${endpoint.port}.`);
   return new AppError('UNAVAILABLE', `Cannot connect to ${where}: ${e.message ?? String(error)}`);
 }

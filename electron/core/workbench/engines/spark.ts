@@ -18,7 +18,9 @@ interface ThriftColumn {
   values: unknown[];
   nulls: Buffer;
 }
-type ThriftColumnSet = Partial<Record<'boolVal' | 'byteVal' | 'i16Val' | 'i32Val' | 'i64Val' | 'doubleVal' | 'stringVal' | 'binaryVal', ThriftColumn>>;
+type ThriftColumnSet = Partial<
+  Record<'boolVal' | 'byteVal' | 'i16Val' | 'i32Val' | 'i64Val' | 'doubleVal' | 'stringVal' | 'binaryVal', ThriftColumn>
+>;
 interface ThriftColumnDesc {
   columnName: string;
   position: number;
@@ -74,7 +76,11 @@ export class SparkEngine implements Engine {
       // A dropped tunnel fails the operation in flight; the next statement opens a new session.
       client.on('error', () => (this.opened = undefined));
       try {
-        await client.connect({ host: '127.0.0.1', port }, new hive.connections.TcpConnection(), new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'tributary' }));
+        await client.connect(
+          { host: '127.0.0.1', port },
+          new hive.connections.TcpConnection(),
+          new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'tributary' }),
+        );
         const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
         return { client, session };
       } catch (error) {
@@ -87,7 +93,11 @@ export class SparkEngine implements Engine {
 
   async serverVersion(signal: AbortSignal): Promise<string> {
     let version = '';
-    await this.execute('SELECT version()', { columns: () => undefined, rows: async (batch) => void (version = `Spark ${batch[0]?.[0] ?? ''}`), notice: () => undefined }, signal);
+    await this.execute(
+      'SELECT version()',
+      { columns: () => undefined, rows: async (batch) => void (version = `Spark ${batch[0]?.[0] ?? ''}`), notice: () => undefined },
+      signal,
+    );
     return version;
   }
 
@@ -97,7 +107,10 @@ export class SparkEngine implements Engine {
       ({ session } = await this.open(signal));
     } catch (error) {
       if (!(error instanceof ThriftDown)) throw error;
-      sink.notice('warning', `${error.message} This statement ran with spark-sql over SSH instead: slower (a new Spark application per statement), and values come back as text without column types. ${START_THRIFT_HINT}`);
+      sink.notice(
+        'warning',
+        `${error.message} This statement ran with spark-sql over SSH instead: slower (a new Spark application per statement), and values come back as text without column types. ${START_THRIFT_HINT}`,
+      );
       return viaSparkSql(this.exec, sql, sink, signal, maxRows);
     }
     let operation: HiveOperation;
@@ -114,7 +127,8 @@ export class SparkEngine implements Engine {
         const status = await operation.status(false);
         const state = status.operationState;
         if (state === T.TOperationState.FINISHED_STATE) break;
-        if (state === T.TOperationState.CANCELED_STATE || signal.aborted) throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
+        if (state === T.TOperationState.CANCELED_STATE || signal.aborted)
+          throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
         if (state === T.TOperationState.ERROR_STATE) throw sparkError({ message: status.errorMessage ?? status.status?.errorMessage }, sql);
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(MAX_POLL_MS, wait * 2);
@@ -174,7 +188,9 @@ export class SparkEngine implements Engine {
         const entry: SchemaTree['schemas'][number]['tables'][number] = { name, kind: 'table', columns: [] };
         tables.set(name, entry);
         let inColumns = true;
-        for (const [col, type, comment] of await rowsOf(`DESCRIBE TABLE EXTENDED \`${database.replace(/`/g, '``')}\`.\`${name.replace(/`/g, '``')}\``)) {
+        for (const [col, type, comment] of await rowsOf(
+          `DESCRIBE TABLE EXTENDED \`${database.replace(/`/g, '``')}\`.\`${name.replace(/`/g, '``')}\``,
+        )) {
           if (!col || col.startsWith('#')) {
             inColumns = false;
             continue;
@@ -199,9 +215,15 @@ export class SparkEngine implements Engine {
   }
 }
 
-export type MasterExec = (command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>) => Promise<ExecOutcome>;
+export type MasterExec = (
+  command: string,
+  stdin: string,
+  signal: AbortSignal,
+  onStdout: (chunk: Buffer) => Promise<void>,
+) => Promise<ExecOutcome>;
 
-const START_THRIFT_HINT = 'Start the Thrift server on the master for the fast path (on EMR: sudo /usr/lib/spark/sbin/start-thriftserver.sh).';
+const START_THRIFT_HINT =
+  'Start the Thrift server on the master for the fast path (on EMR: sudo /usr/lib/spark/sbin/start-thriftserver.sh).';
 
 /** The Thrift server is not answering on the master: the one case where spark-sql over SSH stands in. */
 class ThriftDown extends AppError {
@@ -215,7 +237,13 @@ class ThriftDown extends AppError {
  * operator's text), rows read back as the CLI prints them: a header, then
  * tab-separated values with NULL for null.
  */
-async function viaSparkSql(exec: MasterExec, sql: string, sink: StatementSink, parent: AbortSignal, maxRows: number | undefined): Promise<StatementOutcome> {
+async function viaSparkSql(
+  exec: MasterExec,
+  sql: string,
+  sink: StatementSink,
+  parent: AbortSignal,
+  maxRows: number | undefined,
+): Promise<StatementOutcome> {
   const stop = new AbortController();
   const signal = AbortSignal.any([parent, stop.signal]);
   let pending = '';
@@ -247,7 +275,11 @@ async function viaSparkSql(exec: MasterExec, sql: string, sink: StatementSink, p
   if (pending) await take([pending]);
   if (parent.aborted) throw new AppError('CANCELLED', 'Cancelled; spark-sql on the master was stopped.');
   if (!stop.signal.aborted && outcome.code !== 0) {
-    const reported = outcome.stderr.split('\n').filter((line) => /Error|Exception|\[[A-Z_]+\]/.test(line)).slice(0, 6).join('\n');
+    const reported = outcome.stderr
+      .split('\n')
+      .filter((line) => /Error|Exception|\[[A-Z_]+\]/.test(line))
+      .slice(0, 6)
+      .join('\n');
     throw sparkError({ message: reported || outcome.stderr.slice(-2000) || `spark-sql exited with ${outcome.code}` }, sql);
   }
   return { command: /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL' };
@@ -257,7 +289,12 @@ function columnMeta(descriptor: ThriftColumnDesc): ColumnMeta {
   const entry = descriptor.typeDesc.types[0]?.primitiveEntry;
   const [name, kind] = entry ? (typeNames[entry.type] ?? ['other', 'other' as const]) : ['complex', 'json' as const];
   const q = entry?.typeQualifiers?.qualifiers;
-  const type = name === 'decimal' && q?.precision ? `decimal(${q.precision.i32Value},${q.scale?.i32Value ?? 0})` : name === 'varchar' && q?.characterMaximumLength ? `varchar(${q.characterMaximumLength.i32Value})` : name;
+  const type =
+    name === 'decimal' && q?.precision
+      ? `decimal(${q.precision.i32Value},${q.scale?.i32Value ?? 0})`
+      : name === 'varchar' && q?.characterMaximumLength
+        ? `varchar(${q.characterMaximumLength.i32Value})`
+        : name;
   return { name: descriptor.columnName.split('.').pop() ?? descriptor.columnName, type, kind };
 }
 
@@ -268,7 +305,10 @@ function isNull(nulls: Buffer | undefined, index: number): boolean {
 /** Columnar row set → rows of text; each value type has exactly one printed form. */
 function decodeRows(columns: ThriftColumnSet[]): Cell[][] {
   const decoded = columns.map((set): Cell[] => {
-    const [kind, column] = (Object.entries(set).find(([, value]) => value) ?? []) as [keyof ThriftColumnSet | undefined, ThriftColumn | undefined];
+    const [kind, column] = (Object.entries(set).find(([, value]) => value) ?? []) as [
+      keyof ThriftColumnSet | undefined,
+      ThriftColumn | undefined,
+    ];
     if (!kind || !column) return [];
     return column.values.map((value, i) => (isNull(column.nulls, i) ? null : text(kind, value)));
   });

@@ -57,8 +57,7 @@ export function AddEnvironment({ onAdded }: { onAdded: (list: EnvironmentList) =
       </div>
       {source === 'profile' && (
         <label>
-          Profile{' '}
-          <input list="aws-profiles" value={profile} onChange={(e) => setProfile(e.target.value)} autoComplete="off" />
+          Profile <input list="aws-profiles" value={profile} onChange={(e) => setProfile(e.target.value)} autoComplete="off" />
           <datalist id="aws-profiles">
             {profiles.data?.map((p) => (
               <option key={p.name} value={p.name}>
@@ -75,12 +74,19 @@ export function AddEnvironment({ onAdded }: { onAdded: (list: EnvironmentList) =
             Access key id <input value={accessKeyId} onChange={(e) => setAccessKeyId(e.target.value)} autoComplete="off" />
           </label>
           <label>
-            Secret access key <input type="password" value={secretAccessKey} onChange={(e) => setSecretAccessKey(e.target.value)} autoComplete="new-password" />
+            Secret access key{' '}
+            <input
+              type="password"
+              value={secretAccessKey}
+              onChange={(e) => setSecretAccessKey(e.target.value)}
+              autoComplete="new-password"
+            />
           </label>
         </div>
       )}
       <label>
-        Endpoint override (optional) <input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder="https://…" autoComplete="off" />
+        Endpoint override (optional){' '}
+        <input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder="https://…" autoComplete="off" />
       </label>
       <button type="submit">Add environment</button>
     </form>

@@ -37,13 +37,17 @@ export function SandboxPanel() {
     setError(undefined);
     setSteps([]);
     setStarting([]);
-    const handle = client.stream('sandbox.start', {}, {
-      onChunk: (progress) => {
-        if (progress.kind === 'step') setSteps((all) => [...all.filter((s) => s.id !== progress.id), progress]);
-        else if (progress.kind === 'service') setStarting((all) => [...all.filter((s) => s.id !== progress.id), progress]);
-        else setStatus(progress.status);
+    const handle = client.stream(
+      'sandbox.start',
+      {},
+      {
+        onChunk: (progress) => {
+          if (progress.kind === 'step') setSteps((all) => [...all.filter((s) => s.id !== progress.id), progress]);
+          else if (progress.kind === 'service') setStarting((all) => [...all.filter((s) => s.id !== progress.id), progress]);
+          else setStatus(progress.status);
+        },
       },
-    });
+    );
     cancel.current = handle.cancel;
     try {
       await handle.done;
@@ -82,8 +86,11 @@ export function SandboxPanel() {
     <section aria-labelledby="sandbox-title" className="panel">
       <h2 id="sandbox-title">Local sandbox</h2>
       <p>
-        The whole pipeline on this machine, from real parts: an AWS API emulator, PostgreSQL behind a Redshift endpoint, an EMR master with Spark and SSH.
-        {status && !status.setUp && ' The first start downloads about 600 MB (PySpark, the AWS emulator, Spark’s S3 and Derby jars); later starts take about 20 seconds.'}
+        The whole pipeline on this machine, from real parts: an AWS API emulator, PostgreSQL behind a Redshift endpoint, an EMR master with
+        Spark and SSH.
+        {status &&
+          !status.setUp &&
+          ' The first start downloads about 600 MB (PySpark, the AWS emulator, Spark’s S3 and Derby jars); later starts take about 20 seconds.'}
       </p>
       <p>
         State: <strong aria-label="Sandbox state">{state}</strong>
@@ -117,7 +124,8 @@ export function SandboxPanel() {
           Stop sandbox
         </button>
         <label>
-          Type reset to delete all sandbox data <input value={confirmReset} onChange={(e) => setConfirmReset(e.target.value)} autoComplete="off" />
+          Type reset to delete all sandbox data{' '}
+          <input value={confirmReset} onChange={(e) => setConfirmReset(e.target.value)} autoComplete="off" />
         </label>
         <button type="button" disabled={!!busy || confirmReset !== 'reset'} onClick={() => void stopOrReset('reset')}>
           Reset sandbox
@@ -132,7 +140,8 @@ export function SandboxPanel() {
               {step.bytesTotal ? (
                 <>
                   {' '}
-                  <progress aria-label={`${step.label} download`} max={step.bytesTotal} value={step.bytesDone ?? 0} /> {mib(step.bytesDone ?? 0)} of {mib(step.bytesTotal)}
+                  <progress aria-label={`${step.label} download`} max={step.bytesTotal} value={step.bytesDone ?? 0} />{' '}
+                  {mib(step.bytesDone ?? 0)} of {mib(step.bytesTotal)}
                 </>
               ) : null}
             </li>

@@ -22,12 +22,16 @@ export function SsoSignIn({ environmentId, name, onSignedIn }: { environmentId: 
     setError(undefined);
     setBusy(true);
     let signedIn = false;
-    const handle = client.stream('environments.ssoLogin', { id: environmentId }, {
-      onChunk: (chunk) => {
-        if (chunk.kind === 'code') setCode(chunk);
-        else signedIn = true;
+    const handle = client.stream(
+      'environments.ssoLogin',
+      { id: environmentId },
+      {
+        onChunk: (chunk) => {
+          if (chunk.kind === 'code') setCode(chunk);
+          else signedIn = true;
+        },
       },
-    });
+    );
     cancel.current = handle.cancel;
     try {
       await handle.done;
@@ -51,8 +55,8 @@ export function SsoSignIn({ environmentId, name, onSignedIn }: { environmentId: 
             <a href={code.verificationUriComplete} target="_blank" rel="noreferrer">
               the IAM Identity Center sign-in page
             </a>{' '}
-            and check that it shows the code <strong aria-label="SSO user code">{code.userCode}</strong>, then approve it. The code is valid until{' '}
-            {new Date(code.expiresAt).toLocaleTimeString()}.
+            and check that it shows the code <strong aria-label="SSO user code">{code.userCode}</strong>, then approve it. The code is valid
+            until {new Date(code.expiresAt).toLocaleTimeString()}.
           </p>
           <button type="button" onClick={() => cancel.current?.()}>
             Cancel sign-in

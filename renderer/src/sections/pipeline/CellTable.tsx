@@ -18,7 +18,13 @@ export function CellTable({ label, columns, rows }: { label: string; columns: Co
           {rows.map((row, r) => (
             <tr key={r}>
               {row.map((cell, i) => (
-                <td key={i} className={cell === null ? 'null' : columns[i] && ['int', 'decimal', 'float'].includes(columns[i].kind) ? 'num' : undefined} title={cell ?? 'NULL'}>
+                <td
+                  key={i}
+                  className={
+                    cell === null ? 'null' : columns[i] && ['int', 'decimal', 'float'].includes(columns[i].kind) ? 'num' : undefined
+                  }
+                  title={cell ?? 'NULL'}
+                >
                   {cell ?? 'NULL'}
                 </td>
               ))}

@@ -28,7 +28,15 @@ const splitUri = (uri: string): { bucket: string; prefix: string } | undefined =
   return match ? { bucket: match[1]!, prefix: match[2]! } : undefined;
 };
 
-export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string | undefined; connectionId: string | undefined; onLoaded: () => void }) {
+export function CopyWizard({
+  bucket,
+  connectionId,
+  onLoaded,
+}: {
+  bucket: string | undefined;
+  connectionId: string | undefined;
+  onLoaded: () => void;
+}) {
   const client = useClient();
   const { error, act } = useAction();
   // The role candidates come from provisioning's options when that is available; an ARN can always be typed.
@@ -78,7 +86,11 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
       if (!at) return;
       const key = at.prefix.endsWith('.parquet') ? at.prefix : await firstParquet(client, at.bucket, at.prefix);
       if (!key) throw new Error(`No Parquet object under ${source}`);
-      const answer = await client.call('pipeline.tableFromParquet', { source: `s3://${at.bucket}/${key}`, table, ...(schema ? { schema } : {}) });
+      const answer = await client.call('pipeline.tableFromParquet', {
+        source: `s3://${at.bucket}/${key}`,
+        table,
+        ...(schema ? { schema } : {}),
+      });
       setProposal(answer);
       setDdl(answer.ddl);
     });
@@ -89,7 +101,11 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
       setRunning(true);
       setOutcome(undefined);
       try {
-        const answer = await client.call('pipeline.copyRun', { ...spec(), connectionId, ...(create && ddl.trim() ? { createTable: ddl } : {}) });
+        const answer = await client.call('pipeline.copyRun', {
+          ...spec(),
+          connectionId,
+          ...(create && ddl.trim() ? { createTable: ddl } : {}),
+        });
         setOutcome(answer);
         setSql(answer.sql);
         // The Redshift stage reads the warehouse's own load history again: it now holds this load.
@@ -113,7 +129,12 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
                 S3 prefix or object
                 <input value={source} onChange={(e) => setSource(e.target.value)} spellCheck={false} className="wide" />
               </label>
-              <button type="button" onClick={() => void browseTo(splitUri(source)?.bucket === bucket ? (splitUri(source)?.prefix ?? '').replace(/[^/]*$/, '') : '')}>
+              <button
+                type="button"
+                onClick={() =>
+                  void browseTo(splitUri(source)?.bucket === bucket ? (splitUri(source)?.prefix ?? '').replace(/[^/]*$/, '') : '')
+                }
+              >
                 Browse…
               </button>
             </div>
@@ -187,7 +208,15 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
               </div>
             )}
             {create && (
-              <textarea aria-label="CREATE TABLE statement" className="sql-text" rows={Math.min(14, Math.max(4, ddl.split('\n').length + 1))} value={ddl} onChange={(e) => setDdl(e.target.value)} spellCheck={false} placeholder="CREATE TABLE … (propose one from the Parquet schema, or write it)" />
+              <textarea
+                aria-label="CREATE TABLE statement"
+                className="sql-text"
+                rows={Math.min(14, Math.max(4, ddl.split('\n').length + 1))}
+                value={ddl}
+                onChange={(e) => setDdl(e.target.value)}
+                spellCheck={false}
+                placeholder="CREATE TABLE … (propose one from the Parquet schema, or write it)"
+              />
             )}
           </li>
           <li>
@@ -205,7 +234,13 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
                 <>
                   <label>
                     Header lines
-                    <input type="number" min={0} value={ignoreHeader} onChange={(e) => setIgnoreHeader(e.target.value)} style={{ width: 70 }} />
+                    <input
+                      type="number"
+                      min={0}
+                      value={ignoreHeader}
+                      onChange={(e) => setIgnoreHeader(e.target.value)}
+                      style={{ width: 70 }}
+                    />
                   </label>
                   <label>
                     Delimiter
@@ -219,7 +254,14 @@ export function CopyWizard({ bucket, connectionId, onLoaded }: { bucket: string 
               </label>
               <label className="grow">
                 IAM role
-                <input list="copy-roles" value={role} onChange={(e) => setIamRole(e.target.value.trim())} placeholder="arn:aws:iam::123456789012:role/…" spellCheck={false} className="wide" />
+                <input
+                  list="copy-roles"
+                  value={role}
+                  onChange={(e) => setIamRole(e.target.value.trim())}
+                  placeholder="arn:aws:iam::123456789012:role/…"
+                  spellCheck={false}
+                  className="wide"
+                />
                 <datalist id="copy-roles">
                   {candidates.map((c) => (
                     <option key={c.arn} value={c.arn}>

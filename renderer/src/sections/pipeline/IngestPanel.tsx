@@ -111,7 +111,20 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
       (caught: unknown) => {
         const appError = toAppError(caught);
         if (appError.code !== 'CANCELLED') setRunError(appError);
-        setRun((current) => (current && !current.summary ? { ...current, summary: { ...(current.counters ?? emptyCounters), state: 'cancelled', averageRecordsPerSecond: 0, averageMibPerSecond: 0, skipped: 0 } } : current));
+        setRun((current) =>
+          current && !current.summary
+            ? {
+                ...current,
+                summary: {
+                  ...(current.counters ?? emptyCounters),
+                  state: 'cancelled',
+                  averageRecordsPerSecond: 0,
+                  averageMibPerSecond: 0,
+                  skipped: 0,
+                },
+              }
+            : current,
+        );
         runs.reload();
       },
     );
@@ -145,15 +158,35 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
                 <>
                   <label>
                     at s
-                    <input type="number" min={0} value={burstStart} onChange={(e) => setBurstStart(Number(e.target.value))} style={{ width: 80 }} />
+                    <input
+                      type="number"
+                      min={0}
+                      value={burstStart}
+                      onChange={(e) => setBurstStart(Number(e.target.value))}
+                      style={{ width: 80 }}
+                    />
                   </label>
                   <label>
                     for s
-                    <input type="number" min={1} value={burstDuration} onChange={(e) => setBurstDuration(Number(e.target.value))} style={{ width: 80 }} />
+                    <input
+                      type="number"
+                      min={1}
+                      value={burstDuration}
+                      onChange={(e) => setBurstDuration(Number(e.target.value))}
+                      style={{ width: 80 }}
+                    />
                   </label>
                   <label>
                     5xx share
-                    <input type="number" min={0} max={1} step={0.05} value={burstShare} onChange={(e) => setBurstShare(Number(e.target.value))} style={{ width: 70 }} />
+                    <input
+                      type="number"
+                      min={0}
+                      max={1}
+                      step={0.05}
+                      value={burstShare}
+                      onChange={(e) => setBurstShare(Number(e.target.value))}
+                      style={{ width: 70 }}
+                    />
                   </label>
                 </>
               )}
@@ -161,24 +194,47 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
           ) : (
             <label>
               Log file or folder (absolute path)
-              <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/var/log/access.log.gz" className="wide" spellCheck={false} />
+              <input
+                value={path}
+                onChange={(e) => setPath(e.target.value)}
+                placeholder="/var/log/access.log.gz"
+                className="wide"
+                spellCheck={false}
+              />
             </label>
           )}
           <div className="row">
             <label>
               Records/s
-              <input type="number" min={1} value={rate} onChange={(e) => setRate(Math.max(1, Math.floor(Number(e.target.value))))} style={{ width: 100 }} />
+              <input
+                type="number"
+                min={1}
+                value={rate}
+                onChange={(e) => setRate(Math.max(1, Math.floor(Number(e.target.value))))}
+                style={{ width: 100 }}
+              />
             </label>
             <label>
               Total
-              <input type="number" min={1} placeholder="until stopped" value={total} onChange={(e) => setTotal(e.target.value)} style={{ width: 110 }} />
+              <input
+                type="number"
+                min={1}
+                placeholder="until stopped"
+                value={total}
+                onChange={(e) => setTotal(e.target.value)}
+                style={{ width: 110 }}
+              />
             </label>
           </div>
           <div className="row">
             <button type="button" disabled={!stream || running || (mode === 'replay' && !path)} onClick={start}>
               Start
             </button>
-            <button type="button" disabled={!running || !run?.runId} onClick={() => void act(async () => void (await client.call('ingest.stop', { runId: run!.runId! })))}>
+            <button
+              type="button"
+              disabled={!running || !run?.runId}
+              onClick={() => void act(async () => void (await client.call('ingest.stop', { runId: run!.runId! })))}
+            >
               Stop
             </button>
             <button type="button" disabled={!running} onClick={() => run?.handle.cancel()}>
@@ -187,15 +243,23 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
             <button
               type="button"
               disabled={!running || !run?.runId}
-              onClick={() => void act(async () => {
-                const answer = await client.call('ingest.setRate', { runId: run!.runId!, recordsPerSecond: rate });
-                setRun((current) => (current ? { ...current, targetRate: answer.targetRate } : current));
-              })}
+              onClick={() =>
+                void act(async () => {
+                  const answer = await client.call('ingest.setRate', { runId: run!.runId!, recordsPerSecond: rate });
+                  setRun((current) => (current ? { ...current, targetRate: answer.targetRate } : current));
+                })
+              }
             >
               Apply rate
             </button>
             {mode === 'generator' && (
-              <button type="button" className="link" onClick={() => void act(async () => setPreview((await client.call('ingest.preview', { generator: generator(), count: 5 })).lines))}>
+              <button
+                type="button"
+                className="link"
+                onClick={() =>
+                  void act(async () => setPreview((await client.call('ingest.preview', { generator: generator(), count: 5 })).lines))
+                }
+              >
                 Preview lines
               </button>
             )}
@@ -256,12 +320,15 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
                     <td>{count(r.failed)}</td>
                     <td>
                       {r.state === 'running' && (
-                        <button type="button" onClick={() =>
+                        <button
+                          type="button"
+                          onClick={() =>
                             void act(async () => {
                               await client.call('ingest.stop', { runId: r.runId });
                               runs.reload();
                             })
-                          }>
+                          }
+                        >
                           Stop
                         </button>
                       )}
@@ -281,7 +348,19 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   );
 }
 
-const emptyCounters: IngestCounters = { elapsedMs: 0, sent: 0, acknowledged: 0, retried: 0, throttled: 0, failed: 0, inFlight: 0, bytesAcknowledged: 0, recordsPerSecond: 0, mibPerSecond: 0, targetRate: 0 };
+const emptyCounters: IngestCounters = {
+  elapsedMs: 0,
+  sent: 0,
+  acknowledged: 0,
+  retried: 0,
+  throttled: 0,
+  failed: 0,
+  inFlight: 0,
+  bytesAcknowledged: 0,
+  recordsPerSecond: 0,
+  mibPerSecond: 0,
+  targetRate: 0,
+};
 
 interface TailRow extends TailRecord {
   shardId: string;
@@ -340,10 +419,15 @@ function StreamTail({ stream, onLive }: { stream: string; onLive: (facts: LiveSt
       </h2>
       <div className="row">
         <label>
-          <input type="checkbox" checked={following} onChange={(e) => {
+          <input
+            type="checkbox"
+            checked={following}
+            onChange={(e) => {
               setError(undefined);
               setFollowing(e.target.checked);
-            }} /> Follow the newest records
+            }}
+          />{' '}
+          Follow the newest records
         </label>
         <span className="small" role="status" aria-label="Iterator age">
           Iterator age: {maxAge !== undefined ? duration(maxAge) : '—'} · {count(rate)} rec/s

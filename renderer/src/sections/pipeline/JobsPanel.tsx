@@ -29,7 +29,17 @@ interface Followed {
 
 const jobOf = (name: string): PipelineJobId | undefined => pipelineJobIds.find((id) => name.includes(id));
 
-export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId: string | undefined; bucket: string | undefined; stream: string | undefined; onFinished: () => void }) {
+export function JobsPanel({
+  clusterId,
+  bucket,
+  stream,
+  onFinished,
+}: {
+  clusterId: string | undefined;
+  bucket: string | undefined;
+  stream: string | undefined;
+  onFinished: () => void;
+}) {
   const client = useClient();
   const { error, act } = useAction();
   const [job, setJob] = useState<PipelineJobId>('kinesis_to_s3');
@@ -88,7 +98,12 @@ export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId
             if (!current || current.runId !== followedId) return current;
             switch (chunk.kind) {
               case 'state':
-                return { ...current, state: chunk.state, ...(chunk.reason ? { reason: chunk.reason } : {}), ...(chunk.logFile ? { logFile: chunk.logFile } : {}) };
+                return {
+                  ...current,
+                  state: chunk.state,
+                  ...(chunk.reason ? { reason: chunk.reason } : {}),
+                  ...(chunk.logFile ? { logFile: chunk.logFile } : {}),
+                };
               case 'log':
                 return { ...current, [chunk.stream]: (current[chunk.stream] + chunk.text).slice(-LOG_KEEP_CHARS) };
               case 'event':
@@ -131,7 +146,13 @@ export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId
       const idle = num(untilIdle);
       const batches = num(maxBatches);
       const size = num(batchSize);
-      return { job, stream, ...(idle ? { untilIdleSeconds: idle } : {}), ...(batches ? { maxBatches: batches } : {}), ...(size ? { batchSize: size } : {}) };
+      return {
+        job,
+        stream,
+        ...(idle ? { untilIdleSeconds: idle } : {}),
+        ...(batches ? { maxBatches: batches } : {}),
+        ...(size ? { batchSize: size } : {}),
+      };
     }
     const v = num(version);
     return { job, ...(v ? { version: v } : {}) };
@@ -154,7 +175,13 @@ export function JobsPanel({ clusterId, bucket, stream, onFinished }: { clusterId
       loadRuns();
     });
 
-  const missing = !clusterId ? 'Pick an EMR cluster above.' : !bucket ? 'Pick a bucket above: the job’s script is uploaded to it.' : job === 'kinesis_to_s3' && !stream ? 'Pick a stream above for kinesis_to_s3.' : undefined;
+  const missing = !clusterId
+    ? 'Pick an EMR cluster above.'
+    : !bucket
+      ? 'Pick a bucket above: the job’s script is uploaded to it.'
+      : job === 'kinesis_to_s3' && !stream
+        ? 'Pick a stream above for kinesis_to_s3.'
+        : undefined;
   const running = followed && followed.state && !TERMINAL.includes(followed.state) && !followed.ended;
 
   return (
@@ -346,7 +373,13 @@ function LogTail({ label, text }: { label: string; text: string }) {
     if (element.current && stuck.current) element.current.scrollTop = element.current.scrollHeight;
   }, [text]);
   return (
-    <pre ref={element} className="log job-log" role="log" aria-label={label} onScroll={(e) => (stuck.current = e.currentTarget.scrollTop + e.currentTarget.clientHeight >= e.currentTarget.scrollHeight - 8)}>
+    <pre
+      ref={element}
+      className="log job-log"
+      role="log"
+      aria-label={label}
+      onScroll={(e) => (stuck.current = e.currentTarget.scrollTop + e.currentTarget.clientHeight >= e.currentTarget.scrollHeight - 8)}
+    >
       {text || <span className="muted">(nothing yet)</span>}
     </pre>
   );

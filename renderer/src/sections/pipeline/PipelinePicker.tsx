@@ -33,7 +33,12 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
 
   return (
     <form className="pipeline-picker" aria-label="Pipeline resources" onSubmit={(e) => e.preventDefault()}>
-      <NameSelect label="Stream" names={(streams.data ?? []).map((s) => s.name)} value={choice.stream} onPick={(stream) => set({ stream })} />
+      <NameSelect
+        label="Stream"
+        names={(streams.data ?? []).map((s) => s.name)}
+        value={choice.stream}
+        onPick={(stream) => set({ stream })}
+      />
       <NameSelect label="Bucket" names={buckets.data ?? []} value={choice.bucket} onPick={(bucket) => set({ bucket })} />
       <label>
         EMR cluster
@@ -85,7 +90,17 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
 }
 
 /** A pick among names; the current one stays listed while a reload has not yet brought it back (or it is gone). */
-function NameSelect({ label, names, value, onPick }: { label: string; names: string[]; value: string | undefined; onPick: (name: string) => void }) {
+function NameSelect({
+  label,
+  names,
+  value,
+  onPick,
+}: {
+  label: string;
+  names: string[];
+  value: string | undefined;
+  onPick: (name: string) => void;
+}) {
   const listed = value && !names.includes(value) ? [value, ...names] : names;
   return (
     <label>

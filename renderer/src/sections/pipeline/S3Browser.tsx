@@ -22,7 +22,15 @@ interface Transfer {
 const baseName = (key: string) => key.replace(/\/$/, '').split('/').at(-1) ?? key;
 const parentOf = (prefix: string) => prefix.replace(/[^/]*\/$/, '');
 
-export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | undefined; jumpTo: { prefix: string; at: number }; onChanged: () => void }) {
+export function S3Browser({
+  bucket,
+  jumpTo,
+  onChanged,
+}: {
+  bucket: string | undefined;
+  jumpTo: { prefix: string; at: number };
+  onChanged: () => void;
+}) {
   const client = useClient();
   // The operator's own navigation, until a stage link jumps somewhere newer.
   const [nav, setNav] = useState<{ at: number; prefix: string }>();
@@ -59,7 +67,19 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
   const more = () => {
     if (!bucket || !listing?.nextToken) return;
     client.call('pipeline.list', { bucket, prefix, token: listing.nextToken }).then(
-      (page) => setListing((current) => (current && current.where === where ? { where, page: { ...page, prefixes: [...current.page.prefixes, ...page.prefixes], objects: [...current.page.objects, ...page.objects] } } : { where, page })),
+      (page) =>
+        setListing((current) =>
+          current && current.where === where
+            ? {
+                where,
+                page: {
+                  ...page,
+                  prefixes: [...current.page.prefixes, ...page.prefixes],
+                  objects: [...current.page.objects, ...page.objects],
+                },
+              }
+            : { where, page },
+        ),
       (caught: unknown) => setListError(toAppError(caught)),
     );
   };
@@ -70,7 +90,9 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
       setSelected({ where: `${bucket}/${prefix}`, entry });
       setPreview(undefined);
       setPreviewError(undefined);
-      client.call('pipeline.preview', { bucket, key: entry.key }).then(setPreview, (caught: unknown) => setPreviewError(toAppError(caught)));
+      client
+        .call('pipeline.preview', { bucket, key: entry.key })
+        .then(setPreview, (caught: unknown) => setPreviewError(toAppError(caught)));
     },
     [client, bucket, prefix],
   );
@@ -78,8 +100,17 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
   const startTransfer = (kind: 'upload' | 'download', key: string, path: string) => {
     if (!bucket) return;
     const onChunk = (chunk: TransferChunk) =>
-      setTransfer((current) => (current ? (chunk.kind === 'progress' ? { ...current, bytes: chunk.bytes, ...(chunk.total !== undefined ? { total: chunk.total } : {}) } : { ...current, bytes: chunk.bytes, total: current.total ?? chunk.bytes, done: chunk.location }) : current));
-    const handle = kind === 'upload' ? client.stream('pipeline.upload', { bucket, key, path }, { onChunk }) : client.stream('pipeline.download', { bucket, key, path }, { onChunk });
+      setTransfer((current) =>
+        current
+          ? chunk.kind === 'progress'
+            ? { ...current, bytes: chunk.bytes, ...(chunk.total !== undefined ? { total: chunk.total } : {}) }
+            : { ...current, bytes: chunk.bytes, total: current.total ?? chunk.bytes, done: chunk.location }
+          : current,
+      );
+    const handle =
+      kind === 'upload'
+        ? client.stream('pipeline.upload', { bucket, key, path }, { onChunk })
+        : client.stream('pipeline.download', { bucket, key, path }, { onChunk });
     setTransfer({ kind, key, path, bytes: 0, handle });
     handle.done.then(
       () => {
@@ -185,10 +216,18 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
             if (uploadPath) startTransfer('upload', uploadKey, uploadPath);
           }}
         >
-          <h3>Upload to s3://{bucket}/{prefix}</h3>
+          <h3>
+            Upload to s3://{bucket}/{prefix}
+          </h3>
           <label>
             Local file (absolute path)
-            <input value={uploadPath} onChange={(e) => setUploadPath(e.target.value)} placeholder="/home/me/sample.json" spellCheck={false} className="wide" />
+            <input
+              value={uploadPath}
+              onChange={(e) => setUploadPath(e.target.value)}
+              placeholder="/home/me/sample.json"
+              spellCheck={false}
+              className="wide"
+            />
           </label>
           <label>
             <span>
@@ -203,8 +242,13 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
         {transfer && (
           <div className="transfer" role="group" aria-label="Transfer">
             <p className="small" role="status" aria-label="Transfer status">
-              {transfer.kind === 'upload' ? 'Upload' : 'Download'} {transfer.kind === 'upload' ? `${transfer.path} → ${transfer.key}` : `${transfer.key} → ${transfer.path}`}:{' '}
-              {transfer.done ? `done, ${bytes(transfer.bytes)}` : transfer.error ? 'failed' : `${bytes(transfer.bytes)}${transfer.total ? ` of ${bytes(transfer.total)}` : ''}`}
+              {transfer.kind === 'upload' ? 'Upload' : 'Download'}{' '}
+              {transfer.kind === 'upload' ? `${transfer.path} → ${transfer.key}` : `${transfer.key} → ${transfer.path}`}:{' '}
+              {transfer.done
+                ? `done, ${bytes(transfer.bytes)}`
+                : transfer.error
+                  ? 'failed'
+                  : `${bytes(transfer.bytes)}${transfer.total ? ` of ${bytes(transfer.total)}` : ''}`}
             </p>
             <progress max={100} value={transfer.done ? 100 : percent} aria-label="Transfer progress" />
             {transferring && (
@@ -235,7 +279,13 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
             >
               <label>
                 Save to (absolute path)
-                <input value={downloadPath} onChange={(e) => setDownloadPath(e.target.value)} placeholder={`/tmp/${baseName(selected.key)}`} spellCheck={false} className="wide" />
+                <input
+                  value={downloadPath}
+                  onChange={(e) => setDownloadPath(e.target.value)}
+                  placeholder={`/tmp/${baseName(selected.key)}`}
+                  spellCheck={false}
+                  className="wide"
+                />
               </label>
               <button type="submit" disabled={!downloadPath || !!transferring}>
                 Download
@@ -252,7 +302,10 @@ export function S3Browser({ bucket, jumpTo, onChanged }: { bucket: string | unde
 }
 
 function PreviewBody({ preview }: { preview: S3Preview }) {
-  if (preview.kind === 'binary') return <p className="muted">A binary object{preview.contentType ? ` (${preview.contentType})` : ''}: no preview. Download it instead.</p>;
+  if (preview.kind === 'binary')
+    return (
+      <p className="muted">A binary object{preview.contentType ? ` (${preview.contentType})` : ''}: no preview. Download it instead.</p>
+    );
   if (preview.kind === 'text') {
     let text = preview.text;
     if (preview.json && !preview.truncated) {

@@ -53,9 +53,17 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
       verdict: streamHealth(choice.stream, stream),
       facts: (
         <>
-          <Fact label="Shards">{stream?.shards !== undefined ? `${stream.openShards ?? stream.shards} open${stream.shards !== stream.openShards ? ` of ${stream.shards}` : ''}` : '—'}</Fact>
+          <Fact label="Shards">
+            {stream?.shards !== undefined
+              ? `${stream.openShards ?? stream.shards} open${stream.shards !== stream.openShards ? ` of ${stream.shards}` : ''}`
+              : '—'}
+          </Fact>
           <Fact label="Incoming">
-            {stream?.recordsPerSecond !== undefined ? `${count(stream.recordsPerSecond)} rec/s` : <span title={stream?.metricsError}>—</span>}
+            {stream?.recordsPerSecond !== undefined ? (
+              `${count(stream.recordsPerSecond)} rec/s`
+            ) : (
+              <span title={stream?.metricsError}>—</span>
+            )}
           </Fact>
           <Fact label={`Last ${METRICS_MINUTES} min`}>
             {stream?.recentRecords !== undefined ? `${count(stream.recentRecords)} records` : <span title={stream?.metricsError}>—</span>}
@@ -98,7 +106,9 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
         <>
           <Fact label="Versions">{curated?.versions.length ? curated.versions.map((v) => `v${v}`).join(', ') : '—'}</Fact>
           <Fact label="Partitions">{curated ? count(curated.partitions) : '—'}</Fact>
-          <Fact label="Rows">{curated?.rows !== undefined ? `${curated.rowsComplete === false ? '≥ ' : ''}${count(curated.rows)}` : '—'}</Fact>
+          <Fact label="Rows">
+            {curated?.rows !== undefined ? `${curated.rowsComplete === false ? '≥ ' : ''}${count(curated.rows)}` : '—'}
+          </Fact>
         </>
       ),
     },
@@ -109,7 +119,15 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
       verdict: redshiftHealth(choice.connectionId, redshift),
       facts: (
         <>
-          <Fact label="Last load">{redshift.last ? <span title={`${redshift.last.table} from ${redshift.last.source ?? '?'} (query ${redshift.last.queryId})`}>{ago(redshift.last.endTime ?? redshift.last.startTime, now)}</span> : '—'}</Fact>
+          <Fact label="Last load">
+            {redshift.last ? (
+              <span title={`${redshift.last.table} from ${redshift.last.source ?? '?'} (query ${redshift.last.queryId})`}>
+                {ago(redshift.last.endTime ?? redshift.last.startTime, now)}
+              </span>
+            ) : (
+              '—'
+            )}
+          </Fact>
           <Fact label="Rows">{redshift.last ? count(redshift.last.rows) : '—'}</Fact>
           <Fact label="Errors">{redshift.last ? count(redshift.last.errors) : '—'}</Fact>
         </>
@@ -122,7 +140,12 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
       <ol className="pipeline-stages" aria-label="Pipeline stages">
         {stages.map((stage) => (
           <li key={stage.id} className="pipeline-stage" data-health={stage.verdict.health} data-stage={stage.id}>
-            <button type="button" className="pipeline-stage-open" aria-label={`${stage.name}: ${healthLabel[stage.verdict.health]}, ${stage.verdict.reason}. Open details`} onClick={() => onOpen(stage.id)}>
+            <button
+              type="button"
+              className="pipeline-stage-open"
+              aria-label={`${stage.name}: ${healthLabel[stage.verdict.health]}, ${stage.verdict.reason}. Open details`}
+              onClick={() => onOpen(stage.id)}
+            >
               <span className="pipeline-stage-title">
                 <span className="health-dot" aria-hidden="true" />
                 {stage.name}

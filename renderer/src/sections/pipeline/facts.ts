@@ -34,7 +34,11 @@ export async function streamFacts(client: RpcClient, stream: string, signal: Abo
   }
 }
 
-export async function redshiftFacts(client: RpcClient, connectionId: string, signal: AbortSignal): Promise<Omit<RedshiftFacts, 'connectionName'>> {
+export async function redshiftFacts(
+  client: RpcClient,
+  connectionId: string,
+  signal: AbortSignal,
+): Promise<Omit<RedshiftFacts, 'connectionName'>> {
   try {
     const [last] = await client.call('pipeline.loads', { connectionId, limit: 1 }, signal);
     return { read: true, ...(last ? { last } : {}) };
@@ -43,7 +47,12 @@ export async function redshiftFacts(client: RpcClient, connectionId: string, sig
   }
 }
 
-async function listAll(client: RpcClient, bucket: string, prefix: string, signal: AbortSignal): Promise<{ prefixes: string[]; objects: S3Entry[] }> {
+async function listAll(
+  client: RpcClient,
+  bucket: string,
+  prefix: string,
+  signal: AbortSignal,
+): Promise<{ prefixes: string[]; objects: S3Entry[] }> {
   const prefixes: string[] = [];
   const objects: S3Entry[] = [];
   let token: string | undefined;
@@ -57,7 +66,8 @@ async function listAll(client: RpcClient, bucket: string, prefix: string, signal
   return { prefixes, objects };
 }
 
-const newestOf = (objects: S3Entry[]) => objects.reduce<S3Entry | undefined>((best, o) => (!best || (o.lastModified ?? '') > (best.lastModified ?? '') ? o : best), undefined);
+const newestOf = (objects: S3Entry[]) =>
+  objects.reduce<S3Entry | undefined>((best, o) => (!best || (o.lastModified ?? '') > (best.lastModified ?? '') ? o : best), undefined);
 
 export async function rawFacts(client: RpcClient, bucket: string, signal: AbortSignal, now = new Date()): Promise<RawFacts> {
   try {
@@ -93,8 +103,16 @@ export async function curatedFacts(client: RpcClient, bucket: string, signal: Ab
     const latest = versions.at(-1);
     if (latest === undefined) return { versions, partitions: 0 };
     const prefix = `${CURATED_PREFIX}v${latest}/`;
-    const [inLatest, counted] = await Promise.all([listAll(client, bucket, prefix, signal), client.call('pipeline.parquetRows', { bucket, prefix }, signal)]);
-    return { versions, partitions: inLatest.prefixes.filter((p) => /dt=[^/]+\/$/.test(p)).length, rows: counted.rows, rowsComplete: counted.complete };
+    const [inLatest, counted] = await Promise.all([
+      listAll(client, bucket, prefix, signal),
+      client.call('pipeline.parquetRows', { bucket, prefix }, signal),
+    ]);
+    return {
+      versions,
+      partitions: inLatest.prefixes.filter((p) => /dt=[^/]+\/$/.test(p)).length,
+      rows: counted.rows,
+      rowsComplete: counted.complete,
+    };
   } catch (error) {
     return { versions: [], partitions: 0, error: message(error) };
   }

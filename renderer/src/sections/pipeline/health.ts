@@ -65,7 +65,8 @@ export function streamHealth(stream: string | undefined, facts: StreamFacts | un
   if (!stream) return { health: 'unknown', reason: 'No stream picked' };
   if (!facts) return { health: 'unknown', reason: 'Checking…' };
   if (facts.error) return { health: 'red', reason: facts.error };
-  if (facts.status && facts.status !== 'ACTIVE' && facts.status !== 'UPDATING') return { health: 'red', reason: `Stream is ${facts.status}` };
+  if (facts.status && facts.status !== 'ACTIVE' && facts.status !== 'UPDATING')
+    return { health: 'red', reason: `Stream is ${facts.status}` };
   if (facts.openShards === 0) return { health: 'red', reason: 'No open shards' };
   const age = facts.iteratorAgeMs;
   if (age !== undefined && age >= ITERATOR_AGE_RED_MS) return { health: 'red', reason: 'Iterator far behind' };
@@ -111,7 +112,8 @@ export function redshiftHealth(connectionId: string | undefined, facts: Redshift
   const last = facts.last;
   if (!last) return { health: 'amber', reason: 'No loads recorded yet' };
   const errors = `${last.errors} load error${last.errors === 1 ? '' : 's'}`;
-  if (last.status === 'aborted' || last.status === 'failed') return { health: 'red', reason: `Last load into ${last.table} ${last.status}${last.errors > 0 ? ` (${errors})` : ''}` };
+  if (last.status === 'aborted' || last.status === 'failed')
+    return { health: 'red', reason: `Last load into ${last.table} ${last.status}${last.errors > 0 ? ` (${errors})` : ''}` };
   if (last.errors > 0) return { health: 'red', reason: `${errors} in ${last.table}` };
   if (last.status === 'running') return { health: 'amber', reason: `Loading ${last.table}…` };
   return { health: 'green', reason: `Last load into ${last.table} completed` };

@@ -129,7 +129,12 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
               <td>{item.managed ? `Tributary${item.pipeline ? ` (${item.pipeline})` : ''}` : 'Untagged'}</td>
               <td>
                 {item.deletable && (
-                  <button type="button" className="danger" aria-label={`${item.type === 'emr-cluster' ? 'Terminate' : 'Delete'} ${typeNames[item.type]} ${item.name}`} onClick={() => setDeleting(item)}>
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={`${item.type === 'emr-cluster' ? 'Terminate' : 'Delete'} ${typeNames[item.type]} ${item.name}`}
+                    onClick={() => setDeleting(item)}
+                  >
                     {item.type === 'emr-cluster' ? 'Terminate' : 'Delete'}
                   </button>
                 )}
@@ -227,11 +232,18 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
         type: item.type,
         id: item.id,
         confirm: typed,
-        ...(item.type === 'redshift-cluster' ? { finalSnapshot: snapshot, ...(snapshot && snapshotId ? { finalSnapshotIdentifier: snapshotId } : {}) } : {}),
+        ...(item.type === 'redshift-cluster'
+          ? { finalSnapshot: snapshot, ...(snapshot && snapshotId ? { finalSnapshotIdentifier: snapshotId } : {}) }
+          : {}),
       },
       {
         onChunk: (chunk) => {
-          if (chunk.kind === 'step') update({ ...current, steps: { ...current.steps, [chunk.step]: chunk }, order: current.order.includes(chunk.step) ? current.order : [...current.order, chunk.step] });
+          if (chunk.kind === 'step')
+            update({
+              ...current,
+              steps: { ...current.steps, [chunk.step]: chunk },
+              order: current.order.includes(chunk.step) ? current.order : [...current.order, chunk.step],
+            });
           else if (chunk.kind === 'progress') update({ ...current, progress: chunk });
           else update({ ...current, status: 'done', endedAt: Date.now(), snapshot: chunk.snapshot });
         },
@@ -281,7 +293,14 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
               <span>
                 Type <code>{item.confirmWith}</code> to confirm
               </span>
-              <input ref={input} value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} autoComplete="off" aria-label={`Type ${item.confirmWith} to confirm`} />
+              <input
+                ref={input}
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+                spellCheck={false}
+                autoComplete="off"
+                aria-label={`Type ${item.confirmWith} to confirm`}
+              />
             </label>
             {typed !== '' && !matches && <p className="field-error">That is not the name; type {item.confirmWith} exactly.</p>}
             {item.type === 'redshift-cluster' && (
@@ -291,7 +310,13 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
                 </label>
                 {snapshot && (
                   <label className="block">
-                    Snapshot name (optional) <input value={snapshotId} onChange={(e) => setSnapshotId(e.target.value)} placeholder={`${item.name}-final`} autoComplete="off" />
+                    Snapshot name (optional){' '}
+                    <input
+                      value={snapshotId}
+                      onChange={(e) => setSnapshotId(e.target.value)}
+                      placeholder={`${item.name}-final`}
+                      autoComplete="off"
+                    />
                   </label>
                 )}
               </>
@@ -333,16 +358,22 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
             </ol>
             {state.progress && (
               <div className="progress-row">
-                <progress aria-label={item.type === 's3-bucket' ? 'Emptying the bucket' : state.progress.step} max={state.progress.total ?? undefined} value={state.progress.total !== undefined ? state.progress.done : undefined} />
+                <progress
+                  aria-label={item.type === 's3-bucket' ? 'Emptying the bucket' : state.progress.step}
+                  max={state.progress.total ?? undefined}
+                  value={state.progress.total !== undefined ? state.progress.done : undefined}
+                />
                 <span>
-                  {state.progress.message || `${state.progress.done}${state.progress.total !== undefined ? ` of ${state.progress.total}` : ''}`}
+                  {state.progress.message ||
+                    `${state.progress.done}${state.progress.total !== undefined ? ` of ${state.progress.total}` : ''}`}
                 </span>
               </div>
             )}
             <div role="status" aria-label="Delete outcome">
               {state.status === 'done' && (
                 <p className="outcome ok">
-                  {verb === 'Terminate' ? 'Terminated' : 'Deleted'} {item.name} after {formatDuration(elapsed)}.{state.snapshot ? ` Final snapshot: ${state.snapshot}.` : ''}
+                  {verb === 'Terminate' ? 'Terminated' : 'Deleted'} {item.name} after {formatDuration(elapsed)}.
+                  {state.snapshot ? ` Final snapshot: ${state.snapshot}.` : ''}
                 </p>
               )}
             </div>

@@ -39,12 +39,23 @@ export interface FormProps {
 const PREVIEW_DELAY_MS = 350;
 
 /** One wizard: fields checked on each keystroke with the contract's schemas, a debounced CLI + cost preview, then Create and its progress. */
-export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options: ProvisionOptions | undefined; onSettled: (run: RunState) => void }) {
+export function Wizard({
+  kind,
+  options,
+  onSettled,
+}: {
+  kind: WizardKind;
+  options: ProvisionOptions | undefined;
+  onSettled: (run: RunState) => void;
+}) {
   const client = useClient();
   const [edited, setDraft] = useState<Draft>(() => defaultSpec(kind) as Draft);
   // The release picker shows the newest label `provision.options` found; the spec says so too until another is picked.
   const draft = useMemo(
-    () => ((kind === 'emr' || kind === 'pipeline') && edited.releaseLabel === undefined && options ? { ...edited, releaseLabel: options.defaultReleaseLabel } : edited),
+    () =>
+      (kind === 'emr' || kind === 'pipeline') && edited.releaseLabel === undefined && options
+        ? { ...edited, releaseLabel: options.defaultReleaseLabel }
+        : edited,
     [edited, kind, options],
   );
   const [preview, setPreview] = useState<ProvisionPreview>();
@@ -56,7 +67,11 @@ export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options
   const titles = wizardTitles[kind];
 
   const parsed = useMemo(() => provisionSpecSchema.safeParse(draft), [draft]);
-  const localIssues = useMemo(() => (parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, severity: 'error' as const }))), [parsed]);
+  const localIssues = useMemo(
+    () =>
+      parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, severity: 'error' as const })),
+    [parsed],
+  );
   const key = JSON.stringify(draft);
   const previewing = parsed.success && previewedKey !== key;
   // The account's answers count only for the draft they were asked about.
@@ -64,10 +79,7 @@ export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options
   const issues: ProvisionIssue[] = useMemo(() => [...localIssues, ...(accountIssues ?? [])], [localIssues, accountIssues]);
   const paths = fieldPaths[kind];
   /** The field an issue belongs to: the longest rendered path that starts it. */
-  const owner = (path: string) =>
-    paths
-      .filter((p) => path === p || path.startsWith(`${p}.`))
-      .sort((a, b) => b.length - a.length)[0];
+  const owner = (path: string) => paths.filter((p) => path === p || path.startsWith(`${p}.`)).sort((a, b) => b.length - a.length)[0];
   const messages = (path: string): FieldMessage[] => issues.filter((i) => owner(i.path) === path);
   const unplaced = issues.filter((i) => owner(i.path) === undefined);
   const blocking = issues.some((i) => i.severity === 'error');
@@ -77,7 +89,10 @@ export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options
     const controller = new AbortController();
     const timer = setTimeout(() => {
       const spec = JSON.parse(key) as ProvisionSpecInput;
-      Promise.all([client.call('provision.preview', { spec }, controller.signal), client.call('provision.validate', { spec }, controller.signal).catch(() => ({ issues: [] as ProvisionIssue[] }))])
+      Promise.all([
+        client.call('provision.preview', { spec }, controller.signal),
+        client.call('provision.validate', { spec }, controller.signal).catch(() => ({ issues: [] as ProvisionIssue[] })),
+      ])
         .then(([answer, account]) => {
           setPreview(answer);
           setChecked({ key, issues: account.issues });
@@ -137,7 +152,8 @@ export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options
           {cost && parsed.success ? (
             <>
               <p className="cost">
-                <strong>{formatUsd(cost.usdPerHour)}</strong> per hour <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
+                <strong>{formatUsd(cost.usdPerHour)}</strong> per hour{' '}
+                <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
               </p>
               <ul className="plain small">
                 {cost.basis.map((line, i) => (
@@ -146,7 +162,8 @@ export function Wizard({ kind, options, onSettled }: { kind: WizardKind; options
               </ul>
               <p className="muted small">
                 On-demand prices for {cost.pricedRegion}
-                {cost.pricedRegion !== cost.region ? ` (none listed for ${cost.region})` : ''}, price table of {cost.priceTableDate} ({cost.priceTableSource}).
+                {cost.pricedRegion !== cost.region ? ` (none listed for ${cost.region})` : ''}, price table of {cost.priceTableDate} (
+                {cost.priceTableSource}).
               </p>
             </>
           ) : (

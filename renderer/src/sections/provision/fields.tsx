@@ -25,7 +25,15 @@ interface Common {
   hint?: ReactNode;
 }
 
-export function TextField({ label, value, onChange, messages = [], hint, placeholder, wide }: Common & { value: string; onChange: (value: string) => void; placeholder?: string; wide?: boolean }) {
+export function TextField({
+  label,
+  value,
+  onChange,
+  messages = [],
+  hint,
+  placeholder,
+  wide,
+}: Common & { value: string; onChange: (value: string) => void; placeholder?: string; wide?: boolean }) {
   const id = useId();
   const invalid = messages.some((m) => m.severity === 'error');
   return (
@@ -48,7 +56,15 @@ export function TextField({ label, value, onChange, messages = [], hint, placeho
 }
 
 /** A number input: empty or not a number becomes NaN so the schema says what is wrong. */
-export function NumberField({ label, value, onChange, messages = [], hint, min, max }: Common & { value: number | undefined; onChange: (value: number) => void; min?: number; max?: number }) {
+export function NumberField({
+  label,
+  value,
+  onChange,
+  messages = [],
+  hint,
+  min,
+  max,
+}: Common & { value: number | undefined; onChange: (value: number) => void; min?: number; max?: number }) {
   const id = useId();
   const invalid = messages.some((m) => m.severity === 'error');
   return (
@@ -70,13 +86,26 @@ export function NumberField({ label, value, onChange, messages = [], hint, min, 
   );
 }
 
-export function SelectField({ label, value, onChange, options, messages = [], hint }: Common & { value: string; onChange: (value: string) => void; options: { value: string; label: string }[] }) {
+export function SelectField({
+  label,
+  value,
+  onChange,
+  options,
+  messages = [],
+  hint,
+}: Common & { value: string; onChange: (value: string) => void; options: { value: string; label: string }[] }) {
   const id = useId();
   const invalid = messages.some((m) => m.severity === 'error');
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} aria-invalid={invalid || undefined} aria-describedby={messages.length ? `${id}-problems` : undefined} onChange={(e) => onChange(e.target.value)}>
+      <select
+        id={id}
+        value={value}
+        aria-invalid={invalid || undefined}
+        aria-describedby={messages.length ? `${id}-problems` : undefined}
+        onChange={(e) => onChange(e.target.value)}
+      >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
@@ -94,7 +123,13 @@ export function CheckField({ label, checked, onChange, messages = [] }: Common &
   return (
     <div className="field check">
       <label>
-        <input type="checkbox" checked={checked} aria-describedby={messages.length ? `${id}-problems` : undefined} onChange={(e) => onChange(e.target.checked)} /> {label}
+        <input
+          type="checkbox"
+          checked={checked}
+          aria-describedby={messages.length ? `${id}-problems` : undefined}
+          onChange={(e) => onChange(e.target.checked)}
+        />{' '}
+        {label}
       </label>
       <Problems id={`${id}-problems`} messages={messages} />
     </div>
@@ -102,7 +137,19 @@ export function CheckField({ label, checked, onChange, messages = [] }: Common &
 }
 
 /** A row of radio buttons in a fieldset named by its legend. */
-export function RadioField({ legend, name, value, onChange, options }: { legend: string; name: string; value: string; onChange: (value: string) => void; options: { value: string; label: string }[] }) {
+export function RadioField({
+  legend,
+  name,
+  value,
+  onChange,
+  options,
+}: {
+  legend: string;
+  name: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: { value: string; label: string }[];
+}) {
   return (
     <fieldset className="field radios">
       <legend>{legend}</legend>

@@ -30,10 +30,17 @@ export interface RunState {
   error?: AppError;
 }
 
-type Start = { op: 'provision.create'; input: { spec: never } } | { op: 'provision.pipeline'; input: { spec: never } } | { op: 'provision.cleanup'; input: { runId: string } };
+type Start =
+  | { op: 'provision.create'; input: { spec: never } }
+  | { op: 'provision.pipeline'; input: { spec: never } }
+  | { op: 'provision.cleanup'; input: { runId: string } };
 
 /** Follows one provisioning stream (create, pipeline or cleanup) into a RunState; cancelled when the component goes away. */
-export function useProvisionRun(onSettled?: (run: RunState) => void): { run: RunState | undefined; start: (start: Start) => void; cancel: () => void } {
+export function useProvisionRun(onSettled?: (run: RunState) => void): {
+  run: RunState | undefined;
+  start: (start: Start) => void;
+  cancel: () => void;
+} {
   const client = useClient();
   const [run, setRun] = useState<RunState>();
   const cancelRef = useRef<() => void>(undefined);
@@ -47,7 +54,16 @@ export function useProvisionRun(onSettled?: (run: RunState) => void): { run: Run
   const start = useCallback(
     ({ op, input }: Start) => {
       cancelRef.current?.();
-      let state: RunState = { status: 'running', startedAt: Date.now(), plan: [], steps: [], resources: [], connections: [], notes: [], halfCreated: [] };
+      let state: RunState = {
+        status: 'running',
+        startedAt: Date.now(),
+        plan: [],
+        steps: [],
+        resources: [],
+        connections: [],
+        notes: [],
+        halfCreated: [],
+      };
       const update = (next: RunState) => {
         state = next;
         setRun(next);
@@ -64,14 +80,35 @@ export function useProvisionRun(onSettled?: (run: RunState) => void): { run: Run
               steps: mergeStep(state.steps, chunk),
               awsState: chunk.awsState ?? state.awsState,
               elapsedMs: chunk.elapsedMs,
-              resources: chunk.resource && !state.resources.some((r) => r.type === chunk.resource!.type && r.id === chunk.resource!.id) ? [...state.resources, chunk.resource] : state.resources,
+              resources:
+                chunk.resource && !state.resources.some((r) => r.type === chunk.resource!.type && r.id === chunk.resource!.id)
+                  ? [...state.resources, chunk.resource]
+                  : state.resources,
             });
             break;
           case 'done':
-            update({ ...state, status: 'done', endedAt: Date.now(), runId: chunk.runId, elapsedMs: chunk.elapsedMs, resources: chunk.resources, connections: chunk.connections, keyFile: chunk.keyFile, notes: chunk.notes });
+            update({
+              ...state,
+              status: 'done',
+              endedAt: Date.now(),
+              runId: chunk.runId,
+              elapsedMs: chunk.elapsedMs,
+              resources: chunk.resources,
+              connections: chunk.connections,
+              keyFile: chunk.keyFile,
+              notes: chunk.notes,
+            });
             break;
           case 'failed':
-            update({ ...state, status: 'failed', endedAt: Date.now(), runId: chunk.runId, elapsedMs: chunk.elapsedMs, failure: chunk.failure, halfCreated: chunk.halfCreated });
+            update({
+              ...state,
+              status: 'failed',
+              endedAt: Date.now(),
+              runId: chunk.runId,
+              elapsedMs: chunk.elapsedMs,
+              failure: chunk.failure,
+              halfCreated: chunk.halfCreated,
+            });
             break;
         }
       };
@@ -83,7 +120,8 @@ export function useProvisionRun(onSettled?: (run: RunState) => void): { run: Run
         })
         .catch((caught: unknown) => {
           const error = toAppError(caught);
-          if (state.status === 'running') update({ ...state, status: error.code === 'CANCELLED' ? 'cancelled' : 'error', endedAt: Date.now(), error });
+          if (state.status === 'running')
+            update({ ...state, status: error.code === 'CANCELLED' ? 'cancelled' : 'error', endedAt: Date.now(), error });
         })
         .finally(() => {
           if (cancelRef.current === handle.cancel) cancelRef.current = undefined;
@@ -101,7 +139,9 @@ const terminal = (state: StepChunk['state']) => state === 'done' || state === 's
 
 /** Puts a step chunk on the entry it updates: the same step of the same resource, or the latest unfinished one of that name not yet tied to a resource. */
 function mergeStep(steps: StepChunk[], chunk: StepChunk): StepChunk[] {
-  let at = chunk.resource ? steps.findIndex((s) => s.step === chunk.step && s.resource?.id === chunk.resource!.id && s.resource.type === chunk.resource!.type) : -1;
+  let at = chunk.resource
+    ? steps.findIndex((s) => s.step === chunk.step && s.resource?.id === chunk.resource!.id && s.resource.type === chunk.resource!.type)
+    : -1;
   if (at < 0) {
     for (let i = steps.length - 1; i >= 0; i--) {
       const s = steps[i]!;
@@ -117,19 +157,46 @@ function mergeStep(steps: StepChunk[], chunk: StepChunk): StepChunk[] {
   return next;
 }
 
-const stateLabel: Record<StepChunk['state'], string> = { running: 'Running', waiting: 'Waiting', done: 'Done', skipped: 'Skipped', failed: 'Failed' };
+const stateLabel: Record<StepChunk['state'], string> = {
+  running: 'Running',
+  waiting: 'Waiting',
+  done: 'Done',
+  skipped: 'Skipped',
+  failed: 'Failed',
+};
 
 /** A run's step list, elapsed time and outcome; a failed create or pipeline offers to clean up what it created. */
-export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp }: { run: RunState; label: string; onCancel?: () => void; allowCleanup?: boolean; onCleanedUp?: () => void }) {
+export function RunView({
+  run,
+  label,
+  onCancel,
+  allowCleanup = true,
+  onCleanedUp,
+}: {
+  run: RunState;
+  label: string;
+  onCancel?: () => void;
+  allowCleanup?: boolean;
+  onCleanedUp?: () => void;
+}) {
   const now = useNow(run.status === 'running');
   const elapsed = (run.endedAt ?? now) - run.startedAt;
   const cleanup = useProvisionRun(onCleanedUp ? () => onCleanedUp() : undefined);
-  const canCleanUp = allowCleanup && (run.status === 'failed' || run.status === 'cancelled' || run.status === 'error') && run.runId !== undefined;
+  const canCleanUp =
+    allowCleanup && (run.status === 'failed' || run.status === 'cancelled' || run.status === 'error') && run.runId !== undefined;
 
   return (
     <section className="run" aria-label={label}>
       <div className="run-head">
-        <strong>{run.status === 'running' ? 'In progress' : run.status === 'done' ? 'Finished' : run.status === 'cancelled' ? 'Cancelled' : 'Failed'}</strong>
+        <strong>
+          {run.status === 'running'
+            ? 'In progress'
+            : run.status === 'done'
+              ? 'Finished'
+              : run.status === 'cancelled'
+                ? 'Cancelled'
+                : 'Failed'}
+        </strong>
         <span role="timer" aria-label="Elapsed time">
           {formatDuration(elapsed)}
         </span>
@@ -170,7 +237,8 @@ export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp
       <div role="status" aria-label="Outcome">
         {run.status === 'done' && (
           <p className="outcome ok">
-            Ready{run.awsState && run.resources.length <= 1 ? ` (${run.awsState})` : ''} after {formatDuration(run.elapsedMs ?? elapsed)}: {run.resources.map((r) => `${r.name}${r.id !== r.name ? ` (${r.id})` : ''}`).join(', ') || 'nothing to create'}.
+            Ready{run.awsState && run.resources.length <= 1 ? ` (${run.awsState})` : ''} after {formatDuration(run.elapsedMs ?? elapsed)}:{' '}
+            {run.resources.map((r) => `${r.name}${r.id !== r.name ? ` (${r.id})` : ''}`).join(', ') || 'nothing to create'}.
           </p>
         )}
         {run.status === 'failed' && run.failure && (
@@ -189,9 +257,7 @@ export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp
               )}
             </p>
             {run.halfCreated.length > 0 ? (
-              <p>
-                Half-created: {run.halfCreated.map((r) => `${r.type} ${r.name}`).join(', ')}.
-              </p>
+              <p>Half-created: {run.halfCreated.map((r) => `${r.type} ${r.name}`).join(', ')}.</p>
             ) : (
               <p className="muted">Nothing was left behind.</p>
             )}
@@ -219,7 +285,11 @@ export function RunView({ run, label, onCancel, allowCleanup = true, onCleanedUp
         </ul>
       )}
       {canCleanUp && (run.halfCreated.length > 0 || run.status !== 'failed') && (
-        <button type="button" disabled={cleanup.run?.status === 'running'} onClick={() => cleanup.start({ op: 'provision.cleanup', input: { runId: run.runId! } })}>
+        <button
+          type="button"
+          disabled={cleanup.run?.status === 'running'}
+          onClick={() => cleanup.start({ op: 'provision.cleanup', input: { runId: run.runId! } })}
+        >
           Clean up what was created
         </button>
       )}

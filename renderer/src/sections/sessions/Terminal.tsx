@@ -17,19 +17,28 @@ export function Terminal({ sessionId, label }: { sessionId: string; label: strin
   useEffect(() => {
     if (!host.current) return;
     const dark = document.documentElement.dataset.theme === 'dark';
-    const term = new XTerm({ scrollback: 5000, convertEol: false, fontSize: 13, theme: dark ? { background: '#16191f' } : { background: '#ffffff', foreground: '#1d2330', cursor: '#1d2330' } });
+    const term = new XTerm({
+      scrollback: 5000,
+      convertEol: false,
+      fontSize: 13,
+      theme: dark ? { background: '#16191f' } : { background: '#ffffff', foreground: '#1d2330', cursor: '#1d2330' },
+    });
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(host.current);
     fit.fit();
     let terminalId: string | undefined;
-    const handle = client.stream('sessions.terminal', { sessionId, cols: term.cols, rows: term.rows }, {
-      onChunk: (chunk) => {
-        if (chunk.kind === 'opened') terminalId = chunk.terminalId;
-        else if (chunk.kind === 'output') term.write(chunk.data);
-        else setEnded(`Exited${chunk.code === null ? '' : ` with code ${chunk.code}`}.`);
+    const handle = client.stream(
+      'sessions.terminal',
+      { sessionId, cols: term.cols, rows: term.rows },
+      {
+        onChunk: (chunk) => {
+          if (chunk.kind === 'opened') terminalId = chunk.terminalId;
+          else if (chunk.kind === 'output') term.write(chunk.data);
+          else setEnded(`Exited${chunk.code === null ? '' : ` with code ${chunk.code}`}.`);
+        },
       },
-    });
+    );
     handle.done.catch((caught: unknown) => {
       const appError = toAppError(caught);
       if (appError.code !== 'CANCELLED') setError(appError);

@@ -5,7 +5,15 @@ import { useAction, useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 
 /** A new SQL connection for the active environment; the password goes to the main process's secret store. */
-export function ConnectionForm({ environmentId, onSaved, onClose }: { environmentId: string; onSaved: (list: ConnectionInfo[]) => void; onClose: () => void }) {
+export function ConnectionForm({
+  environmentId,
+  onSaved,
+  onClose,
+}: {
+  environmentId: string;
+  onSaved: (list: ConnectionInfo[]) => void;
+  onClose: () => void;
+}) {
   const client = useClient();
   const sessions = useCall('sessions.list', {});
   const { error, act } = useAction();
@@ -26,7 +34,15 @@ export function ConnectionForm({ environmentId, onSaved, onClose }: { environmen
           ? { engine, clusterId }
           : engine === 'redshift-data'
             ? { engine, clusterIdentifier, database, user }
-            : { engine, clusterIdentifier, database, user, auth, ...(auth === 'password' && password ? { password } : {}), route: sessionId ? { kind: 'session' as const, sessionId } : { kind: 'direct' as const } };
+            : {
+                engine,
+                clusterIdentifier,
+                database,
+                user,
+                auth,
+                ...(auth === 'password' && password ? { password } : {}),
+                route: sessionId ? { kind: 'session' as const, sessionId } : { kind: 'direct' as const },
+              };
       const list = await client.call('connections.save', { name, environmentId, spec });
       setPassword('');
       onSaved(list);

@@ -9,7 +9,17 @@ import { dataUrlToBlob, download } from './download';
 import { formatCount, MAX_FETCH_ROWS, type GridSource } from './grid-source';
 import { useThemeColors } from './theme-colors';
 
-echarts.use([LineChart, BarChart, ScatterChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer, SVGRenderer]);
+echarts.use([
+  LineChart,
+  BarChart,
+  ScatterChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  DataZoomComponent,
+  CanvasRenderer,
+  SVGRenderer,
+]);
 
 /** Charts read rows into memory (the grid does not); past this a chart is a summary the query should compute. */
 export const MAX_CHART_ROWS = 200_000;
@@ -91,7 +101,10 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
     };
   }, [fetch, readKey, maxRows]);
 
-  const option = useMemo(() => (loaded ? buildOption(spec, columns, loaded.data, colors, loaded.data.x.length < ANIMATE_BELOW) : undefined), [loaded, spec, columns, colors]);
+  const option = useMemo(
+    () => (loaded ? buildOption(spec, columns, loaded.data, colors, loaded.data.x.length < ANIMATE_BELOW) : undefined),
+    [loaded, spec, columns, colors],
+  );
 
   useEffect(() => {
     if (!host.current) return;
@@ -118,7 +131,12 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
   // An offscreen server-side-rendering instance gives a real vector file whatever the on-screen renderer is.
   const exportSvg = () => {
     if (!option || !host.current) return;
-    const offscreen = echarts.init(null, undefined, { renderer: 'svg', ssr: true, width: host.current.clientWidth, height: host.current.clientHeight });
+    const offscreen = echarts.init(null, undefined, {
+      renderer: 'svg',
+      ssr: true,
+      width: host.current.clientWidth,
+      height: host.current.clientHeight,
+    });
     try {
       offscreen.setOption({ ...option, animation: false, backgroundColor: colors.bg });
       download(new Blob([offscreen.renderToSVGString()], { type: 'image/svg+xml' }), `${fileStem(spec)}.svg`);
@@ -158,7 +176,13 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
         {spec.type === 'histogram' ? (
           <label>
             Bins{' '}
-            <input type="number" min={2} max={500} value={spec.bins ?? DEFAULT_BINS} onChange={(e) => change({ bins: Math.min(500, Math.max(2, Math.round(Number(e.target.value)) || DEFAULT_BINS)) })} />
+            <input
+              type="number"
+              min={2}
+              max={500}
+              value={spec.bins ?? DEFAULT_BINS}
+              onChange={(e) => change({ bins: Math.min(500, Math.max(2, Math.round(Number(e.target.value)) || DEFAULT_BINS)) })}
+            />
           </label>
         ) : (
           <fieldset className="chart-y">
@@ -169,7 +193,13 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
                 const on = spec.y.includes(c.name);
                 return (
                   <label key={c.name}>
-                    <input type="checkbox" checked={on} disabled={!on && spec.y.length >= MAX_Y_COLUMNS} onChange={(e) => toggleY(c.name, e.target.checked)} /> {c.name}
+                    <input
+                      type="checkbox"
+                      checked={on}
+                      disabled={!on && spec.y.length >= MAX_Y_COLUMNS}
+                      onChange={(e) => toggleY(c.name, e.target.checked)}
+                    />{' '}
+                    {c.name}
                   </label>
                 );
               })}
@@ -183,7 +213,12 @@ export function ResultChart({ source, value, onChange, maxRows = MAX_CHART_ROWS 
           Export SVG
         </button>
       </div>
-      <div ref={host} className="chart-canvas" role="img" aria-label={`${spec.type} chart of ${[spec.x, ...(spec.type === 'histogram' ? [] : spec.y)].join(', ')}`} />
+      <div
+        ref={host}
+        className="chart-canvas"
+        role="img"
+        aria-label={`${spec.type} chart of ${[spec.x, ...(spec.type === 'histogram' ? [] : spec.y)].join(', ')}`}
+      />
       <p className="result-grid-status" role="status" aria-label="Chart status">
         {xIndex < 0 ? (
           'Nothing to chart: the result has no columns.'

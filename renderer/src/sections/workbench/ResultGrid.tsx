@@ -13,7 +13,16 @@ import {
   type Rectangle,
   type Theme,
 } from '@glideapps/glide-data-grid';
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type ClipboardEvent as ReactClipboardEvent, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type ClipboardEvent as ReactClipboardEvent,
+  type KeyboardEvent as ReactKeyboardEvent,
+} from 'react';
 import type { Cell, ColumnMeta, SortKey } from '../../../../shared/contract/operations/workbench';
 import { toTsv, writeClipboard } from './clipboard';
 import { formatCount, isNumericKind, type GridSource, type ViewFilter } from './grid-source';
@@ -114,7 +123,10 @@ interface Detail {
 }
 
 /** The rows a copy takes: the marked rows (whole), else the selected rectangle. */
-function copyTarget(selection: GridSelection, columnCount: number): { first: number; count: number; columns: number[]; rowFilter?: (row: number) => boolean } | undefined {
+function copyTarget(
+  selection: GridSelection,
+  columnCount: number,
+): { first: number; count: number; columns: number[]; rowFilter?: (row: number) => boolean } | undefined {
   const all = Array.from({ length: columnCount }, (_, i) => i);
   const marked = selection.rows;
   if (marked.length > 0) {
@@ -137,10 +149,15 @@ export function ResultGrid({ source }: { source: GridSource }) {
   const region = useRef<Rectangle>({ x: 0, y: 0, width: 0, height: 0 });
   const filterTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   const [error, setError] = useState<string>();
-  const cache = useMemo(() => new RowPageCache(fetch, (caught) => setError(caught instanceof Error ? caught.message : String(caught)), firstRows), [fetch, firstRows]);
+  const cache = useMemo(
+    () => new RowPageCache(fetch, (caught) => setError(caught instanceof Error ? caught.message : String(caught)), firstRows),
+    [fetch, firstRows],
+  );
 
   // Rows that came with the result are measured before the first paint, so the columns do not jump once drawn.
-  const [widths, setWidths] = useState<Record<number, number>>(() => (firstRows?.length ? fitWidths(columns, cache, firstRows.length, colors.fontFamily) : {}));
+  const [widths, setWidths] = useState<Record<number, number>>(() =>
+    firstRows?.length ? fitWidths(columns, cache, firstRows.length, colors.fontFamily) : {},
+  );
   const measured = useRef(firstRows !== undefined && firstRows.length > 0);
   const [sort, setSort] = useState<SortKey[]>([]);
   const [filterText, setFilterText] = useState('');
@@ -213,7 +230,8 @@ export function ResultGrid({ source }: { source: GridSource }) {
     [cache, setView],
   );
 
-  const currentFilter = (text: string, column: number | undefined): ViewFilter | undefined => (text ? { text, ...(column === undefined ? {} : { column }) } : undefined);
+  const currentFilter = (text: string, column: number | undefined): ViewFilter | undefined =>
+    text ? { text, ...(column === undefined ? {} : { column }) } : undefined;
 
   // A view read while the query ran is a snapshot; take the whole result once it is complete.
   const { complete } = source;
@@ -263,7 +281,16 @@ export function ResultGrid({ source }: { source: GridSource }) {
       const cells = cache.row(row);
       if (!cells) return loadingCell;
       const value = cells[col] ?? null;
-      if (value === null) return { kind: GridCellKind.Text, data: '', displayData: 'NULL', allowOverlay: false, readonly: true, themeOverride: nullTheme, copyData: '' };
+      if (value === null)
+        return {
+          kind: GridCellKind.Text,
+          data: '',
+          displayData: 'NULL',
+          allowOverlay: false,
+          readonly: true,
+          themeOverride: nullTheme,
+          copyData: '',
+        };
       const kind = columns[col]?.kind;
       return {
         kind: GridCellKind.Text,
@@ -359,9 +386,19 @@ export function ResultGrid({ source }: { source: GridSource }) {
       <div className="result-grid-bar" role="toolbar" aria-label="Result grid">
         <label>
           Filter{' '}
-          <input type="search" value={filterText} placeholder="contains…" aria-label="Filter text" onChange={(e) => onFilter(e.target.value, filterColumn)} />
+          <input
+            type="search"
+            value={filterText}
+            placeholder="contains…"
+            aria-label="Filter text"
+            onChange={(e) => onFilter(e.target.value, filterColumn)}
+          />
         </label>
-        <select aria-label="Filter column" value={filterColumn ?? ''} onChange={(e) => onFilter(filterText, e.target.value === '' ? undefined : Number(e.target.value))}>
+        <select
+          aria-label="Filter column"
+          value={filterColumn ?? ''}
+          onChange={(e) => onFilter(filterText, e.target.value === '' ? undefined : Number(e.target.value))}
+        >
           <option value="">any column</option>
           {columns.map((column, index) => (
             <option key={index} value={index}>
@@ -426,7 +463,17 @@ export function ResultGrid({ source }: { source: GridSource }) {
                     <div key={index} className="row-detail-item">
                       <dt>
                         {column.name} <span className="muted">{column.type}</span>
-                        <button type="button" className="link" aria-label={`Copy ${column.name}`} onClick={() => void writeClipboard(value ?? '').then(() => setNote(`Copied ${column.name}.`), (caught: unknown) => setNote(String(caught)))}>
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={`Copy ${column.name}`}
+                          onClick={() =>
+                            void writeClipboard(value ?? '').then(
+                              () => setNote(`Copied ${column.name}.`),
+                              (caught: unknown) => setNote(String(caught)),
+                            )
+                          }
+                        >
                           Copy
                         </button>
                       </dt>

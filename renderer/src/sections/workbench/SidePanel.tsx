@@ -57,7 +57,12 @@ export function SidePanel({ connectionId, schema, schemaError, onReloadSchema, o
                   <ul className="plain">
                     {t.columns.map((c) => (
                       <li key={c.name}>
-                        <button type="button" className="link" onClick={() => onOpen(`SELECT * FROM ${s.name}.${t.name} LIMIT 100;`, t.name)} title="Open a SELECT of this table">
+                        <button
+                          type="button"
+                          className="link"
+                          onClick={() => onOpen(`SELECT * FROM ${s.name}.${t.name} LIMIT 100;`, t.name)}
+                          title="Open a SELECT of this table"
+                        >
                           {c.name}
                         </button>{' '}
                         <span className="muted">{c.type}</span> {c.notes && <span className="badge">{c.notes}</span>}
@@ -72,7 +77,13 @@ export function SidePanel({ connectionId, schema, schemaError, onReloadSchema, o
       )}
       {panel === 'history' && (
         <div role="tabpanel" aria-label="History">
-          <input type="search" placeholder="Search history" aria-label="Search history" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            type="search"
+            placeholder="Search history"
+            aria-label="Search history"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
           <ul className="plain history">
             {(history.data ?? []).map((h) => (
               <li key={h.id}>
@@ -80,7 +91,8 @@ export function SidePanel({ connectionId, schema, schemaError, onReloadSchema, o
                   {h.sql.slice(0, 80)}
                 </button>
                 <div className="muted small">
-                  {new Date(h.startedAt).toLocaleString()} · {h.durationMs} ms{h.rows !== undefined ? ` · ${h.rows.toLocaleString('en-US')} rows` : ''}
+                  {new Date(h.startedAt).toLocaleString()} · {h.durationMs} ms
+                  {h.rows !== undefined ? ` · ${h.rows.toLocaleString('en-US')} rows` : ''}
                   {h.rowsAffected !== undefined ? ` · ${h.rowsAffected} affected` : ''}
                   {h.error ? ` · failed: ${h.error.slice(0, 80)}` : ''}
                 </div>

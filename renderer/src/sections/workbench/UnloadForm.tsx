@@ -6,7 +6,11 @@ export function UnloadForm({ query, onRun, onClose }: { query: string; onRun: (s
   const [s3Prefix, setS3Prefix] = useState('s3://');
   const [iamRole, setIamRole] = useState('');
   const [format, setFormat] = useState<UnloadTarget['format']>('PARQUET');
-  const problem = !S3_PREFIX.test(s3Prefix) ? 'An S3 prefix like s3://bucket/exports/name/' : !IAM_ROLE_ARN.test(iamRole) ? 'The ARN of a role Redshift may use to write to the bucket' : undefined;
+  const problem = !S3_PREFIX.test(s3Prefix)
+    ? 'An S3 prefix like s3://bucket/exports/name/'
+    : !IAM_ROLE_ARN.test(iamRole)
+      ? 'The ARN of a role Redshift may use to write to the bucket'
+      : undefined;
   return (
     <form
       className="panel"
@@ -22,7 +26,13 @@ export function UnloadForm({ query, onRun, onClose }: { query: string; onRun: (s
           S3 prefix <input value={s3Prefix} onChange={(e) => setS3Prefix(e.target.value.trim())} size={40} />
         </label>
         <label>
-          IAM role <input value={iamRole} onChange={(e) => setIamRole(e.target.value.trim())} size={50} placeholder="arn:aws:iam::123456789012:role/…" />
+          IAM role{' '}
+          <input
+            value={iamRole}
+            onChange={(e) => setIamRole(e.target.value.trim())}
+            size={50}
+            placeholder="arn:aws:iam::123456789012:role/…"
+          />
         </label>
         <label>
           Format{' '}

@@ -6,7 +6,13 @@ import { isNumericKind } from './grid-source';
 import type { ThemeColors } from './theme-colors';
 
 export type ChartOption = ComposeOption<
-  LineSeriesOption | BarSeriesOption | ScatterSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption | DataZoomComponentOption
+  | LineSeriesOption
+  | BarSeriesOption
+  | ScatterSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
+  | DataZoomComponentOption
 >;
 
 export type AxisKind = 'time' | 'value' | 'category';
@@ -35,7 +41,15 @@ export function parseTime(text: string): number | undefined {
   const [, date, hm = '00:00', seconds = ':00', fraction, zone] = match;
   const ms = fraction ? `.${fraction.slice(0, 3).padEnd(3, '0')}` : '';
   let offset = '';
-  if (zone) offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  if (zone)
+    offset =
+      zone.toUpperCase() === 'Z'
+        ? 'Z'
+        : zone.length === 3
+          ? `${zone}:00`
+          : zone.includes(':')
+            ? zone
+            : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const time = Date.parse(`${date}T${hm}${seconds}${ms}${offset}`);
   return Number.isNaN(time) ? undefined : time;
 }
@@ -117,10 +131,18 @@ export function buildOption(spec: ChartSpec, columns: ColumnMeta[], data: ChartD
     backgroundColor: 'transparent',
     animation: animate,
     textStyle: { color: colors.fg, fontFamily: colors.fontFamily },
-    tooltip: { trigger: spec.type === 'scatter' ? 'item' : 'axis', backgroundColor: colors.bg2, borderColor: colors.border, textStyle: { color: colors.fg } },
+    tooltip: {
+      trigger: spec.type === 'scatter' ? 'item' : 'axis',
+      backgroundColor: colors.bg2,
+      borderColor: colors.border,
+      textStyle: { color: colors.fg },
+    },
     legend: { top: 0, textStyle: { color: colors.fg } },
     grid: { left: 16, right: 24, top: 36, bottom: 64, containLabel: true },
-    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 10, textStyle: { color: colors.muted }, borderColor: colors.border }],
+    dataZoom: [
+      { type: 'inside' },
+      { type: 'slider', height: 18, bottom: 10, textStyle: { color: colors.muted }, borderColor: colors.border },
+    ],
   };
   if (!xMeta) return base;
   const xAxisKind = axisKindOf(xMeta.kind);
@@ -134,7 +156,12 @@ export function buildOption(spec: ChartSpec, columns: ColumnMeta[], data: ChartD
     const width = edges.length > 1 ? edges[1]! - edges[0]! : 1;
     return {
       ...base,
-      xAxis: { type: 'category', ...xName, data: counts.map((_, i) => `${formatEdge(edges[i]!, binAxis, width)} – ${formatEdge(edges[i + 1]!, binAxis, width)}`), ...axisStyle },
+      xAxis: {
+        type: 'category',
+        ...xName,
+        data: counts.map((_, i) => `${formatEdge(edges[i]!, binAxis, width)} – ${formatEdge(edges[i + 1]!, binAxis, width)}`),
+        ...axisStyle,
+      },
       yAxis: { type: 'value', name: 'rows', ...axisStyle },
       series: [{ type: 'bar', name: `rows by ${xMeta.name}`, data: counts, barCategoryGap: '4%' }],
     };
@@ -147,7 +174,15 @@ export function buildOption(spec: ChartSpec, columns: ColumnMeta[], data: ChartD
     const values = xAxisKind === 'category' ? ys : ys.map((y, i) => [xs[i] ?? null, y]);
     if (spec.type === 'scatter') return { type: 'scatter', name: meta.name, data: values, large, symbolSize: large ? 3 : 6 };
     if (spec.type === 'bar') return { type: 'bar', name: meta.name, data: values, large };
-    return { type: 'line', name: meta.name, data: values, showSymbol: !large, sampling: 'lttb', connectNulls: false, ...(spec.type === 'area' ? { areaStyle: { opacity: 0.25 } } : {}) };
+    return {
+      type: 'line',
+      name: meta.name,
+      data: values,
+      showSymbol: !large,
+      sampling: 'lttb',
+      connectNulls: false,
+      ...(spec.type === 'area' ? { areaStyle: { opacity: 0.25 } } : {}),
+    };
   });
   return {
     ...base,

@@ -43,9 +43,53 @@ function currentTheme(): string {
 }
 
 const KEYWORDS = [
-  'SELECT', 'FROM', 'WHERE', 'GROUP BY', 'ORDER BY', 'HAVING', 'LIMIT', 'JOIN', 'LEFT JOIN', 'INNER JOIN', 'ON', 'AS', 'AND', 'OR', 'NOT', 'IN', 'IS NULL',
-  'COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'DISTINCT', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'WITH', 'UNION ALL', 'INSERT INTO', 'VALUES', 'UPDATE', 'DELETE FROM',
-  'CREATE TABLE', 'CREATE EXTERNAL TABLE', 'DROP TABLE', 'ALTER TABLE', 'EXPLAIN', 'COPY', 'UNLOAD', 'DISTKEY', 'SORTKEY', 'PARTITIONED BY', 'STORED AS', 'LOCATION', 'date_trunc',
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'GROUP BY',
+  'ORDER BY',
+  'HAVING',
+  'LIMIT',
+  'JOIN',
+  'LEFT JOIN',
+  'INNER JOIN',
+  'ON',
+  'AS',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'IS NULL',
+  'COUNT',
+  'SUM',
+  'AVG',
+  'MIN',
+  'MAX',
+  'DISTINCT',
+  'CASE',
+  'WHEN',
+  'THEN',
+  'ELSE',
+  'END',
+  'WITH',
+  'UNION ALL',
+  'INSERT INTO',
+  'VALUES',
+  'UPDATE',
+  'DELETE FROM',
+  'CREATE TABLE',
+  'CREATE EXTERNAL TABLE',
+  'DROP TABLE',
+  'ALTER TABLE',
+  'EXPLAIN',
+  'COPY',
+  'UNLOAD',
+  'DISTKEY',
+  'SORTKEY',
+  'PARTITIONED BY',
+  'STORED AS',
+  'LOCATION',
+  'date_trunc',
 ];
 
 /** What autocomplete offers: the active connection's schema, shared by every editor instance. */
@@ -59,27 +103,49 @@ for (const language of Object.values(languageOf)) {
     triggerCharacters: ['.'],
     provideCompletionItems(model, position) {
       const word = model.getWordUntilPosition(position);
-      const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
-      const before = model.getValueInRange({ startLineNumber: position.lineNumber, startColumn: 1, endLineNumber: position.lineNumber, endColumn: word.startColumn });
+      const range = {
+        startLineNumber: position.lineNumber,
+        endLineNumber: position.lineNumber,
+        startColumn: word.startColumn,
+        endColumn: word.endColumn,
+      };
+      const before = model.getValueInRange({
+        startLineNumber: position.lineNumber,
+        startColumn: 1,
+        endLineNumber: position.lineNumber,
+        endColumn: word.startColumn,
+      });
       const qualifier = /([A-Za-z_][\w$]*)\.$/.exec(before)?.[1]?.toLowerCase();
       const { Keyword, Module, Class, Field } = monaco.languages.CompletionItemKind;
       const suggestions: monaco.languages.CompletionItem[] = [];
       for (const schema of completionSchema?.schemas ?? []) {
         if (qualifier === schema.name.toLowerCase()) {
-          for (const table of schema.tables) suggestions.push({ label: table.name, kind: Class, insertText: table.name, range, detail: table.kind });
+          for (const table of schema.tables)
+            suggestions.push({ label: table.name, kind: Class, insertText: table.name, range, detail: table.kind });
           continue;
         }
         for (const table of schema.tables) {
           if (qualifier === table.name.toLowerCase()) {
-            for (const column of table.columns) suggestions.push({ label: column.name, kind: Field, insertText: column.name, range, detail: column.type });
+            for (const column of table.columns)
+              suggestions.push({ label: column.name, kind: Field, insertText: column.name, range, detail: column.type });
           } else if (!qualifier) {
             suggestions.push({ label: table.name, kind: Class, insertText: table.name, range, detail: `${schema.name} · ${table.kind}` });
-            for (const column of table.columns) suggestions.push({ label: column.name, kind: Field, insertText: column.name, range, detail: `${table.name}.${column.name} ${column.type}`, sortText: `z${column.name}` });
+            for (const column of table.columns)
+              suggestions.push({
+                label: column.name,
+                kind: Field,
+                insertText: column.name,
+                range,
+                detail: `${table.name}.${column.name} ${column.type}`,
+                sortText: `z${column.name}`,
+              });
           }
         }
         if (!qualifier) suggestions.push({ label: schema.name, kind: Module, insertText: schema.name, range, detail: 'schema' });
       }
-      if (!qualifier) for (const keyword of KEYWORDS) suggestions.push({ label: keyword, kind: Keyword, insertText: keyword, range, sortText: `y${keyword}` });
+      if (!qualifier)
+        for (const keyword of KEYWORDS)
+          suggestions.push({ label: keyword, kind: Keyword, insertText: keyword, range, sortText: `y${keyword}` });
       return { suggestions };
     },
   });
@@ -139,7 +205,14 @@ export function createSqlEditor(element: HTMLElement, text: string): SqlEditor {
     },
     markError: (at, message) => {
       monaco.editor.setModelMarkers(model, markOwner, [
-        { startLineNumber: at.line, startColumn: at.column, endLineNumber: at.line, endColumn: model.getWordAtPosition({ lineNumber: at.line, column: at.column })?.endColumn ?? at.column + 1, message, severity: monaco.MarkerSeverity.Error },
+        {
+          startLineNumber: at.line,
+          startColumn: at.column,
+          endLineNumber: at.line,
+          endColumn: model.getWordAtPosition({ lineNumber: at.line, column: at.column })?.endColumn ?? at.column + 1,
+          message,
+          severity: monaco.MarkerSeverity.Error,
+        },
       ]);
       editor.revealLineInCenterIfOutsideViewport(at.line);
       editor.setPosition({ lineNumber: at.line, column: at.column });

@@ -18,7 +18,17 @@ const currentTheme = (): 'light' | 'dark' => (document.documentElement.dataset.t
 function readColors(theme: 'light' | 'dark'): ThemeColors {
   const style = getComputedStyle(document.documentElement);
   const v = (name: string) => style.getPropertyValue(name).trim();
-  return { theme, bg: v('--bg'), bg2: v('--bg-2'), fg: v('--fg'), muted: v('--muted'), border: v('--border'), accent: v('--accent'), accentFg: v('--accent-fg'), fontFamily: style.fontFamily };
+  return {
+    theme,
+    bg: v('--bg'),
+    bg2: v('--bg-2'),
+    fg: v('--fg'),
+    muted: v('--muted'),
+    border: v('--border'),
+    accent: v('--accent'),
+    accentFg: v('--accent-fg'),
+    fontFamily: style.fontFamily,
+  };
 }
 
 /** Follows the shell's `data-theme` (set from Settings or the OS), so canvases repaint on a theme switch. */

@@ -52,7 +52,16 @@ export function useRun(onError: (at: TextPosition, message: string) => void) {
             statements[chunk.index] = { index: chunk.index, sql: chunk.sql, start: chunk.start, status: 'running', notices: [] };
             break;
           case 'result':
-            update(chunk.index, { result: { resultId: chunk.resultId, columns: chunk.columns, total: chunk.rows.length, complete: false, firstRows: chunk.rows, reader: resultReader(client, chunk.resultId) } });
+            update(chunk.index, {
+              result: {
+                resultId: chunk.resultId,
+                columns: chunk.columns,
+                total: chunk.rows.length,
+                complete: false,
+                firstRows: chunk.rows,
+                reader: resultReader(client, chunk.resultId),
+              },
+            });
             shown = chunk.index;
             break;
           case 'progress': {
@@ -75,7 +84,10 @@ export function useRun(onError: (at: TextPosition, message: string) => void) {
             break;
           }
           case 'error':
-            update(chunk.index, { status: 'error', error: { message: chunk.message, ...(chunk.code ? { code: chunk.code } : {}), ...(chunk.at ? { at: chunk.at } : {}) } });
+            update(chunk.index, {
+              status: 'error',
+              error: { message: chunk.message, ...(chunk.code ? { code: chunk.code } : {}), ...(chunk.at ? { at: chunk.at } : {}) },
+            });
             shown = shown ?? chunk.index;
             break;
         }
@@ -100,7 +112,15 @@ export function useRun(onError: (at: TextPosition, message: string) => void) {
           const appError = toAppError(error);
           setState((run) => ({
             ...run,
-            statements: run.statements.map((s) => (s.status === 'running' ? { ...s, status: appError.code === 'CANCELLED' ? 'cancelled' : 'error', ...(appError.code === 'CANCELLED' ? {} : { error: { message: appError.message } }) } : s)),
+            statements: run.statements.map((s) =>
+              s.status === 'running'
+                ? {
+                    ...s,
+                    status: appError.code === 'CANCELLED' ? 'cancelled' : 'error',
+                    ...(appError.code === 'CANCELLED' ? {} : { error: { message: appError.message } }),
+                  }
+                : s,
+            ),
             ...(run.statements.length === 0 && appError.code !== 'CANCELLED' ? { failure: appError.message } : {}),
           }));
         })
