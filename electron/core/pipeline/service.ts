@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { AwsTarget } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../log.js';
 import type { EnvironmentsService } from '../services/environments.js';
@@ -50,13 +50,7 @@ export class PipelineService {
   }
 
   private async withS3<T>(use: (s3: S3Client) => Promise<T>): Promise<T> {
-    const { target } = await this.aws();
-    const s3 = new S3Client(awsClientConfig(target, this.deps.version));
-    try {
-      return await use(s3);
-    } finally {
-      s3.destroy();
-    }
+    return (await this.deps.environments.aws()).use(S3Client, use);
   }
 
   /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */

@@ -13,7 +13,7 @@ import {
   type SsoLoginChunk,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import { AwsScope, awsClientConfig, type AwsAccess, type AwsTarget } from '../aws/clients.js';
 import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -52,7 +52,7 @@ export interface EnvironmentsDeps {
 /** Credentials are reused until five minutes before they expire, so a role chain asks for MFA once per session, as the CLI does. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
-export class EnvironmentsService {
+export class EnvironmentsService implements AwsAccess {
   private readonly file: JsonFile<EnvironmentsFile>;
   private state: Promise<EnvironmentsFile>;
   private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
@@ -133,6 +133,12 @@ export class EnvironmentsService {
     await this.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
     if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
     return this.list();
+  }
+
+  /** The active environment's AWS (or the named one's): how every service builds its clients. */
+  async aws(environmentId?: string): Promise<AwsScope> {
+    const { environment, target } = await this.target(environmentId ?? (await this.active()).id);
+    return new AwsScope(environment, target, this.deps.version);
   }
 
   /** Where an environment's AWS calls go, with which credentials: what every AWS client is built from. */
