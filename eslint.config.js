@@ -24,6 +24,7 @@ export default tseslint.config(
   },
   {
     files: ['shared/**/*.ts'],
+    ignores: ['shared/node/**'],
     languageOptions: { globals: {} },
     rules: {
       'no-restricted-imports': [
@@ -34,6 +35,23 @@ export default tseslint.config(
             {
               group: ['electron', '**/electron/**', '**/renderer/**', 'react', 'react-dom'],
               message: 'shared/ imports neither host nor UI code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // shared/node/: the small Node library the app's core and the sandbox both use (as VS Code's base/node).
+    files: ['shared/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['electron', '**/electron/**', '**/renderer/**', '**/sandbox/**', 'react', 'react-dom'],
+              message: 'shared/node/ imports neither the app, the sandbox nor UI code.',
             },
           ],
         },
@@ -55,6 +73,7 @@ export default tseslint.config(
               message: 'The renderer talks to the main process only through shared/ and the RPC client.',
             },
             { group: nodeBuiltins, message: 'The renderer has no Node APIs.' },
+            { group: ['**/shared/node/**'], message: 'shared/node/ is for Node processes only.' },
           ],
         },
       ],

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { Logger } from '../electron/core/log.js';
+import { Logger } from '../shared/node/log.js';
 import { SandboxManager } from '../electron/core/sandbox/manager.js';
 import { sourceDaemon } from '../electron/web/web-core.js';
 import { numberArg, round, stringArg } from './args.js';

@@ -15,7 +15,7 @@ import { generatorFor } from '../electron/core/ingest/service.js';
 import { generatorSource } from '../electron/core/ingest/sources.js';
 import { listShards } from '../electron/core/ingest/tail.js';
 import { compareWithLedger, streamIdCounts } from '../electron/core/ingest/verify.js';
-import { Logger } from '../electron/core/log.js';
+import { Logger } from '../shared/node/log.js';
 import { faultTokenPath, setGatewayFaults } from '../electron/core/sandbox/gateway/faults.js';
 import { SandboxManager } from '../electron/core/sandbox/manager.js';
 import { readRunFile, type RunFile } from '../electron/core/sandbox/run-file.js';

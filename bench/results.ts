@@ -10,7 +10,7 @@ import { RpcClient } from '../shared/rpc-client.js';
 import { RpcSession } from '../electron/core/dispatch/session.js';
 import type { Handlers } from '../electron/core/dispatch/handlers.js';
 import { EventHub } from '../electron/core/events.js';
-import { Logger } from '../electron/core/log.js';
+import { Logger } from '../shared/node/log.js';
 import { ResultRegistry } from '../electron/core/results/registry.js';
 import { startPostgres } from '../electron/core/sandbox/postgres.js';
 import { NoticeBoard } from '../electron/core/services/notices.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { SandboxProgress } from '../../shared/contract/index.js';
-import { Logger } from '../core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { SandboxManager } from '../core/sandbox/manager.js';
 import { sourceDaemon, webDataDir } from '../web/web-core.js';
 

@@ -3,7 +3,7 @@ import type { AppInfo, HostKind } from '../../shared/contract/index.js';
 import { assembleHandlers, type Handlers } from './dispatch/handlers.js';
 import { EventHub, follow } from './events.js';
 import { IngestService } from './ingest/service.js';
-import { Logger } from './log.js';
+import { Logger } from '../../shared/node/log.js';
 import { PipelineService } from './pipeline/service.js';
 import { ProvisionService } from './provision/service.js';
 import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';

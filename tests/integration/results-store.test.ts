@@ -11,7 +11,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cell, ColumnKind, ColumnMeta, ExportProgress } from '../../shared/contract/index.js';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { ResultRegistry } from '../../electron/core/results/registry.js';
 import { ResultSet } from '../../electron/core/results/result-set.js';
 import { startPostgres, type RunningPostgres } from '../../electron/core/sandbox/postgres.js';

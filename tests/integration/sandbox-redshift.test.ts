@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { startPostgres, type RunningPostgres } from '../../electron/core/sandbox/postgres.js';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { startGateway, type Gateway } from '../../electron/core/sandbox/gateway/server.js';

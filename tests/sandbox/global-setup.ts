@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { SandboxManager } from '../../electron/core/sandbox/manager.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { sourceDaemon } from '../../electron/web/web-core.js';

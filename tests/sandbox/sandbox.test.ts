@@ -49,7 +49,7 @@ import pg from 'pg';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { SandboxManager } from '../../electron/core/sandbox/manager.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { sourceDaemon } from '../../electron/web/web-core.js';

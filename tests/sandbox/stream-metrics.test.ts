@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { startGateway } from '../../electron/core/sandbox/gateway/server.js';
 import { kinesisInterceptor } from '../../electron/core/sandbox/kinesis-interceptor.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Logger } from '../../electron/core/log.js';
+import { Logger } from '../../shared/node/log.js';
 import { tempDir } from '../helpers/core.js';
 
 describe('Logger redaction', () => {

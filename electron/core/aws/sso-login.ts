@@ -14,7 +14,7 @@ import { getSSOTokenFilepath, loadSharedConfigFiles, loadSsoSessionData, type SS
 import writeFileAtomic from 'write-file-atomic';
 import type { SsoLoginChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { awsClientConfig } from './clients.js';
 
 /** Where a profile signs in to IAM Identity Center, as the shared config file says. */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { findOperation } from '../../../shared/contract/index.js';
 import { AppError, type ErrorIssue, type ErrorPayload } from '../../../shared/errors.js';
 import { INITIAL_STREAM_CREDIT, clientMessageSchema, type HostMessage } from '../../../shared/protocol.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { Handlers, OperationContext } from './handlers.js';
 
 interface Inflight {

@@ -1,6 +1,6 @@
 import { KINESIS_LIMITS, type IngestCounters } from '../../../shared/contract/index.js';
 import { Batcher, recordProblem, type BatchLimits, type OutRecord } from './batcher.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../../shared/node/sleep.js';
 
 /** One entry of a PutRecords answer, in the order of the request's records. */
 export interface PutResultEntry {

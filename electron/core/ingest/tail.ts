@@ -2,7 +2,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type Kin
 import { TAIL_DATA_BYTES, type ShardInfo, type TailChunk, type TailRecord } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { requestErrorCode } from './producer.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../../shared/node/sleep.js';
 
 export interface TailOptions {
   stream: string;

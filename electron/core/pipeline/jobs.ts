@@ -23,10 +23,10 @@ import type {
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { SessionAccess } from '../workbench/connections.js';
 import { jobScript } from './assets.js';
-import { sleep } from '../sleep.js';
+import { sleep } from '../../../shared/node/sleep.js';
 
 /** What the jobs need of the sessions service: the open sessions, a YARN tunnel, and commands on a master. */
 export interface JobSessions {

@@ -4,7 +4,7 @@ import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { AwsTarget } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';

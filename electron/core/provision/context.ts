@@ -1,7 +1,7 @@
 import type { ProvisionChunk, ResourceRef, SavedConnectionRef } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { AwsTarget } from '../aws/clients.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { ProvisionError } from './errors.js';
 
 type StepChunk = Extract<ProvisionChunk, { kind: 'step' }>;

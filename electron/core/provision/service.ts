@@ -30,7 +30,7 @@ import {
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import type { NoticeBoard } from '../services/notices.js';
 import { cliPreview } from './cli-preview.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { SandboxProgress } from '../../../shared/contract/index.js';
-import { Logger } from '../log.js';
+import { Logger } from '../../../shared/node/log.js';
 import { sandboxPaths } from './paths.js';
 import { removeRunFile, writeRunFile } from './run-file.js';
 import { runSandbox } from './runtime.js';

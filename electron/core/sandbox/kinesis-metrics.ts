@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { SandboxProgress, SandboxStatus } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { sandboxPaths, type SandboxPaths } from './paths.js';
 import { portOpen } from './ports.js';
 import { logTail, pidAlive, stopGroup, stopPid } from './process.js';

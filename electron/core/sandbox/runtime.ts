@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import type { SandboxProgress } from '../../../shared/contract/index.js';
 import { sandboxClientConfig } from '../aws/sandbox-config.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { bootstrapAccount } from './bootstrap.js';
 import { emrInterceptor } from './emr/emr-interceptor.js';
 import { masterKeys } from './emr-master/keys.js';

@@ -20,7 +20,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { SANDBOX_CREDENTIALS } from '../aws/sandbox-config.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { JsonFile } from '../storage/json-file.js';
 import type { NoticeBoard } from './notices.js';

@@ -1,6 +1,6 @@
 import type { SecretEntry } from '../../../shared/contract/index.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 
 /**

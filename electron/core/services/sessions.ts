@@ -26,7 +26,7 @@ import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow, type EventHub } from '../events.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
 import type { RunFile } from '../sandbox/run-file.js';
 import { openConnection, SshError, type ConnectOptions, type SshConnection } from '../ssh/connection.js';

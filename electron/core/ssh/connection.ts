@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: Node's ESM loader sees only its default export, not named ones.
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type Client, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { AppError } from '../../../shared/errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { addKnownHost, checkHostKey, keyTypeOf, type HostKeyVerdict } from './known-hosts.js';
 import type { SshEndpoint } from './ssh-config.js';
 

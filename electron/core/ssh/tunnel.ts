@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import { describe, openConnection, SshError, type ConnectOptions, type SshConnection } from './connection.js';
 
 export type TunnelState =

@@ -15,7 +15,7 @@ import {
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { RunFile } from '../sandbox/run-file.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { EnvironmentsService } from '../services/environments.js';

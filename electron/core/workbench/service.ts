@@ -2,7 +2,7 @@ import type { Cell, ColumnMeta, ConnectionInfo, ConnectionSpec, RunChunk, TextPo
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow } from '../events.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../shared/node/log.js';
 import type { ResultRegistry } from '../results/registry.js';
 import type { ResultSet } from '../results/result-set.js';
 import { StatementError, type Engine, type StatementSink } from './engine.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import ssh2, { type Connection, type ServerChannel } from 'ssh2';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../shared/node/log.js';
 
 export interface SshServerOptions {
   hostKey: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../shared/node/log.js';
 import { AwsError } from './aws-error.js';
 import { FAULTS_PATH, type Faults } from './faults.js';
 import { serviceOf } from './service-name.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../shared/node/log.js';
 import { columnMetadata, readPage, ResultFile, toField, type ColumnMetadata } from './data-api-results.js';
 import { render, tokenize } from './lexer.js';
 import { AwsError } from '../gateway/aws-error.js';

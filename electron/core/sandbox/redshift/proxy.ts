@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../shared/node/log.js';
 import { Backend } from './backend.js';
 import { mayIntercept } from './commands.js';
 import { runIntercepted, raiseStatement } from './intercept.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../../../shared/node/log.js';
 
 /**
  * The proxy's own schema in every database: load errors behind Redshift's

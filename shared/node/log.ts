@@ -1,6 +1,6 @@
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogLine } from '../../shared/contract/index.js';
+import type { LogLine } from '../contract/index.js';
 
 const RING_SIZE = 5000;
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
