@@ -2,7 +2,7 @@ import type { ProvisionChunk, ResourceRef, SavedConnectionRef } from '../../../s
 import { AppError } from '../../../shared/errors.js';
 import type { AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import { ProvisionError } from './errors.js';
+import { ProvisionError } from '../aws/errors.js';
 
 type StepChunk = Extract<ProvisionChunk, { kind: 'step' }>;
 

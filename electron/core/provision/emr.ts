@@ -24,7 +24,7 @@ import {
 import type { EmrSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from './errors.js';
+import { aws, isNotFound, ProvisionError } from '../aws/errors.js';
 import { EMR_DEFAULT_ROLES, managedTags, tagList, THRIFT_STEP_ARGS } from './plan.js';
 
 const READY_TIMEOUT_MS = 45 * 60_000;

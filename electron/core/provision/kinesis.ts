@@ -13,7 +13,7 @@ import {
 import type { KinesisSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound } from './errors.js';
+import { aws, isNotFound } from '../aws/errors.js';
 import { managedTags } from './plan.js';
 
 const client = (ctx: RunContext) => new KinesisClient(awsClientConfig(ctx.target, ctx.version));

@@ -26,7 +26,7 @@ import {
 } from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from './errors.js';
+import { aws, isNotFound, ProvisionError } from '../aws/errors.js';
 import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList } from './plan.js';
 
 const READY_TIMEOUT_MS = 60 * 60_000;

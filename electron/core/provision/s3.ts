@@ -22,7 +22,7 @@ import {
 import type { ProvisionChunk, ResourceRef, S3Spec } from '../../../shared/contract/index.js';
 import { awsClientConfig } from '../aws/clients.js';
 import { step, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, awsCodeOf, ProvisionError } from './errors.js';
+import { aws, awsCodeOf, ProvisionError } from '../aws/errors.js';
 import { bucketEncryption, bucketLifecycle, layoutKeys, managedTags, tagList } from './plan.js';
 
 const client = (ctx: RunContext, region = ctx.region) => new S3Client(awsClientConfig({ ...ctx.target, region }, ctx.version));

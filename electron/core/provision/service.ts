@@ -35,7 +35,7 @@ import type { EnvironmentsService } from '../services/environments.js';
 import type { NoticeBoard } from '../services/notices.js';
 import { cliPreview } from './cli-preview.js';
 import { sleep, step, type Created, type RunContext } from './context.js';
-import { aws, explainAwsError, ProvisionError } from './errors.js';
+import { aws, explainAwsError, ProvisionError } from '../aws/errors.js';
 import { emrGroups, estimate, instancePrice, nodePrice, priceTable, runningCost, usd } from './pricing.js';
 import * as emr from './emr.js';
 import * as kinesis from './kinesis.js';
