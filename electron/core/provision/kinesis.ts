@@ -11,12 +11,10 @@ import {
   type StreamDescriptionSummary,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
 import { aws, isNotFound } from '../aws/errors.js';
 import { managedTags } from './plan.js';
 
-const client = (ctx: RunContext) => new KinesisClient(awsClientConfig(ctx.target, ctx.version));
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 
 async function summary(kinesis: KinesisClient, name: string, signal: AbortSignal): Promise<StreamDescriptionSummary | undefined> {
@@ -28,18 +26,17 @@ async function summary(kinesis: KinesisClient, name: string, signal: AbortSignal
   }
 }
 
-export async function streamExists(ctx: RunContext, name: string): Promise<boolean> {
-  const kinesis = client(ctx);
-  try {
-    return (await aws('kinesis:DescribeStreamSummary', `checking stream ${name}`, () => summary(kinesis, name, ctx.signal))) !== undefined;
-  } finally {
-    kinesis.destroy();
-  }
+export function streamExists(ctx: RunContext, name: string): Promise<boolean> {
+  return ctx.scope.use(
+    KinesisClient,
+    async (kinesis) =>
+      (await aws('kinesis:DescribeStreamSummary', `checking stream ${name}`, () => summary(kinesis, name, ctx.signal))) !== undefined,
+  );
 }
 
 /** CreateStream, tagged; then retention and KMS encryption, each waited for until the stream is ACTIVE again. */
 export async function* createStream(spec: KinesisSpec, ctx: RunContext): AsyncGenerator<ProvisionChunk, Created> {
-  const kinesis = client(ctx);
+  const kinesis = ctx.scope.client(KinesisClient);
   const resource: ResourceRef = { type: 'kinesis-stream', id: spec.name, name: spec.name };
   const what = `creating stream ${spec.name}`;
   const tags = managedTags(spec.pipeline);
@@ -125,7 +122,7 @@ export async function* deleteStream(
   ctx: RunContext,
   name: string,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const kinesis = client(ctx);
+  const kinesis = ctx.scope.client(KinesisClient);
   const what = `deleting stream ${name}`;
   try {
     // A stream that is CREATING or UPDATING cannot be deleted yet.
@@ -168,9 +165,8 @@ export interface StreamSeen {
   tags: Record<string, string>;
 }
 
-export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
-  const kinesis = client(ctx);
-  try {
+export function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
+  return ctx.scope.use(KinesisClient, async (kinesis) => {
     const names: string[] = [];
     let token: string | undefined;
     for (let page = 0; page < 20; page++) {
@@ -200,7 +196,5 @@ export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
       }),
     );
     return seen.filter((s): s is StreamSeen => s !== undefined);
-  } finally {
-    kinesis.destroy();
-  }
+  });
 }

@@ -24,14 +24,11 @@ import {
   type ResourceRef,
   type SavedConnectionRef,
 } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
 import { aws, isNotFound, ProvisionError } from '../aws/errors.js';
 import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList } from './plan.js';
 
 const READY_TIMEOUT_MS = 60 * 60_000;
-const redshiftClient = (ctx: RunContext) => new RedshiftClient(awsClientConfig(ctx.target, ctx.version));
-const iamClient = (ctx: RunContext) => new IAMClient(awsClientConfig(ctx.target, ctx.version));
 
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
@@ -64,18 +61,14 @@ async function describe(redshift: RedshiftClient, id: string, signal: AbortSigna
   }
 }
 
-export async function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
-  const redshift = redshiftClient(ctx);
-  try {
+export function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
+  return ctx.scope.use(RedshiftClient, async (redshift) => {
     return (await aws('redshift:DescribeClusters', `checking cluster ${id}`, () => describe(redshift, id, ctx.signal))) !== undefined;
-  } finally {
-    redshift.destroy();
-  }
+  });
 }
 
-export async function roleExists(ctx: RunContext, name: string): Promise<boolean> {
-  const iam = iamClient(ctx);
-  try {
+export function roleExists(ctx: RunContext, name: string): Promise<boolean> {
+  return ctx.scope.use(IAMClient, async (iam) => {
     return await aws('iam:GetRole', `checking role ${name}`, async () => {
       try {
         await iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal: ctx.signal });
@@ -85,17 +78,14 @@ export async function roleExists(ctx: RunContext, name: string): Promise<boolean
         throw error;
       }
     });
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 /** The COPY/UNLOAD role: trusted by Redshift, with an inline policy on the one bucket. */
 async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: { mode: 'create' } }): Promise<string> {
-  const iam = iamClient(ctx);
   const { name, bucket } = spec.iamRole;
   const what = `creating role ${name}`;
-  try {
+  return ctx.scope.use(IAMClient, async (iam) => {
     const created = await aws('iam:CreateRole', what, () =>
       iam.send(
         new CreateRoleCommand({
@@ -121,15 +111,12 @@ async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: {
     const arn = created.Role?.Arn;
     if (!arn) throw new ProvisionError({ reason: 'failed', action: 'iam:CreateRole', message: `AWS gave no ARN for role ${name}.` });
     return arn;
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
-  const iam = iamClient(ctx);
   const what = `deleting role ${name}`;
-  try {
+  return ctx.scope.use(IAMClient, async (iam) => {
     const inline = await aws('iam:ListRolePolicies', what, () =>
       iam.send(new ListRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }),
     );
@@ -147,9 +134,7 @@ export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
         );
     }
     await aws('iam:DeleteRole', what, () => iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.signal }));
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 const FAILED = new Set([
@@ -178,7 +163,7 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
 
   const password = spec.password === 'generate' ? generatePassword() : undefined;
   if (password) ctx.log.addSecret(password);
-  const redshift = redshiftClient(ctx);
+  const redshift = ctx.scope.client(RedshiftClient);
   const id = spec.identifier;
   const resource: ResourceRef = { type: 'redshift-cluster', id, name: id };
   const what = `creating Redshift cluster ${id}`;
@@ -231,7 +216,7 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
       notes.push(
         'The master password is managed by AWS Secrets Manager; the connection signs in with temporary IAM credentials (GetClusterCredentials).',
       );
-    if (!spec.publiclyAccessible && !ctx.sandbox) {
+    if (!spec.publiclyAccessible && !ctx.scope.sandbox) {
       notes.push(
         `${id} is not publicly accessible: open an SSH session to the EMR master (or a bastion) and set the connection's route to it, which tunnels to port ${spec.port}.`,
       );
@@ -278,7 +263,7 @@ export async function* deleteWarehouse(
   id: string,
   snapshot: string | undefined,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const redshift = redshiftClient(ctx);
+  const redshift = ctx.scope.client(RedshiftClient);
   const what = `deleting Redshift cluster ${id}`;
   try {
     // A cluster still being created, modified or rebooted cannot be deleted yet.
@@ -324,9 +309,8 @@ export interface WarehouseSeen {
   tags: Record<string, string>;
 }
 
-export async function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> {
-  const redshift = redshiftClient(ctx);
-  try {
+export function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> {
+  return ctx.scope.use(RedshiftClient, async (redshift) => {
     const out: WarehouseSeen[] = [];
     let marker: string | undefined;
     for (let page = 0; page < 10; page++) {
@@ -348,7 +332,5 @@ export async function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> 
       if (!marker) break;
     }
     return out;
-  } finally {
-    redshift.destroy();
-  }
+  });
 }
