@@ -44,10 +44,21 @@ export function step(
   return { kind: 'step', step: name, state, elapsedMs: ctx.elapsed(), message, ...extra };
 }
 
-/** The pause between polls; a cancel ends the wait at once, as a CANCELLED failure of the run. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await sleep(ms, signal);
-  if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+/**
+ * The pace of one wait: the first pause, then ×1.5 up to the cap. A cancel
+ * ends a pause at once, as a CANCELLED failure of the run.
+ */
+function backoff(ctx: RunContext, timeoutMs: number) {
+  const start = Date.now();
+  let delay = ctx.pace.firstMs;
+  return {
+    overdue: () => Date.now() - start > timeoutMs,
+    async pause(): Promise<void> {
+      await sleep(delay, ctx.signal);
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+      delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    },
+  };
 }
 
 export interface Probe {
@@ -59,9 +70,8 @@ export interface Probe {
 }
 
 /**
- * Polls until the resource is usable, with backoff (first, then ×1.5 up to the cap),
- * yielding a `waiting` step each time AWS's state changes and at least every 15 s
- * so the elapsed time moves.
+ * Polls until the resource is usable, with backoff, yielding a `waiting` step
+ * each time AWS's state changes and at least every 15 s so the elapsed time moves.
  */
 export async function* waitUntil(
   ctx: RunContext,
@@ -70,8 +80,7 @@ export async function* waitUntil(
   probe: () => Promise<Probe>,
   timeoutMs: number,
 ): AsyncGenerator<StepChunk, Probe> {
-  const start = Date.now();
-  let delay = ctx.pace.firstMs;
+  const pace = backoff(ctx, timeoutMs);
   let last = '';
   let lastYield = 0;
   for (;;) {
@@ -83,14 +92,13 @@ export async function* waitUntil(
       last = seen.state;
       lastYield = Date.now();
     }
-    if (Date.now() - start > timeoutMs) {
+    if (pace.overdue()) {
       throw new ProvisionError({
         reason: 'timeout',
         message: `${resource.name} was still ${seen.state} after ${Math.round(timeoutMs / 60_000)} minutes; it may still become ready: check it in the inventory.`,
       });
     }
-    await pause(delay, ctx.signal);
-    delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    await pace.pause();
   }
 }
 
@@ -102,8 +110,7 @@ export async function* waitGone(
   probe: () => Promise<string | undefined>,
   timeoutMs: number,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const start = Date.now();
-  let delay = ctx.pace.firstMs;
+  const pace = backoff(ctx, timeoutMs);
   let last = '';
   for (;;) {
     const state = await probe();
@@ -112,12 +119,11 @@ export async function* waitGone(
       yield { state, elapsedMs: ctx.elapsed(), message: `${what} is ${state}` };
       last = state;
     }
-    if (Date.now() - start > timeoutMs)
+    if (pace.overdue())
       throw new ProvisionError({
         reason: 'timeout',
         message: `${what} was still ${state} after ${Math.round(timeoutMs / 60_000)} minutes (${name}).`,
       });
-    await pause(delay, ctx.signal);
-    delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    await pace.pause();
   }
 }

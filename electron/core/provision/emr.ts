@@ -23,20 +23,10 @@ import {
 } from '@aws-sdk/client-iam';
 import type { EmrSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from '../aws/errors.js';
-import { EMR_DEFAULT_ROLES, managedTags, tagList, THRIFT_STEP_ARGS } from './plan.js';
+import { aws, exists, ProvisionError } from '../aws/errors.js';
+import { EMR_DEFAULT_ROLES, managedTags, tagList, tagRecord, THRIFT_STEP_ARGS } from './plan.js';
 
 const READY_TIMEOUT_MS = 45 * 60_000;
-
-async function exists(run: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await run();
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
 
 export function defaultRolesPresent(ctx: RunContext): Promise<{ service: boolean; instanceProfile: boolean }> {
   return ctx.scope.use(IAMClient, async (iam) => {
@@ -395,7 +385,7 @@ export function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
           name: summary.Name ?? summary.Id,
           state: summary.Status?.State ?? 'UNKNOWN',
           ...(created ? { createdAt: created } : {}),
-          tags: Object.fromEntries((cluster?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(cluster?.Tags),
           groups: (groups.InstanceGroups ?? []).map((g) => ({
             instanceType: g.InstanceType ?? '?',
             count: g.RequestedInstanceCount ?? g.RunningInstanceCount ?? 0,

@@ -12,18 +12,14 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { KinesisSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound } from '../aws/errors.js';
-import { managedTags } from './plan.js';
+import { aws, unlessNotFound } from '../aws/errors.js';
+import { managedTags, tagRecord } from './plan.js';
 
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 
 async function summary(kinesis: KinesisClient, name: string, signal: AbortSignal): Promise<StreamDescriptionSummary | undefined> {
-  try {
-    return (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal })).StreamDescriptionSummary;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await unlessNotFound(() => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal })))
+    ?.StreamDescriptionSummary;
 }
 
 export function streamExists(ctx: RunContext, name: string): Promise<boolean> {
@@ -136,13 +132,11 @@ export async function* deleteStream(
       },
       ACTIVE_TIMEOUT_MS,
     );
-    await aws('kinesis:DeleteStream', what, async () => {
-      try {
-        await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }), { abortSignal: ctx.signal });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    });
+    await aws('kinesis:DeleteStream', what, () =>
+      unlessNotFound(() =>
+        kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }), { abortSignal: ctx.signal }),
+      ),
+    );
     yield* waitGone(
       ctx,
       'delete-stream',
@@ -191,7 +185,7 @@ export function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
           shards: s.OpenShardCount ?? 0,
           retentionHours: s.RetentionPeriodHours ?? 24,
           ...(s.StreamCreationTimestamp ? { createdAt: s.StreamCreationTimestamp } : {}),
-          tags: Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(tags.Tags),
         };
       }),
     );

@@ -25,8 +25,8 @@ import {
   type SavedConnectionRef,
 } from '../../../shared/contract/index.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from '../aws/errors.js';
-import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList } from './plan.js';
+import { aws, exists, ProvisionError, unlessNotFound } from '../aws/errors.js';
+import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList, tagRecord } from './plan.js';
 
 const READY_TIMEOUT_MS = 60 * 60_000;
 
@@ -53,12 +53,8 @@ export function generatePassword(length = 32): string {
 }
 
 async function describe(redshift: RedshiftClient, id: string, signal: AbortSignal): Promise<Cluster | undefined> {
-  try {
-    return (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: id }), { abortSignal: signal })).Clusters?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await unlessNotFound(() => redshift.send(new DescribeClustersCommand({ ClusterIdentifier: id }), { abortSignal: signal })))
+    ?.Clusters?.[0];
 }
 
 export function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
@@ -69,15 +65,9 @@ export function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
 
 export function roleExists(ctx: RunContext, name: string): Promise<boolean> {
   return ctx.scope.use(IAMClient, async (iam) => {
-    return await aws('iam:GetRole', `checking role ${name}`, async () => {
-      try {
-        await iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal: ctx.signal });
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-    });
+    return await aws('iam:GetRole', `checking role ${name}`, () =>
+      exists(() => iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal: ctx.signal })),
+    );
   });
 }
 
@@ -325,7 +315,7 @@ export function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> {
           nodeType: c.NodeType ?? '?',
           nodes: c.NumberOfNodes ?? 1,
           ...(c.ClusterCreateTime ? { createdAt: c.ClusterCreateTime } : {}),
-          tags: Object.fromEntries((c.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(c.Tags),
         });
       }
       marker = answer.Marker;

@@ -22,7 +22,7 @@ import {
 import type { ProvisionChunk, ResourceRef, S3Spec } from '../../../shared/contract/index.js';
 import { step, waitUntil, type Created, type RunContext } from './context.js';
 import { aws, awsCodeOf, ProvisionError } from '../aws/errors.js';
-import { bucketEncryption, bucketLifecycle, layoutKeys, managedTags, tagList } from './plan.js';
+import { bucketEncryption, bucketLifecycle, layoutKeys, managedTags, tagList, tagRecord } from './plan.js';
 
 /** Whether a bucket name is free, yours, or someone else's (HeadBucket: 200, 404, 403), asked in `region`. */
 export function bucketOwnership(ctx: RunContext, name: string, region = ctx.scope.region): Promise<'free' | 'yours' | 'taken'> {
@@ -265,7 +265,7 @@ export async function listBuckets(
           async (regional): Promise<BucketSeen | undefined> => {
             const tags = await regional
               .send(new GetBucketTaggingCommand({ Bucket: name }), { abortSignal: ctx.signal })
-              .then((t) => Object.fromEntries((t.TagSet ?? []).map((x) => [x.Key ?? '', x.Value ?? ''])))
+              .then((t) => tagRecord(t.TagSet))
               .catch(() => ({}) as Record<string, string>);
             if (!wanted(name, region, tags)) return undefined;
             let objects = 0;
