@@ -1,4 +1,5 @@
 import type { ConnectionInfo, ConnectionSpec } from '../../../shared/contract/index.js';
+import type { LoadProblem } from '../storage/json-file.js';
 
 /**
  * What provisioning needs from other domains, declared here so it never reaches
@@ -16,4 +17,9 @@ export interface KeyFiles {
 export interface ConnectionStore {
   save(input: { name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
   list(signal: AbortSignal): Promise<ConnectionInfo[]>;
+}
+
+/** The notice board: where a damaged ledger file is told to the operator. */
+export interface FileProblems {
+  fileProblem(problem: LoadProblem): void;
 }

@@ -1,15 +1,14 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Logger } from '../../../shared/node/log.js';
 import type { AwsAccess, AwsScope } from '../aws/clients.js';
-import type { NoticeBoard } from '../services/notices.js';
 import type { RunContext } from './context.js';
 import { ProvisionLedger } from './ledger.js';
-import type { ConnectionStore, KeyFiles } from './ports.js';
+import type { ConnectionStore, FileProblems, KeyFiles } from './ports.js';
 
 export interface ProvisionDeps {
   dataDir: string;
   environments: AwsAccess;
-  notices: NoticeBoard;
+  notices: FileProblems;
   log: Logger;
   keys: KeyFiles;
   connections: ConnectionStore;
