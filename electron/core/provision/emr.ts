@@ -44,10 +44,9 @@ export function defaultRolesPresent(ctx: RunContext): Promise<{ service: boolean
 
 /** As `aws emr create-default-roles`: EMR_DefaultRole and EMR_EC2_DefaultRole with AWS's managed policies, and the instance profile. Only what is missing. */
 async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChunk, void> {
-  const iam = ctx.scope.client(IAMClient);
   const what = 'creating the EMR default roles';
-  try {
-    const made: string[] = [];
+  const made = await ctx.scope.use(IAMClient, async (iam) => {
+    const names: string[] = [];
     for (const role of [EMR_DEFAULT_ROLES.service, EMR_DEFAULT_ROLES.instance]) {
       const present = await aws('iam:GetRole', what, () =>
         exists(() => iam.send(new GetRoleCommand({ RoleName: role.name }), { abortSignal: ctx.signal })),
@@ -63,7 +62,7 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
       await aws('iam:AttachRolePolicy', what, () =>
         iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: role.policyArn }), { abortSignal: ctx.signal }),
       );
-      made.push(role.name);
+      names.push(role.name);
     }
     const profile = EMR_DEFAULT_ROLES.instance.name;
     const hasProfile = await aws('iam:GetInstanceProfile', what, () =>
@@ -76,19 +75,18 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
       await aws('iam:AddRoleToInstanceProfile', what, () =>
         iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile, RoleName: profile }), { abortSignal: ctx.signal }),
       );
-      made.push(`instance profile ${profile}`);
+      names.push(`instance profile ${profile}`);
     }
-    yield step(
-      ctx,
-      'roles',
-      made.length ? 'done' : 'skipped',
-      made.length
-        ? `Created ${made.join(', ')}, as aws emr create-default-roles does`
-        : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there',
-    );
-  } finally {
-    iam.destroy();
-  }
+    return names;
+  });
+  yield step(
+    ctx,
+    'roles',
+    made.length ? 'done' : 'skipped',
+    made.length
+      ? `Created ${made.join(', ')}, as aws emr create-default-roles does`
+      : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there',
+  );
 }
 
 export function keyPairExists(ctx: RunContext, name: string): Promise<boolean> {
