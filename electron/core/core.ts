@@ -127,15 +127,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       log,
     }).handlers(),
     new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
-    new ProvisionService({
-      dataDir: options.dataDir,
-      version: options.version,
-      environments,
-      notices,
-      log,
-      keys: sessions,
-      connections: workbench.handlers(),
-    }).handlers(),
+    new ProvisionService({ dataDir: options.dataDir, environments, notices, log, keys: sessions, connections }).handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {

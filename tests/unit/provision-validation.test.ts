@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainAwsError } from '../../electron/core/provision/errors.js';
+import { explainAwsError } from '../../electron/core/aws/errors.js';
 import { derivePipeline } from '../../electron/core/provision/pipeline.js';
 import { finalSnapshotName, generatePassword } from '../../electron/core/provision/redshift.js';
 import {

@@ -1,5 +1,6 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Environment } from '../../../shared/contract/index.js';
 
 export interface AwsTarget {
   region: string;
@@ -44,7 +45,7 @@ export type AwsClientClass<C extends AwsClient> = new (config: ReturnType<typeof
  */
 export class AwsScope {
   constructor(
-    readonly environment: { id: string; kind: string; region: string },
+    readonly environment: Pick<Environment, 'id' | 'name' | 'kind' | 'region'>,
     readonly target: AwsTarget,
     private readonly version: string,
   ) {}

@@ -18,7 +18,7 @@ import { AppError, isAppError } from '../../../shared/errors.js';
 import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
-import { explainAwsError } from '../provision/errors.js';
+import { explainAwsError } from '../aws/errors.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import { AccessLogGenerator } from './generator.js';
 import { Ledger } from './ledger.js';

@@ -1,18 +1,16 @@
-import type { ProvisionChunk, ResourceRef, SavedConnectionRef } from '../../../shared/contract/index.js';
+import type { ConnectionSpec, ProvisionChunk, ResourceRef, SavedConnectionRef } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import type { AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import { ProvisionError } from './errors.js';
+import { sleep } from '../../../shared/node/sleep.js';
+import type { AwsScope } from '../aws/clients.js';
+import { ProvisionError } from '../aws/errors.js';
 
 type StepChunk = Extract<ProvisionChunk, { kind: 'step' }>;
 
 /** What one resource module needs while it creates, waits and deletes. */
 export interface RunContext {
-  target: AwsTarget;
-  version: string;
-  environmentId: string;
-  region: string;
-  sandbox: boolean;
+  /** The environment's AWS: every client a resource module uses comes from it. */
+  scope: AwsScope;
   signal: AbortSignal;
   log: Logger;
   dataDir: string;
@@ -23,22 +21,10 @@ export interface RunContext {
   /** Remembers a key pair's private key file for SSH sessions to its clusters. */
   rememberKeyFile(keyName: string, file: string): Promise<void>;
   /** Saves a SQL connection (a password goes to the secret store, never back out). */
-  saveConnection(input: { name: string; spec: ConnectionSpecLike }): Promise<SavedConnectionRef>;
+  saveConnection(input: { name: string; spec: ConnectionSpec }): Promise<SavedConnectionRef>;
   /** How often a wait polls: quick on the sandbox, gentle on AWS. */
   pace: { firstMs: number; maxMs: number };
 }
-
-export type ConnectionSpecLike =
-  | {
-      engine: 'redshift';
-      clusterIdentifier: string;
-      database: string;
-      user: string;
-      auth: 'password' | 'iam';
-      password?: string;
-      route: { kind: 'direct' };
-    }
-  | { engine: 'spark'; clusterId: string };
 
 /** What a resource module returns once its resource is usable. */
 export interface Created {
@@ -58,19 +44,22 @@ export function step(
   return { kind: 'step', step: name, state, elapsedMs: ctx.elapsed(), message, ...extra };
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(new AppError('CANCELLED', 'Cancelled'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AppError('CANCELLED', 'Cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * The pace of one wait: the first pause, then ×1.5 up to the cap. A cancel
+ * ends a pause at once, as a CANCELLED failure of the run.
+ */
+function backoff(ctx: RunContext, timeoutMs: number) {
+  const start = Date.now();
+  let delay = ctx.pace.firstMs;
+  return {
+    overdue: () => Date.now() - start > timeoutMs,
+    async pause(): Promise<void> {
+      await sleep(delay, ctx.signal);
+      if (ctx.signal.aborted) throw new AppError('CANCELLED', 'Cancelled');
+      delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    },
+  };
+}
 
 export interface Probe {
   /** AWS's own word for the state. */
@@ -81,9 +70,8 @@ export interface Probe {
 }
 
 /**
- * Polls until the resource is usable, with backoff (first, then ×1.5 up to the cap),
- * yielding a `waiting` step each time AWS's state changes and at least every 15 s
- * so the elapsed time moves.
+ * Polls until the resource is usable, with backoff, yielding a `waiting` step
+ * each time AWS's state changes and at least every 15 s so the elapsed time moves.
  */
 export async function* waitUntil(
   ctx: RunContext,
@@ -92,8 +80,7 @@ export async function* waitUntil(
   probe: () => Promise<Probe>,
   timeoutMs: number,
 ): AsyncGenerator<StepChunk, Probe> {
-  const start = Date.now();
-  let delay = ctx.pace.firstMs;
+  const pace = backoff(ctx, timeoutMs);
   let last = '';
   let lastYield = 0;
   for (;;) {
@@ -105,14 +92,13 @@ export async function* waitUntil(
       last = seen.state;
       lastYield = Date.now();
     }
-    if (Date.now() - start > timeoutMs) {
+    if (pace.overdue()) {
       throw new ProvisionError({
         reason: 'timeout',
         message: `${resource.name} was still ${seen.state} after ${Math.round(timeoutMs / 60_000)} minutes; it may still become ready: check it in the inventory.`,
       });
     }
-    await sleep(delay, ctx.signal);
-    delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    await pace.pause();
   }
 }
 
@@ -124,8 +110,7 @@ export async function* waitGone(
   probe: () => Promise<string | undefined>,
   timeoutMs: number,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const start = Date.now();
-  let delay = ctx.pace.firstMs;
+  const pace = backoff(ctx, timeoutMs);
   let last = '';
   for (;;) {
     const state = await probe();
@@ -134,14 +119,11 @@ export async function* waitGone(
       yield { state, elapsedMs: ctx.elapsed(), message: `${what} is ${state}` };
       last = state;
     }
-    if (Date.now() - start > timeoutMs)
+    if (pace.overdue())
       throw new ProvisionError({
         reason: 'timeout',
         message: `${what} was still ${state} after ${Math.round(timeoutMs / 60_000)} minutes (${name}).`,
       });
-    await sleep(delay, ctx.signal);
-    delay = Math.min(ctx.pace.maxMs, Math.round(delay * 1.5));
+    await pace.pause();
   }
 }
-
-export { sleep };

@@ -22,29 +22,14 @@ import {
   IAMClient,
 } from '@aws-sdk/client-iam';
 import type { EmrSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from './errors.js';
-import { EMR_DEFAULT_ROLES, managedTags, tagList, THRIFT_STEP_ARGS } from './plan.js';
+import { aws, exists, ProvisionError } from '../aws/errors.js';
+import { EMR_DEFAULT_ROLES, managedTags, tagList, tagRecord, THRIFT_STEP_ARGS } from './plan.js';
 
 const READY_TIMEOUT_MS = 45 * 60_000;
-const emrClient = (ctx: RunContext) => new EMRClient(awsClientConfig(ctx.target, ctx.version));
-const iamClient = (ctx: RunContext) => new IAMClient(awsClientConfig(ctx.target, ctx.version));
-const ec2Client = (ctx: RunContext) => new EC2Client(awsClientConfig(ctx.target, ctx.version));
 
-async function exists(run: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await run();
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
-
-export async function defaultRolesPresent(ctx: RunContext): Promise<{ service: boolean; instanceProfile: boolean }> {
-  const iam = iamClient(ctx);
-  try {
+export function defaultRolesPresent(ctx: RunContext): Promise<{ service: boolean; instanceProfile: boolean }> {
+  return ctx.scope.use(IAMClient, async (iam) => {
     const service = await aws('iam:GetRole', 'checking EMR_DefaultRole', () =>
       exists(() => iam.send(new GetRoleCommand({ RoleName: EMR_DEFAULT_ROLES.service.name }), { abortSignal: ctx.signal })),
     );
@@ -54,17 +39,14 @@ export async function defaultRolesPresent(ctx: RunContext): Promise<{ service: b
       ),
     );
     return { service, instanceProfile };
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 /** As `aws emr create-default-roles`: EMR_DefaultRole and EMR_EC2_DefaultRole with AWS's managed policies, and the instance profile. Only what is missing. */
 async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChunk, void> {
-  const iam = iamClient(ctx);
   const what = 'creating the EMR default roles';
-  try {
-    const made: string[] = [];
+  const made = await ctx.scope.use(IAMClient, async (iam) => {
+    const names: string[] = [];
     for (const role of [EMR_DEFAULT_ROLES.service, EMR_DEFAULT_ROLES.instance]) {
       const present = await aws('iam:GetRole', what, () =>
         exists(() => iam.send(new GetRoleCommand({ RoleName: role.name }), { abortSignal: ctx.signal })),
@@ -80,7 +62,7 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
       await aws('iam:AttachRolePolicy', what, () =>
         iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: role.policyArn }), { abortSignal: ctx.signal }),
       );
-      made.push(role.name);
+      names.push(role.name);
     }
     const profile = EMR_DEFAULT_ROLES.instance.name;
     const hasProfile = await aws('iam:GetInstanceProfile', what, () =>
@@ -93,30 +75,26 @@ async function* ensureDefaultRoles(ctx: RunContext): AsyncGenerator<ProvisionChu
       await aws('iam:AddRoleToInstanceProfile', what, () =>
         iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile, RoleName: profile }), { abortSignal: ctx.signal }),
       );
-      made.push(`instance profile ${profile}`);
+      names.push(`instance profile ${profile}`);
     }
-    yield step(
-      ctx,
-      'roles',
-      made.length ? 'done' : 'skipped',
-      made.length
-        ? `Created ${made.join(', ')}, as aws emr create-default-roles does`
-        : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there',
-    );
-  } finally {
-    iam.destroy();
-  }
+    return names;
+  });
+  yield step(
+    ctx,
+    'roles',
+    made.length ? 'done' : 'skipped',
+    made.length
+      ? `Created ${made.join(', ')}, as aws emr create-default-roles does`
+      : 'EMR_DefaultRole and EMR_EC2_DefaultRole are already there',
+  );
 }
 
-export async function keyPairExists(ctx: RunContext, name: string): Promise<boolean> {
-  const ec2 = ec2Client(ctx);
-  try {
+export function keyPairExists(ctx: RunContext, name: string): Promise<boolean> {
+  return ctx.scope.use(EC2Client, async (ec2) => {
     return await aws('ec2:DescribeKeyPairs', `checking key pair ${name}`, () =>
       exists(() => ec2.send(new DescribeKeyPairsCommand({ KeyNames: [name] }), { abortSignal: ctx.signal })),
     );
-  } finally {
-    ec2.destroy();
-  }
+  });
 }
 
 export function keyFilePath(dataDir: string, keyName: string): string {
@@ -124,9 +102,8 @@ export function keyFilePath(dataDir: string, keyName: string): string {
 }
 
 /** CreateKeyPair, its private key written once to <data>/ssh-keys/<name>.pem with mode 0600 and remembered for SSH sessions. */
-async function createKeyPair(ctx: RunContext, name: string, pipeline: string | undefined): Promise<string> {
-  const ec2 = ec2Client(ctx);
-  try {
+function createKeyPair(ctx: RunContext, name: string, pipeline: string | undefined): Promise<string> {
+  return ctx.scope.use(EC2Client, async (ec2) => {
     const answer = await aws('ec2:CreateKeyPair', `creating key pair ${name}`, () =>
       ec2.send(
         new CreateKeyPairCommand({
@@ -149,21 +126,16 @@ async function createKeyPair(ctx: RunContext, name: string, pipeline: string | u
     chmodSync(file, 0o600);
     await ctx.rememberKeyFile(name, file);
     return file;
-  } finally {
-    ec2.destroy();
-  }
+  });
 }
 
-export async function deleteKeyPair(ctx: RunContext, name: string, keyFile?: string): Promise<void> {
-  const ec2 = ec2Client(ctx);
-  try {
+export function deleteKeyPair(ctx: RunContext, name: string, keyFile?: string): Promise<void> {
+  return ctx.scope.use(EC2Client, async (ec2) => {
     await aws('ec2:DeleteKeyPair', `deleting key pair ${name}`, () =>
       ec2.send(new DeleteKeyPairCommand({ KeyName: name }), { abortSignal: ctx.signal }),
     );
     if (keyFile) rmSync(keyFile, { force: true });
-  } finally {
-    ec2.destroy();
-  }
+  });
 }
 
 /** The instance groups `aws emr create-cluster --instance-type T --instance-count N` sends: one master, N-1 core. */
@@ -239,15 +211,16 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
       reason: 'invalid',
       awsCode: 'InvalidKeyPair.NotFound',
       action: 'ec2:DescribeKeyPairs',
-      message: `Key pair ${spec.keyPair.name} does not exist in ${ctx.region}; pick another or let the wizard create one.`,
+      message: `Key pair ${spec.keyPair.name} does not exist in ${ctx.scope.region}; pick another or let the wizard create one.`,
     });
   }
 
-  const emr = emrClient(ctx);
+  const emr = ctx.scope.client(EMRClient);
   const what = `creating EMR cluster ${spec.name}`;
   try {
-    const thrift = spec.startThriftServer && !ctx.sandbox;
-    if (spec.startThriftServer && ctx.sandbox) notes.push('The sandbox master runs the Spark Thrift Server already; no step was added.');
+    const thrift = spec.startThriftServer && !ctx.scope.sandbox;
+    if (spec.startThriftServer && ctx.scope.sandbox)
+      notes.push('The sandbox master runs the Spark Thrift Server already; no step was added.');
     yield step(ctx, 'create-cluster', 'running', `Creating ${spec.name} (${spec.releaseLabel}, ${spec.applications.join(', ')})`);
     const answer = await aws('elasticmapreduce:RunJobFlow', what, () =>
       emr.send(
@@ -352,7 +325,7 @@ export async function* terminateCluster(
   ctx: RunContext,
   id: string,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const emr = emrClient(ctx);
+  const emr = ctx.scope.client(EMRClient);
   const what = `terminating EMR cluster ${id}`;
   try {
     await aws('elasticmapreduce:TerminateJobFlows', what, () =>
@@ -386,9 +359,8 @@ export interface ClusterSeen {
   groups: { instanceType: string; count: number }[];
 }
 
-export async function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
-  const emr = emrClient(ctx);
-  try {
+export function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
+  return ctx.scope.use(EMRClient, async (emr) => {
     const answer = await aws('elasticmapreduce:ListClusters', 'listing EMR clusters', () =>
       emr.send(new ListClustersCommand({ ClusterStates: ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'] }), {
         abortSignal: ctx.signal,
@@ -411,7 +383,7 @@ export async function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
           name: summary.Name ?? summary.Id,
           state: summary.Status?.State ?? 'UNKNOWN',
           ...(created ? { createdAt: created } : {}),
-          tags: Object.fromEntries((cluster?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(cluster?.Tags),
           groups: (groups.InstanceGroups ?? []).map((g) => ({
             instanceType: g.InstanceType ?? '?',
             count: g.RequestedInstanceCount ?? g.RunningInstanceCount ?? 0,
@@ -420,7 +392,5 @@ export async function listClusters(ctx: RunContext): Promise<ClusterSeen[]> {
       }),
     );
     return seen.filter((c): c is ClusterSeen => c !== undefined);
-  } finally {
-    emr.destroy();
-  }
+  });
 }

@@ -11,35 +11,28 @@ import {
   type StreamDescriptionSummary,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound } from './errors.js';
-import { managedTags } from './plan.js';
+import { aws, unlessNotFound } from '../aws/errors.js';
+import { managedTags, tagRecord } from './plan.js';
 
-const client = (ctx: RunContext) => new KinesisClient(awsClientConfig(ctx.target, ctx.version));
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 
 async function summary(kinesis: KinesisClient, name: string, signal: AbortSignal): Promise<StreamDescriptionSummary | undefined> {
-  try {
-    return (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal })).StreamDescriptionSummary;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await unlessNotFound(() => kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal })))
+    ?.StreamDescriptionSummary;
 }
 
-export async function streamExists(ctx: RunContext, name: string): Promise<boolean> {
-  const kinesis = client(ctx);
-  try {
-    return (await aws('kinesis:DescribeStreamSummary', `checking stream ${name}`, () => summary(kinesis, name, ctx.signal))) !== undefined;
-  } finally {
-    kinesis.destroy();
-  }
+export function streamExists(ctx: RunContext, name: string): Promise<boolean> {
+  return ctx.scope.use(
+    KinesisClient,
+    async (kinesis) =>
+      (await aws('kinesis:DescribeStreamSummary', `checking stream ${name}`, () => summary(kinesis, name, ctx.signal))) !== undefined,
+  );
 }
 
 /** CreateStream, tagged; then retention and KMS encryption, each waited for until the stream is ACTIVE again. */
 export async function* createStream(spec: KinesisSpec, ctx: RunContext): AsyncGenerator<ProvisionChunk, Created> {
-  const kinesis = client(ctx);
+  const kinesis = ctx.scope.client(KinesisClient);
   const resource: ResourceRef = { type: 'kinesis-stream', id: spec.name, name: spec.name };
   const what = `creating stream ${spec.name}`;
   const tags = managedTags(spec.pipeline);
@@ -125,7 +118,7 @@ export async function* deleteStream(
   ctx: RunContext,
   name: string,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const kinesis = client(ctx);
+  const kinesis = ctx.scope.client(KinesisClient);
   const what = `deleting stream ${name}`;
   try {
     // A stream that is CREATING or UPDATING cannot be deleted yet.
@@ -139,13 +132,11 @@ export async function* deleteStream(
       },
       ACTIVE_TIMEOUT_MS,
     );
-    await aws('kinesis:DeleteStream', what, async () => {
-      try {
-        await kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }), { abortSignal: ctx.signal });
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    });
+    await aws('kinesis:DeleteStream', what, () =>
+      unlessNotFound(() =>
+        kinesis.send(new DeleteStreamCommand({ StreamName: name, EnforceConsumerDeletion: true }), { abortSignal: ctx.signal }),
+      ),
+    );
     yield* waitGone(
       ctx,
       'delete-stream',
@@ -168,9 +159,8 @@ export interface StreamSeen {
   tags: Record<string, string>;
 }
 
-export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
-  const kinesis = client(ctx);
-  try {
+export function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
+  return ctx.scope.use(KinesisClient, async (kinesis) => {
     const names: string[] = [];
     let token: string | undefined;
     for (let page = 0; page < 20; page++) {
@@ -195,12 +185,10 @@ export async function listStreams(ctx: RunContext): Promise<StreamSeen[]> {
           shards: s.OpenShardCount ?? 0,
           retentionHours: s.RetentionPeriodHours ?? 24,
           ...(s.StreamCreationTimestamp ? { createdAt: s.StreamCreationTimestamp } : {}),
-          tags: Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(tags.Tags),
         };
       }),
     );
     return seen.filter((s): s is StreamSeen => s !== undefined);
-  } finally {
-    kinesis.destroy();
-  }
+  });
 }

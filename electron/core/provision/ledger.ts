@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { resourceTypes, type ResourceRef } from '../../../shared/contract/index.js';
-import type { NoticeBoard } from '../services/notices.js';
 import { JsonFile } from '../storage/json-file.js';
+import type { FileProblems } from './ports.js';
 
 const resourceSchema = z
   .object({
@@ -46,7 +46,7 @@ export class ProvisionLedger {
   private readonly file: JsonFile<z.infer<typeof fileSchema>>;
   private state: Promise<LedgerRun[]>;
 
-  constructor(dataDir: string, notices: NoticeBoard) {
+  constructor(dataDir: string, notices: FileProblems) {
     this.file = new JsonFile(
       join(dataDir, 'provisioned.json'),
       fileSchema,

@@ -14,6 +14,10 @@ export function managedTags(pipeline?: string): Record<string, string> {
 
 export const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
+/** AWS's tag list as a record, the way the inventory reads tags. */
+export const tagRecord = (tags: { Key?: string | undefined; Value?: string | undefined }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+
 export function bucketEncryption(spec: S3Spec) {
   const kms = spec.encryption.type === 'SSE-KMS';
   return {

@@ -24,14 +24,11 @@ import {
   type ResourceRef,
   type SavedConnectionRef,
 } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, isNotFound, ProvisionError } from './errors.js';
-import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList } from './plan.js';
+import { aws, exists, ProvisionError, unlessNotFound } from '../aws/errors.js';
+import { copyUnloadPolicy, managedTags, REDSHIFT_TRUST, tagList, tagRecord } from './plan.js';
 
 const READY_TIMEOUT_MS = 60 * 60_000;
-const redshiftClient = (ctx: RunContext) => new RedshiftClient(awsClientConfig(ctx.target, ctx.version));
-const iamClient = (ctx: RunContext) => new IAMClient(awsClientConfig(ctx.target, ctx.version));
 
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
@@ -56,46 +53,29 @@ export function generatePassword(length = 32): string {
 }
 
 async function describe(redshift: RedshiftClient, id: string, signal: AbortSignal): Promise<Cluster | undefined> {
-  try {
-    return (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: id }), { abortSignal: signal })).Clusters?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (await unlessNotFound(() => redshift.send(new DescribeClustersCommand({ ClusterIdentifier: id }), { abortSignal: signal })))
+    ?.Clusters?.[0];
 }
 
-export async function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
-  const redshift = redshiftClient(ctx);
-  try {
+export function clusterExists(ctx: RunContext, id: string): Promise<boolean> {
+  return ctx.scope.use(RedshiftClient, async (redshift) => {
     return (await aws('redshift:DescribeClusters', `checking cluster ${id}`, () => describe(redshift, id, ctx.signal))) !== undefined;
-  } finally {
-    redshift.destroy();
-  }
+  });
 }
 
-export async function roleExists(ctx: RunContext, name: string): Promise<boolean> {
-  const iam = iamClient(ctx);
-  try {
-    return await aws('iam:GetRole', `checking role ${name}`, async () => {
-      try {
-        await iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal: ctx.signal });
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-    });
-  } finally {
-    iam.destroy();
-  }
+export function roleExists(ctx: RunContext, name: string): Promise<boolean> {
+  return ctx.scope.use(IAMClient, async (iam) => {
+    return await aws('iam:GetRole', `checking role ${name}`, () =>
+      exists(() => iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal: ctx.signal })),
+    );
+  });
 }
 
 /** The COPY/UNLOAD role: trusted by Redshift, with an inline policy on the one bucket. */
 async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: { mode: 'create' } }): Promise<string> {
-  const iam = iamClient(ctx);
   const { name, bucket } = spec.iamRole;
   const what = `creating role ${name}`;
-  try {
+  return ctx.scope.use(IAMClient, async (iam) => {
     const created = await aws('iam:CreateRole', what, () =>
       iam.send(
         new CreateRoleCommand({
@@ -121,15 +101,12 @@ async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: {
     const arn = created.Role?.Arn;
     if (!arn) throw new ProvisionError({ reason: 'failed', action: 'iam:CreateRole', message: `AWS gave no ARN for role ${name}.` });
     return arn;
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
-  const iam = iamClient(ctx);
   const what = `deleting role ${name}`;
-  try {
+  return ctx.scope.use(IAMClient, async (iam) => {
     const inline = await aws('iam:ListRolePolicies', what, () =>
       iam.send(new ListRolePoliciesCommand({ RoleName: name }), { abortSignal: ctx.signal }),
     );
@@ -147,9 +124,7 @@ export async function deleteRole(ctx: RunContext, name: string): Promise<void> {
         );
     }
     await aws('iam:DeleteRole', what, () => iam.send(new DeleteRoleCommand({ RoleName: name }), { abortSignal: ctx.signal }));
-  } finally {
-    iam.destroy();
-  }
+  });
 }
 
 const FAILED = new Set([
@@ -178,7 +153,7 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
 
   const password = spec.password === 'generate' ? generatePassword() : undefined;
   if (password) ctx.log.addSecret(password);
-  const redshift = redshiftClient(ctx);
+  const redshift = ctx.scope.client(RedshiftClient);
   const id = spec.identifier;
   const resource: ResourceRef = { type: 'redshift-cluster', id, name: id };
   const what = `creating Redshift cluster ${id}`;
@@ -231,7 +206,7 @@ export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): Asy
       notes.push(
         'The master password is managed by AWS Secrets Manager; the connection signs in with temporary IAM credentials (GetClusterCredentials).',
       );
-    if (!spec.publiclyAccessible && !ctx.sandbox) {
+    if (!spec.publiclyAccessible && !ctx.scope.sandbox) {
       notes.push(
         `${id} is not publicly accessible: open an SSH session to the EMR master (or a bastion) and set the connection's route to it, which tunnels to port ${spec.port}.`,
       );
@@ -278,7 +253,7 @@ export async function* deleteWarehouse(
   id: string,
   snapshot: string | undefined,
 ): AsyncGenerator<{ state: string; elapsedMs: number; message: string }, void> {
-  const redshift = redshiftClient(ctx);
+  const redshift = ctx.scope.client(RedshiftClient);
   const what = `deleting Redshift cluster ${id}`;
   try {
     // A cluster still being created, modified or rebooted cannot be deleted yet.
@@ -324,9 +299,8 @@ export interface WarehouseSeen {
   tags: Record<string, string>;
 }
 
-export async function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> {
-  const redshift = redshiftClient(ctx);
-  try {
+export function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> {
+  return ctx.scope.use(RedshiftClient, async (redshift) => {
     const out: WarehouseSeen[] = [];
     let marker: string | undefined;
     for (let page = 0; page < 10; page++) {
@@ -341,14 +315,12 @@ export async function listWarehouses(ctx: RunContext): Promise<WarehouseSeen[]> 
           nodeType: c.NodeType ?? '?',
           nodes: c.NumberOfNodes ?? 1,
           ...(c.ClusterCreateTime ? { createdAt: c.ClusterCreateTime } : {}),
-          tags: Object.fromEntries((c.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          tags: tagRecord(c.Tags),
         });
       }
       marker = answer.Marker;
       if (!marker) break;
     }
     return out;
-  } finally {
-    redshift.destroy();
-  }
+  });
 }

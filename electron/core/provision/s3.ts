@@ -20,34 +20,34 @@ import {
   type BucketLocationConstraint,
 } from '@aws-sdk/client-s3';
 import type { ProvisionChunk, ResourceRef, S3Spec } from '../../../shared/contract/index.js';
-import { awsClientConfig } from '../aws/clients.js';
 import { step, waitUntil, type Created, type RunContext } from './context.js';
-import { aws, awsCodeOf, ProvisionError } from './errors.js';
-import { bucketEncryption, bucketLifecycle, layoutKeys, managedTags, tagList } from './plan.js';
+import { aws, awsCodeOf, ProvisionError } from '../aws/errors.js';
+import { bucketEncryption, bucketLifecycle, layoutKeys, managedTags, tagList, tagRecord } from './plan.js';
 
-const client = (ctx: RunContext, region = ctx.region) => new S3Client(awsClientConfig({ ...ctx.target, region }, ctx.version));
-
-/** Whether a bucket name is free, yours, or someone else's (HeadBucket: 200, 404, 403). */
-export async function bucketOwnership(ctx: RunContext, name: string): Promise<'free' | 'yours' | 'taken'> {
-  const s3 = client(ctx);
-  try {
-    await s3.send(new HeadBucketCommand({ Bucket: name }), { abortSignal: ctx.signal });
-    return 'yours';
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const code = awsCodeOf(error);
-    if (status === 404 || code === 'NotFound' || code === 'NoSuchBucket') return 'free';
-    if (status === 403 || status === 301) return 'taken';
-    throw error;
-  } finally {
-    s3.destroy();
-  }
+/** Whether a bucket name is free, yours, or someone else's (HeadBucket: 200, 404, 403), asked in `region`. */
+export function bucketOwnership(ctx: RunContext, name: string, region = ctx.scope.region): Promise<'free' | 'yours' | 'taken'> {
+  return ctx.scope.use(
+    S3Client,
+    async (s3) => {
+      try {
+        await s3.send(new HeadBucketCommand({ Bucket: name }), { abortSignal: ctx.signal });
+        return 'yours';
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        const code = awsCodeOf(error);
+        if (status === 404 || code === 'NotFound' || code === 'NoSuchBucket') return 'free';
+        if (status === 403 || status === 301) return 'taken';
+        throw error;
+      }
+    },
+    region,
+  );
 }
 
 /** CreateBucket, then its safety settings (tags, Block Public Access, default encryption, versioning, lifecycle) and the pipeline's folders. */
 export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerator<ProvisionChunk, Created> {
-  const region = spec.region ?? ctx.region;
-  const s3 = client(ctx, region);
+  const region = spec.region ?? ctx.scope.region;
+  const s3 = ctx.scope.client(S3Client, region);
   const resource: ResourceRef = { type: 's3-bucket', id: spec.name, name: spec.name };
   const what = `creating bucket ${spec.name}`;
   const b = { Bucket: spec.name };
@@ -56,7 +56,7 @@ export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerat
     yield step(ctx, 'create-bucket', 'running', `Creating bucket ${spec.name} in ${region}`, { resource });
     // us-east-1 answers CreateBucket with 200 for a bucket you already own, so the name is checked first:
     // an existing bucket is never adopted as if it had been created here.
-    const owner = await send('ListBucket', () => bucketOwnership({ ...ctx, region }, spec.name));
+    const owner = await send('ListBucket', () => bucketOwnership(ctx, spec.name, region));
     if (owner === 'yours')
       throw new ProvisionError({
         reason: 'exists',
@@ -86,7 +86,7 @@ export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerat
       'create-bucket',
       resource,
       async () => ({
-        state: (await send('ListBucket', () => bucketOwnership({ ...ctx, region }, spec.name))) === 'yours' ? 'available' : 'creating',
+        state: (await send('ListBucket', () => bucketOwnership(ctx, spec.name, region))) === 'yours' ? 'available' : 'creating',
         ready: true,
       }),
       60_000,
@@ -148,14 +148,11 @@ export async function* createBucket(spec: S3Spec, ctx: RunContext): AsyncGenerat
   }
 }
 
-export async function bucketRegion(ctx: RunContext, name: string): Promise<string> {
-  const s3 = client(ctx);
-  try {
+export function bucketRegion(ctx: RunContext, name: string): Promise<string> {
+  return ctx.scope.use(S3Client, async (s3) => {
     const answer = await s3.send(new GetBucketLocationCommand({ Bucket: name }), { abortSignal: ctx.signal });
     return answer.LocationConstraint || 'us-east-1';
-  } finally {
-    s3.destroy();
-  }
+  });
 }
 
 /** Empties the bucket (every version and delete marker, 1000 per DeleteObjects, aborting unfinished uploads), then deletes it. */
@@ -167,7 +164,7 @@ export async function* deleteBucket(
   void
 > {
   const region = await aws('s3:GetBucketLocation', `deleting bucket ${name}`, () => bucketRegion(ctx, name));
-  const s3 = client(ctx, region);
+  const s3 = ctx.scope.client(S3Client, region);
   const what = `emptying bucket ${name}`;
   try {
     let done = 0;
@@ -253,52 +250,49 @@ export async function listBuckets(
   ctx: RunContext,
   wanted: (name: string, region: string, tags: Record<string, string>) => boolean,
 ): Promise<BucketSeen[]> {
-  const s3 = client(ctx);
-  try {
-    const answer = await aws('s3:ListAllMyBuckets', 'listing buckets', () =>
-      s3.send(new ListBucketsCommand({}), { abortSignal: ctx.signal }),
-    );
-    const seen = await Promise.all(
-      (answer.Buckets ?? []).slice(0, 200).map(async (bucket): Promise<BucketSeen | undefined> => {
-        const name = bucket.Name;
-        if (!name) return undefined;
-        const region = bucket.BucketRegion ?? (await bucketRegion(ctx, name).catch(() => ctx.region));
-        const regional = client(ctx, region);
-        try {
-          const tags = await regional
-            .send(new GetBucketTaggingCommand({ Bucket: name }), { abortSignal: ctx.signal })
-            .then((t) => Object.fromEntries((t.TagSet ?? []).map((x) => [x.Key ?? '', x.Value ?? ''])))
-            .catch(() => ({}) as Record<string, string>);
-          if (!wanted(name, region, tags)) return undefined;
-          let objects = 0;
-          let bytes = 0;
-          let token: string | undefined;
-          let partial = false;
-          for (let page = 0; ; page++) {
-            if (page === MAX_SIZE_PAGES) {
-              partial = true;
-              break;
+  const answer = await ctx.scope.use(S3Client, (s3) =>
+    aws('s3:ListAllMyBuckets', 'listing buckets', () => s3.send(new ListBucketsCommand({}), { abortSignal: ctx.signal })),
+  );
+  const seen = await Promise.all(
+    (answer.Buckets ?? []).slice(0, 200).map(async (bucket): Promise<BucketSeen | undefined> => {
+      const name = bucket.Name;
+      if (!name) return undefined;
+      const region = bucket.BucketRegion ?? (await bucketRegion(ctx, name).catch(() => ctx.scope.region));
+      // A bucket that cannot be read (gone since, or not ours to read) is left out.
+      return ctx.scope
+        .use(
+          S3Client,
+          async (regional): Promise<BucketSeen | undefined> => {
+            const tags = await regional
+              .send(new GetBucketTaggingCommand({ Bucket: name }), { abortSignal: ctx.signal })
+              .then((t) => tagRecord(t.TagSet))
+              .catch(() => ({}) as Record<string, string>);
+            if (!wanted(name, region, tags)) return undefined;
+            let objects = 0;
+            let bytes = 0;
+            let token: string | undefined;
+            let partial = false;
+            for (let page = 0; ; page++) {
+              if (page === MAX_SIZE_PAGES) {
+                partial = true;
+                break;
+              }
+              const list = await regional.send(new ListObjectsV2Command({ Bucket: name, ...(token ? { ContinuationToken: token } : {}) }), {
+                abortSignal: ctx.signal,
+              });
+              for (const o of list.Contents ?? []) {
+                objects++;
+                bytes += o.Size ?? 0;
+              }
+              token = list.IsTruncated ? list.NextContinuationToken : undefined;
+              if (!token) break;
             }
-            const list = await regional.send(new ListObjectsV2Command({ Bucket: name, ...(token ? { ContinuationToken: token } : {}) }), {
-              abortSignal: ctx.signal,
-            });
-            for (const o of list.Contents ?? []) {
-              objects++;
-              bytes += o.Size ?? 0;
-            }
-            token = list.IsTruncated ? list.NextContinuationToken : undefined;
-            if (!token) break;
-          }
-          return { name, region, ...(bucket.CreationDate ? { createdAt: bucket.CreationDate } : {}), tags, objects, bytes, partial };
-        } catch {
-          return undefined;
-        } finally {
-          regional.destroy();
-        }
-      }),
-    );
-    return seen.filter((b): b is BucketSeen => b !== undefined);
-  } finally {
-    s3.destroy();
-  }
+            return { name, region, ...(bucket.CreationDate ? { createdAt: bucket.CreationDate } : {}), tags, objects, bytes, partial };
+          },
+          region,
+        )
+        .catch(() => undefined);
+    }),
+  );
+  return seen.filter((b): b is BucketSeen => b !== undefined);
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Cell, ColumnMeta, SortKey } from '../../../shared/contract/operations/workbench.js';
 import { AppError } from '../../../shared/errors.js';
-import { keyComparator } from './compare.js';
-import { csvHeader, csvRow, jsonlEncoder } from './encoders.js';
-import { exportFile, type ExportFormat } from './export-file.js';
-import { writeParquet } from './parquet.js';
+import { exportRows } from './export.js';
+import { filteredOrder, rowFilter, type RowFilter } from './filter.js';
+import type { ExportFormat } from './export-file.js';
+import { memorySegment, packedSegment, sliceSegment, type Permutation, type Segment } from './segment.js';
+import { sortedOrder } from './sort.js';
 import { DecodedChunk, encodeChunk, PackedChunk, SpillFile, type SpillLocation } from './spill.js';
 
 /** A chunk closes at whichever comes first; 1 MiB keeps a random window's read small. */
@@ -20,22 +21,6 @@ const PIECE_ROWS = 2048;
 const DECODED_CACHE = 8;
 /** Views are row permutations (4-8 bytes a row); a few per result is what a grid uses. */
 const MAX_VIEWS = 4;
-/** Sort entries gathered before a sorted run goes to disk, as estimated heap bytes. */
-const RUN_BYTES = 16 << 20;
-/** Rows per block of a sorted run on disk; the merge holds one block per run. */
-const RUN_BLOCK_ROWS = 2048;
-/** Bytes per encoded export write: large enough to be cheap, small enough to keep memory flat. */
-const EXPORT_WRITE_BYTES = 1 << 20;
-
-/**
- * What a row costs on V8's heap, roughly: the array and a header per string on
- * top of the text. Used for the memory bound, so it errs on the high side.
- */
-function rowCost(row: readonly Cell[]): number {
-  let cost = 32 + 8 * row.length;
-  for (const cell of row) if (cell !== null) cost += 24 + cell.length * 2;
-  return cost;
-}
 
 interface Chunk {
   start: number;
@@ -46,57 +31,13 @@ interface Chunk {
   spilled: SpillLocation | undefined;
 }
 
-/** A run of consecutive rows the scan can read, wherever they live. */
-interface Segment {
-  start: number;
-  count: number;
-  cell(row: number, column: number): Cell;
-  row(row: number): Cell[];
-}
-
 /** Views are built to the end once started; their scans get a signal that never fires. */
 const UNCANCELLED = new AbortController().signal;
-
-type Permutation = Uint32Array | Float64Array;
 
 interface View {
   /** Absent for the identity (no sort, no filter): the first `total` rows in order. */
   order: Permutation | undefined;
   total: number;
-}
-
-/** A growable list of row indices; 4 bytes a row until a result passes 2^32 rows. */
-class IndexList {
-  private items: Permutation;
-  length = 0;
-
-  constructor(wide: boolean) {
-    this.items = wide ? new Float64Array(1024) : new Uint32Array(1024);
-  }
-
-  push(index: number): void {
-    if (this.length === this.items.length) {
-      const bigger = this.items instanceof Float64Array ? new Float64Array(this.length * 2) : new Uint32Array(this.length * 2);
-      bigger.set(this.items);
-      this.items = bigger;
-    }
-    this.items[this.length++] = index;
-  }
-
-  done(): Permutation {
-    return this.items.slice(0, this.length);
-  }
-}
-
-interface SortEntry {
-  keys: Cell[];
-  index: number;
-}
-
-/** One sorted run of a sort too large for memory: its row indices in memory, its keys on disk in blocks. */
-interface DiskRun {
-  indices: Permutation;
-  blocks: SpillLocation[];
 }
 
 export interface ResultSetOptions {
@@ -253,7 +194,7 @@ export class ResultSet {
     const matches = filter ? rowFilter(filter.text, filter.column, this.columns.length) : undefined;
     let order: Permutation | undefined;
     if (sort.length > 0) order = await this.sorted(total, sort, matches);
-    else if (matches) order = await this.filtered(total, matches);
+    else if (matches) order = await filteredOrder(total, this.scan(UNCANCELLED, total), matches);
     const id = `v${randomBytes(8).toString('hex')}`;
     this.views.set(id, { order, total: order ? order.length : total });
     for (const old of this.views.keys()) if (this.views.size > MAX_VIEWS) this.views.delete(old);
@@ -272,29 +213,12 @@ export class ResultSet {
     onProgress: (rows: number, bytes: number) => void,
   ): Promise<{ rows: number; bytes: number }> {
     this.usable();
-    return exportFile(path, signal, async (sink) => {
-      if (format === 'parquet') {
-        await this.whenComplete(signal);
-        return writeParquet({ columns: this.columns, scan: () => this.scan(signal) }, sink, onProgress);
-      }
-      const encode = format === 'csv' ? csvRow : jsonlEncoder(this.columns);
-      let rows = 0;
-      let text = format === 'csv' ? csvHeader(this.columns) : '';
-      for await (const segment of this.scan(signal)) {
-        for (let i = 0; i < segment.count; i++) {
-          text += encode(segment.row(i));
-          rows++;
-          if (text.length >= EXPORT_WRITE_BYTES) {
-            await sink.write(text);
-            text = '';
-            onProgress(rows, sink.bytes);
-          }
-        }
-      }
-      await sink.write(text);
-      onProgress(rows, sink.bytes);
-      return { rows, bytes: sink.bytes };
-    });
+    const source = {
+      columns: this.columns,
+      scan: (signal: AbortSignal) => this.scan(signal),
+      whenComplete: (signal: AbortSignal) => this.whenComplete(signal),
+    };
+    return exportRows(source, format, path, signal, onProgress);
   }
 
   /** Deletes spill files; reads and exports under way fail with NOT_FOUND. */
@@ -474,172 +398,15 @@ export class ResultSet {
     }
   }
 
-  private async filtered(total: number, matches: (segment: Segment, row: number) => boolean): Promise<Permutation> {
-    const list = new IndexList(total > 0xffffffff);
-    for await (const segment of this.scan(UNCANCELLED, total)) {
-      for (let i = 0; i < segment.count; i++) if (matches(segment, i)) list.push(segment.start + i);
-    }
-    return list.done();
-  }
-
-  /**
-   * Sorts by gathering (keys, row index) entries. What fits the run budget is
-   * sorted in memory; a larger sort writes sorted runs of keys to a scratch
-   * spill file and merges them, so memory stays bounded by the budget plus the
-   * resulting permutation.
-   */
-  private async sorted(
-    total: number,
-    sort: SortKey[],
-    matches: ((segment: Segment, row: number) => boolean) | undefined,
-  ): Promise<Permutation> {
-    const keyColumns = sort.map((key) => key.column);
-    const keyMeta = keyColumns.map((column) => this.columns[column]!);
-    const compareKeys = keyComparator(
-      keyMeta.map((column) => column.kind),
+  /** The sort (external when it is large) reads the rows the view covers; its runs go to a scratch file of its own. */
+  private sorted(total: number, sort: SortKey[], matches: RowFilter | undefined): Promise<Permutation> {
+    return sortedOrder({
+      columns: this.columns,
       sort,
-    );
-    const compare = (a: SortEntry, b: SortEntry) => compareKeys(a.keys, b.keys) || a.index - b.index;
-    const wide = total > 0xffffffff;
-    const scratch = new SpillFile(this.dir, `${this.id}-sort`);
-    const runs: DiskRun[] = [];
-    const writes: Promise<void>[] = [];
-    let entries: SortEntry[] = [];
-    let cost = 0;
-    const flush = () => {
-      entries.sort(compare);
-      const indices = wide ? new Float64Array(entries.length) : new Uint32Array(entries.length);
-      const blocks: SpillLocation[] = [];
-      for (let i = 0; i < entries.length; i += RUN_BLOCK_ROWS) {
-        const block = entries.slice(i, i + RUN_BLOCK_ROWS);
-        block.forEach((entry, j) => (indices[i + j] = entry.index));
-        const { location, written } = scratch.append(
-          encodeChunk(
-            keyMeta,
-            block.map((entry) => entry.keys),
-          ),
-        );
-        blocks.push(location);
-        writes.push(written);
-      }
-      runs.push({ indices, blocks });
-      entries = [];
-      cost = 0;
-    };
-    try {
-      for await (const segment of this.scan(UNCANCELLED, total)) {
-        for (let i = 0; i < segment.count; i++) {
-          if (matches && !matches(segment, i)) continue;
-          const keys = keyColumns.map((column) => segment.cell(i, column));
-          entries.push({ keys, index: segment.start + i });
-          cost += rowCost(keys) + 48;
-        }
-        if (cost > RUN_BYTES) flush();
-      }
-      if (runs.length === 0) {
-        entries.sort(compare);
-        const order = wide ? new Float64Array(entries.length) : new Uint32Array(entries.length);
-        entries.forEach((entry, i) => (order[i] = entry.index));
-        return order;
-      }
-      if (entries.length > 0) flush();
-      await Promise.all(writes);
-      return await mergeRuns(runs, scratch, compare, wide);
-    } finally {
-      await Promise.allSettled(writes);
-      await scratch.delete();
-    }
+      total,
+      rows: this.scan(UNCANCELLED, total),
+      matches,
+      scratch: new SpillFile(this.dir, `${this.id}-sort`),
+    });
   }
-}
-
-function memorySegment(start: number, count: number, rows: Cell[][]): Segment {
-  return { start, count, cell: (row, column) => rows[row]![column] ?? null, row: (row) => rows[row]! };
-}
-
-function packedSegment(start: number, packed: PackedChunk): Segment {
-  return { start, count: packed.length, cell: (row, column) => packed.cell(row, column), row: (row) => packed.row(row) };
-}
-
-function sliceSegment(segment: Segment, from: number, count: number): Segment {
-  return {
-    start: segment.start + from,
-    count,
-    cell: (row, column) => segment.cell(row + from, column),
-    row: (row) => segment.row(row + from),
-  };
-}
-
-/** Case-insensitive substring match in one column or any. */
-function rowFilter(text: string, column: number | undefined, columnCount: number): (segment: Segment, row: number) => boolean {
-  const needle = text.toLowerCase();
-  const has = (cell: Cell) => cell !== null && cell.toLowerCase().includes(needle);
-  if (column !== undefined) return (segment, row) => has(segment.cell(row, column));
-  return (segment, row) => {
-    for (let c = 0; c < columnCount; c++) if (has(segment.cell(row, c))) return true;
-    return false;
-  };
-}
-
-/** A k-way merge of sorted runs with a binary heap, reading each run's keys one block at a time. */
-async function mergeRuns(
-  runs: DiskRun[],
-  scratch: SpillFile,
-  compare: (a: SortEntry, b: SortEntry) => number,
-  wide: boolean,
-): Promise<Permutation> {
-  interface Cursor {
-    run: DiskRun;
-    position: number;
-    block: DecodedChunk;
-    entry: SortEntry;
-  }
-  const count = runs.reduce((sum, run) => sum + run.indices.length, 0);
-  const order = wide ? new Float64Array(count) : new Uint32Array(count);
-  const entryAt = (run: DiskRun, position: number, block: DecodedChunk): Cursor => ({
-    run,
-    position,
-    block,
-    entry: { keys: block.row(position % RUN_BLOCK_ROWS), index: run.indices[position]! },
-  });
-  // Only a block boundary reads the disk; every other step stays synchronous.
-  const advance = async (run: DiskRun, position: number, block: DecodedChunk | undefined): Promise<Cursor | undefined> => {
-    if (position >= run.indices.length) return undefined;
-    if (position % RUN_BLOCK_ROWS !== 0 && block) return entryAt(run, position, block);
-    return entryAt(run, position, new DecodedChunk(await scratch.read(run.blocks[position / RUN_BLOCK_ROWS]!)));
-  };
-  const heap: Cursor[] = [];
-  const less = (a: Cursor, b: Cursor) => compare(a.entry, b.entry) < 0;
-  const siftDown = (i: number) => {
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let least = i;
-      if (left < heap.length && less(heap[left]!, heap[least]!)) least = left;
-      if (right < heap.length && less(heap[right]!, heap[least]!)) least = right;
-      if (least === i) return;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
-      i = least;
-    }
-  };
-  for (const run of runs) {
-    const cursor = await advance(run, 0, undefined);
-    if (cursor) heap.push(cursor);
-  }
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
-  for (let out = 0; heap.length > 0; out++) {
-    const top = heap[0]!;
-    order[out] = top.entry.index;
-    const position = top.position + 1;
-    const next =
-      position < top.run.indices.length && position % RUN_BLOCK_ROWS !== 0
-        ? entryAt(top.run, position, top.block)
-        : await advance(top.run, position, top.block);
-    if (next) heap[0] = next;
-    else {
-      heap[0] = heap[heap.length - 1]!;
-      heap.pop();
-    }
-    siftDown(0);
-  }
-  return order;
 }

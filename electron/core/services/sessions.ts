@@ -305,6 +305,11 @@ export class SessionsService {
     this.remembered = Promise.resolve(next);
   }
 
+  /** The key pairs whose private key file is remembered (provisioning's options show which can open a session). */
+  async rememberedKeyNames(): Promise<string[]> {
+    return Object.keys((await this.remembered).byKeyName);
+  }
+
   /** The key pair's file: given now (remembered), remembered, or the sandbox's own. */
   private async keyFileFor(keyName: string | undefined, given: string | undefined, run: RunFile | undefined): Promise<string | undefined> {
     const name = keyName ?? '(none)';

@@ -213,3 +213,23 @@ export function isNotFound(error: unknown): boolean {
     status === 404
   );
 }
+
+/** Runs an AWS call; undefined when what it asks for is not there (a describe of something deleted since). */
+export async function unlessNotFound<T>(run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether what an AWS call asks for is there. */
+export async function exists(run: () => Promise<unknown>): Promise<boolean> {
+  return (
+    (await unlessNotFound(async () => {
+      await run();
+      return true;
+    })) ?? false
+  );
+}

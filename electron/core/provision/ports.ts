@@ -1,0 +1,25 @@
+import type { ConnectionInfo, ConnectionSpec } from '../../../shared/contract/index.js';
+import type { LoadProblem } from '../storage/json-file.js';
+
+/**
+ * What provisioning needs from other domains, declared here so it never reaches
+ * into their services: the composition root (core.ts) wires the implementations in.
+ */
+
+/** Sessions' key-file store: a key pair's private key, so an SSH session to its clusters need not ask for it. */
+export interface KeyFiles {
+  rememberKeyFile(keyName: string, file: string): Promise<void>;
+  /** The key pairs whose private key file is known. */
+  rememberedKeyNames(): Promise<string[]>;
+}
+
+/** The workbench's connection store: a password given to `save` goes to the secret store, never back out. */
+export interface ConnectionStore {
+  save(input: { name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
+  list(signal: AbortSignal): Promise<ConnectionInfo[]>;
+}
+
+/** The notice board: where a damaged ledger file is told to the operator. */
+export interface FileProblems {
+  fileProblem(problem: LoadProblem): void;
+}
