@@ -19,7 +19,7 @@ import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
 import { explainAwsError } from '../provision/errors.js';
-import type { EnvironmentsService } from '../services/environments.js';
+import type { EnvironmentsService } from '../environments/service.js';
 import { AccessLogGenerator } from './generator.js';
 import { Ledger } from './ledger.js';
 import { streamMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { settingsSchema, type Settings } from '../../../shared/contract/index.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import { JsonFile } from '../storage/json-file.js';
+import { JsonFile } from './json-file.js';
 import type { NoticeBoard } from './notices.js';
 
 export class SettingsService {

@@ -23,7 +23,7 @@ import type { EventHub } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { NoticeBoard } from './notices.js';
+import type { NoticeBoard } from '../storage/notices.js';
 
 const sandbox: Environment = { id: SANDBOX_ENVIRONMENT_ID, name: 'Local sandbox', kind: 'sandbox', region: 'us-east-1' };
 const MAX_ENVIRONMENTS = 200;

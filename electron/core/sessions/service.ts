@@ -35,8 +35,8 @@ import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
 import type { SessionAccess } from '../workbench/connections.js';
 import type { ExecOutcome } from '../workbench/engine.js';
-import type { EnvironmentsService } from './environments.js';
-import type { NoticeBoard } from './notices.js';
+import type { EnvironmentsService } from '../environments/service.js';
+import type { NoticeBoard } from '../storage/notices.js';
 
 const keyFilesSchema = z.object({ byKeyName: z.record(z.string(), z.string()) }).strict();
 type KeyFiles = z.infer<typeof keyFilesSchema>;
