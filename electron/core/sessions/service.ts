@@ -17,7 +17,7 @@ import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
 import type { ConnectOptions, SshConnection } from '../ssh/connection.js';
-import { exec, type ExecOutcome } from '../ssh/exec.js';
+import { exec, type ExecOutcome, type ExecRequest } from '../ssh/exec.js';
 import { Tunnel } from '../ssh/tunnel.js';
 import { TunnelPool, type TunnelPurpose } from '../ssh/tunnel-pool.js';
 import { findMaster, listClusters, redshiftEndpoint } from './discovery.js';
@@ -202,14 +202,9 @@ export class SessionsService {
       const id = session.info.id;
       return this.tunnels.reusable(id, 'spark-thrift') ?? (await this.forward(id, 'spark-thrift')).localPort;
     },
-    /** `command` on the cluster's master, `stdin` fed to it; stdout to `onStdout` with backpressure. */
-    masterExec: (
-      clusterId: string,
-      command: string,
-      stdin: string,
-      signal: AbortSignal,
-      onStdout: (chunk: Buffer) => Promise<void>,
-    ): Promise<ExecOutcome> => exec(this.masterSession(clusterId).connection.client, command, stdin, signal, onStdout),
+    /** A command on the cluster's master, as `exec` runs it. */
+    masterExec: (clusterId: string, ...request: ExecRequest): Promise<ExecOutcome> =>
+      exec(this.masterSession(clusterId).connection.client, ...request),
     redshift: async (sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number> => {
       const session = this.session(sessionId);
       if (session.closed)

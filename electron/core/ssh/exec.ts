@@ -7,6 +7,9 @@ export interface ExecOutcome {
   stderr: string;
 }
 
+/** A command, what its stdin gets, its cancel, and where its stdout goes. */
+export type ExecRequest = [command: string, stdin: string, signal: AbortSignal, onStdout: (chunk: Buffer) => Promise<void>];
+
 const STDERR_KEEP = 8192;
 
 /**
@@ -16,13 +19,7 @@ const STDERR_KEEP = 8192;
  * instead of filling memory. Aborting closes the channel, which ends the
  * remote command (SIGTERM on the sandbox, SIGHUP through sshd).
  */
-export function exec(
-  client: Client,
-  command: string,
-  stdin: string,
-  signal: AbortSignal,
-  onStdout: (chunk: Buffer) => Promise<void>,
-): Promise<ExecOutcome> {
+export function exec(client: Client, ...[command, stdin, signal, onStdout]: ExecRequest): Promise<ExecOutcome> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, channel) => {
       if (error) return reject(new AppError('UNAVAILABLE', `The master refused to run a command: ${error.message}`));
