@@ -13,7 +13,7 @@ import { EventHub } from '../electron/core/events.js';
 import { Logger } from '../shared/node/log.js';
 import { ResultRegistry } from '../electron/core/results/registry.js';
 import { startPostgres } from '../electron/core/sandbox/postgres.js';
-import { NoticeBoard } from '../electron/core/services/notices.js';
+import { NoticeBoard } from '../electron/core/storage/notices.js';
 import { addKnownHost } from '../electron/core/ssh/known-hosts.js';
 import { Tunnel } from '../electron/core/ssh/tunnel.js';
 import { RedshiftEngine } from '../electron/core/workbench/engines/redshift.js';

@@ -6,13 +6,15 @@ import { IngestService } from './ingest/service.js';
 import { Logger } from '../../shared/node/log.js';
 import { PipelineService } from './pipeline/service.js';
 import { ProvisionService } from './provision/service.js';
+import { SANDBOX_KEY_PAIR } from './sandbox/bootstrap.js';
 import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';
 import type { SecretStore } from './secrets/secret-store.js';
-import { EnvironmentsService } from './services/environments.js';
-import { NoticeBoard } from './services/notices.js';
-import { SecretsService } from './services/secrets.js';
-import { SessionsService } from './services/sessions.js';
-import { SettingsService } from './services/settings.js';
+import { EnvironmentsService } from './environments/service.js';
+import { NoticeBoard } from './storage/notices.js';
+import { SecretsService } from './secrets/service.js';
+import { KeyFileStore } from './sessions/key-files.js';
+import { SessionsService } from './sessions/service.js';
+import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
 import { ResultRegistry } from './results/registry.js';
 import { Connections } from './workbench/connections.js';
@@ -36,13 +38,25 @@ export interface Core {
   handlers: Handlers;
   log: Logger;
   info: AppInfo;
-  /** Stops what this process started (the sandbox, when the app started it). */
+  /** Ends every run, tunnel and session the core started, and the sandbox when the app started it. */
   dispose(): Promise<void>;
+}
+
+/** A service that owns work (runs, connections, processes) which must end when the core closes. */
+interface Disposable {
+  dispose(): void | Promise<void>;
 }
 
 /** The host-agnostic app: every service, wired once, behind one handler table. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const log = new Logger(join(options.dataDir, 'logs'), options.echoLog);
+  // Every service that owns work joins this list as it is created; closing the core
+  // disposes them newest first, so a service ends before the ones it builds on.
+  const disposables: Disposable[] = [];
+  const owned = <T extends Disposable>(service: T): T => {
+    disposables.push(service);
+    return service;
+  };
   const events = new EventHub();
   const notices = new NoticeBoard(events);
   const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
@@ -56,7 +70,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
   const settings = new SettingsService(options.dataDir, notices);
   const secrets = new SecretsService(secretStore, log);
-  const sandbox = new SandboxManager(options.dataDir, options.sandboxDaemon, log);
+  const sandbox = owned(new SandboxManager(options.dataDir, options.sandboxDaemon, log));
   const environments = new EnvironmentsService({
     dataDir: options.dataDir,
     version: options.version,
@@ -67,18 +81,23 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sandboxEndpoint: () => sandbox.running()?.endpoint,
   });
 
-  const sessions = new SessionsService({
-    dataDir: options.dataDir,
-    version: options.version,
-    environments,
-    sandboxRun: () => sandbox.running(),
-    settings: () => settings.get(),
-    notices,
-    events,
-    log,
-  });
+  const keyFiles = new KeyFileStore(options.dataDir, onProblem);
+  const sessions = owned(
+    new SessionsService({
+      dataDir: options.dataDir,
+      aws: environments,
+      keyFiles,
+      sandboxMaster: () => {
+        const master = sandbox.running()?.master;
+        return master && { keyName: SANDBOX_KEY_PAIR, keyFile: master.keyFile, sshPort: master.sshPort, thriftPort: master.thriftPort };
+      },
+      tunnelIdleMinutes: async () => (await settings.get()).tunnelIdleMinutes,
+      events,
+      log,
+    }),
+  );
 
-  const results = new ResultRegistry({ dir: join(options.dataDir, 'results') });
+  const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results') }));
   const connections = new Connections({
     dataDir: options.dataDir,
     version: options.version,
@@ -90,13 +109,27 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sandboxAdminPasswordFile: sandbox.paths.adminPassword,
     tunnels: sessions.ports,
   });
-  const workbench = new WorkbenchService({
-    connections,
-    results,
-    history: new QueryHistory(options.dataDir, notices),
-    saved: new SavedWork(options.dataDir, notices),
-    log,
-  });
+  const workbench = owned(
+    new WorkbenchService({
+      connections,
+      results,
+      history: new QueryHistory(options.dataDir, notices),
+      saved: new SavedWork(options.dataDir, notices),
+      log,
+    }),
+  );
+  const pipeline = owned(
+    new PipelineService({
+      version: options.version,
+      environments,
+      sessions,
+      workbench,
+      engines: connections,
+      sandboxLogs: sandbox.paths.logs,
+      log,
+    }),
+  );
+  const ingest = owned(new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }));
 
   const info: AppInfo = {
     name: 'Tributary',
@@ -117,17 +150,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),
-    new PipelineService({
-      version: options.version,
-      environments,
-      sessions,
-      workbench,
-      engines: connections,
-      sandboxLogs: sandbox.paths.logs,
-      log,
-    }).handlers(),
-    new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
-    new ProvisionService({ dataDir: options.dataDir, environments, notices, log, keys: sessions, connections }).handlers(),
+    pipeline.handlers(),
+    ingest.handlers(),
+    new ProvisionService({ dataDir: options.dataDir, environments, notices, log, keys: keyFiles, connections }).handlers(),
     {
       'app.info': () => info,
       'app.events': async function* (_input, { signal }) {
@@ -146,11 +171,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     handlers,
     log,
     info,
-    dispose: () =>
-      workbench
-        .dispose()
-        .then(() => results.dispose())
-        .then(() => sessions.dispose())
-        .then(() => sandbox.dispose()),
+    dispose: async () => {
+      // Emptied first: a second close has nothing left to end.
+      for (const service of disposables.splice(0).reverse()) {
+        try {
+          await service.dispose();
+        } catch (error) {
+          // One that fails to end its work must not keep the others running.
+          log.warn('core', `${service.constructor.name} did not close cleanly`, error);
+        }
+      }
+    },
   };
 }

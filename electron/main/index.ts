@@ -94,7 +94,7 @@ void app.whenReady().then(async () => {
   attachIpc(ipcMain, core, devServerUrl);
   openWindow(core);
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
-  // Quitting waits for what the app started (the sandbox) to stop, so no process or port outlives it.
+  // Quitting waits for the core to end what it started (runs, tunnels, sessions, the sandbox), so no process or port outlives the app.
   let disposed = false;
   app.on('before-quit', (event) => {
     if (disposed) return;

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { JsonFile, type LoadProblem } from '../../electron/core/storage/json-file.js';
+import { JsonDocument, JsonFile, type LoadProblem } from '../../electron/core/storage/json-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 
 const schema = z.object({ count: z.number().int() }).strict();
@@ -46,6 +46,41 @@ describe('JsonFile: atomic, validated, never silently reset', () => {
     expect(problems[0]!.reason).toMatch(reason);
     expect(readFileSync(problems[0]!.backup, 'utf8')).toBe(text);
     expect(problems[0]!.backup.startsWith(join(dir, 'state.json.corrupt-'))).toBe(true);
+  });
+});
+
+describe('JsonDocument: loaded once, current only once saved', () => {
+  it('reads the file once and serves what was last committed', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'state.json'), '{"count": 2}');
+    const doc = new JsonDocument(
+      join(dir, 'state.json'),
+      schema,
+      () => ({ count: 0 }),
+      () => undefined,
+    );
+    expect(await doc.current()).toEqual({ count: 2 });
+    // A change behind its back is not seen: the document is the process's copy.
+    writeFileSync(join(dir, 'state.json'), '{"count": 9}');
+    expect(await doc.current()).toEqual({ count: 2 });
+    await doc.commit({ count: 3 });
+    expect(await doc.current()).toEqual({ count: 3 });
+    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual({ count: 3 });
+  });
+
+  it('keeps the old value current when the save fails', async () => {
+    const dir = tempDir();
+    const doc = new JsonDocument(
+      join(dir, 'sub', 'state.json'),
+      schema,
+      () => ({ count: 1 }),
+      () => undefined,
+    );
+    expect(await doc.current()).toEqual({ count: 1 });
+    // A file where its folder should be: no save can succeed, not even as root.
+    writeFileSync(join(dir, 'sub'), '');
+    await expect(doc.commit({ count: 5 })).rejects.toMatchObject({ code: 'STORAGE' });
+    expect(await doc.current()).toEqual({ count: 1 });
   });
 });
 

@@ -19,7 +19,7 @@ import { awsClientConfig } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
 import { explainAwsError } from '../aws/errors.js';
-import type { EnvironmentsService } from '../services/environments.js';
+import type { EnvironmentsService } from '../environments/service.js';
 import { AccessLogGenerator } from './generator.js';
 import { Ledger } from './ledger.js';
 import { streamMetrics } from './metrics.js';
@@ -105,6 +105,8 @@ interface ActiveRun {
  */
 export class IngestService {
   private readonly active = new Map<string, ActiveRun>();
+  /** Aborted when the core closes: every run ends with it. */
+  private readonly closing = new AbortController();
   readonly dir: string;
 
   constructor(private readonly deps: IngestDeps) {
@@ -120,6 +122,10 @@ export class IngestService {
     const active = await this.deps.environments.active();
     const { target } = await this.deps.environments.target(active.id);
     return { kinesis: new KinesisClient(awsClientConfig(target, this.deps.version)), environmentId: active.id };
+  }
+
+  dispose(): void {
+    this.closing.abort();
   }
 
   private async saveRun(info: IngestRun): Promise<void> {
@@ -314,7 +320,7 @@ export class IngestService {
       );
 
       let end: ProducerEnd | undefined;
-      const finished = producer.run(signal).then(
+      const finished = producer.run(AbortSignal.any([signal, this.closing.signal])).then(
         (result) => (end = result),
         (error: unknown): ProducerEnd => (end = { state: 'failed', error }),
       );

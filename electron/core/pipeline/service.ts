@@ -5,7 +5,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { AwsTarget } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { EnvironmentsService } from '../services/environments.js';
+import type { EnvironmentsService } from '../environments/service.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';

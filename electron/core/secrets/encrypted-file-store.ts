@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { SecretBackend } from '../../../shared/contract/index.js';
-import { JsonFile, type LoadProblem } from '../storage/json-file.js';
+import { JsonDocument, type LoadProblem } from '../storage/json-file.js';
 import type { SecretStore } from './secret-store.js';
 
 /** An OS-backed cipher, e.g. Electron's safeStorage (Keychain, DPAPI, libsecret). */
@@ -16,8 +16,7 @@ type SecretsFile = z.infer<typeof fileSchema>;
 /** Secrets sealed by an OS cipher and kept, sealed, in one file of the data directory. */
 export class EncryptedFileStore implements SecretStore {
   readonly persistent = true;
-  private readonly file: JsonFile<SecretsFile>;
-  private state: Promise<SecretsFile>;
+  private readonly file: JsonDocument<SecretsFile>;
 
   constructor(
     readonly backend: SecretBackend,
@@ -25,32 +24,26 @@ export class EncryptedFileStore implements SecretStore {
     private readonly cipher: Cipher,
     onProblem: (problem: LoadProblem) => void,
   ) {
-    this.file = new JsonFile(join(dataDir, 'secrets.json'), fileSchema, () => ({ entries: {} }), onProblem);
-    this.state = this.file.load();
+    this.file = new JsonDocument(join(dataDir, 'secrets.json'), fileSchema, () => ({ entries: {} }), onProblem);
   }
 
   async names(): Promise<string[]> {
-    return Object.keys((await this.state).entries).sort();
+    return Object.keys((await this.file.current()).entries).sort();
   }
 
   async get(name: string): Promise<string | undefined> {
-    const sealed = (await this.state).entries[name];
+    const sealed = (await this.file.current()).entries[name];
     return sealed === undefined ? undefined : this.cipher.decrypt(Buffer.from(sealed, 'base64'));
   }
 
   async set(name: string, value: string): Promise<void> {
-    const current = await this.state;
-    await this.commit({ entries: { ...current.entries, [name]: this.cipher.encrypt(value).toString('base64') } });
+    const current = await this.file.current();
+    await this.file.commit({ entries: { ...current.entries, [name]: this.cipher.encrypt(value).toString('base64') } });
   }
 
   async delete(name: string): Promise<void> {
-    const entries = { ...(await this.state).entries };
+    const entries = { ...(await this.file.current()).entries };
     delete entries[name];
-    await this.commit({ entries });
-  }
-
-  private async commit(next: SecretsFile): Promise<void> {
-    await this.file.save(next);
-    this.state = Promise.resolve(next);
+    await this.file.commit({ entries });
   }
 }

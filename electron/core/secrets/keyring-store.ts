@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { JsonFile, type LoadProblem } from '../storage/json-file.js';
+import { JsonDocument, type LoadProblem } from '../storage/json-file.js';
 import type { SecretStore } from './secret-store.js';
 
 const SERVICE = 'tributary';
@@ -22,16 +22,14 @@ type EntryConstructor = new (service: string, account: string) => KeyringEntry;
 export class KeyringStore implements SecretStore {
   readonly backend = 'os-keyring' as const;
   readonly persistent = true;
-  private readonly file: JsonFile<NamesFile>;
-  private state: Promise<NamesFile>;
+  private readonly file: JsonDocument<NamesFile>;
 
   private constructor(
     private readonly Entry: EntryConstructor,
     dataDir: string,
     onProblem: (problem: LoadProblem) => void,
   ) {
-    this.file = new JsonFile(join(dataDir, 'secret-names.json'), namesSchema, () => ({ names: [] }), onProblem);
-    this.state = this.file.load();
+    this.file = new JsonDocument(join(dataDir, 'secret-names.json'), namesSchema, () => ({ names: [] }), onProblem);
   }
 
   /** A keyring store when a keyring answers a write-read-delete probe; otherwise undefined. */
@@ -49,7 +47,7 @@ export class KeyringStore implements SecretStore {
   }
 
   async names(): Promise<string[]> {
-    return [...(await this.state).names].sort();
+    return [...(await this.file.current()).names].sort();
   }
 
   get(name: string): Promise<string | undefined> {
@@ -58,17 +56,12 @@ export class KeyringStore implements SecretStore {
 
   async set(name: string, value: string): Promise<void> {
     new this.Entry(SERVICE, name).setPassword(value);
-    const names = new Set((await this.state).names).add(name);
-    await this.commit({ names: [...names] });
+    const names = new Set((await this.file.current()).names).add(name);
+    await this.file.commit({ names: [...names] });
   }
 
   async delete(name: string): Promise<void> {
     new this.Entry(SERVICE, name).deletePassword();
-    await this.commit({ names: (await this.state).names.filter((n) => n !== name) });
-  }
-
-  private async commit(next: NamesFile): Promise<void> {
-    await this.file.save(next);
-    this.state = Promise.resolve(next);
+    await this.file.commit({ names: (await this.file.current()).names.filter((n) => n !== name) });
   }
 }

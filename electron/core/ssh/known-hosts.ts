@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { globRegExp } from './glob.js';
 
 /**
  * What an OpenSSH known_hosts file says about a host key. Nothing here accepts a
@@ -105,12 +106,9 @@ function hashedMatches(pattern: string, name: string): boolean {
   return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
 }
 
+/** Host names compare without case, as DNS does. */
 function globMatches(pattern: string, name: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 'i').test(name);
+  return globRegExp(pattern, 'i').test(name);
 }
 
 /**

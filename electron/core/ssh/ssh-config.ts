@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
+import { globRegExp } from './glob.js';
 
 /** One SSH server to log in to. */
 export interface SshEndpoint {
@@ -151,11 +152,7 @@ function splitWords(value: string): string[] {
 function globFiles(path: string): string[] {
   const name = basename(path);
   if (!/[*?]/.test(name)) return [path];
-  const source = name
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  const pattern = new RegExp(`^${source}$`);
+  const pattern = globRegExp(name);
   try {
     return readdirSync(dirname(path))
       .filter((entry) => pattern.test(entry) && !entry.startsWith('.'))

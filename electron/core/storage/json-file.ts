@@ -68,3 +68,28 @@ export class JsonFile<T> {
     return { ok: false, message: `${where}${issue?.message ?? 'does not match the expected shape'}` };
   }
 }
+
+/**
+ * A JsonFile read once and then kept in memory, as every settings-like
+ * document is used: `current()` is what was last loaded or committed, and
+ * `commit` makes a value current only once it is saved, so a failed save
+ * leaves the old value in force.
+ */
+export class JsonDocument<T> {
+  private readonly file: JsonFile<T>;
+  private value: Promise<T>;
+
+  constructor(...args: ConstructorParameters<typeof JsonFile<T>>) {
+    this.file = new JsonFile(...args);
+    this.value = this.file.load();
+  }
+
+  current(): Promise<T> {
+    return this.value;
+  }
+
+  async commit(next: T): Promise<void> {
+    await this.file.save(next);
+    this.value = Promise.resolve(next);
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HistoryEntry } from '../../../shared/contract/index.js';
-import type { NoticeBoard } from '../services/notices.js';
+import type { NoticeBoard } from '../storage/notices.js';
 import { JsonFile } from '../storage/json-file.js';
 
 const MAX_ENTRIES = 5000;

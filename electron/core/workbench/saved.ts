@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { chartSpecSchema, connectionIdSchema, type EditorTab, type SavedQuery } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import type { NoticeBoard } from '../services/notices.js';
+import type { NoticeBoard } from '../storage/notices.js';
 import { JsonFile } from '../storage/json-file.js';
 
 const savedSchema = z.object({

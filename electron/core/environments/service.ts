@@ -13,7 +13,7 @@ import {
   type SsoLoginChunk,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { AwsScope, awsClientConfig, type AwsAccess, type AwsTarget } from '../aws/clients.js';
+import { AwsScope, type AwsAccess, type AwsTarget } from '../aws/clients.js';
 import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -22,8 +22,8 @@ import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { JsonFile } from '../storage/json-file.js';
-import type { NoticeBoard } from './notices.js';
+import { JsonDocument } from '../storage/json-file.js';
+import type { NoticeBoard } from '../storage/notices.js';
 
 const sandbox: Environment = { id: SANDBOX_ENVIRONMENT_ID, name: 'Local sandbox', kind: 'sandbox', region: 'us-east-1' };
 const MAX_ENVIRONMENTS = 200;
@@ -53,24 +53,22 @@ export interface EnvironmentsDeps {
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
 export class EnvironmentsService implements AwsAccess {
-  private readonly file: JsonFile<EnvironmentsFile>;
-  private state: Promise<EnvironmentsFile>;
+  private readonly file: JsonDocument<EnvironmentsFile>;
   private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
   /** An MFA code the operator just gave, used by the next resolution of that environment's role chain. */
   private readonly mfaCodes = new Map<string, string>();
 
   constructor(private readonly deps: EnvironmentsDeps) {
-    this.file = new JsonFile(
+    this.file = new JsonDocument(
       join(deps.dataDir, 'environments.json'),
       fileSchema,
       () => fileSchema.parse({}),
       (p) => deps.notices.fileProblem(p),
     );
-    this.state = this.file.load();
   }
 
   async list(): Promise<EnvironmentList> {
-    const state = await this.state;
+    const state = await this.file.current();
     const environments = [sandbox, ...state.added];
     // A profile removed by hand leaves a dangling active id; fall back to the sandbox, visibly.
     const activeId = environments.some((env) => env.id === state.activeId) ? state.activeId : SANDBOX_ENVIRONMENT_ID;
@@ -84,13 +82,13 @@ export class EnvironmentsService implements AwsAccess {
 
   async select(id: string): Promise<EnvironmentList> {
     const target = await this.find(id);
-    await this.commit({ ...(await this.state), activeId: id });
+    await this.file.commit({ ...(await this.file.current()), activeId: id });
     this.deps.events.emit({ type: 'environment', activeId: target.id, activeName: target.name });
     return this.list();
   }
 
   async add(input: NewEnvironment): Promise<EnvironmentList> {
-    const state = await this.state;
+    const state = await this.file.current();
     if (state.added.length >= MAX_ENVIRONMENTS)
       throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
     const base =
@@ -115,7 +113,7 @@ export class EnvironmentsService implements AwsAccess {
       if (keys.sessionToken) this.deps.log.addSecret(keys.sessionToken);
       await this.deps.secrets.set(keysSecretName(id), JSON.stringify(keys));
     }
-    await this.commit({ ...state, added: [...state.added, environment] });
+    await this.file.commit({ ...state, added: [...state.added, environment] });
     this.deps.log.info(
       'environments',
       `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`,
@@ -125,12 +123,12 @@ export class EnvironmentsService implements AwsAccess {
 
   async remove(id: string): Promise<EnvironmentList> {
     if (id === SANDBOX_ENVIRONMENT_ID) throw new AppError('CONFLICT', 'The local sandbox is built in and cannot be removed.');
-    const state = await this.state;
+    const state = await this.file.current();
     const target = await this.find(id);
     if (target.credentials?.source === 'keys') await this.deps.secrets.delete(keysSecretName(id));
     this.providers.delete(id);
     const activeId = state.activeId === id ? SANDBOX_ENVIRONMENT_ID : state.activeId;
-    await this.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
+    await this.file.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
     if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
     return this.list();
   }
@@ -182,9 +180,10 @@ export class EnvironmentsService implements AwsAccess {
   async identity(id: string, mfaCode: string | undefined, signal: AbortSignal): Promise<IdentityResult> {
     const { environment, target } = await this.target(id);
     if (mfaCode) this.mfaCodes.set(id, mfaCode);
-    const sts = new STSClient(awsClientConfig(target, this.deps.version));
     try {
-      const answer = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      const answer = await new AwsScope(environment, target, this.deps.version).use(STSClient, (sts) =>
+        sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal }),
+      );
       return { kind: 'identity', identity: { account: answer.Account ?? '', arn: answer.Arn ?? '', region: environment.region } };
     } catch (error) {
       if (signal.aborted) throw error;
@@ -194,7 +193,6 @@ export class EnvironmentsService implements AwsAccess {
       throw new AppError(explained.code, this.deps.log.redact(explained.message));
     } finally {
       this.mfaCodes.delete(id);
-      sts.destroy();
     }
   }
 
@@ -217,11 +215,6 @@ export class EnvironmentsService implements AwsAccess {
     const found = (await this.list()).environments.find((env) => env.id === id);
     if (!found) throw new AppError('NOT_FOUND', `No environment named ${id}`);
     return found;
-  }
-
-  private async commit(next: EnvironmentsFile): Promise<void> {
-    await this.file.save(next);
-    this.state = Promise.resolve(next);
   }
 
   handlers(): HandlerGroup {

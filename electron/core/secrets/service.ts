@@ -1,7 +1,7 @@
 import type { SecretEntry } from '../../../shared/contract/index.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { SecretStore } from '../secrets/secret-store.js';
+import type { SecretStore } from './secret-store.js';
 
 /**
  * The renderer may store and forget secrets and learn their names; nothing it

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Notice } from '../../../shared/contract/index.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
-import type { LoadProblem } from '../storage/json-file.js';
+import type { LoadProblem } from './json-file.js';
 
 export class NoticeBoard {
   private notices: Notice[] = [];

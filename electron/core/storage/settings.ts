@@ -1,31 +1,28 @@
 import { join } from 'node:path';
 import { settingsSchema, type Settings } from '../../../shared/contract/index.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
-import { JsonFile } from '../storage/json-file.js';
+import { JsonDocument } from './json-file.js';
 import type { NoticeBoard } from './notices.js';
 
 export class SettingsService {
-  private readonly file: JsonFile<Settings>;
-  private current: Promise<Settings>;
+  private readonly file: JsonDocument<Settings>;
 
   constructor(dataDir: string, notices: NoticeBoard) {
-    this.file = new JsonFile(
+    this.file = new JsonDocument(
       join(dataDir, 'settings.json'),
       settingsSchema,
       () => settingsSchema.parse({}),
       (p) => notices.fileProblem(p),
     );
-    this.current = this.file.load();
   }
 
   get(): Promise<Settings> {
-    return this.current;
+    return this.file.current();
   }
 
   async update(patch: Partial<Settings>): Promise<Settings> {
-    const next = settingsSchema.parse({ ...(await this.current), ...patch });
-    await this.file.save(next);
-    this.current = Promise.resolve(next);
+    const next = settingsSchema.parse({ ...(await this.file.current()), ...patch });
+    await this.file.commit(next);
     return next;
   }
 

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  masterServices,
+  sessionLabel,
+  type MasterServiceId,
+  type OpenSessionResult,
+  type SessionAddress,
+  type SessionInfo,
+  type SessionTarget,
+  type TerminalChunk,
+  type TunnelInfo,
+} from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { Logger } from '../../../shared/node/log.js';
+import type { AwsAccess } from '../aws/clients.js';
+import type { HandlerGroup } from '../dispatch/handlers.js';
+import type { EventHub } from '../events.js';
+import type { ConnectOptions, SshConnection } from '../ssh/connection.js';
+import { exec, type ExecOutcome, type ExecRequest } from '../ssh/exec.js';
+import { Tunnel } from '../ssh/tunnel.js';
+import { TunnelPool, type TunnelPurpose } from '../ssh/tunnel-pool.js';
+import { findMaster, listClusters, redshiftEndpoint } from './discovery.js';
+import type { KeyFileStore } from './key-files.js';
+import { keyFileFor, login, sshHost, type Route, type SessionAnswers } from './login.js';
+import { Terminals } from './terminals.js';
+
+/** The running sandbox's EMR master: its key pair and key file, and the local ports of its sshd and Thrift server. */
+export interface SandboxMaster {
+  keyName: string;
+  keyFile: string;
+  sshPort: number;
+  thriftPort: number;
+}
+
+export interface SessionsDeps {
+  dataDir: string;
+  aws: AwsAccess;
+  keyFiles: KeyFileStore;
+  sandboxMaster: () => SandboxMaster | undefined;
+  /** The operator's setting: minutes a tunnel may go unused, 0 for never. */
+  tunnelIdleMinutes: () => Promise<number>;
+  events: EventHub;
+  log: Logger;
+}
+
+interface Session {
+  info: SessionTarget & SessionAddress;
+  connection: SshConnection;
+  /** How tunnels log in again: the same route and key, the host key known by now. */
+  again: ConnectOptions;
+  closed: boolean;
+  /** The sandbox master runs the Thrift server where 10001 was free; elsewhere EMR's ports hold. */
+  ports: Partial<Record<MasterServiceId, number>>;
+}
+
+/**
+ * SSH sessions to EMR masters (found through the same EMR API on the sandbox
+ * and on AWS) and bastions, and the tunnels, commands and terminals they
+ * carry. The renderer sees names, states and numbers; keys and connections
+ * stay here.
+ */
+export class SessionsService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly tunnels: TunnelPool;
+  private readonly terminals = new Terminals();
+
+  constructor(private readonly deps: SessionsDeps) {
+    this.tunnels = new TunnelPool({
+      idleMinutes: deps.tunnelIdleMinutes,
+      onChange: () => deps.events.emit({ type: 'tunnels', open: this.tunnels.count() }),
+      log: deps.log,
+    });
+  }
+
+  tunnelCount(): number {
+    return this.tunnels.count();
+  }
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((session) => ({
+      ...session.info,
+      state: session.closed ? 'closed' : 'up',
+      tunnels: this.tunnels.list(session.info.id),
+    }));
+  }
+
+  async openMaster(
+    input: SessionAnswers & { clusterId: string; keyFile?: string; bastion?: string },
+    signal: AbortSignal,
+  ): Promise<OpenSessionResult> {
+    const aws = await this.deps.aws.aws();
+    const { host, clusterName, keyName } = await findMaster(aws, input.clusterId, signal);
+    const sandbox = aws.sandbox ? this.deps.sandboxMaster() : undefined;
+    if (aws.sandbox && !sandbox)
+      throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
+    const keyFile = await keyFileFor(
+      this.deps.keyFiles,
+      keyName,
+      input.keyFile,
+      sandbox && keyName === sandbox.keyName ? sandbox.keyFile : undefined,
+    );
+    if (!keyFile) return { kind: 'needs-key-file', keyName: keyName ?? '(none)' };
+
+    // A private master is reached through a bastion, as `ssh -J bastion hadoop@master` would.
+    const bastion = input.bastion ? sshHost(input.bastion) : undefined;
+    return this.open(
+      { kind: 'master', clusterId: input.clusterId, clusterName },
+      {
+        // EMR masters take SSH on 22; the sandbox's master on the port it was given.
+        target: { host, port: sandbox?.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
+        ...(bastion ? { jumps: [...bastion.jumps, bastion] } : {}),
+      },
+      input,
+      input.bastion,
+      sandbox ? { 'spark-thrift': sandbox.thriftPort } : {},
+    );
+  }
+
+  /** A bastion itself, as `ssh alias` would reach it: for a private Redshift cluster when no EMR master is there to go through. */
+  async openBastion(input: SessionAnswers & { host: string }): Promise<OpenSessionResult> {
+    const { alias, jumps, serverAliveIntervalSec, ...target } = sshHost(input.host);
+    return this.open(
+      { kind: 'bastion', alias },
+      { target, jumps, ...(serverAliveIntervalSec !== undefined ? { serverAliveIntervalSec } : {}) },
+      input,
+      undefined,
+      {},
+    );
+  }
+
+  /** Logs in and keeps the session, or passes on the question login asks first. */
+  private async open(
+    target: SessionTarget,
+    route: Route,
+    answers: SessionAnswers,
+    via: string | undefined,
+    ports: Session['ports'],
+  ): Promise<OpenSessionResult> {
+    const result = await login(route, answers, join(this.deps.dataDir, 'known_hosts'), this.deps.log);
+    if (result.kind !== 'logged-in') return result;
+    const { connection, again } = result;
+    const { host, port, user } = route.target;
+    const session: Session = {
+      info: { ...target, id: randomBytes(6).toString('hex'), host, port, user, ...(via ? { via } : {}) },
+      connection,
+      again,
+      closed: false,
+      ports,
+    };
+    const label = sessionLabel(target);
+    connection.onClose((reason) => {
+      session.closed = true;
+      this.deps.log.info('sessions', `Session to ${label} closed: ${reason}`);
+    });
+    this.sessions.set(session.info.id, session);
+    this.deps.log.info(
+      'sessions',
+      `Opened SSH session to ${target.kind === 'master' ? `the master of ${label}` : `bastion ${label}`} (${user}@${host}:${port})`,
+    );
+    return { kind: 'session', session: this.list().find((s) => s.id === session.info.id)! };
+  }
+
+  async forward(sessionId: string, service: MasterServiceId): Promise<TunnelInfo> {
+    const session = this.session(sessionId);
+    const spec = masterServices[service];
+    if (session.info.kind !== 'master') {
+      throw new AppError(
+        'CONFLICT',
+        `${spec.name} runs on an EMR master; this session is to bastion ${session.info.alias}, which carries Redshift tunnels. Open a session to the cluster's master for it.`,
+      );
+    }
+    const remotePort = session.ports[service] ?? spec.port;
+    return this.openTunnel(session, session.info.host, { service, name: spec.name, remotePort, web: spec.web });
+  }
+
+  /** A private Redshift cluster, reached from the session's host (a master or a bastion in its VPC) as `ssh -L port:endpoint:5439 host` would. */
+  async forwardRedshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<TunnelInfo> {
+    const session = this.session(sessionId);
+    const endpoint = await redshiftEndpoint(await this.deps.aws.aws(), clusterIdentifier, signal);
+    return this.openTunnel(session, endpoint.address, {
+      service: 'redshift',
+      name: `Redshift ${clusterIdentifier}`,
+      remotePort: endpoint.port,
+      web: false,
+    });
+  }
+
+  private async openTunnel(session: Session, remoteHost: string, purpose: TunnelPurpose): Promise<TunnelInfo> {
+    const tunnel = await Tunnel.open({ ssh: session.again, remoteHost, remotePort: purpose.remotePort, log: this.deps.log });
+    return this.tunnels.add(session.info.id, tunnel, purpose);
+  }
+
+  /**
+   * Local ports for the SQL engines and commands for the jobs, through
+   * sessions the operator opened (host keys and key files are answered there,
+   * never here): an open tunnel is reused, otherwise one is opened on the session.
+   */
+  readonly ports = {
+    sparkThrift: async (clusterId: string): Promise<number> => {
+      const session = this.masterSession(clusterId);
+      const id = session.info.id;
+      return this.tunnels.reusable(id, 'spark-thrift') ?? (await this.forward(id, 'spark-thrift')).localPort;
+    },
+    /** A command on the cluster's master, as `exec` runs it. */
+    masterExec: (clusterId: string, ...request: ExecRequest): Promise<ExecOutcome> =>
+      exec(this.masterSession(clusterId).connection.client, ...request),
+    redshift: async (sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number> => {
+      const session = this.session(sessionId);
+      if (session.closed)
+        throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
+      return (
+        this.tunnels.reusable(sessionId, 'redshift', `Redshift ${clusterIdentifier}`) ??
+        (await this.forwardRedshift(sessionId, clusterIdentifier, signal)).localPort
+      );
+    },
+  };
+
+  private masterSession(clusterId: string): Session {
+    const session = [...this.sessions.values()].find((s) => !s.closed && s.info.kind === 'master' && s.info.clusterId === clusterId);
+    if (!session)
+      throw new AppError(
+        'UNAVAILABLE',
+        `Spark SQL goes through an SSH session to the master of ${clusterId}: open one under Sessions first.`,
+      );
+    return session;
+  }
+
+  async closeForward(sessionId: string, tunnelId: string): Promise<SessionInfo[]> {
+    this.session(sessionId);
+    await this.tunnels.close(sessionId, tunnelId);
+    return this.list();
+  }
+
+  async close(id: string): Promise<SessionInfo[]> {
+    const session = this.session(id);
+    this.sessions.delete(id);
+    await this.tunnels.closeAll(id);
+    session.connection.close();
+    return this.list();
+  }
+
+  async *terminal(sessionId: string, cols: number, rows: number, signal: AbortSignal): AsyncGenerator<TerminalChunk> {
+    const session = this.session(sessionId);
+    if (session.closed) throw new AppError('UNAVAILABLE', 'This session has closed; open it again.');
+    yield* this.terminals.open(session.connection.client, cols, rows, signal);
+  }
+
+  private session(id: string): Session {
+    const session = this.sessions.get(id);
+    if (!session) throw new AppError('NOT_FOUND', `No session ${id}`);
+    return session;
+  }
+
+  /** Closing the core closes every tunnel and session: no port or connection outlives it. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
+    await this.tunnels.dispose();
+  }
+
+  handlers(): HandlerGroup {
+    return {
+      'sessions.list': () => this.list(),
+      'sessions.clusters': async (_input, { signal }) => listClusters(await this.deps.aws.aws(), signal),
+      'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
+      'sessions.openBastion': (input) => this.openBastion(input),
+      'sessions.close': ({ id }) => this.close(id),
+      'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),
+      'sessions.forwardRedshift': ({ sessionId, clusterIdentifier }, { signal }) =>
+        this.forwardRedshift(sessionId, clusterIdentifier, signal),
+      'sessions.closeForward': ({ sessionId, tunnelId }) => this.closeForward(sessionId, tunnelId),
+      'sessions.terminal': ({ sessionId, cols, rows }, { signal }) => this.terminal(sessionId, cols, rows, signal),
+      'sessions.terminalInput': ({ terminalId, data }) => {
+        this.terminals.write(terminalId, data);
+        return null;
+      },
+      'sessions.terminalResize': ({ terminalId, cols, rows }) => {
+        this.terminals.resize(terminalId, cols, rows);
+        return null;
+      },
+    };
+  }
+}
