@@ -119,14 +119,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     results.handlers(),
     new PipelineService({
       version: options.version,
-      environments,
+      aws: environments,
       sessions,
       workbench,
       engines: connections,
       sandboxLogs: sandbox.paths.logs,
       log,
     }).handlers(),
-    new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),
+    new IngestService({ dataDir: options.dataDir, aws: environments, log }).handlers(),
     new ProvisionService({
       dataDir: options.dataDir,
       version: options.version,

@@ -15,7 +15,7 @@ import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../helpers/core.js';
-import { until } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;

@@ -12,7 +12,7 @@ import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
-import { until } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 // Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.

@@ -10,7 +10,8 @@ import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { makeUserKey, startSshd } from '../helpers/sshd.js';
-import { hiveSession, until } from './clients.js';
+import { hiveSession } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;

@@ -16,7 +16,8 @@ import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { SparkEngine, type MasterExec } from '../../electron/core/workbench/engines/spark.js';
-import { connectMaster, until } from './clients.js';
+import { connectMaster } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
