@@ -121,7 +121,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const pipeline = owned(
     new PipelineService({
       version: options.version,
-      environments,
+      aws: environments,
       sessions,
       workbench,
       engines: connections,
@@ -129,7 +129,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       log,
     }),
   );
-  const ingest = owned(new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }));
+  const ingest = owned(new IngestService({ dataDir: options.dataDir, aws: environments, log }));
 
   const info: AppInfo = {
     name: 'Tributary',

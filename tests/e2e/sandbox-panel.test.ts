@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { launchChromium, type Browser } from '../helpers/chromium.js';
+import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
@@ -56,25 +55,7 @@ describe('Environments → Local sandbox, then Sessions', () => {
 
     // An EMR cluster made the way the provisioning wizard will make it, then the operator's path: Sessions.
     const run = readRunFile(join(host.dataDir, 'sandbox', 'run.json'))!;
-    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
-    const { JobFlowId } = await emr.send(
-      new RunJobFlowCommand({
-        Name: 'e2e-cluster',
-        ReleaseLabel: 'emr-7.5.0',
-        Instances: {
-          KeepJobFlowAliveWhenNoSteps: true,
-          InstanceCount: 1,
-          MasterInstanceType: 'm5.xlarge',
-          Ec2KeyName: 'tributary-sandbox',
-        },
-        JobFlowRole: 'EMR_EC2_DefaultRole',
-        ServiceRole: 'EMR_DefaultRole',
-      }),
-    );
-    await expect
-      .poll(async () => (await emr.send(new DescribeClusterCommand({ ClusterId: JobFlowId }))).Cluster?.Status?.State, { timeout: 60_000 })
-      .toBe('WAITING');
-    emr.destroy();
+    await startSandboxCluster(run.endpoint, 'e2e-cluster');
 
     await page.getByRole('button', { name: 'Sessions', exact: true }).click();
     await page.getByRole('button', { name: 'Refresh clusters' }).click();

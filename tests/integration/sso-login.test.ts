@@ -8,7 +8,8 @@ import { AppError } from '../../shared/errors.js';
 import { RpcClient } from '../../shared/rpc-client.js';
 import { startAwsStandIn, USER_CODE, type AwsStandIn } from '../helpers/aws-stand-in.js';
 import { tempDir, testCore } from '../helpers/core.js';
-import { LoopbackTransport, until } from '../helpers/loopback.js';
+import { LoopbackTransport } from '../helpers/loopback.js';
+import { until } from '../helpers/until.js';
 
 /**
  * `aws sso login` in the app, against a stand-in for IAM Identity Center (see
@@ -208,7 +209,7 @@ describe('IAM Identity Center sign-in (aws sso login)', () => {
     standIn.calls.length = 0;
     const chunks: SsoLoginChunk[] = [];
     const handle = client.stream('environments.ssoLogin', { id }, { onChunk: (chunk) => void chunks.push(chunk) });
-    await until(() => standIn.calls.filter((call) => call === 'CreateToken').length >= 2, 10_000);
+    await until('a second CreateToken poll', () => standIn.calls.filter((call) => call === 'CreateToken').length >= 2, 10_000);
     handle.cancel();
     expect((await failureOf(handle.done)).code).toBe('CANCELLED');
     const polls = standIn.calls.filter((call) => call === 'CreateToken').length;

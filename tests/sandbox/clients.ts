@@ -77,14 +77,3 @@ export async function hiveSession(port: number) {
     },
   };
 }
-
-/** Polls `probe` until it gives a value, failing with `what` after the timeout. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}

@@ -12,7 +12,7 @@ import { contract, type IngestChunk, type IngestSummary, type InputOf, type Tail
 import { AppError } from '../../shared/errors.js';
 import { parseAccessLog } from '../../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../helpers/core.js';
-import { until } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 // Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.

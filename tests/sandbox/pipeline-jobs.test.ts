@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AddJobFlowStepsCommand, DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { AddJobFlowStepsCommand, EMRClient } from '@aws-sdk/client-emr';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -15,7 +14,8 @@ import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../helpers/core.js';
-import { until } from './clients.js';
+import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -97,24 +97,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const kinesis = new KinesisClient(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-  const emr = new EMRClient(config);
-  clusterId = (
-    await emr.send(
-      new RunJobFlowCommand({
-        Name: 'pipeline-test',
-        ReleaseLabel: 'emr-7.5.0',
-        Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
-        Instances: {
-          KeepJobFlowAliveWhenNoSteps: true,
-          InstanceCount: 1,
-          MasterInstanceType: 'm5.xlarge',
-          Ec2KeyName: 'tributary-sandbox',
-        },
-        JobFlowRole: 'EMR_EC2_DefaultRole',
-        ServiceRole: 'EMR_DefaultRole',
-      }),
-    )
-  ).JobFlowId!;
+  const cluster = startSandboxCluster(run.endpoint, 'pipeline-test', ['Spark', 'Hive']);
   await until('ACTIVE stream', async () =>
     (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
       ? true
@@ -131,21 +114,8 @@ beforeAll(async () => {
     expect(answer.FailedRecordCount).toBe(0);
   }
   kinesis.destroy();
-  await until(
-    'WAITING cluster',
-    async () =>
-      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
-    60_000,
-  );
-  emr.destroy();
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(
-    ' ',
-  )[1]!;
-  const opened = await core.handlers['sessions.openMaster'](
-    { clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint },
-    { signal },
-  );
-  if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
+  clusterId = await cluster;
+  await openSandboxMaster(core, run, clusterId, signal);
 });
 
 afterAll(async () => {

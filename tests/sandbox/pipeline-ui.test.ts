@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -12,7 +11,8 @@ import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
-import { until } from './clients.js';
+import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 // Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.
@@ -62,36 +62,12 @@ function wrongTypedParquet(path: string): void {
 }
 
 /** An EMR cluster in the sandbox, as the provisioning wizard would leave one; undefined when the sandbox cannot make one. */
-async function startCluster(emr: EMRClient): Promise<string | undefined> {
+async function startCluster(endpoint: string): Promise<string | undefined> {
   try {
-    const id = (
-      await emr.send(
-        new RunJobFlowCommand({
-          Name: 'pipeline-ui',
-          ReleaseLabel: 'emr-7.5.0',
-          Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
-          Instances: {
-            KeepJobFlowAliveWhenNoSteps: true,
-            InstanceCount: 1,
-            MasterInstanceType: 'm5.xlarge',
-            Ec2KeyName: 'tributary-sandbox',
-          },
-          JobFlowRole: 'EMR_EC2_DefaultRole',
-          ServiceRole: 'EMR_DefaultRole',
-        }),
-      )
-    ).JobFlowId!;
-    await until(
-      'WAITING cluster',
-      async () => ((await emr.send(new DescribeClusterCommand({ ClusterId: id }))).Cluster?.Status?.State === 'WAITING' ? true : undefined),
-      120_000,
-    );
-    return id;
+    return await startSandboxCluster(endpoint, 'pipeline-ui', ['Spark', 'Hive'], 120_000);
   } catch (error) {
     process.stdout.write(`pipeline-ui: no EMR cluster (${String(error)})\n`);
     return undefined;
-  } finally {
-    emr.destroy();
   }
 }
 
@@ -103,7 +79,7 @@ beforeAll(async () => {
   const s3 = new S3Client(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  clusterReady = startCluster(new EMRClient(config));
+  clusterReady = startCluster(run.endpoint);
   await until(
     `stream ${STREAM} ACTIVE`,
     async () =>

@@ -54,7 +54,8 @@ import { SandboxManager } from '../../electron/core/sandbox/manager.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
 import { sourceDaemon } from '../../electron/web/web-core.js';
 import { projectRoot } from '../helpers/web-host-process.js';
-import { connectMaster, exec, forward, hiveSession, until } from './clients.js';
+import { connectMaster, exec, forward, hiveSession } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { run, dataDir } = inject('sandbox');
 const config = sandboxClientConfig(run.endpoint);

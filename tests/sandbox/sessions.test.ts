@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,7 +9,9 @@ import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
 import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { makeUserKey, startSshd } from '../helpers/sshd.js';
-import { hiveSession, until } from './clients.js';
+import { hiveSession } from './clients.js';
+import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -23,30 +24,7 @@ beforeAll(async () => {
   // The app's own core on the sandbox's data directory: the sandbox environment is active and running.
   run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
   core = await testCore(dataDir);
-  const emr = new EMRClient(sandboxClientConfig(run.endpoint));
-  clusterId = (
-    await emr.send(
-      new RunJobFlowCommand({
-        Name: 'sessions-test',
-        ReleaseLabel: 'emr-7.5.0',
-        Instances: {
-          KeepJobFlowAliveWhenNoSteps: true,
-          InstanceCount: 1,
-          MasterInstanceType: 'm5.xlarge',
-          Ec2KeyName: 'tributary-sandbox',
-        },
-        JobFlowRole: 'EMR_EC2_DefaultRole',
-        ServiceRole: 'EMR_DefaultRole',
-      }),
-    )
-  ).JobFlowId!;
-  await until(
-    'WAITING cluster',
-    async () =>
-      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
-    60_000,
-  );
-  emr.destroy();
+  clusterId = await startSandboxCluster(run.endpoint, 'sessions-test');
 });
 
 afterAll(async () => {

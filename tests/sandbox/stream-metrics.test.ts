@@ -17,7 +17,7 @@ import { Logger } from '../../shared/node/log.js';
 import { startGateway } from '../../electron/core/sandbox/gateway/server.js';
 import { kinesisInterceptor } from '../../electron/core/sandbox/kinesis-interceptor.js';
 import { readRunFile } from '../../electron/core/sandbox/run-file.js';
-import { until } from './clients.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 // Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { CreateClusterCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,7 +15,9 @@ import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { SparkEngine, type MasterExec } from '../../electron/core/workbench/engines/spark.js';
-import { connectMaster, until } from './clients.js';
+import { connectMaster } from './clients.js';
+import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -59,39 +60,8 @@ beforeAll(async () => {
   appDir = tempDir('tributary-workbench-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  const emr = new EMRClient(sandboxClientConfig(run.endpoint));
-  clusterId = (
-    await emr.send(
-      new RunJobFlowCommand({
-        Name: 'workbench-test',
-        ReleaseLabel: 'emr-7.5.0',
-        Instances: {
-          KeepJobFlowAliveWhenNoSteps: true,
-          InstanceCount: 1,
-          MasterInstanceType: 'm5.xlarge',
-          Ec2KeyName: 'tributary-sandbox',
-        },
-        JobFlowRole: 'EMR_EC2_DefaultRole',
-        ServiceRole: 'EMR_DefaultRole',
-      }),
-    )
-  ).JobFlowId!;
-  await until(
-    'WAITING cluster',
-    async () =>
-      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
-    60_000,
-  );
-  emr.destroy();
-  const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(
-    ' ',
-  )[1]!;
-  const opened = await core.handlers['sessions.openMaster'](
-    { clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint },
-    { signal },
-  );
-  if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
-  sessionId = opened.session.id;
+  clusterId = await startSandboxCluster(run.endpoint, 'workbench-test');
+  sessionId = await openSandboxMaster(core, run, clusterId, signal);
 });
 
 afterAll(async () => {

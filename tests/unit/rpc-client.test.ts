@@ -3,7 +3,8 @@ import { AppError } from '../../shared/errors.js';
 import { INITIAL_STREAM_CREDIT } from '../../shared/protocol.js';
 import { RpcClient } from '../../shared/rpc-client.js';
 import { testCore } from '../helpers/core.js';
-import { LoopbackTransport, until } from '../helpers/loopback.js';
+import { LoopbackTransport } from '../helpers/loopback.js';
+import { until } from '../helpers/until.js';
 
 describe('RpcClient over a session', () => {
   it('resolves calls with typed results and rejects with AppError', async () => {
@@ -33,12 +34,12 @@ describe('RpcClient over a session', () => {
         },
       },
     );
-    await until(() => transport.received.length === INITIAL_STREAM_CREDIT);
+    await until('a full credit of chunks', () => transport.received.length === INITIAL_STREAM_CREDIT, 5_000);
     await new Promise((r) => setTimeout(r, 50));
     expect(seen.length).toBe(1);
     expect(transport.sent.filter((m) => m.t === 'ack')).toHaveLength(0);
     release();
-    await until(() => seen.length === 100);
+    await until('100 chunks', () => seen.length === 100, 5_000);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     handle.cancel();
     await expect(handle.done).rejects.toMatchObject({ code: 'CANCELLED' });

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AuthorizationPendingException,
   CreateTokenCommand,
@@ -15,6 +14,7 @@ import writeFileAtomic from 'write-file-atomic';
 import type { SsoLoginChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/node/log.js';
+import { sleep } from '../../../shared/node/sleep.js';
 import { awsClientConfig } from './clients.js';
 
 /** Where a profile signs in to IAM Identity Center, as the shared config file says. */
@@ -70,6 +70,7 @@ export async function* ssoDeviceLogin(
   deps: { version: string; log: Logger },
   signal: AbortSignal,
 ): AsyncGenerator<SsoLoginChunk> {
+  // Not an environment's AwsScope: the sign-in talks to the profile's sso_region without credentials or the environment's endpoint.
   const oidc = new SSOOIDCClient(awsClientConfig({ region: sso.region }, deps.version));
   try {
     const client = await oidc.send(
@@ -126,7 +127,8 @@ export async function* ssoDeviceLogin(
         else if (error instanceof ExpiredTokenException) throw codeExpired();
         else if (!(error instanceof AuthorizationPendingException)) throw error;
       }
-      await sleep(interval * 1000, undefined, { signal });
+      await sleep(interval * 1000, signal);
+      if (signal.aborted) throw cancelled();
     }
   } catch (error) {
     throw failure(error, signal, deps.log);
@@ -151,9 +153,13 @@ function codeExpired(): AppError {
   return new AppError('UNAVAILABLE', 'The sign-in code expired before it was approved. Start the SSO sign-in again.');
 }
 
+function cancelled(): AppError {
+  return new AppError('CANCELLED', 'The SSO sign-in was cancelled.');
+}
+
 function failure(error: unknown, signal: AbortSignal, log: Logger): AppError {
   if (error instanceof AppError) return error;
-  if (signal.aborted) return new AppError('CANCELLED', 'The SSO sign-in was cancelled.');
+  if (signal.aborted) return cancelled();
   const name = (error as { name?: string }).name;
   const message = error instanceof Error ? error.message : String(error);
   return new AppError('UNAVAILABLE', log.redact(`IAM Identity Center sign-in failed: ${name ? `${name}: ` : ''}${message}`));

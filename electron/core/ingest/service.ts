@@ -14,23 +14,23 @@ import type {
   StreamMetrics,
   StreamSummary,
 } from '../../../shared/contract/index.js';
-import { AppError, isAppError } from '../../../shared/errors.js';
-import { awsClientConfig } from '../aws/clients.js';
+import { AppError } from '../../../shared/errors.js';
+import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
+import { sleep } from '../../../shared/node/sleep.js';
 import { explainAwsError } from '../aws/errors.js';
-import type { EnvironmentsService } from '../environments/service.js';
 import { AccessLogGenerator } from './generator.js';
 import { Ledger } from './ledger.js';
 import { streamMetrics } from './metrics.js';
-import { Producer, requestErrorCode, type ProducerEnd } from './producer.js';
+import { kinesisProblem } from './kinesis-problem.js';
+import { Producer, type ProducerEnd } from './producer.js';
 import { generatorSource, replayFiles, replaySource, type ReplaySource } from './sources.js';
 import { listShards, tailStream } from './tail.js';
 
 export interface IngestDeps {
   dataDir: string;
-  version: string;
-  environments: EnvironmentsService;
+  aws: AwsAccess;
   log: Logger;
 }
 
@@ -56,29 +56,6 @@ export function newRunId(): string {
   return `r${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 }
 
-/** An AWS error as the operator should read it, with the code the UI branches on. */
-export function kinesisProblem(error: unknown, stream: string): AppError {
-  if (isAppError(error)) return error;
-  const code = requestErrorCode(error);
-  const message = (error as Error)?.message ?? String(error);
-  switch (code) {
-    case 'ResourceNotFoundException':
-      return new AppError('NOT_FOUND', `No Kinesis stream ${stream} in this environment (${message})`);
-    case 'ResourceInUseException':
-      return new AppError('CONFLICT', `Stream ${stream} is busy: ${message}`);
-    case 'InvalidArgumentException':
-    case 'ValidationException':
-      return new AppError('VALIDATION', message);
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'ETIMEDOUT':
-    case 'TimeoutError':
-      return new AppError('UNAVAILABLE', `The Kinesis endpoint does not answer: ${message}`);
-    default:
-      return new AppError('UNAVAILABLE', `Kinesis: ${code}: ${message}`);
-  }
-}
-
 /** The generator's options with the run's own defaults filled in. */
 export function generatorFor(options: GeneratorOptions, runId: string, recordsPerSecond: number, nowMs = Date.now()): AccessLogGenerator {
   return new AccessLogGenerator({
@@ -95,17 +72,20 @@ export function generatorFor(options: GeneratorOptions, runId: string, recordsPe
 interface ActiveRun {
   info: IngestRun;
   producer: Producer;
+  /** Settles once the run has ended and its ledger and summary are written, whether or not anyone still reads its stream. */
+  ended: Promise<IngestSummary>;
 }
 
 /**
  * Fills Kinesis streams of the active environment with access logs and reads
  * them back: runs (a producer each, with a ledger of acknowledged ids under
  * `<data dir>/ingest/<runId>.ids` and its summary in `<runId>.json`), and
- * the stream tail.
+ * the stream tail. `dispose` ends every run and tail it started.
  */
 export class IngestService {
   private readonly active = new Map<string, ActiveRun>();
-  /** Aborted when the core closes: every run ends with it. */
+  /** The clients of the tails being read: a tail waiting on its reader holds one until it is read again or disposed. */
+  private readonly tails = new Set<KinesisClient>();
   private readonly closing = new AbortController();
   readonly dir: string;
 
@@ -118,14 +98,17 @@ export class IngestService {
     return join(this.dir, `${runId}.ids`);
   }
 
-  private async kinesis(): Promise<{ kinesis: KinesisClient; environmentId: string }> {
-    const active = await this.deps.environments.active();
-    const { target } = await this.deps.environments.target(active.id);
-    return { kinesis: new KinesisClient(awsClientConfig(target, this.deps.version)), environmentId: active.id };
+  /** The request's signal, also aborted when the service is disposed. */
+  private until(signal: AbortSignal): AbortSignal {
+    return AbortSignal.any([signal, this.closing.signal]);
   }
 
-  dispose(): void {
+  /** Aborts every run and tail, and waits until each run has written its ledger and summary. */
+  async dispose(): Promise<void> {
     this.closing.abort();
+    for (const kinesis of this.tails) kinesis.destroy();
+    this.tails.clear();
+    await Promise.allSettled([...this.active.values()].map((run) => run.ended));
   }
 
   private async saveRun(info: IngestRun): Promise<void> {
@@ -177,57 +160,53 @@ export class IngestService {
   }
 
   async streams(signal: AbortSignal): Promise<StreamSummary[]> {
-    const { kinesis } = await this.kinesis();
-    try {
-      const out: StreamSummary[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await kinesis.send(new ListStreamsCommand(nextToken ? { NextToken: nextToken } : {}), { abortSignal: signal });
-        for (const s of page.StreamSummaries ?? []) {
-          out.push({
-            name: s.StreamName ?? '',
-            status: s.StreamStatus ?? '',
-            ...(s.StreamARN ? { arn: s.StreamARN } : {}),
-            ...(s.StreamModeDetails?.StreamMode ? { mode: s.StreamModeDetails.StreamMode } : {}),
-          });
-        }
-        if (!page.StreamSummaries) for (const name of page.StreamNames ?? []) out.push({ name, status: '' });
-        nextToken = page.HasMoreStreams ? page.NextToken : undefined;
-      } while (nextToken);
-      return out;
-    } catch (error) {
-      throw kinesisProblem(error, '');
-    } finally {
-      kinesis.destroy();
-    }
+    const aws = await this.deps.aws.aws();
+    return aws
+      .use(KinesisClient, async (kinesis) => {
+        const out: StreamSummary[] = [];
+        let nextToken: string | undefined;
+        do {
+          const page = await kinesis.send(new ListStreamsCommand(nextToken ? { NextToken: nextToken } : {}), { abortSignal: signal });
+          for (const s of page.StreamSummaries ?? []) {
+            out.push({
+              name: s.StreamName ?? '',
+              status: s.StreamStatus ?? '',
+              ...(s.StreamARN ? { arn: s.StreamARN } : {}),
+              ...(s.StreamModeDetails?.StreamMode ? { mode: s.StreamModeDetails.StreamMode } : {}),
+            });
+          }
+          if (!page.StreamSummaries) for (const name of page.StreamNames ?? []) out.push({ name, status: '' });
+          nextToken = page.HasMoreStreams ? page.NextToken : undefined;
+        } while (nextToken);
+        return out;
+      })
+      .catch((error: unknown) => {
+        throw kinesisProblem(error, '');
+      });
   }
 
   async shards(stream: string, signal: AbortSignal) {
-    const { kinesis } = await this.kinesis();
-    try {
-      return await listShards(kinesis, stream, signal);
-    } catch (error) {
-      throw kinesisProblem(error, stream);
-    } finally {
-      kinesis.destroy();
-    }
+    const aws = await this.deps.aws.aws();
+    return aws
+      .use(KinesisClient, (kinesis) => listShards(kinesis, stream, signal))
+      .catch((error: unknown) => {
+        throw kinesisProblem(error, stream);
+      });
   }
 
   async metrics(stream: string, minutes: number, signal: AbortSignal): Promise<StreamMetrics> {
-    const active = await this.deps.environments.active();
-    const { target } = await this.deps.environments.target(active.id);
-    const cloudwatch = new CloudWatchClient(awsClientConfig(target, this.deps.version));
-    try {
-      return await streamMetrics(cloudwatch, stream, minutes, signal);
-    } catch (error) {
-      throw explainAwsError(error, 'cloudwatch:GetMetricData', `reading the CloudWatch metrics of ${stream}`).toAppError();
-    } finally {
-      cloudwatch.destroy();
-    }
+    const aws = await this.deps.aws.aws();
+    return aws
+      .use(CloudWatchClient, (cloudwatch) => streamMetrics(cloudwatch, stream, minutes, signal))
+      .catch((error: unknown) => {
+        throw explainAwsError(error, 'cloudwatch:GetMetricData', `reading the CloudWatch metrics of ${stream}`).toAppError();
+      });
   }
 
-  async *tail(input: ParsedInputOf<'ingest.tail'>, signal: AbortSignal) {
-    const { kinesis } = await this.kinesis();
+  async *tail(input: ParsedInputOf<'ingest.tail'>, requestSignal: AbortSignal) {
+    const signal = this.until(requestSignal);
+    const kinesis = (await this.deps.aws.aws()).client(KinesisClient);
+    this.tails.add(kinesis);
     try {
       yield* tailStream(
         kinesis,
@@ -244,6 +223,7 @@ export class IngestService {
       if (signal.aborted) return;
       throw kinesisProblem(error, input.stream);
     } finally {
+      this.tails.delete(kinesis);
       kinesis.destroy();
     }
   }
@@ -253,10 +233,14 @@ export class IngestService {
     return { lines: Array.from({ length: count }, () => generator.next().line) };
   }
 
-  async *start(input: ParsedInputOf<'ingest.start'>, signal: AbortSignal): AsyncGenerator<IngestChunk> {
-    const { kinesis, environmentId } = await this.kinesis();
+  async *start(input: ParsedInputOf<'ingest.start'>, requestSignal: AbortSignal): AsyncGenerator<IngestChunk> {
+    const signal = this.until(requestSignal);
+    const aws = await this.deps.aws.aws();
+    const kinesis = aws.client(KinesisClient);
+    // Until the run is registered these are this generator's to release; then the run's end releases them.
     let replay: ReplaySource | undefined;
     let ledger: Ledger | undefined;
+    let run: ActiveRun | undefined;
     try {
       let shards: number;
       try {
@@ -303,7 +287,7 @@ export class IngestService {
       const info: IngestRun = {
         runId,
         stream: input.stream,
-        environmentId,
+        environmentId: aws.environment.id,
         source: files ? 'replay' : 'generator',
         state: 'running',
         startedAt: new Date().toISOString(),
@@ -313,64 +297,82 @@ export class IngestService {
         failed: 0,
       };
       await this.saveRun(info);
-      this.active.set(runId, { info, producer });
       this.deps.log.info(
         'ingest',
         `Run ${runId}: ${info.source} to ${input.stream} (${shards} shards) at up to ${input.recordsPerSecond} records/s${input.total ? `, ${input.total} records` : ''}`,
       );
 
-      let end: ProducerEnd | undefined;
-      const finished = producer.run(AbortSignal.any([signal, this.closing.signal])).then(
-        (result) => (end = result),
-        (error: unknown): ProducerEnd => (end = { state: 'failed', error }),
-      );
-      let summary: IngestSummary | undefined;
+      // The producer's end stops the progress loop at once; the run's end (ledger and summary written) follows it.
+      const produced = new AbortController();
+      const finished = producer
+        .run(signal)
+        .catch((error: unknown): ProducerEnd => ({ state: 'failed', error }))
+        .finally(() => produced.abort());
+      const release = { kinesis, ledger: openLedger, ...(replay ? { replay } : {}) };
+      run = { info, producer, ended: this.finish(info, producer, finished, release) };
+      this.active.set(runId, run);
+      ledger = replay = undefined;
+
       try {
         yield { kind: 'started', runId, stream: input.stream, shards, source: info.source, targetRate: producer.targetRate };
-        while (end === undefined) {
-          await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, PROGRESS_MS))]);
+        while (!produced.signal.aborted) {
+          await sleep(PROGRESS_MS, produced.signal);
           for (const message of warnings.splice(0)) yield { kind: 'warning', message };
-          if (end === undefined && !signal.aborted) yield { kind: 'progress', counters: producer.counters() };
+          if (!produced.signal.aborted && !signal.aborted) yield { kind: 'progress', counters: producer.counters() };
         }
       } finally {
         // A consumer that leaves without cancelling stops the run gracefully; a cancel aborts it (the producer sees the signal).
-        if (end === undefined && !signal.aborted) producer.stop();
-        const done = await finished;
-        this.active.delete(runId);
-        await openLedger.close().catch((error: unknown) => this.deps.log.warn('ingest', `Ledger of ${runId} did not close cleanly`, error));
-        ledger = undefined;
-        const counters = producer.counters();
-        const error = done.state === 'failed' ? kinesisProblem(done.error, input.stream).message : undefined;
-        Object.assign(info, {
-          state: done.state,
-          finishedAt: new Date().toISOString(),
-          sent: counters.sent,
-          acknowledged: counters.acknowledged,
-          retried: counters.retried,
-          failed: counters.failed,
-          ...(error ? { error } : {}),
-        });
-        await this.saveRun(info).catch((e: unknown) => this.deps.log.warn('ingest', `Could not save the summary of ${runId}`, e));
-        this.deps.log.info(
-          'ingest',
-          `Run ${runId} ${done.state}: ${counters.acknowledged} acknowledged, ${counters.retried} retried, ${counters.failed} failed${error ? `: ${error}` : ''}`,
-        );
-        const seconds = counters.elapsedMs / 1000;
-        summary = {
-          ...counters,
-          state: done.state,
-          averageRecordsPerSecond: seconds > 0 ? Math.round(counters.acknowledged / seconds) : 0,
-          averageMibPerSecond: seconds > 0 ? Number((counters.bytesAcknowledged / 2 ** 20 / seconds).toFixed(3)) : 0,
-          skipped: replay?.skipped ?? 0,
-          ...(error ? { error } : {}),
-        };
+        if (!produced.signal.aborted && !signal.aborted) producer.stop();
       }
-      yield { kind: 'done', summary: summary! };
+      yield { kind: 'done', summary: await run.ended };
     } finally {
-      replay?.close();
-      await ledger?.close().catch(() => undefined);
-      kinesis.destroy();
+      if (run) await run.ended;
+      else {
+        replay?.close();
+        await ledger?.close().catch(() => undefined);
+        kinesis.destroy();
+      }
     }
+  }
+
+  /** When the producer has ended: releases the run's ledger, source and client, and writes its summary. Never rejects. */
+  private async finish(
+    info: IngestRun,
+    producer: Producer,
+    finished: Promise<ProducerEnd>,
+    release: { kinesis: KinesisClient; ledger: Ledger; replay?: ReplaySource },
+  ): Promise<IngestSummary> {
+    const { runId, stream } = info;
+    const done = await finished;
+    this.active.delete(runId);
+    release.replay?.close();
+    release.kinesis.destroy();
+    await release.ledger.close().catch((error: unknown) => this.deps.log.warn('ingest', `Ledger of ${runId} did not close cleanly`, error));
+    const counters = producer.counters();
+    const error = done.state === 'failed' ? kinesisProblem(done.error, stream).message : undefined;
+    Object.assign(info, {
+      state: done.state,
+      finishedAt: new Date().toISOString(),
+      sent: counters.sent,
+      acknowledged: counters.acknowledged,
+      retried: counters.retried,
+      failed: counters.failed,
+      ...(error ? { error } : {}),
+    });
+    await this.saveRun(info).catch((e: unknown) => this.deps.log.warn('ingest', `Could not save the summary of ${runId}`, e));
+    this.deps.log.info(
+      'ingest',
+      `Run ${runId} ${done.state}: ${counters.acknowledged} acknowledged, ${counters.retried} retried, ${counters.failed} failed${error ? `: ${error}` : ''}`,
+    );
+    const seconds = counters.elapsedMs / 1000;
+    return {
+      ...counters,
+      state: done.state,
+      averageRecordsPerSecond: seconds > 0 ? Math.round(counters.acknowledged / seconds) : 0,
+      averageMibPerSecond: seconds > 0 ? Number((counters.bytesAcknowledged / 2 ** 20 / seconds).toFixed(3)) : 0,
+      skipped: release.replay?.skipped ?? 0,
+      ...(error ? { error } : {}),
+    };
   }
 
   handlers(): HandlerGroup {

@@ -17,7 +17,7 @@ import {
 import type { AsyncBuffer } from 'hyparquet';
 import type { S3Listing, S3Preview, TransferChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { AwsAccess } from '../aws/clients.js';
 import { sampleParquet } from './parquet-schema.js';
 
 const PREVIEW_BYTES = 64 * 1024;
@@ -53,22 +53,10 @@ const looksParquet = (key: string, contentType?: string) => /\.parquet$/i.test(k
 
 /** A bucket as an operator browses it: folders and objects with sizes, previews, downloads and uploads with progress. */
 export class S3Browser {
-  constructor(
-    private readonly target: () => Promise<AwsTarget>,
-    private readonly version: string,
-  ) {}
-
-  private async client(): Promise<S3Client> {
-    return new S3Client(awsClientConfig(await this.target(), this.version));
-  }
+  constructor(private readonly aws: AwsAccess) {}
 
   private async using<T>(work: (s3: S3Client) => Promise<T>): Promise<T> {
-    const s3 = await this.client();
-    try {
-      return await work(s3);
-    } finally {
-      s3.destroy();
-    }
+    return (await this.aws.aws()).use(S3Client, work);
   }
 
   buckets(signal: AbortSignal): Promise<string[]> {
@@ -171,7 +159,7 @@ export class S3Browser {
   }
 
   async *download(bucket: string, key: string, path: string, signal: AbortSignal): AsyncGenerator<TransferChunk> {
-    const s3 = await this.client();
+    const s3 = (await this.aws.aws()).client(S3Client);
     const partial = `${path}.tributary-partial`;
     try {
       const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => {
@@ -215,7 +203,7 @@ export class S3Browser {
     });
     if (!info.isFile()) throw new AppError('NOT_FOUND', `${path} is not a file`);
     const total = info.size;
-    const s3 = await this.client();
+    const s3 = (await this.aws.aws()).client(S3Client);
     const file = await open(path, 'r');
     let uploadId: string | undefined;
     try {

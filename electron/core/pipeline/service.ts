@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import type { AwsTarget } from '../aws/clients.js';
+import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { EnvironmentsService } from '../environments/service.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
@@ -16,7 +15,7 @@ import { S3Browser, s3Buffer, s3Error } from './s3-browser.js';
 
 export interface PipelineDeps {
   version: string;
-  environments: EnvironmentsService;
+  aws: AwsAccess;
   sessions: JobSessions;
   /** The workbench: COPY and its load errors run as queries do. */
   workbench: SqlRunner;
@@ -35,22 +34,19 @@ export class PipelineService {
   constructor(private readonly deps: PipelineDeps) {
     this.jobs = new PipelineJobs({
       version: deps.version,
-      aws: () => this.aws(),
+      aws: async () => {
+        const aws = await deps.aws.aws();
+        return { target: aws.target, sandbox: aws.sandbox };
+      },
       sessions: deps.sessions,
       sandboxStepLogs: join(deps.sandboxLogs, 'steps'),
       log: deps.log,
     });
-    this.browser = new S3Browser(() => this.aws().then((a) => a.target), deps.version);
-  }
-
-  private async aws(): Promise<{ target: AwsTarget; sandbox: boolean }> {
-    const active = await this.deps.environments.active();
-    const { target } = await this.deps.environments.target(active.id);
-    return { target, sandbox: active.kind === 'sandbox' };
+    this.browser = new S3Browser(deps.aws);
   }
 
   private async withS3<T>(use: (s3: S3Client) => Promise<T>): Promise<T> {
-    return (await this.deps.environments.aws()).use(S3Client, use);
+    return (await this.deps.aws.aws()).use(S3Client, use);
   }
 
   /** The schema of a Parquet object (or of the first Parquet object under a prefix) and a CREATE TABLE for it. */

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CallName, ChunkOf, InputOf, ResultOf, StreamName } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
+import type { StreamHandle } from '../../../shared/rpc-client';
 import { useClient } from './client-context';
 
 export interface CallState<K extends CallName> {
@@ -41,26 +42,145 @@ export function useCall<K extends CallName>(op: K, input: InputOf<K>): CallState
   return { data, error, reload, set: setData };
 }
 
-/** Follows a stream while mounted; each chunk goes to `onChunk`. */
-export function useStream<K extends StreamName>(op: K, input: InputOf<K>, onChunk: (chunk: ChunkOf<K>) => void): AppError | undefined {
+/**
+ * Watches a stream while `input` is given (undefined is "off": nothing runs, as
+ * a watch that runs only while the window is shown), restarting it when the
+ * input changes and cancelling it when the component goes away. Each chunk
+ * goes to `onChunk`, the end to `onEnd`; the latest callbacks are used, so
+ * they need not be stable. The error is the stream's failure (never a
+ * cancel), cleared by a new answer, a restart or "off".
+ */
+export function useStream<K extends StreamName>(
+  op: K,
+  input: InputOf<K> | undefined,
+  onChunk: (chunk: ChunkOf<K>) => void,
+  onEnd?: () => void,
+): AppError | undefined {
   const client = useClient();
   const [error, setError] = useState<AppError>();
-  const key = JSON.stringify(input);
+  const callbacks = useRef({ onChunk, onEnd });
+  useEffect(() => {
+    callbacks.current = { onChunk, onEnd };
+  });
+  const key = input === undefined ? undefined : JSON.stringify(input);
 
   useEffect(() => {
-    const handle = client.stream(op, JSON.parse(key) as InputOf<K>, { onChunk });
+    if (key === undefined) return;
     let active = true;
-    handle.done.catch((caught: unknown) => {
-      const appError = toAppError(caught);
-      if (active && appError.code !== 'CANCELLED') setError(appError);
+    const handle = client.stream(op, JSON.parse(key) as InputOf<K>, {
+      onChunk: (chunk) => {
+        if (!active) return;
+        setError(undefined);
+        callbacks.current.onChunk(chunk);
+      },
     });
+    handle.done.then(
+      () => active && callbacks.current.onEnd?.(),
+      (caught: unknown) => {
+        const appError = toAppError(caught);
+        if (active && appError.code !== 'CANCELLED') setError(appError);
+      },
+    );
     return () => {
       active = false;
       handle.cancel();
+      setError(undefined);
     };
-  }, [client, op, key, onChunk]);
+  }, [client, op, key]);
 
   return error;
+}
+
+export interface StreamActionOptions<K extends StreamName, S> {
+  /** Folds each chunk into the action's state; called once per chunk, outside rendering, so it may also pass the chunk on. */
+  reduce: (state: S, chunk: ChunkOf<K>) => S;
+  /** The state once the stream has ended: `error` is its failure or cancel (code CANCELLED), undefined when it ended by itself. */
+  settle?: (state: S, error: AppError | undefined) => S;
+  /** Told once the stream has ended (not when a newer start replaced it), with its settled state. */
+  onSettled?: (state: S, error: AppError | undefined) => void;
+  /** Leaving the screen cancels the action, unless it is work that goes on by itself (a run the runs list can stop). */
+  onUnmount?: 'cancel' | 'continue';
+}
+
+export interface StreamAction<K extends StreamName, S> {
+  /** What the chunks folded into: the last action's, kept after it ended; undefined before the first start. */
+  state: S | undefined;
+  running: boolean;
+  /** Why the last action failed (never a cancel); cleared by the next start. */
+  error: AppError | undefined;
+  /** Starts `op` (one of K) from `initial`, cancelling an action still running. */
+  start: (op: K, input: InputOf<K>, initial: S) => void;
+  cancel: () => void;
+  /** Changes the running action's state with an answer of another call (e.g. its new rate). */
+  update: (change: (state: S) => S) => void;
+}
+
+/**
+ * An operator-started stream (a run, an upload, a sign-in) with its state,
+ * error and cancel; one action at a time, of the operations K (those whose
+ * chunks `reduce` takes: a create, pipeline or cleanup run; an upload or download).
+ */
+export function useStreamAction<K extends StreamName, S>(options: StreamActionOptions<K, S>): StreamAction<K, S> {
+  const client = useClient();
+  const [state, setState] = useState<S>();
+  const [running, setRunning] = useState(false);
+  const [error, setError] = useState<AppError>();
+  const latest = useRef(options);
+  useEffect(() => {
+    latest.current = options;
+  });
+  const current = useRef<{ handle: StreamHandle; state: S }>(undefined);
+
+  const onUnmount = options.onUnmount ?? 'cancel';
+  useEffect(() => {
+    if (onUnmount === 'continue') return;
+    return () => current.current?.handle.cancel();
+  }, [onUnmount]);
+
+  const start = useCallback(
+    (op: K, input: InputOf<K>, initial: S) => {
+      current.current?.handle.cancel();
+      const run = { state: initial } as { handle: StreamHandle; state: S };
+      const update = (next: S) => {
+        run.state = next;
+        if (current.current === run) setState(next);
+      };
+      run.handle = client.stream(op, input, {
+        // A replaced action's late chunks are dropped: its reducer may pass them on.
+        onChunk: (chunk) => {
+          if (current.current === run) update(latest.current.reduce(run.state, chunk));
+        },
+      });
+      current.current = run;
+      setState(initial);
+      setError(undefined);
+      setRunning(true);
+      void run.handle.done
+        .then(
+          () => undefined,
+          (caught: unknown) => toAppError(caught),
+        )
+        .then((failure) => {
+          if (current.current !== run) return;
+          const { settle, onSettled } = latest.current;
+          if (settle) update(settle(run.state, failure));
+          current.current = undefined;
+          if (failure && failure.code !== 'CANCELLED') setError(failure);
+          setRunning(false);
+          onSettled?.(run.state, failure);
+        });
+    },
+    [client],
+  );
+
+  const cancel = useCallback(() => current.current?.handle.cancel(), []);
+  const update = useCallback((change: (state: S) => S) => {
+    const run = current.current;
+    if (!run) return;
+    run.state = change(run.state);
+    setState(run.state);
+  }, []);
+  return { state, running, error, start, cancel, update };
 }
 
 /** Runs user actions, keeping the last one's error (cleared by the next success) for an ErrorMessage. */

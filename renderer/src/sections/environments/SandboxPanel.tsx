@@ -1,12 +1,18 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { SandboxProgress, SandboxStatus } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError } from '../../bridge/hooks';
+import { toAppError, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 
 type StepProgress = Extract<SandboxProgress, { kind: 'step' }>;
 type ServiceProgress = Extract<SandboxProgress, { kind: 'service' }>;
+
+/** What a start has shown so far: its setup steps and each service's start. */
+interface Launch {
+  steps: StepProgress[];
+  services: ServiceProgress[];
+}
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
@@ -15,12 +21,9 @@ export function SandboxPanel() {
   const client = useClient();
   const [status, setStatus] = useState<SandboxStatus>();
   const [error, setError] = useState<AppError>();
-  const [steps, setSteps] = useState<StepProgress[]>([]);
-  const [starting, setStarting] = useState<ServiceProgress[]>([]);
-  const [busy, setBusy] = useState<'start' | 'stop' | 'reset'>();
+  const [stopping, setStopping] = useState<'stop' | 'reset'>();
   const [log, setLog] = useState<{ service: string; text: string }>();
   const [confirmReset, setConfirmReset] = useState('');
-  const cancel = useRef<() => void>(undefined);
 
   const refresh = useCallback(() => {
     client.call('sandbox.status', {}).then(setStatus, (e: unknown) => setError(toAppError(e)));
@@ -32,36 +35,31 @@ export function SandboxPanel() {
     return () => clearInterval(timer);
   }, [refresh]);
 
-  const start = async () => {
-    setBusy('start');
-    setError(undefined);
-    setSteps([]);
-    setStarting([]);
-    const handle = client.stream(
-      'sandbox.start',
-      {},
-      {
-        onChunk: (progress) => {
-          if (progress.kind === 'step') setSteps((all) => [...all.filter((s) => s.id !== progress.id), progress]);
-          else if (progress.kind === 'service') setStarting((all) => [...all.filter((s) => s.id !== progress.id), progress]);
-          else setStatus(progress.status);
-        },
-      },
-    );
-    cancel.current = handle.cancel;
-    try {
-      await handle.done;
-    } catch (caught) {
-      setError(toAppError(caught));
-    } finally {
-      cancel.current = undefined;
-      setBusy(undefined);
+  const launch = useStreamAction<'sandbox.start', Launch>({
+    reduce: (launch, progress) => {
+      if (progress.kind === 'step') return { ...launch, steps: [...launch.steps.filter((s) => s.id !== progress.id), progress] };
+      if (progress.kind === 'service') return { ...launch, services: [...launch.services.filter((s) => s.id !== progress.id), progress] };
+      setStatus(progress.status);
+      return launch;
+    },
+    onSettled: (_launch, failure) => {
+      if (failure) setError(failure);
       refresh();
-    }
+    },
+    // Leaving the panel does not stop a start: the sandbox comes up all the same.
+    onUnmount: 'continue',
+  });
+  const busy = launch.running ? 'start' : stopping;
+  const steps = launch.state?.steps ?? [];
+  const starting = launch.state?.services ?? [];
+
+  const start = () => {
+    setError(undefined);
+    launch.start('sandbox.start', {}, { steps: [], services: [] });
   };
 
   const stopOrReset = async (what: 'stop' | 'reset') => {
-    setBusy(what);
+    setStopping(what);
     try {
       setStatus(what === 'stop' ? await client.call('sandbox.stop', {}) : await client.call('sandbox.reset', { confirm: 'reset' }));
       setConfirmReset('');
@@ -69,7 +67,7 @@ export function SandboxPanel() {
     } catch (caught) {
       setError(toAppError(caught));
     } finally {
-      setBusy(undefined);
+      setStopping(undefined);
     }
   };
 
@@ -109,11 +107,11 @@ export function SandboxPanel() {
       )}
       <div className="row">
         {busy === 'start' ? (
-          <button type="button" onClick={() => cancel.current?.()}>
+          <button type="button" onClick={launch.cancel}>
             Cancel start
           </button>
         ) : (
-          <button type="button" disabled={!!busy || state === 'running'} onClick={() => void start()}>
+          <button type="button" disabled={!!busy || state === 'running'} onClick={start}>
             Start sandbox
           </button>
         )}

@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { IngestCounters, IngestSummary, InputOf, TailRecord } from '../../../../shared/contract';
-import type { AppError } from '../../../../shared/errors';
-import type { StreamHandle } from '../../../../shared/rpc-client';
+import type { IngestChunk, IngestCounters, IngestSummary, InputOf, TailRecord } from '../../../../shared/contract';
 import { useClient } from '../../bridge/client-context';
-import { toAppError, useAction, useCall } from '../../bridge/hooks';
+import { useAction, useCall, useStream, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { count, duration, time } from './format';
 
@@ -21,7 +19,6 @@ const RATE_WINDOW_MS = 5_000;
 
 interface Run {
   runId?: string;
-  handle: StreamHandle;
   shards?: number;
   targetRate?: number;
   counters?: IngestCounters;
@@ -68,8 +65,14 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   const [burstShare, setBurstShare] = useState(0.5);
   const [path, setPath] = useState('');
   const [preview, setPreview] = useState<string[]>();
-  const [run, setRun] = useState<Run>();
-  const [runError, setRunError] = useState<AppError>();
+  // Leaving the screen does not cancel the run: it goes on, and the runs list below can stop it.
+  const ingest = useStreamAction<'ingest.start', Run>({
+    reduce: runStep,
+    settle: (current, error) => (error && !current.summary ? { ...current, summary: cancelledSummary(current.counters) } : current),
+    onSettled: () => runs.reload(),
+    onUnmount: 'continue',
+  });
+  const run = ingest.state;
   const running = run !== undefined && run.summary === undefined;
 
   const generator = (): Extract<InputOf<'ingest.start'>['source'], { generator: unknown }>['generator'] => ({
@@ -79,7 +82,6 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
 
   const start = () => {
     if (!stream) return;
-    setRunError(undefined);
     const totalNumber = Number(total);
     const input: InputOf<'ingest.start'> = {
       stream,
@@ -87,47 +89,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
       recordsPerSecond: rate,
       ...(total.trim() && totalNumber > 0 ? { total: Math.floor(totalNumber) } : {}),
     };
-    const handle = client.stream('ingest.start', input, {
-      onChunk: (chunk) => {
-        setRun((current) => {
-          if (!current) return current;
-          switch (chunk.kind) {
-            case 'started':
-              return { ...current, runId: chunk.runId, shards: chunk.shards, targetRate: chunk.targetRate };
-            case 'progress':
-              return { ...current, counters: chunk.counters, targetRate: chunk.counters.targetRate };
-            case 'warning':
-              return { ...current, warnings: [...current.warnings.slice(-9), chunk.message] };
-            case 'done':
-              return { ...current, summary: chunk.summary };
-          }
-        });
-      },
-    });
-    setRun({ handle, warnings: [] });
-    // Leaving the screen does not cancel the run: it goes on, and the runs list below can stop it.
-    handle.done.then(
-      () => runs.reload(),
-      (caught: unknown) => {
-        const appError = toAppError(caught);
-        if (appError.code !== 'CANCELLED') setRunError(appError);
-        setRun((current) =>
-          current && !current.summary
-            ? {
-                ...current,
-                summary: {
-                  ...(current.counters ?? emptyCounters),
-                  state: 'cancelled',
-                  averageRecordsPerSecond: 0,
-                  averageMibPerSecond: 0,
-                  skipped: 0,
-                },
-              }
-            : current,
-        );
-        runs.reload();
-      },
-    );
+    ingest.start('ingest.start', input, { warnings: [] });
   };
 
   return (
@@ -237,7 +199,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
             >
               Stop
             </button>
-            <button type="button" disabled={!running} onClick={() => run?.handle.cancel()}>
+            <button type="button" disabled={!running} onClick={ingest.cancel}>
               Cancel
             </button>
             <button
@@ -246,7 +208,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
               onClick={() =>
                 void act(async () => {
                   const answer = await client.call('ingest.setRate', { runId: run!.runId!, recordsPerSecond: rate });
-                  setRun((current) => (current ? { ...current, targetRate: answer.targetRate } : current));
+                  ingest.update((current) => ({ ...current, targetRate: answer.targetRate }));
                 })
               }
             >
@@ -270,7 +232,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
             </pre>
           )}
           <ErrorMessage error={error} />
-          <ErrorMessage error={runError} />
+          <ErrorMessage error={ingest.error} />
           {run && (
             <div className="ingest-run" aria-label="Ingest run" role="group">
               <p className="small" role="status" aria-label="Ingest state">
@@ -348,6 +310,24 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   );
 }
 
+function runStep(current: Run, chunk: IngestChunk): Run {
+  switch (chunk.kind) {
+    case 'started':
+      return { ...current, runId: chunk.runId, shards: chunk.shards, targetRate: chunk.targetRate };
+    case 'progress':
+      return { ...current, counters: chunk.counters, targetRate: chunk.counters.targetRate };
+    case 'warning':
+      return { ...current, warnings: [...current.warnings.slice(-9), chunk.message] };
+    case 'done':
+      return { ...current, summary: chunk.summary };
+  }
+}
+
+/** What a run that ended without its summary (cancelled, or its stream lost) shows: its last counters. */
+function cancelledSummary(counters: IngestCounters | undefined): IngestSummary {
+  return { ...(counters ?? emptyCounters), state: 'cancelled', averageRecordsPerSecond: 0, averageMibPerSecond: 0, skipped: 0 };
+}
+
 const emptyCounters: IngestCounters = {
   elapsedMs: 0,
   sent: 0,
@@ -368,12 +348,10 @@ interface TailRow extends TailRecord {
 
 /** The newest records of every shard, with each shard's iterator age; following while shown. */
 function StreamTail({ stream, onLive }: { stream: string; onLive: (facts: LiveStreamFacts) => void }) {
-  const client = useClient();
   const [following, setFollowing] = useState(true);
   const [rows, setRows] = useState<TailRow[]>([]);
   const [ages, setAges] = useState<Record<string, number>>({});
   const [closed, setClosed] = useState<string[]>([]);
-  const [error, setError] = useState<AppError>();
   const arrivals = useRef<{ at: number; n: number }[]>([]);
   const [rate, setRate] = useState(0);
 
@@ -386,15 +364,7 @@ function StreamTail({ stream, onLive }: { stream: string; onLive: (facts: LiveSt
     }
   }, []);
 
-  useEffect(() => {
-    if (!following) return;
-    const handle = client.stream('ingest.tail', { stream, from: 'LATEST', limit: 500 }, { onChunk });
-    handle.done.catch((caught: unknown) => {
-      const appError = toAppError(caught);
-      if (appError.code !== 'CANCELLED') setError(appError);
-    });
-    return () => handle.cancel();
-  }, [client, stream, following, onChunk]);
+  const error = useStream('ingest.tail', following ? { stream, from: 'LATEST', limit: 500 } : undefined, onChunk);
 
   // The incoming rate: records the tail saw over the last few seconds.
   useEffect(() => {
@@ -419,15 +389,7 @@ function StreamTail({ stream, onLive }: { stream: string; onLive: (facts: LiveSt
       </h2>
       <div className="row">
         <label>
-          <input
-            type="checkbox"
-            checked={following}
-            onChange={(e) => {
-              setError(undefined);
-              setFollowing(e.target.checked);
-            }}
-          />{' '}
-          Follow the newest records
+          <input type="checkbox" checked={following} onChange={(e) => setFollowing(e.target.checked)} /> Follow the newest records
         </label>
         <span className="small" role="status" aria-label="Iterator age">
           Iterator age: {maxAge !== undefined ? duration(maxAge) : '—'} · {count(rate)} rec/s

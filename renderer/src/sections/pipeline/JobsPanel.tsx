@@ -3,7 +3,7 @@ import type { PipelineJobId, PipelineJobOptions, PipelineRunInfo, PipelineRunSta
 import { pipelineJobIds } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError, useAction } from '../../bridge/hooks';
+import { toAppError, useAction, useStream } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { duration, time } from './format';
 
@@ -52,12 +52,10 @@ export function JobsPanel({
   const [runsOf, setRuns] = useState<{ clusterId: string; runs: PipelineRunInfo[] }>();
   const [runsErrorOf, setRunsError] = useState<{ clusterId: string; error: AppError }>();
   const [followedOf, setFollowed] = useState<Followed>();
-  const [followErrorOf, setFollowError] = useState<{ runId: string; error: AppError }>();
   const [now, setNow] = useState(() => Date.now());
   const runs = runsOf && runsOf.clusterId === clusterId ? runsOf.runs : undefined;
   const runsError = runsErrorOf && runsErrorOf.clusterId === clusterId ? runsErrorOf.error : undefined;
   const followed = followedOf && followedOf.clusterId === clusterId ? followedOf : undefined;
-  const followError = followErrorOf && followErrorOf.runId === followed?.runId ? followErrorOf.error : undefined;
   const [command, setCommand] = useState<string>();
 
   const loadRuns = useCallback(
@@ -87,44 +85,32 @@ export function JobsPanel({
 
   // Following the chosen run: state, logs, events, summary and the Spark UI, until it ends or another is chosen.
   const followedId = followed?.runId;
-  useEffect(() => {
-    if (!clusterId || !followedId) return;
-    const handle = client.stream(
-      'pipeline.follow',
-      { clusterId, runId: followedId },
-      {
-        onChunk: (chunk) =>
-          setFollowed((current) => {
-            if (!current || current.runId !== followedId) return current;
-            switch (chunk.kind) {
-              case 'state':
-                return {
-                  ...current,
-                  state: chunk.state,
-                  ...(chunk.reason ? { reason: chunk.reason } : {}),
-                  ...(chunk.logFile ? { logFile: chunk.logFile } : {}),
-                };
-              case 'log':
-                return { ...current, [chunk.stream]: (current[chunk.stream] + chunk.text).slice(-LOG_KEEP_CHARS) };
-              case 'event':
-                return { ...current, events: [...current.events.slice(-49), chunk.event] };
-              case 'summary':
-                return { ...current, summary: chunk.summary };
-              case 'sparkUi':
-                return { ...current, sparkUi: chunk };
-            }
-          }),
-      },
-    );
-    handle.done.then(
-      () => setFollowed((current) => (current && current.runId === followedId ? { ...current, ended: true } : current)),
-      (caught: unknown) => {
-        const appError = toAppError(caught);
-        if (appError.code !== 'CANCELLED') setFollowError({ runId: followedId, error: appError });
-      },
-    );
-    return () => handle.cancel();
-  }, [client, clusterId, followedId]);
+  const followError = useStream(
+    'pipeline.follow',
+    clusterId && followedId ? { clusterId, runId: followedId } : undefined,
+    (chunk) =>
+      setFollowed((current) => {
+        if (!current || current.runId !== followedId) return current;
+        switch (chunk.kind) {
+          case 'state':
+            return {
+              ...current,
+              state: chunk.state,
+              ...(chunk.reason ? { reason: chunk.reason } : {}),
+              ...(chunk.logFile ? { logFile: chunk.logFile } : {}),
+            };
+          case 'log':
+            return { ...current, [chunk.stream]: (current[chunk.stream] + chunk.text).slice(-LOG_KEEP_CHARS) };
+          case 'event':
+            return { ...current, events: [...current.events.slice(-49), chunk.event] };
+          case 'summary':
+            return { ...current, summary: chunk.summary };
+          case 'sparkUi':
+            return { ...current, sparkUi: chunk };
+        }
+      }),
+    () => setFollowed((current) => (current && current.runId === followedId ? { ...current, ended: true } : current)),
+  );
 
   const ended = followed?.ended === true;
   useEffect(() => {

@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { S3Entry, S3Listing, S3Preview, TransferChunk } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
-import type { StreamHandle } from '../../../../shared/rpc-client';
 import { useClient } from '../../bridge/client-context';
-import { toAppError } from '../../bridge/hooks';
+import { toAppError, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { CellTable } from './CellTable';
 import { bytes, time } from './format';
@@ -16,7 +15,12 @@ interface Transfer {
   total?: number;
   done?: string;
   error?: AppError;
-  handle: StreamHandle;
+}
+
+function transferStep(current: Transfer, chunk: TransferChunk): Transfer {
+  return chunk.kind === 'progress'
+    ? { ...current, bytes: chunk.bytes, ...(chunk.total !== undefined ? { total: chunk.total } : {}) }
+    : { ...current, bytes: chunk.bytes, total: current.total ?? chunk.bytes, done: chunk.location };
 }
 
 const baseName = (key: string) => key.replace(/\/$/, '').split('/').at(-1) ?? key;
@@ -45,7 +49,19 @@ export function S3Browser({
   const [uploadPath, setUploadPath] = useState('');
   const [uploadName, setUploadName] = useState('');
   const [downloadPath, setDownloadPath] = useState('');
-  const [transfer, setTransfer] = useState<Transfer>();
+  // Leaving the browser does not cancel a transfer: the object or the file still lands.
+  const transfers = useStreamAction<'pipeline.upload' | 'pipeline.download', Transfer>({
+    reduce: transferStep,
+    settle: (current, error) => (error ? { ...current, error } : current),
+    onSettled: (current, error) => {
+      if (!error && current.kind === 'upload') {
+        setGeneration((g) => g + 1);
+        onChanged();
+      }
+    },
+    onUnmount: 'continue',
+  });
+  const transfer = transfers.state;
 
   const where = `${bucket ?? ''}/${prefix}`;
   const listing = listed?.where === where ? listed.page : undefined;
@@ -99,28 +115,7 @@ export function S3Browser({
 
   const startTransfer = (kind: 'upload' | 'download', key: string, path: string) => {
     if (!bucket) return;
-    const onChunk = (chunk: TransferChunk) =>
-      setTransfer((current) =>
-        current
-          ? chunk.kind === 'progress'
-            ? { ...current, bytes: chunk.bytes, ...(chunk.total !== undefined ? { total: chunk.total } : {}) }
-            : { ...current, bytes: chunk.bytes, total: current.total ?? chunk.bytes, done: chunk.location }
-          : current,
-      );
-    const handle =
-      kind === 'upload'
-        ? client.stream('pipeline.upload', { bucket, key, path }, { onChunk })
-        : client.stream('pipeline.download', { bucket, key, path }, { onChunk });
-    setTransfer({ kind, key, path, bytes: 0, handle });
-    handle.done.then(
-      () => {
-        if (kind === 'upload') {
-          setGeneration((g) => g + 1);
-          onChanged();
-        }
-      },
-      (caught: unknown) => setTransfer((current) => (current ? { ...current, error: toAppError(caught) } : current)),
-    );
+    transfers.start(kind === 'upload' ? 'pipeline.upload' : 'pipeline.download', { bucket, key, path }, { kind, key, path, bytes: 0 });
   };
 
   if (!bucket) return <p className="muted">Pick a bucket above to browse it.</p>;
@@ -252,7 +247,7 @@ export function S3Browser({
             </p>
             <progress max={100} value={transfer.done ? 100 : percent} aria-label="Transfer progress" />
             {transferring && (
-              <button type="button" onClick={() => transfer.handle.cancel()}>
+              <button type="button" onClick={transfers.cancel}>
                 Cancel
               </button>
             )}

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { InventoryDeleteChunk, InventoryItem, InventoryWatchChunk } from '../../../../shared/contract';
+import type { InventoryDeleteChunk, InventoryItem } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
-import { useClient } from '../../bridge/client-context';
-import { toAppError, useCall } from '../../bridge/hooks';
+import { useCall, useStream, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDuration, formatUsd } from './format';
 import { useNow, usePageVisible } from './visibility';
@@ -25,14 +24,11 @@ interface Notification {
 
 /** Everything the pipeline uses in the environment, read again every few seconds while the window is visible; state changes become notifications. */
 export function Inventory({ refreshKey }: { refreshKey: number }) {
-  const client = useClient();
   const visible = usePageVisible();
   // A one-off read on mount, after each create or delete, and on Refresh; the watch replaces it as it reads again.
   const list = useCall('inventory.list', {});
   const { reload, set: setData } = list;
   const data = list.data;
-  const [watchError, setWatchError] = useState<AppError>();
-  const error = watchError ?? list.error;
   const [notifications, setNotifications] = useState<Notification[]>([]);
   const [deleting, setDeleting] = useState<InventoryItem>();
   const nextId = useRef(1);
@@ -48,25 +44,11 @@ export function Inventory({ refreshKey }: { refreshKey: number }) {
   }, [refreshKey, reload]);
 
   // The watch runs only while the window is shown: hidden, it is cancelled, and nothing polls AWS.
-  useEffect(() => {
-    if (!visible) return;
-    const onChunk = (chunk: InventoryWatchChunk) => {
-      if (chunk.kind === 'inventory') {
-        setData(chunk.inventory);
-        setWatchError(undefined);
-      } else notify(chunk.message || `${typeNames[chunk.item.type]} ${chunk.item.name}: ${chunk.from ?? 'new'} → ${chunk.to ?? 'gone'}`);
-    };
-    const handle = client.stream('inventory.watch', { intervalSeconds: WATCH_SECONDS }, { onChunk });
-    let active = true;
-    handle.done.catch((caught: unknown) => {
-      const appError = toAppError(caught);
-      if (active && appError.code !== 'CANCELLED') setWatchError(appError);
-    });
-    return () => {
-      active = false;
-      handle.cancel();
-    };
-  }, [client, visible, notify, setData]);
+  const watchError = useStream('inventory.watch', visible ? { intervalSeconds: WATCH_SECONDS } : undefined, (chunk) => {
+    if (chunk.kind === 'inventory') setData(chunk.inventory);
+    else notify(chunk.message || `${typeNames[chunk.item.type]} ${chunk.item.name}: ${chunk.from ?? 'new'} → ${chunk.to ?? 'gone'}`);
+  });
+  const error = watchError ?? list.error;
 
   const items = data?.items ?? [];
   return (
@@ -200,33 +182,38 @@ interface DeleteState {
   error?: AppError;
 }
 
+function deleteStep(current: DeleteState, chunk: InventoryDeleteChunk): DeleteState {
+  if (chunk.kind === 'step')
+    return {
+      ...current,
+      steps: { ...current.steps, [chunk.step]: chunk },
+      order: current.order.includes(chunk.step) ? current.order : [...current.order, chunk.step],
+    };
+  if (chunk.kind === 'progress') return { ...current, progress: chunk };
+  return { ...current, status: 'done', endedAt: Date.now(), snapshot: chunk.snapshot };
+}
+
+function deleteSettled(current: DeleteState, error: AppError | undefined): DeleteState {
+  if (error) return { ...current, status: 'error', endedAt: Date.now(), error };
+  return current.status === 'running' ? { ...current, status: 'done', endedAt: Date.now() } : current;
+}
+
 /** Terminate/delete after the resource's name is typed; Redshift offers a final snapshot, a bucket is emptied first with a progress bar. */
 function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (deleted: boolean) => void }) {
-  const client = useClient();
   const [typed, setTyped] = useState('');
   const [snapshot, setSnapshot] = useState(true);
   const [snapshotId, setSnapshotId] = useState('');
-  const [state, setState] = useState<DeleteState>();
-  const cancelRef = useRef<() => void>(undefined);
+  const { state, start: startDelete } = useStreamAction<'inventory.delete', DeleteState>({ reduce: deleteStep, settle: deleteSettled });
   const input = useRef<HTMLInputElement>(null);
   const now = useNow(state?.status === 'running');
   const verb = item.type === 'emr-cluster' ? 'Terminate' : 'Delete';
   const what = `${typeNames[item.type]} ${item.name}`;
   const matches = typed === item.confirmWith;
 
-  useEffect(() => {
-    input.current?.focus();
-    return () => cancelRef.current?.();
-  }, []);
+  useEffect(() => input.current?.focus(), []);
 
-  const start = () => {
-    let current: DeleteState = { status: 'running', startedAt: Date.now(), steps: {}, order: [] };
-    const update = (next: DeleteState) => {
-      current = next;
-      setState(next);
-    };
-    update(current);
-    const handle = client.stream(
+  const start = () =>
+    startDelete(
       'inventory.delete',
       {
         type: item.type,
@@ -236,26 +223,8 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
           ? { finalSnapshot: snapshot, ...(snapshot && snapshotId ? { finalSnapshotIdentifier: snapshotId } : {}) }
           : {}),
       },
-      {
-        onChunk: (chunk) => {
-          if (chunk.kind === 'step')
-            update({
-              ...current,
-              steps: { ...current.steps, [chunk.step]: chunk },
-              order: current.order.includes(chunk.step) ? current.order : [...current.order, chunk.step],
-            });
-          else if (chunk.kind === 'progress') update({ ...current, progress: chunk });
-          else update({ ...current, status: 'done', endedAt: Date.now(), snapshot: chunk.snapshot });
-        },
-      },
+      { status: 'running', startedAt: Date.now(), steps: {}, order: [] },
     );
-    cancelRef.current = handle.cancel;
-    handle.done
-      .then(() => {
-        if (current.status === 'running') update({ ...current, status: 'done', endedAt: Date.now() });
-      })
-      .catch((caught: unknown) => update({ ...current, status: 'error', endedAt: Date.now(), error: toAppError(caught) }));
-  };
 
   const elapsed = state ? (state.endedAt ?? now) - state.startedAt : 0;
   return (

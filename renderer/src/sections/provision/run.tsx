@@ -1,8 +1,7 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback } from 'react';
 import type { ProvisionChunk, ProvisionFailure, ResourceRef, SavedConnectionRef } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
-import { useClient } from '../../bridge/client-context';
-import { toAppError } from '../../bridge/hooks';
+import { useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatDuration } from './format';
 import { useNow } from './visibility';
@@ -34,6 +33,53 @@ type Start =
   | { op: 'provision.create'; input: { spec: never } }
   | { op: 'provision.pipeline'; input: { spec: never } }
   | { op: 'provision.cleanup'; input: { runId: string } };
+type RunOp = Start['op'];
+
+function runStep(state: RunState, chunk: ProvisionChunk): RunState {
+  switch (chunk.kind) {
+    case 'started':
+      return { ...state, runId: chunk.runId, plan: chunk.plan };
+    case 'step':
+      return {
+        ...state,
+        steps: mergeStep(state.steps, chunk),
+        awsState: chunk.awsState ?? state.awsState,
+        elapsedMs: chunk.elapsedMs,
+        resources:
+          chunk.resource && !state.resources.some((r) => r.type === chunk.resource!.type && r.id === chunk.resource!.id)
+            ? [...state.resources, chunk.resource]
+            : state.resources,
+      };
+    case 'done':
+      return {
+        ...state,
+        status: 'done',
+        endedAt: Date.now(),
+        runId: chunk.runId,
+        elapsedMs: chunk.elapsedMs,
+        resources: chunk.resources,
+        connections: chunk.connections,
+        keyFile: chunk.keyFile,
+        notes: chunk.notes,
+      };
+    case 'failed':
+      return {
+        ...state,
+        status: 'failed',
+        endedAt: Date.now(),
+        runId: chunk.runId,
+        elapsedMs: chunk.elapsedMs,
+        failure: chunk.failure,
+        halfCreated: chunk.halfCreated,
+      };
+  }
+}
+
+function runSettled(state: RunState, error: AppError | undefined): RunState {
+  if (state.status !== 'running') return state;
+  if (!error) return { ...state, status: 'done', endedAt: Date.now() };
+  return { ...state, status: error.code === 'CANCELLED' ? 'cancelled' : 'error', endedAt: Date.now(), error };
+}
 
 /** Follows one provisioning stream (create, pipeline or cleanup) into a RunState; cancelled when the component goes away. */
 export function useProvisionRun(onSettled?: (run: RunState) => void): {
@@ -41,20 +87,15 @@ export function useProvisionRun(onSettled?: (run: RunState) => void): {
   start: (start: Start) => void;
   cancel: () => void;
 } {
-  const client = useClient();
-  const [run, setRun] = useState<RunState>();
-  const cancelRef = useRef<() => void>(undefined);
-  const settledRef = useRef(onSettled);
-  useEffect(() => {
-    settledRef.current = onSettled;
+  const action = useStreamAction<RunOp, RunState>({
+    reduce: runStep,
+    settle: runSettled,
+    ...(onSettled ? { onSettled: (run: RunState) => onSettled(run) } : {}),
   });
-
-  useEffect(() => () => cancelRef.current?.(), []);
-
+  const { start: startRun } = action;
   const start = useCallback(
-    ({ op, input }: Start) => {
-      cancelRef.current?.();
-      let state: RunState = {
+    ({ op, input }: Start) =>
+      startRun(op, input as never, {
         status: 'running',
         startedAt: Date.now(),
         plan: [],
@@ -63,76 +104,10 @@ export function useProvisionRun(onSettled?: (run: RunState) => void): {
         connections: [],
         notes: [],
         halfCreated: [],
-      };
-      const update = (next: RunState) => {
-        state = next;
-        setRun(next);
-      };
-      update(state);
-      const onChunk = (chunk: ProvisionChunk) => {
-        switch (chunk.kind) {
-          case 'started':
-            update({ ...state, runId: chunk.runId, plan: chunk.plan });
-            break;
-          case 'step':
-            update({
-              ...state,
-              steps: mergeStep(state.steps, chunk),
-              awsState: chunk.awsState ?? state.awsState,
-              elapsedMs: chunk.elapsedMs,
-              resources:
-                chunk.resource && !state.resources.some((r) => r.type === chunk.resource!.type && r.id === chunk.resource!.id)
-                  ? [...state.resources, chunk.resource]
-                  : state.resources,
-            });
-            break;
-          case 'done':
-            update({
-              ...state,
-              status: 'done',
-              endedAt: Date.now(),
-              runId: chunk.runId,
-              elapsedMs: chunk.elapsedMs,
-              resources: chunk.resources,
-              connections: chunk.connections,
-              keyFile: chunk.keyFile,
-              notes: chunk.notes,
-            });
-            break;
-          case 'failed':
-            update({
-              ...state,
-              status: 'failed',
-              endedAt: Date.now(),
-              runId: chunk.runId,
-              elapsedMs: chunk.elapsedMs,
-              failure: chunk.failure,
-              halfCreated: chunk.halfCreated,
-            });
-            break;
-        }
-      };
-      const handle = op === 'provision.cleanup' ? client.stream(op, input, { onChunk }) : client.stream(op, input as never, { onChunk });
-      cancelRef.current = handle.cancel;
-      handle.done
-        .then(() => {
-          if (state.status === 'running') update({ ...state, status: 'done', endedAt: Date.now() });
-        })
-        .catch((caught: unknown) => {
-          const error = toAppError(caught);
-          if (state.status === 'running')
-            update({ ...state, status: error.code === 'CANCELLED' ? 'cancelled' : 'error', endedAt: Date.now(), error });
-        })
-        .finally(() => {
-          if (cancelRef.current === handle.cancel) cancelRef.current = undefined;
-          settledRef.current?.(state);
-        });
-    },
-    [client],
+      }),
+    [startRun],
   );
-
-  const cancel = useCallback(() => cancelRef.current?.(), []);
-  return { run, start, cancel };
+  return { run: action.state, start, cancel: action.cancel };
 }
 
 const terminal = (state: StepChunk['state']) => state === 'done' || state === 'skipped' || state === 'failed';

@@ -4,15 +4,31 @@ import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError } from '../../bridge/hooks';
+import { toAppError, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 
 /** An interactive terminal on the master: xterm.js here, a PTY there, keystrokes and output over the one RPC channel. */
 export function Terminal({ sessionId, label }: { sessionId: string; label: string }) {
   const client = useClient();
   const host = useRef<HTMLDivElement>(null);
-  const [error, setError] = useState<AppError>();
-  const [ended, setEnded] = useState<string>();
+  const [inputError, setInputError] = useState<AppError>();
+  // The PTY's output goes straight to the xterm, and its id to the keystrokes: both live as long as the effect that opened them.
+  const pty = useRef<{ screen: XTerm; terminalId?: string }>(undefined);
+  const {
+    state,
+    error: streamError,
+    start,
+    cancel,
+  } = useStreamAction<'sessions.terminal', { ended?: string }>({
+    reduce: (shown, chunk) => {
+      if (chunk.kind === 'opened') pty.current = pty.current && { ...pty.current, terminalId: chunk.terminalId };
+      else if (chunk.kind === 'output') pty.current?.screen.write(chunk.data);
+      else return { ended: `Exited${chunk.code === null ? '' : ` with code ${chunk.code}`}.` };
+      return shown;
+    },
+  });
+  const error = streamError ?? inputError;
+  const ended = state?.ended;
 
   useEffect(() => {
     if (!host.current) return;
@@ -27,26 +43,15 @@ export function Terminal({ sessionId, label }: { sessionId: string; label: strin
     term.loadAddon(fit);
     term.open(host.current);
     fit.fit();
-    let terminalId: string | undefined;
-    const handle = client.stream(
-      'sessions.terminal',
-      { sessionId, cols: term.cols, rows: term.rows },
-      {
-        onChunk: (chunk) => {
-          if (chunk.kind === 'opened') terminalId = chunk.terminalId;
-          else if (chunk.kind === 'output') term.write(chunk.data);
-          else setEnded(`Exited${chunk.code === null ? '' : ` with code ${chunk.code}`}.`);
-        },
-      },
-    );
-    handle.done.catch((caught: unknown) => {
-      const appError = toAppError(caught);
-      if (appError.code !== 'CANCELLED') setError(appError);
-    });
+    pty.current = { screen: term };
+    start('sessions.terminal', { sessionId, cols: term.cols, rows: term.rows }, {});
     const typing = term.onData((data) => {
-      if (terminalId) client.call('sessions.terminalInput', { terminalId, data }).catch((caught: unknown) => setError(toAppError(caught)));
+      const terminalId = pty.current?.terminalId;
+      if (terminalId)
+        client.call('sessions.terminalInput', { terminalId, data }).catch((caught: unknown) => setInputError(toAppError(caught)));
     });
     const resizing = term.onResize(({ cols, rows }) => {
+      const terminalId = pty.current?.terminalId;
       if (terminalId) void client.call('sessions.terminalResize', { terminalId, cols, rows }).catch(() => undefined);
     });
     const observer = new ResizeObserver(() => fit.fit());
@@ -56,10 +61,11 @@ export function Terminal({ sessionId, label }: { sessionId: string; label: strin
       observer.disconnect();
       typing.dispose();
       resizing.dispose();
-      handle.cancel();
+      cancel();
+      pty.current = undefined;
       term.dispose();
     };
-  }, [client, sessionId]);
+  }, [client, sessionId, start, cancel]);
 
   return (
     <div className="terminal-wrap">
