@@ -6,7 +6,9 @@ import { IngestService } from './ingest/service.js';
 import { Logger } from '../../shared/node/log.js';
 import { PipelineService } from './pipeline/service.js';
 import { ProvisionService } from './provision/service.js';
-import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';
+import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
+import { SandboxManager } from '../../sandbox/client/manager.js';
+import { sandboxHandlers } from './environments/sandbox-handlers.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './services/environments.js';
 import { NoticeBoard } from './services/notices.js';
@@ -113,7 +115,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     settings.handlers(),
     environments.handlers(),
     secrets.handlers(),
-    sandbox.handlers(),
+    sandboxHandlers(sandbox),
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),

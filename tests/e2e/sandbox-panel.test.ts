@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { launchChromium, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
+import { sandboxPaths } from '../../sandbox/client/paths.js';
 import { chartPaint, openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';

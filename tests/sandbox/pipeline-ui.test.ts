@@ -6,9 +6,9 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { Page } from 'playwright-core';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';

@@ -16,7 +16,7 @@ import {
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { RunFile } from '../sandbox/run-file.js';
+import type { RunFile } from '../../../sandbox/client/run-file.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import type { NoticeBoard } from '../services/notices.js';
