@@ -241,7 +241,7 @@ export async function runSandbox(
         knownHostsLine: `[127.0.0.1]:${ssh.port} ${keys.hostPublicKey}`,
         thriftPort,
       },
-      redshift: { host: '127.0.0.1', port: redshift.port, adminUser: ADMIN_USER },
+      redshift: { host: '127.0.0.1', port: redshift.port, adminUser: ADMIN_USER, adminPassword },
     };
     return { run, stop: stopAll };
   } catch (error) {

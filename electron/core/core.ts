@@ -89,7 +89,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     notices,
     log,
     sandboxRun: () => sandbox.running(),
-    sandboxAdminPasswordFile: sandbox.paths.adminPassword,
     tunnels: sessions.ports,
   });
   const workbench = new WorkbenchService({

@@ -12,7 +12,7 @@ export interface SandboxPaths {
   state: string;
   logs: string;
   runFile: string;
-  /** The sandbox warehouse's admin password (PostgreSQL behind the Redshift stand-in). */
+  /** The daemon's own copy of the warehouse's admin password, the same across restarts; clients read it from the run file. */
   adminPassword: string;
   /** PostgreSQL's data directory (see below for root). */
   postgres: string;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import writeFileAtomic from 'write-file-atomic';
 
-/** What a running sandbox daemon publishes about itself, for the app, the CLI and tests. */
+/** What a running sandbox daemon publishes about itself, for the app, the CLI and tests: everything they need of it. */
 export const runFileSchema = z.object({
   pid: z.number().int(),
   startedAt: z.string(),
@@ -25,7 +25,13 @@ export const runFileSchema = z.object({
     knownHostsLine: z.string(),
     thriftPort: z.number().int(),
   }),
-  redshift: z.object({ host: z.string(), port: z.number().int(), adminUser: z.string() }),
+  redshift: z.object({
+    host: z.string(),
+    port: z.number().int(),
+    adminUser: z.string(),
+    /** The warehouse's admin login: for the main process only (this file is 0600), never for the renderer or a log. */
+    adminPassword: z.string(),
+  }),
 });
 
 export type RunFile = z.infer<typeof runFileSchema>;

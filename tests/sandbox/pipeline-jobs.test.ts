@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { fill } from '../../electron/core/pipeline/assets.js';
-import { sandboxPaths } from '../../sandbox/client/paths.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
@@ -401,7 +400,7 @@ describe('the warehouse’s load history behind the Redshift stage', () => {
     expect(Date.parse(loaded!.startTime)).toBeLessThanOrEqual(Date.parse(failed!.startTime));
 
     // A COPY from psql or a script, on a connection of its own, is the warehouse's record too, not only the wizard's.
-    const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
+    const password = run.redshift.adminPassword;
     const outsider = new pg.Client({
       host: run.redshift.host,
       port: run.redshift.port,
