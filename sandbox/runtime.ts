@@ -191,7 +191,7 @@ export async function runSandbox(
         intercept: {
           kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, log }),
           elasticmapreduce: emrInterceptor(
-            { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps') },
+            { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps'), s3, log },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },
           ),
           redshift: redshiftInterceptor({

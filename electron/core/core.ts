@@ -124,7 +124,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       sessions,
       workbench,
       engines: connections,
-      sandboxLogs: sandbox.paths.logs,
       log,
     }).handlers(),
     new IngestService({ dataDir: options.dataDir, version: options.version, environments, log }).handlers(),

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../../shared/node/log.js';
 import type { Interceptor } from '../gateway/server.js';
 import { StepRunner, type StepDefinition, type StepRun } from './step-runner.js';
 
@@ -14,12 +16,17 @@ export interface EmrMaster {
   env: NodeJS.ProcessEnv;
   cwd: string;
   logDir: string;
+  /** The sandbox's S3, where step logs go under each cluster's LogUri. */
+  s3: S3Client;
+  log: Logger;
 }
 
 interface ClusterRun {
   createdAt: number;
   keepAlive: boolean;
   terminatedAt?: number;
+  /** From RunJobFlow, or from DescribeCluster for a cluster this gateway did not see created. */
+  logUri?: string;
   runner: StepRunner;
 }
 
@@ -35,15 +42,28 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms /
 export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor {
   const clusters = new Map<string, ClusterRun>();
 
-  const cluster = (id: string): ClusterRun => {
-    let run = clusters.get(id);
-    if (!run) {
-      // A cluster created before this gateway started: treat it as long ready.
-      run = { createdAt: 0, keepAlive: true, runner: new StepRunner(join(master.logDir, id), master.env, master.cwd, 0) };
-      clusters.set(id, run);
-    }
+  const track = (id: string, createdAt: number, keepAlive: boolean, readyAt: number, logUri: string | undefined): ClusterRun => {
+    const run: ClusterRun = {
+      createdAt,
+      keepAlive,
+      ...(logUri ? { logUri } : {}),
+      runner: new StepRunner({
+        clusterId: id,
+        logDir: join(master.logDir, id),
+        env: master.env,
+        cwd: master.cwd,
+        readyAt,
+        s3: master.s3,
+        logUri: () => run.logUri,
+        log: master.log,
+      }),
+    };
+    clusters.set(id, run);
     return run;
   };
+
+  // A cluster created before this gateway started: treat it as long ready.
+  const cluster = (id: string): ClusterRun => clusters.get(id) ?? track(id, 0, true, 0, undefined);
 
   const state = (id: string, emulated: string): string => {
     const run = cluster(id);
@@ -96,11 +116,8 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
         case 'RunJobFlow': {
           const instances = (request.Instances ?? {}) as Json;
           const readyAt = Date.now() + pace.startingMs + pace.bootstrappingMs;
-          clusters.set(String(response.JobFlowId), {
-            createdAt: Date.now(),
-            keepAlive: instances.KeepJobFlowAliveWhenNoSteps === true,
-            runner: new StepRunner(join(master.logDir, String(response.JobFlowId)), master.env, master.cwd, readyAt),
-          });
+          const logUri = typeof request.LogUri === 'string' ? request.LogUri : undefined;
+          track(String(response.JobFlowId), Date.now(), instances.KeepJobFlowAliveWhenNoSteps === true, readyAt, logUri);
           break;
         }
         case 'DescribeCluster': {
@@ -108,6 +125,10 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
           const s = c.Status as Json;
           s.State = state(String(c.Id), String(s.State));
           c.MasterPublicDnsName = master.host;
+          // The LogUri RunJobFlow was given, whether or not the emulator keeps it; one this gateway did not see from the emulator.
+          const run = cluster(String(c.Id));
+          if (typeof c.LogUri === 'string') run.logUri ??= c.LogUri;
+          else if (run.logUri) c.LogUri = run.logUri;
           break;
         }
         case 'ListClusters':

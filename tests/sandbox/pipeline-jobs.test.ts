@@ -1,9 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AddJobFlowStepsCommand, DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  AddJobFlowStepsCommand,
+  DescribeClusterCommand,
+  DescribeStepCommand,
+  EMRClient,
+  RunJobFlowCommand,
+  TerminateJobFlowsCommand,
+} from '@aws-sdk/client-emr';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -102,6 +110,8 @@ beforeAll(async () => {
       new RunJobFlowCommand({
         Name: 'pipeline-test',
         ReleaseLabel: 'emr-7.5.0',
+        // As the provisioning wizard sets it: step logs reach S3 there, where the app reads them (as on AWS).
+        LogUri: `s3://${BUCKET}/emr-logs/`,
         Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
         Instances: {
           KeepJobFlowAliveWhenNoSteps: true,
@@ -232,6 +242,102 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     const runs = await core.handlers['pipeline.runs']({ clusterId }, { signal });
     expect(runs.find((r) => r.runId === submitted.runId)).toMatchObject({ via: 'ssh', state: 'COMPLETED' });
     expect(runs.filter((r) => r.via === 'step').map((r) => r.state)).toEqual(expect.arrayContaining(['COMPLETED', 'FAILED', 'CANCELLED']));
+  });
+});
+
+describe('step logs, kept as EMR keeps them', () => {
+  const logKey = (stepId: string, name: string) => `emr-logs/${clusterId}/steps/${stepId}/${name}.gz`;
+  const logText = async (key: string) =>
+    gunzipSync(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray()).toString('utf8');
+
+  it('reach the cluster’s LogUri in S3 as gzip objects while the step runs and when it ends, and the app reads them there', async () => {
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    try {
+      const script = 'echo early-line; echo err-line >&2; sleep 6; echo late-line';
+      const { StepIds } = await emr.send(
+        new AddJobFlowStepsCommand({
+          JobFlowId: clusterId,
+          Steps: [
+            { Name: 'logs', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['bash', '-c', script] } },
+          ],
+        }),
+      );
+      const stepId = StepIds![0]!;
+      // Uploaded while it runs: the first line is in S3 before the step has ended.
+      await until(
+        'stdout.gz while running',
+        async () => ((await logText(logKey(stepId, 'stdout')).catch(() => '')).includes('early-line') ? true : undefined),
+        30_000,
+      );
+      const state = (await emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }))).Step?.Status?.State;
+      expect(state).toBe('RUNNING');
+      expect(await logText(logKey(stepId, 'stdout'))).not.toContain('late-line');
+
+      const chunks = await follow(stepId);
+      expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+      expect(stdout(chunks)).toBe('early-line\nlate-line\n');
+      expect(chunks.filter((c) => c.kind === 'log' && c.stream === 'stderr').map((c) => c.kind === 'log' && c.text)).toEqual([
+        'err-line\n',
+      ]);
+      // At the end every log is there, gzip-compressed, where EMR puts them.
+      expect((await keys(`emr-logs/${clusterId}/steps/${stepId}/`)).map((k) => k.key).sort()).toEqual(
+        ['controller', 'stderr', 'stdout'].map((name) => logKey(stepId, name)),
+      );
+      const raw = await (
+        await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: logKey(stepId, 'stdout') }))
+      ).Body!.transformToByteArray();
+      expect([raw[0], raw[1]]).toEqual([0x1f, 0x8b]);
+      expect(await logText(logKey(stepId, 'stdout'))).toBe('early-line\nlate-line\n');
+      expect(await logText(logKey(stepId, 'controller'))).toMatch(/startExec 'bash -c [^\n]+\n.*Process exited with code 0\n/s);
+
+      // What the app shows is what S3 holds: rewrite the object and the app follows the new text.
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: logKey(stepId, 'stdout'), Body: gzipSync('read from S3\n') }));
+      expect(stdout(await follow(stepId))).toBe('read from S3\n');
+    } finally {
+      emr.destroy();
+    }
+  });
+
+  it('on a cluster without a LogUri are not in S3, and the app says where EMR keeps them instead', async () => {
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const plain = (
+      await emr.send(
+        new RunJobFlowCommand({
+          Name: 'no-log-uri',
+          ReleaseLabel: 'emr-7.5.0',
+          Instances: {
+            KeepJobFlowAliveWhenNoSteps: true,
+            InstanceCount: 1,
+            MasterInstanceType: 'm5.xlarge',
+            Ec2KeyName: 'tributary-sandbox',
+          },
+          JobFlowRole: 'EMR_EC2_DefaultRole',
+          ServiceRole: 'EMR_DefaultRole',
+        }),
+      )
+    ).JobFlowId!;
+    try {
+      await until(
+        'WAITING cluster',
+        async () =>
+          (await emr.send(new DescribeClusterCommand({ ClusterId: plain }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
+        60_000,
+      );
+      const { StepIds } = await emr.send(
+        new AddJobFlowStepsCommand({
+          JobFlowId: plain,
+          Steps: [{ Name: 'no-log-uri', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['echo', 'hi'] } }],
+        }),
+      );
+      const chunks = await collect(core.handlers['pipeline.follow']({ clusterId: plain, runId: StepIds![0]! }, { signal }));
+      expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+      expect(stdout(chunks)).toBe('');
+      expect(chunks.find((c) => c.kind === 'log' && c.stream === 'stderr')).toMatchObject({ text: expect.stringMatching(/has no LogUri/) });
+      expect(await keys(`emr-logs/${plain}/`)).toEqual([]);
+    } finally {
+      await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [plain] }));
+      emr.destroy();
+    }
   });
 });
 

@@ -69,6 +69,8 @@ async function startCluster(emr: EMRClient): Promise<string | undefined> {
         new RunJobFlowCommand({
           Name: 'pipeline-ui',
           ReleaseLabel: 'emr-7.5.0',
+          // As the provisioning wizard sets it: step logs reach S3 there, where the app reads them.
+          LogUri: `s3://${BUCKET}/emr-logs/`,
           Applications: [{ Name: 'Spark' }, { Name: 'Hive' }],
           Instances: {
             KeepJobFlowAliveWhenNoSteps: true,

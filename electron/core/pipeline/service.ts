@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
@@ -22,8 +21,6 @@ export interface PipelineDeps {
   workbench: SqlRunner;
   /** The workbench's connections, for look-ups that are not the operator's queries. */
   engines: LookupEngines;
-  /** The sandbox's log directory (its step runner writes steps/<cluster>/<step>/stdout). */
-  sandboxLogs: string;
   log: Logger;
 }
 
@@ -37,7 +34,6 @@ export class PipelineService {
       version: deps.version,
       aws: () => this.aws(),
       sessions: deps.sessions,
-      sandboxStepLogs: join(deps.sandboxLogs, 'steps'),
       log: deps.log,
     });
     this.browser = new S3Browser(() => this.aws().then((a) => a.target), deps.version);
