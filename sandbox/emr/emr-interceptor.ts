@@ -125,7 +125,7 @@ export function emrInterceptor(master: EmrMaster, pace: EmrPacing): Interceptor 
           const s = c.Status as Json;
           s.State = state(String(c.Id), String(s.State));
           c.MasterPublicDnsName = master.host;
-          // The LogUri RunJobFlow was given, whether or not the emulator keeps it; one this gateway did not see from the emulator.
+          // The LogUri RunJobFlow was given, kept here whether or not the emulator answers with it; learnt from its answer otherwise.
           const run = cluster(String(c.Id));
           if (typeof c.LogUri === 'string') run.logUri ??= c.LogUri;
           else if (run.logUri) c.LogUri = run.logUri;
