@@ -16,7 +16,7 @@ import { generatorSource } from '../electron/core/ingest/sources.js';
 import { listShards } from '../electron/core/ingest/tail.js';
 import { compareWithLedger, streamIdCounts } from '../electron/core/ingest/verify.js';
 import { Logger } from '../shared/node/log.js';
-import { faultTokenPath, setGatewayFaults } from '../sandbox/gateway/faults.js';
+import { faultTokenPath, setGatewayFaults } from '../sandbox/client/faults.js';
 import { SandboxManager } from '../sandbox/client/manager.js';
 import { readRunFile, type RunFile } from '../sandbox/client/run-file.js';
 import { checkoutDaemonCommand } from '../sandbox/client/daemon-command.js';

@@ -3,7 +3,8 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/node/log.js';
 import { AwsError } from './aws-error.js';
-import { FAULTS_PATH, type Faults } from './faults.js';
+import { FAULTS_PATH } from '../client/faults.js';
+import type { Faults } from './faults.js';
 import { serviceOf } from './service-name.js';
 
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */

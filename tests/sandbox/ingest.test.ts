@@ -7,7 +7,7 @@ import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { readLedger } from '../../electron/core/ingest/ledger.js';
 import { compareWithLedger, streamIdCounts } from '../../electron/core/ingest/verify.js';
-import { faultTokenPath, gatewayFaults, setGatewayFaults } from '../../sandbox/gateway/faults.js';
+import { faultTokenPath, gatewayFaults, setGatewayFaults } from '../../sandbox/client/faults.js';
 import { contract, type IngestChunk, type IngestSummary, type InputOf, type TailChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { parseAccessLog } from '../../shared/pipeline/access-log.js';

@@ -5,7 +5,7 @@ import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../sandbox/client/constants.js';
-import { faultTokenPath, setGatewayFaults, type FaultRule } from '../../sandbox/gateway/faults.js';
+import { faultTokenPath, setGatewayFaults, type FaultRule } from '../../sandbox/client/faults.js';
 import { contract, type InputOf, type InventoryDeleteChunk, type ProvisionChunk, type RunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
 
