@@ -1,13 +1,30 @@
+import { cpSync } from 'node:fs';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+/** What the sandbox daemon reads from disk at runtime goes next to its built entry (sandbox/services/moto.ts finds it there). */
+const sandboxFiles: Plugin = {
+  name: 'tributary-sandbox-files',
+  writeBundle(options) {
+    if (options.dir) cpSync(resolve(import.meta.dirname, 'sandbox/python'), resolve(options.dir, 'python'), { recursive: true });
+  },
+};
 
 export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(import.meta.dirname, 'electron/main/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'electron/main/index.ts'),
+          // The sandbox's supervising process, a built entry of its own so no host needs tsx to start it (sandbox/client/daemon-command.ts).
+          'sandbox-daemon': resolve(import.meta.dirname, 'sandbox/daemon.ts'),
+        },
+      },
     },
+    plugins: [sandboxFiles],
   },
   preload: {
     build: {

@@ -6,6 +6,21 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'util', 'events'];
 
+/** The app reaches the sandbox (a local AWS, its own package) only through its client: manager, run file, paths, published constants. */
+const sandboxClientOnly = {
+  regex: '^(\\.\\./)+sandbox/(?!client/)',
+  message: 'The app imports the sandbox only through sandbox/client/.',
+};
+
+/** What the sandbox may not import: the app, the UI, and the top-level folders named. */
+function sandboxImports(folders) {
+  const message = 'The sandbox imports only shared/ and shared/node/.';
+  return [
+    { group: ['electron', '**/electron/**', '**/renderer/**', 'react', 'react-dom'], message },
+    { regex: `^(\\.\\./)+(${folders.join('|')})/`, message },
+  ];
+}
+
 /** Layers, enforced: shared/ is pure; the renderer reaches the main process only through the contract. */
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', '.cache/**', 'spark/**'] },
@@ -88,6 +103,7 @@ export default tseslint.config(
           patterns: [
             { group: ['**/renderer/**'], message: 'Main-process code never imports the UI.' },
             { group: ['@electron/remote'], message: '@electron/remote defeats context isolation.' },
+            sandboxClientOnly,
           ],
         },
       ],
@@ -102,6 +118,35 @@ export default tseslint.config(
           patterns: [
             { group: ['electron'], message: 'The core and the web host run in plain Node; Electron APIs belong in electron/main.' },
             { group: ['**/renderer/**'], message: 'Main-process code never imports the UI.' },
+            sandboxClientOnly,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The sandbox is a local AWS, not part of the app: it builds on shared/ and shared/node/ only (its tests may use the test helpers).
+    files: ['sandbox/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: sandboxImports(['bench', 'spark', 'sql']) }] },
+  },
+  {
+    files: ['sandbox/**/*.ts'],
+    ignores: ['sandbox/tests/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: sandboxImports(['bench', 'spark', 'sql', 'tests']) }] },
+  },
+  {
+    // The client is what the app bundles: of the emulator it needs only the setup steps (to say whether setup is done).
+    files: ['sandbox/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...sandboxImports(['bench', 'spark', 'sql', 'tests']),
+            {
+              regex: '^\\.\\./(?!\\.\\./|setup/)',
+              message: 'sandbox/client/ uses of the emulator only its setup steps; the daemon runs the rest.',
+            },
           ],
         },
       ],

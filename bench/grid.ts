@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { Logger } from '../shared/node/log.js';
-import { SandboxManager } from '../electron/core/sandbox/manager.js';
-import { sourceDaemon } from '../electron/web/web-core.js';
+import { SandboxManager } from '../sandbox/client/manager.js';
+import { checkoutDaemonCommand } from '../sandbox/client/daemon-command.js';
 import { numberArg, round, stringArg } from './args.js';
 import { launchChromium } from '../tests/helpers/chromium.js';
 import { startWebHostProcess, type WebHostProcess } from '../tests/helpers/web-host-process.js';
@@ -91,7 +91,7 @@ export async function runGridBench(args: string[]) {
     // The sandbox daemon outlives the web host: one the bench started stops here, and in a data directory of
     // the bench's own its data goes too (PostgreSQL's, as root, lives outside that directory).
     if (host && startedSandbox) {
-      const sandbox = new SandboxManager(host.dataDir, sourceDaemon, new Logger(undefined));
+      const sandbox = new SandboxManager(host.dataDir, checkoutDaemonCommand(), new Logger(undefined));
       await (dataDir ? sandbox.stop() : sandbox.reset());
     }
   }

@@ -8,7 +8,7 @@ import {
   KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import type { Core } from '../electron/core/core.js';
-import { sandboxClientConfig } from '../electron/core/aws/sandbox-config.js';
+import { sandboxClientConfig } from '../sandbox/client/constants.js';
 import { readLedger } from '../electron/core/ingest/ledger.js';
 import { Producer, type PutRecordsFn } from '../electron/core/ingest/producer.js';
 import { generatorFor } from '../electron/core/ingest/service.js';
@@ -16,10 +16,10 @@ import { generatorSource } from '../electron/core/ingest/sources.js';
 import { listShards } from '../electron/core/ingest/tail.js';
 import { compareWithLedger, streamIdCounts } from '../electron/core/ingest/verify.js';
 import { Logger } from '../shared/node/log.js';
-import { faultTokenPath, setGatewayFaults } from '../electron/core/sandbox/gateway/faults.js';
-import { SandboxManager } from '../electron/core/sandbox/manager.js';
-import { readRunFile, type RunFile } from '../electron/core/sandbox/run-file.js';
-import { sourceDaemon } from '../electron/web/web-core.js';
+import { faultTokenPath, setGatewayFaults } from '../sandbox/client/faults.js';
+import { SandboxManager } from '../sandbox/client/manager.js';
+import { readRunFile, type RunFile } from '../sandbox/client/run-file.js';
+import { checkoutDaemonCommand } from '../sandbox/client/daemon-command.js';
 import { contract, type IngestSummary, type InputOf } from '../shared/contract/index.js';
 import { recordIdOf } from '../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../tests/helpers/core.js';
@@ -60,7 +60,7 @@ export async function runIngestBench(args: string[]) {
     dataDir = given;
   } else {
     dataDir = tempDir('tributary-bench-ingest-');
-    manager = new SandboxManager(dataDir, { ...sourceDaemon, env: { TRIBUTARY_SANDBOX_PACE: '0.3' } }, new Logger(undefined));
+    manager = new SandboxManager(dataDir, { ...checkoutDaemonCommand(), env: { TRIBUTARY_SANDBOX_PACE: '0.3' } }, new Logger(undefined));
     const started = Date.now();
     for await (const progress of manager.start(new AbortController().signal)) {
       if (progress.kind === 'service' && progress.state !== 'starting') console.log(`sandbox: ${progress.name}: ${progress.state}`);

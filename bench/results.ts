@@ -12,7 +12,7 @@ import type { Handlers } from '../electron/core/dispatch/handlers.js';
 import { EventHub } from '../electron/core/events.js';
 import { Logger } from '../shared/node/log.js';
 import { ResultRegistry } from '../electron/core/results/registry.js';
-import { startPostgres } from '../electron/core/sandbox/postgres.js';
+import { startPostgres } from '../sandbox/postgres.js';
 import { NoticeBoard } from '../electron/core/storage/notices.js';
 import { addKnownHost } from '../electron/core/ssh/known-hosts.js';
 import { Tunnel } from '../electron/core/ssh/tunnel.js';

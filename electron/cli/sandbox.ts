@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { SandboxProgress } from '../../shared/contract/index.js';
 import { Logger } from '../../shared/node/log.js';
-import { SandboxManager } from '../core/sandbox/manager.js';
-import { sourceDaemon, webDataDir } from '../web/web-core.js';
+import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
+import { SandboxManager } from '../../sandbox/client/manager.js';
+import { webDataDir } from '../web/web-core.js';
 
 /**
  * `npm run sandbox -- up | down | status [--json] | reset [--yes]`: the local
@@ -14,7 +15,7 @@ async function main(): Promise<number> {
     options: { json: { type: 'boolean', default: false }, yes: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
   });
   const dataDir = webDataDir(values['data-dir']);
-  const manager = new SandboxManager(dataDir, sourceDaemon, new Logger(undefined));
+  const manager = new SandboxManager(dataDir, checkoutDaemonCommand(), new Logger(undefined));
   switch (positionals[0]) {
     case 'up': {
       const controller = new AbortController();

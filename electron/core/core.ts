@@ -6,8 +6,10 @@ import { IngestService } from './ingest/service.js';
 import { Logger } from '../../shared/node/log.js';
 import { PipelineService } from './pipeline/service.js';
 import { ProvisionService } from './provision/service.js';
-import { SANDBOX_KEY_PAIR } from './sandbox/bootstrap.js';
-import { SandboxManager, type DaemonCommand } from './sandbox/manager.js';
+import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
+import { SANDBOX_KEY_PAIR } from '../../sandbox/client/constants.js';
+import { SandboxManager } from '../../sandbox/client/manager.js';
+import { sandboxHandlers } from './environments/sandbox-handlers.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './environments/service.js';
 import { NoticeBoard } from './storage/notices.js';
@@ -106,7 +108,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     notices,
     log,
     sandboxRun: () => sandbox.running(),
-    sandboxAdminPasswordFile: sandbox.paths.adminPassword,
     tunnels: sessions.ports,
   });
   const workbench = owned(
@@ -125,7 +126,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       sessions,
       workbench,
       engines: connections,
-      sandboxLogs: sandbox.paths.logs,
       log,
     }),
   );
@@ -146,7 +146,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     settings.handlers(),
     environments.handlers(),
     secrets.handlers(),
-    sandbox.handlers(),
+    sandboxHandlers(sandbox),
     sessions.handlers(),
     workbench.handlers(),
     results.handlers(),

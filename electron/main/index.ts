@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { daemonCommand } from '../../sandbox/client/daemon-command.js';
 import { createCore, type Core } from '../core/core.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
@@ -82,12 +83,8 @@ void app.whenReady().then(async () => {
     version: app.getVersion(),
     dataDir,
     openSecretStore: (onProblem) => openSecretStore(dataDir, onProblem),
-    // Development layout: the daemon runs from source under Electron's own Node.
-    sandboxDaemon: {
-      command: process.execPath,
-      args: ['--import', 'tsx', join(app.getAppPath(), 'electron', 'core', 'sandbox', 'daemon.ts')],
-      env: { ELECTRON_RUN_AS_NODE: '1' },
-    },
+    // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
+    sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),
   });
   hardenSession(session.defaultSession, devServerUrl);
   serveBundle();

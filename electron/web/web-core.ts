@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { daemonCommand } from '../../sandbox/client/daemon-command.js';
 import { createCore, type Core } from '../core/core.js';
 import { KeyringStore } from '../core/secrets/keyring-store.js';
 import { MemorySecretStore } from '../core/secrets/secret-store.js';
@@ -20,12 +21,6 @@ export function appVersion(): string {
   return pkg.version;
 }
 
-/** The sandbox daemon from source, through tsx (the same as the web host itself runs). */
-export const sourceDaemon = {
-  command: process.execPath,
-  args: ['--import', 'tsx', join(projectRoot, 'electron', 'core', 'sandbox', 'daemon.ts')],
-};
-
 /** The core as the web host runs it: OS keyring when one answers, else memory only. */
 export function createWebCore(dataDir: string, echoLog: boolean): Promise<Core> {
   return createCore({
@@ -33,7 +28,8 @@ export function createWebCore(dataDir: string, echoLog: boolean): Promise<Core> 
     version: appVersion(),
     dataDir,
     echoLog,
-    sandboxDaemon: sourceDaemon,
+    // `npm run serve` builds first: the daemon runs from its built entry.
+    sandboxDaemon: daemonCommand(join(projectRoot, 'out', 'main')),
     openSecretStore: async (onProblem) => (await KeyringStore.open(dataDir, onProblem)) ?? new MemorySecretStore(),
   });
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { launchChromium, type Browser } from '../helpers/chromium.js';
 import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { defaultCacheDir } from '../../electron/core/sandbox/paths.js';
+import { defaultCacheDir } from '../../sandbox/client/paths.js';
 import { startWebHostProcess } from './web-host-process.js';
 
 /** Debian's Chromium; Playwright's own browser downloads are not possible here. */

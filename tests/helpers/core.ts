@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCore, type Core } from '../../electron/core/core.js';
 import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
-import { sourceDaemon } from '../../electron/web/web-core.js';
+import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
 
 export function tempDir(prefix = 'tributary-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -15,7 +15,7 @@ export function testCore(dataDir = tempDir()): Promise<Core> {
     host: 'web',
     version: '0.0.0-test',
     dataDir,
-    sandboxDaemon: sourceDaemon,
+    sandboxDaemon: checkoutDaemonCommand(),
     openSecretStore: () => Promise.resolve(new MemorySecretStore()),
   });
 }

@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import type { RunFile } from '../../electron/core/sandbox/run-file.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import type { RunFile } from '../../sandbox/client/run-file.js';
 import { until } from './until.js';
 
 /** An EMR cluster in the sandbox, made as the provisioning wizard makes one, once it is WAITING. */
 export async function startSandboxCluster(
   endpoint: string,
   name: string,
-  applications: string[] = [],
-  timeoutMs = 60_000,
+  { applications = [], logUri, timeoutMs = 60_000 }: { applications?: string[]; logUri?: string; timeoutMs?: number } = {},
 ): Promise<string> {
   const emr = new EMRClient(sandboxClientConfig(endpoint));
   try {
@@ -18,6 +17,8 @@ export async function startSandboxCluster(
       new RunJobFlowCommand({
         Name: name,
         ReleaseLabel: 'emr-7.5.0',
+        // The wizard sets one: step logs reach S3 there, where the app reads them (as on AWS).
+        ...(logUri ? { LogUri: logUri } : {}),
         ...(applications.length ? { Applications: applications.map((Name) => ({ Name })) } : {}),
         Instances: {
           KeepJobFlowAliveWhenNoSteps: true,

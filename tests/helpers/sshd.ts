@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { freePort, portOpen } from '../../electron/core/sandbox/ports.js';
-import { startProcess } from '../../electron/core/sandbox/process.js';
+import { freePort, portOpen } from '../../shared/node/ports.js';
+import { startProcess } from '../../shared/node/process.js';
 
 /**
  * Real OpenSSH servers for tests and benchmarks: each has its own config, host

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { defaultCacheDir, sandboxPaths } from '../../electron/core/sandbox/paths.js';
-import { freePort } from '../../electron/core/sandbox/ports.js';
-import { startMoto } from '../../electron/core/sandbox/services/moto.js';
-import { pythonEnvStep } from '../../electron/core/sandbox/setup/python-env.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { defaultCacheDir, sandboxPaths } from '../../sandbox/client/paths.js';
+import { freePort } from '../../shared/node/ports.js';
+import { startMoto } from '../../sandbox/services/moto.js';
+import { pythonEnvStep } from '../../sandbox/setup/python-env.js';
 
 export interface TestS3 {
   endpoint: string;

@@ -14,7 +14,7 @@ import type { Cell, ColumnKind, ColumnMeta, ExportProgress } from '../../shared/
 import { Logger } from '../../shared/node/log.js';
 import { ResultRegistry } from '../../electron/core/results/registry.js';
 import { ResultSet } from '../../electron/core/results/result-set.js';
-import { startPostgres, type RunningPostgres } from '../../electron/core/sandbox/postgres.js';
+import { startPostgres, type RunningPostgres } from '../../sandbox/postgres.js';
 
 const USER = 'tributary';
 const PASSWORD = 'results-test-password';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import hive from 'hive-driver';
 import ssh2 from 'ssh2';
-import type { RunFile } from '../../electron/core/sandbox/run-file.js';
+import type { RunFile } from '../../sandbox/client/run-file.js';
 
 /** An SSH session to the sandbox master, verifying its host key against the known_hosts line it publishes. */
 export function connectMaster(run: RunFile, privateKey: Buffer | string = readFileSync(run.master.keyFile)): Promise<ssh2.Client> {

@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 
 const { dataDir: sandboxDataDir } = inject('sandbox');

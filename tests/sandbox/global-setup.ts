@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { Logger } from '../../shared/node/log.js';
-import { SandboxManager } from '../../electron/core/sandbox/manager.js';
-import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
-import { sourceDaemon } from '../../electron/web/web-core.js';
+import { SandboxManager } from '../../sandbox/client/manager.js';
+import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
+import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +19,11 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-sandbox-test-'));
-  const manager = new SandboxManager(dataDir, { ...sourceDaemon, env: { TRIBUTARY_SANDBOX_PACE: '0.3' } }, new Logger(undefined));
+  const manager = new SandboxManager(
+    dataDir,
+    { ...checkoutDaemonCommand(), env: { TRIBUTARY_SANDBOX_PACE: '0.3' } },
+    new Logger(undefined),
+  );
   const started = Date.now();
   for await (const progress of manager.start(new AbortController().signal)) {
     if (progress.kind !== 'step' || progress.state !== 'running' || !progress.bytesTotal) {

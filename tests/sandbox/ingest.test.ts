@@ -1,13 +1,13 @@
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { readLedger } from '../../electron/core/ingest/ledger.js';
 import { compareWithLedger, streamIdCounts } from '../../electron/core/ingest/verify.js';
-import { faultTokenPath, gatewayFaults, setGatewayFaults } from '../../electron/core/sandbox/gateway/faults.js';
+import { faultTokenPath, gatewayFaults, setGatewayFaults } from '../../sandbox/client/faults.js';
 import { contract, type IngestChunk, type IngestSummary, type InputOf, type TailChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { parseAccessLog } from '../../shared/pipeline/access-log.js';

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
 import { chartPaint, openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
@@ -114,7 +113,7 @@ function painted(): Promise<{ drawn: number; series: number }> {
 }
 
 async function warehouse(): Promise<pg.Client> {
-  const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
+  const password = run.redshift.adminPassword;
   const db = new pg.Client({ host: run.redshift.host, port: run.redshift.port, user: run.redshift.adminUser, password, database: 'dev' });
   await db.connect();
   return db;

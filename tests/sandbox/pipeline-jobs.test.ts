@@ -1,16 +1,16 @@
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AddJobFlowStepsCommand, EMRClient } from '@aws-sdk/client-emr';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { AddJobFlowStepsCommand, DescribeStepCommand, EMRClient, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { fill } from '../../electron/core/pipeline/assets.js';
-import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
-import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
 import { tempDir, testCore } from '../helpers/core.js';
@@ -97,7 +97,10 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const kinesis = new KinesisClient(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-  const cluster = startSandboxCluster(run.endpoint, 'pipeline-test', ['Spark', 'Hive']);
+  const cluster = startSandboxCluster(run.endpoint, 'pipeline-test', {
+    applications: ['Spark', 'Hive'],
+    logUri: `s3://${BUCKET}/emr-logs/`,
+  });
   await until('ACTIVE stream', async () =>
     (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
       ? true
@@ -203,6 +206,81 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     const runs = await core.handlers['pipeline.runs']({ clusterId }, { signal });
     expect(runs.find((r) => r.runId === submitted.runId)).toMatchObject({ via: 'ssh', state: 'COMPLETED' });
     expect(runs.filter((r) => r.via === 'step').map((r) => r.state)).toEqual(expect.arrayContaining(['COMPLETED', 'FAILED', 'CANCELLED']));
+  });
+});
+
+describe('step logs, kept as EMR keeps them', () => {
+  const logKey = (stepId: string, name: string) => `emr-logs/${clusterId}/steps/${stepId}/${name}.gz`;
+  const logText = async (key: string) =>
+    gunzipSync(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray()).toString('utf8');
+
+  it('reach the cluster’s LogUri in S3 as gzip objects while the step runs and when it ends, and the app reads them there', async () => {
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    try {
+      const script = 'echo early-line; echo err-line >&2; sleep 6; echo late-line';
+      const { StepIds } = await emr.send(
+        new AddJobFlowStepsCommand({
+          JobFlowId: clusterId,
+          Steps: [
+            { Name: 'logs', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['bash', '-c', script] } },
+          ],
+        }),
+      );
+      const stepId = StepIds![0]!;
+      // Uploaded while it runs: the first line is in S3 before the step has ended.
+      await until(
+        'stdout.gz while running',
+        async () => ((await logText(logKey(stepId, 'stdout')).catch(() => '')).includes('early-line') ? true : undefined),
+        30_000,
+      );
+      const state = (await emr.send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }))).Step?.Status?.State;
+      expect(state).toBe('RUNNING');
+      expect(await logText(logKey(stepId, 'stdout'))).not.toContain('late-line');
+
+      const chunks = await follow(stepId);
+      expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+      expect(stdout(chunks)).toBe('early-line\nlate-line\n');
+      expect(chunks.filter((c) => c.kind === 'log' && c.stream === 'stderr').map((c) => c.kind === 'log' && c.text)).toEqual([
+        'err-line\n',
+      ]);
+      // At the end every log is there, gzip-compressed, where EMR puts them.
+      expect((await keys(`emr-logs/${clusterId}/steps/${stepId}/`)).map((k) => k.key).sort()).toEqual(
+        ['controller', 'stderr', 'stdout'].map((name) => logKey(stepId, name)),
+      );
+      const raw = await (
+        await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: logKey(stepId, 'stdout') }))
+      ).Body!.transformToByteArray();
+      expect([raw[0], raw[1]]).toEqual([0x1f, 0x8b]);
+      expect(await logText(logKey(stepId, 'stdout'))).toBe('early-line\nlate-line\n');
+      expect(await logText(logKey(stepId, 'controller'))).toMatch(/startExec 'bash -c [^\n]+\n.*Process exited with code 0\n/s);
+
+      // What the app shows is what S3 holds: rewrite the object and the app follows the new text.
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: logKey(stepId, 'stdout'), Body: gzipSync('read from S3\n') }));
+      expect(stdout(await follow(stepId))).toBe('read from S3\n');
+    } finally {
+      emr.destroy();
+    }
+  });
+
+  it('on a cluster without a LogUri are not in S3, and the app says where EMR keeps them instead', async () => {
+    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const plain = await startSandboxCluster(run.endpoint, 'no-log-uri');
+    try {
+      const { StepIds } = await emr.send(
+        new AddJobFlowStepsCommand({
+          JobFlowId: plain,
+          Steps: [{ Name: 'no-log-uri', ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['echo', 'hi'] } }],
+        }),
+      );
+      const chunks = await collect(core.handlers['pipeline.follow']({ clusterId: plain, runId: StepIds![0]! }, { signal }));
+      expect(finalState(chunks)).toMatchObject({ state: 'COMPLETED' });
+      expect(stdout(chunks)).toBe('');
+      expect(chunks.find((c) => c.kind === 'log' && c.stream === 'stderr')).toMatchObject({ text: expect.stringMatching(/has no LogUri/) });
+      expect(await keys(`emr-logs/${plain}/`)).toEqual([]);
+    } finally {
+      await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [plain] }));
+      emr.destroy();
+    }
   });
 });
 
@@ -371,7 +449,7 @@ describe('the warehouse’s load history behind the Redshift stage', () => {
     expect(Date.parse(loaded!.startTime)).toBeLessThanOrEqual(Date.parse(failed!.startTime));
 
     // A COPY from psql or a script, on a connection of its own, is the warehouse's record too, not only the wizard's.
-    const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
+    const password = run.redshift.adminPassword;
     const outsider = new pg.Client({
       host: run.redshift.host,
       port: run.redshift.port,

@@ -5,9 +5,9 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { Page } from 'playwright-core';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
@@ -64,7 +64,11 @@ function wrongTypedParquet(path: string): void {
 /** An EMR cluster in the sandbox, as the provisioning wizard would leave one; undefined when the sandbox cannot make one. */
 async function startCluster(endpoint: string): Promise<string | undefined> {
   try {
-    return await startSandboxCluster(endpoint, 'pipeline-ui', ['Spark', 'Hive'], 120_000);
+    return await startSandboxCluster(endpoint, 'pipeline-ui', {
+      applications: ['Spark', 'Hive'],
+      logUri: `s3://${BUCKET}/emr-logs/`,
+      timeoutMs: 120_000,
+    });
   } catch (error) {
     process.stdout.write(`pipeline-ui: no EMR cluster (${String(error)})\n`);
     return undefined;

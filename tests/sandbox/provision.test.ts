@@ -1,11 +1,11 @@
 import { readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { faultTokenPath, setGatewayFaults, type FaultRule } from '../../electron/core/sandbox/gateway/faults.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { faultTokenPath, setGatewayFaults, type FaultRule } from '../../sandbox/client/faults.js';
 import { contract, type InputOf, type InventoryDeleteChunk, type ProvisionChunk, type RunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
 

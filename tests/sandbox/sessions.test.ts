@@ -5,8 +5,8 @@ import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import { testCore, tempDir } from '../helpers/core.js';
 import { makeUserKey, startSshd } from '../helpers/sshd.js';
 import { hiveSession } from './clients.js';

@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateClusterCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { sandboxPaths } from '../../electron/core/sandbox/paths.js';
-import { readRunFile, type RunFile } from '../../electron/core/sandbox/run-file.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import type { Cell, ExportProgress, RunChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
@@ -76,6 +75,23 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     );
     const tested = await core.handlers['connections.test']({ id: 'sandbox-warehouse' }, { signal });
     expect(tested.serverVersion).toMatch(/PostgreSQL/);
+  });
+
+  it('signs in as the admin the run file names, whose password reaches neither the renderer nor a log nor an error', async () => {
+    expect(run.redshift.adminPassword.length).toBeGreaterThanOrEqual(24);
+    expect((statSync(join(dataDir, 'sandbox', 'run.json')).mode & 0o777).toString(8)).toBe('600');
+    const chunks = await runSql('sandbox-warehouse', 'SELECT current_user');
+    expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([[run.redshift.adminUser]]);
+    const failed = await runSql('sandbox-warehouse', 'SELECT * FROM no_such_table_for_the_admin_test');
+    const list = await core.handlers['connections.list']({}, { signal });
+    const status = await core.handlers['sandbox.status']({}, { signal });
+    for (const answer of [chunks, failed, list, status]) expect(JSON.stringify(answer)).not.toContain(run.redshift.adminPassword);
+    expect(only(failed, 'error').length).toBe(1);
+    await core.log.flush();
+    const logs = readdirSync(join(appDir, 'logs'))
+      .map((f) => readFileSync(join(appDir, 'logs', f), 'utf8'))
+      .join('');
+    expect(logs).not.toContain(run.redshift.adminPassword);
   });
 
   it('keeps every value exact, with the type the server named', async () => {
@@ -219,7 +235,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     const progress: ExportProgress[] = [];
     for await (const p of core.handlers['results.export']({ resultId, format: 'csv', path }, { signal })) progress.push(p);
     expect(progress.at(-1)).toMatchObject({ kind: 'done', rows: 1_000_000 });
-    const password = readFileSync(sandboxPaths(dataDir).adminPassword, 'utf8').trim();
+    const password = run.redshift.adminPassword;
     const reference = join(tempDir('tributary-psql-'), 'psql.csv');
     execFileSync(
       'psql',

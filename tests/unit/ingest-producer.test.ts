@@ -3,7 +3,7 @@ import { Batcher, outRecord, recordProblem, type OutRecord } from '../../electro
 import { Producer, type Ack, type PutRecordsFn, type PutResultEntry, type RecordSource } from '../../electron/core/ingest/producer.js';
 import { generatorSource } from '../../electron/core/ingest/sources.js';
 import { generatorFor } from '../../electron/core/ingest/service.js';
-import { Faults } from '../../electron/core/sandbox/gateway/faults.js';
+import { Faults } from '../../sandbox/gateway/faults.js';
 import { KINESIS_LIMITS } from '../../shared/contract/index.js';
 
 const MiB = 1024 * 1024;

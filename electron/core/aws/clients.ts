@@ -1,35 +1,11 @@
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Environment } from '../../../shared/contract/index.js';
+import { awsClientConfig as sdkClientConfig, type AwsTarget } from '../../../shared/node/aws-config.js';
 
-export interface AwsTarget {
-  region: string;
-  /** An endpoint override (the sandbox, a VPC endpoint); AWS's own endpoints otherwise. */
-  endpoint?: string;
-  /** Absent for APIs that take no signature (SSO OIDC's sign-in calls). */
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-}
+export type { AwsTarget };
 
-/**
- * The one place every AWS client is configured: region, endpoint, adaptive
- * retries, Tributary's user agent, and HTTP/1.1 (the SDK's HTTP/2 default
- * fails against local emulators and gains nothing for these APIs). Callers
- * pass the operation's AbortSignal to `send`, so a cancel stops the request.
- */
+/** Every AWS client of the app: the one SDK configuration (shared/node/aws-config.ts) with Tributary's user agent. */
 export function awsClientConfig(target: AwsTarget, version: string) {
-  return {
-    region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    ...(target.credentials ? { credentials: target.credentials } : {}),
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
-    retryMode: 'adaptive',
-    maxAttempts: 5,
-    customUserAgent: `tributary/${version}`,
-    // Path-style S3 works with endpoint overrides; checksums only where required keep uploads plain.
-    forcePathStyle: target.endpoint !== undefined,
-    requestChecksumCalculation: 'WHEN_REQUIRED' as const,
-    responseChecksumValidation: 'WHEN_REQUIRED' as const,
-  };
+  return sdkClientConfig(target, `tributary/${version}`);
 }
 
 /** What every SDK v3 client has: built from a config, and `destroy()` to close its sockets. */

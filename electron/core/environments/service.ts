@@ -17,7 +17,7 @@ import { AwsScope, type AwsAccess, type AwsTarget } from '../aws/clients.js';
 import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { SANDBOX_CREDENTIALS } from '../aws/sandbox-config.js';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/client/constants.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -40,8 +38,6 @@ export interface JobsDeps {
   /** The active environment's AWS target, and whether it is the sandbox. */
   aws: () => Promise<{ target: AwsTarget; sandbox: boolean }>;
   sessions: JobSessions;
-  /** Where the sandbox's step runner writes <clusterId>/<stepId>/{stdout,stderr}. */
-  sandboxStepLogs: string;
   log: Logger;
 }
 
@@ -54,6 +50,8 @@ const SSH_OUTPUT_KEEP = 1024 * 1024;
 const POLL_MS = 1000;
 /** EMR uploads step logs to the LogUri every few minutes; reading them that often is enough. */
 const S3_LOG_POLL_MS = 15_000;
+/** The sandbox uploads them every few seconds (sandbox/emr/step-logs.ts), so its live tail reads as often. */
+const SANDBOX_LOG_POLL_MS = 2_000;
 
 interface SshRun {
   id: string;
@@ -310,9 +308,8 @@ export class PipelineJobs {
   private async *followStep(clusterId: string, stepId: string, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
     const { emr, s3, sandbox } = await this.clients();
     const parser = new OutputParser();
-    const logs = sandbox
-      ? new LocalStepLogs(join(this.deps.sandboxStepLogs, clusterId, stepId))
-      : await S3StepLogs.of(emr, s3, clusterId, stepId, signal);
+    // Step logs are read one way, from the cluster's LogUri, on AWS and on the sandbox alike.
+    const logs = await S3StepLogs.of(emr, s3, clusterId, stepId, sandbox ? SANDBOX_LOG_POLL_MS : S3_LOG_POLL_MS, signal);
     let state: PipelineRunState | undefined;
     try {
       for (;;) {
@@ -426,61 +423,34 @@ interface LogPiece {
   text: string;
 }
 
-interface StepLogs {
-  read(final: boolean, signal: AbortSignal): Promise<LogPiece[]>;
-}
-
-/** The sandbox's step runner writes each step's stdout and stderr to files as they come. */
-class LocalStepLogs implements StepLogs {
-  private readonly offsets = { stdout: -1, stderr: -1 };
-  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-
-  constructor(private readonly dir: string) {}
-
-  read(): Promise<LogPiece[]> {
-    const out: LogPiece[] = [];
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const file = join(this.dir, stream);
-      if (!existsSync(file)) continue;
-      const fd = openSync(file, 'r');
-      try {
-        const size = fstatSync(fd).size;
-        let from = this.offsets[stream];
-        if (from < 0) from = Math.max(0, size - TAIL_BYTES);
-        if (size <= from) continue;
-        const buffer = Buffer.alloc(size - from);
-        readSync(fd, buffer, 0, buffer.length, from);
-        this.offsets[stream] = size;
-        const text = this.decoders[stream].write(buffer);
-        if (text) out.push({ stream, text });
-      } finally {
-        closeSync(fd);
-      }
-    }
-    return Promise.resolve(out);
-  }
-}
-
-/** On EMR, step logs reach the cluster's LogUri (<LogUri>/<cluster>/steps/<step>/stdout.gz) every few minutes. */
-class S3StepLogs implements StepLogs {
+/** Step logs reach the cluster's LogUri (<LogUri>/<cluster>/steps/<step>/stdout.gz) while the step runs and when it ends. */
+class S3StepLogs {
   private readonly sent = { stdout: -1, stderr: -1 };
   private lastRead = 0;
 
   private constructor(
     private readonly s3: S3Client,
     private readonly location: { bucket: string; prefix: string } | undefined,
+    private readonly pollMs: number,
   ) {}
 
-  static async of(emr: EMRClient, s3: S3Client, clusterId: string, stepId: string, signal: AbortSignal): Promise<S3StepLogs> {
+  static async of(
+    emr: EMRClient,
+    s3: S3Client,
+    clusterId: string,
+    stepId: string,
+    pollMs: number,
+    signal: AbortSignal,
+  ): Promise<S3StepLogs> {
     const cluster = await emr
       .send(new DescribeClusterCommand({ ClusterId: clusterId }), { abortSignal: signal })
       .catch((error: unknown) => {
         throw emrError(error, clusterId);
       });
     const match = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(cluster.Cluster?.LogUri ?? '');
-    if (!match) return new S3StepLogs(s3, undefined);
+    if (!match) return new S3StepLogs(s3, undefined, pollMs);
     const prefix = match[2] ? (match[2].endsWith('/') ? match[2] : `${match[2]}/`) : '';
-    return new S3StepLogs(s3, { bucket: match[1]!, prefix: `${prefix}${clusterId}/steps/${stepId}/` });
+    return new S3StepLogs(s3, { bucket: match[1]!, prefix: `${prefix}${clusterId}/steps/${stepId}/` }, pollMs);
   }
 
   async read(final: boolean, signal: AbortSignal): Promise<LogPiece[]> {
@@ -496,7 +466,7 @@ class S3StepLogs implements StepLogs {
       }
       return [];
     }
-    if (!final && Date.now() - this.lastRead < S3_LOG_POLL_MS) return [];
+    if (!final && Date.now() - this.lastRead < this.pollMs) return [];
     this.lastRead = Date.now();
     const out: LogPiece[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -1,6 +1,6 @@
 import { parquetMetadataAsync, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
 import type { Cell, ColumnKind, ColumnMeta, ParquetColumnInfo } from '../../../shared/contract/index.js';
-import { parquetRecords } from '../sandbox/redshift/parquet-source.js';
+import { parquetTextRows } from '../../../shared/node/parquet.js';
 
 export interface ParquetSample {
   metadata: FileMetaData;
@@ -113,10 +113,8 @@ export async function sampleParquet(file: AsyncBuffer, maxRows = 100): Promise<P
   const top = parquetSchema(metadata).children;
   const rows: Cell[][] = [];
   if (maxRows > 0) {
-    const targets = top.map((child) => ({ name: child.element.name, type: '', category: '', typeName: '', modifier: '' }));
-    for await (const record of parquetRecords(file, targets as never)) {
-      if ('error' in record) break;
-      rows.push(record.fields);
+    for await (const fields of parquetTextRows(file, metadata)) {
+      rows.push(fields);
       if (rows.length >= maxRows) break;
     }
   }

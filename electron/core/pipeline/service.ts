@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
@@ -21,8 +20,6 @@ export interface PipelineDeps {
   workbench: SqlRunner;
   /** The workbench's connections, for look-ups that are not the operator's queries. */
   engines: LookupEngines;
-  /** The sandbox's log directory (its step runner writes steps/<cluster>/<step>/stdout). */
-  sandboxLogs: string;
   log: Logger;
 }
 
@@ -39,7 +36,6 @@ export class PipelineService {
         return { target: aws.target, sandbox: aws.sandbox };
       },
       sessions: deps.sessions,
-      sandboxStepLogs: join(deps.sandboxLogs, 'steps'),
       log: deps.log,
     });
     this.browser = new S3Browser(deps.aws);

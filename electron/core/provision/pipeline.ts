@@ -11,7 +11,7 @@ import {
   type S3Spec,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { SANDBOX_KEY_PAIR } from '../sandbox/bootstrap.js';
+import { SANDBOX_KEY_PAIR } from '../../../sandbox/client/constants.js';
 
 export interface PipelineSpecs {
   kinesis: KinesisSpec;

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMRClient, ListClustersCommand } from '@aws-sdk/client-emr';
 import { DescribeClustersCommand, GetClusterCredentialsCommand, RedshiftClient } from '@aws-sdk/client-redshift';
@@ -16,7 +15,7 @@ import {
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { RunFile } from '../sandbox/run-file.js';
+import type { RunFile } from '../../../sandbox/client/run-file.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { EnvironmentsService } from '../environments/service.js';
 import type { NoticeBoard } from '../storage/notices.js';
@@ -58,8 +57,6 @@ export interface ConnectionsDeps {
   notices: NoticeBoard;
   log: Logger;
   sandboxRun: () => RunFile | undefined;
-  /** The sandbox warehouse's admin password file. */
-  sandboxAdminPasswordFile: string;
   tunnels: SessionAccess;
 }
 
@@ -243,9 +240,9 @@ export class Connections {
       return new RedshiftEngine(async () => {
         const run = this.deps.sandboxRun();
         if (!run) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
-        const password = readFileSync(this.deps.sandboxAdminPasswordFile, 'utf8').trim();
-        this.deps.log.addSecret(password);
-        return { host: run.redshift.host, port: run.redshift.port, database: 'dev', user: run.redshift.adminUser, password };
+        const { host, port, adminUser, adminPassword } = run.redshift;
+        this.deps.log.addSecret(adminPassword);
+        return { host, port, database: 'dev', user: adminUser, password: adminPassword };
       });
     }
     return new RedshiftEngine((signal) => this.redshiftEndpoint(info.id, environment, spec, target, signal));
