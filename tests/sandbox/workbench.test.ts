@@ -15,7 +15,7 @@ import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
-import { SparkEngine, type MasterExec } from '../../electron/core/workbench/engines/spark.js';
+import { SparkEngine, type MasterExec } from '../../electron/core/engines/spark.js';
 import { connectMaster, until } from './clients.js';
 
 const { dataDir } = inject('sandbox');

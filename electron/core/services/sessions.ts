@@ -34,7 +34,7 @@ import { resolveSshHost, type ResolvedHost } from '../ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
 import type { SessionAccess } from '../workbench/connections.js';
-import type { ExecOutcome } from '../workbench/engine.js';
+import type { ExecOutcome } from '../engines/engine.js';
 import type { EnvironmentsService } from './environments.js';
 import type { NoticeBoard } from './notices.js';
 

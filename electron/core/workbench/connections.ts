@@ -21,10 +21,10 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import type { EnvironmentsService } from '../services/environments.js';
 import type { NoticeBoard } from '../services/notices.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { Engine, ExecOutcome } from './engine.js';
-import { RedshiftDataEngine } from './engines/redshift-data.js';
-import { RedshiftEngine, type PgEndpoint } from './engines/redshift.js';
-import { SparkEngine } from './engines/spark.js';
+import type { Engine, ExecOutcome } from '../engines/engine.js';
+import { RedshiftDataEngine } from '../engines/redshift-data.js';
+import { RedshiftEngine, type PgEndpoint } from '../engines/redshift.js';
+import { SparkEngine } from '../engines/spark.js';
 
 const storedSchema = z
   .object({ id: connectionIdSchema, name: z.string().min(1).max(100), environmentId: environmentIdSchema, spec: connectionSpecSchema })

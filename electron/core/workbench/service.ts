@@ -5,7 +5,7 @@ import { follow } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { ResultRegistry } from '../results/registry.js';
 import type { ResultSet } from '../results/result-set.js';
-import { StatementError, type Engine, type StatementSink } from './engine.js';
+import { StatementError, type Engine, type StatementSink } from '../engines/engine.js';
 import type { QueryHistory } from './history.js';
 import type { SavedWork } from './saved.js';
 import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';

@@ -1,9 +1,9 @@
 import pg from 'pg';
-import type { Cell, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
-import { StatementError } from '../engine.js';
-import { pgColumnType } from '../pg-types.js';
+import type { Cell, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { Engine, StatementOutcome, StatementSink } from './engine.js';
+import { StatementError } from './engine.js';
+import { pgColumnType } from './pg-types.js';
 
 export interface PgEndpoint {
   host: string;

@@ -6,12 +6,12 @@ import {
   RedshiftDataClient,
   type Field,
 } from '@aws-sdk/client-redshift-data';
-import type { Cell, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../../aws/clients.js';
-import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
-import { StatementError } from '../engine.js';
-import { kindOfTypeName } from '../pg-types.js';
+import type { Cell, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { Engine, StatementOutcome, StatementSink } from './engine.js';
+import { StatementError } from './engine.js';
+import { kindOfTypeName } from './pg-types.js';
 
 export interface DataApiTarget {
   clusterIdentifier: string;

@@ -1,8 +1,8 @@
 import hive from 'hive-driver';
-import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from '../engine.js';
-import { queryRows, StatementError } from '../engine.js';
+import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from './engine.js';
+import { queryRows, StatementError } from './engine.js';
 
 const { TCLIService, TCLIService_types: T } = hive.thrift;
 
