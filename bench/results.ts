@@ -16,7 +16,7 @@ import { startPostgres } from '../electron/core/sandbox/postgres.js';
 import { NoticeBoard } from '../electron/core/services/notices.js';
 import { addKnownHost } from '../electron/core/ssh/known-hosts.js';
 import { Tunnel } from '../electron/core/ssh/tunnel.js';
-import { RedshiftEngine } from '../electron/core/workbench/engines/redshift.js';
+import { RedshiftEngine } from '../electron/core/engines/redshift.js';
 import { QueryHistory } from '../electron/core/workbench/history.js';
 import { SavedWork } from '../electron/core/workbench/saved.js';
 import { WorkbenchService, type EngineSource } from '../electron/core/workbench/service.js';
