@@ -190,6 +190,7 @@ class MemoryTransport implements Transport {
 function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<string, number>) {
   const engines = new Map<string, RedshiftEngine>();
   const source: EngineSource = {
+    engines: () => [],
     engine: async (id) => {
       const port = ports[id];
       if (port === undefined) throw new Error(`no connection ${id}`);

@@ -15,9 +15,11 @@ import { SessionsService } from './services/sessions.js';
 import { SettingsService } from './services/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
 import { ResultRegistry } from './results/registry.js';
+import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
 import { QueryHistory } from './workbench/history.js';
 import { SavedWork } from './workbench/saved.js';
+import { sandboxConnections } from './workbench/sandbox-connections.js';
 import { WorkbenchService } from './workbench/service.js';
 
 export interface CoreOptions {
@@ -30,6 +32,8 @@ export interface CoreOptions {
   echoLog?: boolean;
   /** How this host runs the sandbox's supervising process. */
   sandboxDaemon: DaemonCommand;
+  /** Engines besides the app's own: only tests register one, to prove an engine is one file and one registration. */
+  engines?: readonly AnyEngine[];
 }
 
 export interface Core {
@@ -81,13 +85,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const results = new ResultRegistry({ dir: join(options.dataDir, 'results') });
   const connections = new Connections({
     dataDir: options.dataDir,
-    version: options.version,
+    engines: new EngineRegistry([...builtInEngines, ...(options.engines ?? [])]),
     environments,
+    builtIn: sandboxConnections({ run: () => sandbox.running(), adminPasswordFile: sandbox.paths.adminPassword, aws: environments, log }),
     secrets: secretStore,
     notices,
     log,
-    sandboxRun: () => sandbox.running(),
-    sandboxAdminPasswordFile: sandbox.paths.adminPassword,
     tunnels: sessions.ports,
   });
   const workbench = new WorkbenchService({

@@ -33,7 +33,7 @@ import { openConnection, SshError, type ConnectOptions, type SshConnection } fro
 import { resolveSshHost, type ResolvedHost } from '../ssh/ssh-config.js';
 import { Tunnel, type TunnelStatus } from '../ssh/tunnel.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { SessionAccess } from '../workbench/connections.js';
+import type { SessionAccess } from '../engines/descriptor.js';
 import type { ExecOutcome } from '../engines/engine.js';
 import type { EnvironmentsService } from './environments.js';
 import type { NoticeBoard } from './notices.js';
