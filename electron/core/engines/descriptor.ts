@@ -22,8 +22,8 @@ export interface SessionAccess {
 
 /** What an engine may use to open: its connection's environment and secret, and the app's tunnels. */
 export interface EnginePorts {
-  /** The AWS of the connection's environment. */
-  aws: AwsScope;
+  /** The AWS of the connection's environment, asked for when the engine needs it (a sandbox that is down refuses). */
+  aws(): Promise<AwsScope>;
   tunnels: SessionAccess;
   /** The connection's secret from the secret store (the descriptor's `secret` option), if one is kept. */
   secret(): Promise<string | undefined>;

@@ -176,5 +176,5 @@ export const redshiftDataEngine = defineEngine<DataApiTarget>({
   form: [[...redshiftTargetFields]],
   capabilities: redshiftCapabilities,
   describe: (o) => `${o.user}@${o.clusterIdentifier}/${o.database} via the Data API`,
-  open: (o, ports) => new RedshiftDataEngine(ports.aws.client(RedshiftDataClient), o),
+  open: async (o, ports) => new RedshiftDataEngine((await ports.aws()).client(RedshiftDataClient), o),
 });

@@ -357,7 +357,8 @@ export const redshiftEngine = defineEngine<RedshiftOptions>({
 
 /** The cluster's endpoint (through the session's tunnel when the route says so) and a password: stored, or IAM's. */
 async function endpointOf(o: RedshiftOptions, ports: EnginePorts, signal: AbortSignal): Promise<PgEndpoint> {
-  return ports.aws.use(RedshiftClient, async (redshift) => {
+  const aws = await ports.aws();
+  return aws.use(RedshiftClient, async (redshift) => {
     const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: o.clusterIdentifier }), { abortSignal: signal }))
       .Clusters?.[0];
     const address = cluster?.Endpoint?.Address;
@@ -392,6 +393,6 @@ async function endpointOf(o: RedshiftOptions, ports: EnginePorts, signal: AbortS
         ? { host: '127.0.0.1', port: await ports.tunnels.redshift(o.route.sessionId, o.clusterIdentifier, signal) }
         : { host: address, port };
     // Through a tunnel the certificate still names the cluster, so TLS is checked against that name.
-    return { ...local, database: o.database, user, password, ...(ports.aws.sandbox ? {} : { tls: { servername: address } }) };
+    return { ...local, database: o.database, user, password, ...(aws.sandbox ? {} : { tls: { servername: address } }) };
   });
 }

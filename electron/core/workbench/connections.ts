@@ -195,7 +195,7 @@ export class Connections {
     if (!environment) throw new AppError('NOT_FOUND', `The environment of ${known.name} is gone`);
     const { descriptor, options } = this.deps.engines.check(known.spec);
     return descriptor.open(options, {
-      aws: await this.deps.environments.aws(environment.id),
+      aws: () => this.deps.environments.aws(environment.id),
       tunnels: this.deps.tunnels,
       secret: () => this.deps.secrets.get(passwordName(known.id)),
       log: this.deps.log,
