@@ -16,7 +16,7 @@ import { startPostgres } from '../sandbox/postgres.js';
 import { NoticeBoard } from '../electron/core/storage/notices.js';
 import { addKnownHost } from '../electron/core/ssh/known-hosts.js';
 import { Tunnel } from '../electron/core/ssh/tunnel.js';
-import { RedshiftEngine } from '../electron/core/workbench/engines/redshift.js';
+import { RedshiftEngine } from '../electron/core/engines/redshift.js';
 import { QueryHistory } from '../electron/core/workbench/history.js';
 import { SavedWork } from '../electron/core/workbench/saved.js';
 import { WorkbenchService, type EngineSource } from '../electron/core/workbench/service.js';
@@ -190,6 +190,7 @@ class MemoryTransport implements Transport {
 function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<string, number>) {
   const engines = new Map<string, RedshiftEngine>();
   const source: EngineSource = {
+    engines: () => [],
     engine: async (id) => {
       const port = ports[id];
       if (port === undefined) throw new Error(`no connection ${id}`);

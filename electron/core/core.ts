@@ -19,9 +19,11 @@ import { SessionsService } from './sessions/service.js';
 import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
 import { ResultRegistry } from './results/registry.js';
+import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
 import { QueryHistory } from './workbench/history.js';
 import { SavedWork } from './workbench/saved.js';
+import { sandboxConnections } from './workbench/sandbox-connections.js';
 import { WorkbenchService } from './workbench/service.js';
 
 export interface CoreOptions {
@@ -34,6 +36,8 @@ export interface CoreOptions {
   echoLog?: boolean;
   /** How this host runs the sandbox's supervising process. */
   sandboxDaemon: DaemonCommand;
+  /** Engines besides the app's own: only tests register one, to prove an engine is one file and one registration. */
+  engines?: readonly AnyEngine[];
 }
 
 export interface Core {
@@ -102,12 +106,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results') }));
   const connections = new Connections({
     dataDir: options.dataDir,
-    version: options.version,
+    engines: new EngineRegistry([...builtInEngines, ...(options.engines ?? [])]),
     environments,
+    builtIn: sandboxConnections({ run: () => sandbox.running(), aws: environments, log }),
     secrets: secretStore,
     notices,
     log,
-    sandboxRun: () => sandbox.running(),
     tunnels: sessions.ports,
   });
   const workbench = owned(

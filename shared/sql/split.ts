@@ -1,5 +1,5 @@
 import { mysqlSplitterOptions, postgreSplitterOptions, splitQuery } from 'dbgate-query-splitter';
-import type { TextPosition } from '../contract/index.js';
+import type { SqlDialect, TextPosition } from '../contract/index.js';
 
 export interface Statement {
   sql: string;
@@ -20,7 +20,7 @@ const options = {
 };
 
 /** Splits a script into statements with their places, so errors point into the editor's text. */
-export function splitStatements(script: string, dialect: 'redshift' | 'spark'): Statement[] {
+export function splitStatements(script: string, dialect: SqlDialect): Statement[] {
   return splitQuery(script, options[dialect])
     .flatMap((item) => (typeof item === 'string' ? [] : [item]))
     .filter((item) => !isOnlyComments(item.text))

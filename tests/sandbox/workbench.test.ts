@@ -13,7 +13,7 @@ import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
 import { testCore, tempDir } from '../helpers/core.js';
-import { SparkEngine, type MasterExec } from '../../electron/core/workbench/engines/spark.js';
+import { SparkEngine, type MasterExec } from '../../electron/core/engines/spark.js';
 import { connectMaster } from './clients.js';
 import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
 import { until } from '../helpers/until.js';

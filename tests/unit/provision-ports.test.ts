@@ -8,6 +8,7 @@ import { AwsScope } from '../../electron/core/aws/clients.js';
 import { exists, unlessNotFound } from '../../electron/core/aws/errors.js';
 import type { ConnectionStore, KeyFiles } from '../../electron/core/provision/ports.js';
 import { Provisioning } from '../../electron/core/provision/provisioning.js';
+import { NO_CAPABILITIES } from '../../electron/core/engines/descriptor.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -22,6 +23,8 @@ function listed(id: string, input: Parameters<ConnectionStore['save']>[0]): Conn
     name: input.name,
     environmentId: input.environmentId,
     engine: spec.engine,
+    dialect: 'redshift',
+    capabilities: NO_CAPABILITIES,
     target: '',
     builtIn: false,
     spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec,

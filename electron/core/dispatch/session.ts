@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import { findOperation } from '../../../shared/contract/index.js';
-import { AppError, type ErrorIssue, type ErrorPayload } from '../../../shared/errors.js';
+import { AppError, type ErrorPayload } from '../../../shared/errors.js';
 import { INITIAL_STREAM_CREDIT, clientMessageSchema, type HostMessage } from '../../../shared/protocol.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { Handlers, OperationContext } from './handlers.js';
+import { invalidInput } from './invalid-input.js';
 
 interface Inflight {
   controller: AbortController;
@@ -138,17 +139,7 @@ function checkInput(name: string, schema: z.ZodType, maxBytes: number, rawInput:
   // The JSON round trip gives every host the same plain data, whatever its transport can clone.
   const result = schema.safeParse(JSON.parse(json));
   if (result.success) return result.data;
-  const issues = toIssues(result.error);
-  const first = issues[0];
-  const where = first && first.path ? `${first.path}: ` : '';
-  return new AppError('VALIDATION', `Invalid input for ${name}: ${where}${first?.message ?? 'rejected'}`, issues);
-}
-
-function toIssues(error: z.ZodError): ErrorIssue[] {
-  return error.issues.slice(0, 20).map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message.slice(0, 300),
-  }));
+  return invalidInput(name, result.error);
 }
 
 function summarize(error: z.ZodError): string {

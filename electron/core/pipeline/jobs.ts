@@ -22,7 +22,7 @@ import type {
 import { AppError } from '../../../shared/errors.js';
 import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { SessionAccess } from '../workbench/connections.js';
+import type { SessionAccess } from '../engines/descriptor.js';
 import { jobScript } from './assets.js';
 import { sleep } from '../../../shared/node/sleep.js';
 

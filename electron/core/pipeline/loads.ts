@@ -1,6 +1,6 @@
 import type { Cell, ConnectionInfo, LoadHistoryEntry } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { queryRows, type Engine } from '../workbench/engine.js';
+import { queryRows, type Engine } from '../engines/engine.js';
 
 /** Where the look-up runs: an engine of its own for a saved connection (the workbench's connections). */
 export interface LookupEngines {

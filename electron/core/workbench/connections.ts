@@ -1,162 +1,126 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { EMRClient, ListClustersCommand } from '@aws-sdk/client-emr';
-import { DescribeClustersCommand, GetClusterCredentialsCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { z } from 'zod';
 import {
   connectionIdSchema,
   connectionSpecSchema,
   environmentIdSchema,
-  SANDBOX_ENVIRONMENT_ID,
   type ConnectionInfo,
   type ConnectionSpec,
+  type EngineInfo,
   type Environment,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { RunFile } from '../../../sandbox/client/run-file.js';
+import type { AwsAccess } from '../aws/clients.js';
+import type { SessionAccess } from '../engines/descriptor.js';
+import type { Engine } from '../engines/engine.js';
+import type { EngineRegistry } from '../engines/registry.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { EnvironmentsService } from '../environments/service.js';
 import type { NoticeBoard } from '../storage/notices.js';
 import { JsonFile } from '../storage/json-file.js';
-import type { Engine, ExecOutcome } from './engine.js';
-import { RedshiftDataEngine } from './engines/redshift-data.js';
-import { RedshiftEngine, type PgEndpoint } from './engines/redshift.js';
-import { SparkEngine } from './engines/spark.js';
+import { isBuiltIn, type BuiltInConnection, type BuiltInConnections } from './sandbox-connections.js';
 
 const storedSchema = z
   .object({ id: connectionIdSchema, name: z.string().min(1).max(100), environmentId: environmentIdSchema, spec: connectionSpecSchema })
-  .strict()
-  // A password in this file would be a leak: it belongs in the secret store.
-  .refine((stored) => !('password' in stored.spec && stored.spec.password), 'A password was found in the connections file');
+  .strict();
 const fileSchema = z.object({ connections: z.array(storedSchema).max(500).default([]) }).strict();
 type Stored = z.infer<typeof storedSchema>;
 
-/** What the workbench reaches through SSH sessions, from the sessions service: it never holds SSH itself. */
-export interface SessionAccess {
-  /** A local port reaching the Spark Thrift Server on an EMR cluster's master, through its open session. */
-  sparkThrift(clusterId: string, signal: AbortSignal): Promise<number>;
-  /** A local port reaching a Redshift cluster through an open session (an EMR master or a bastion). */
-  redshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number>;
-  /** Runs a command on an EMR cluster's master through its open session, `stdin` fed to it; stdout goes to `onStdout` with backpressure. */
-  masterExec(
-    clusterId: string,
-    command: string,
-    stdin: string,
-    signal: AbortSignal,
-    onStdout: (chunk: Buffer) => Promise<void>,
-  ): Promise<ExecOutcome>;
+/** The environments as connections need them: which is active, which exist, and their AWS. */
+export interface ConnectionEnvironments extends AwsAccess {
+  active(): Promise<Environment>;
+  list(): Promise<{ environments: Environment[] }>;
 }
 
 export interface ConnectionsDeps {
   dataDir: string;
-  version: string;
-  environments: EnvironmentsService;
+  engines: EngineRegistry;
+  environments: ConnectionEnvironments;
+  /** What the active environment offers by itself (the sandbox's own connections). */
+  builtIn: BuiltInConnections;
   secrets: SecretStore;
   notices: NoticeBoard;
   log: Logger;
-  sandboxRun: () => RunFile | undefined;
   tunnels: SessionAccess;
 }
 
 const passwordName = (id: string) => `connection-password:${id}`;
-/** The sandbox's own connections have ids of their own; the operator's start with `c-`, so the two never meet. */
-const SANDBOX_WAREHOUSE = 'sandbox-warehouse';
-const SANDBOX_DATA_API = 'sandbox-data-api';
-/** IAM database passwords are asked for this long and renewed a minute before they lapse. */
-const IAM_PASSWORD_SECONDS = 900;
+
+/** A connection as listed: saved or built in, with its engine. */
+interface Known extends Stored {
+  builtIn?: BuiltInConnection;
+}
 
 /**
  * SQL connections: the ones the operator saved (per environment) and the
- * ones the sandbox offers by itself, each opened as one engine that lives
- * until the connection changes.
+ * ones the environment offers by itself, each opened as one engine, from its
+ * descriptor in the registry, that lives until the connection changes.
  */
 export class Connections {
   private readonly file: JsonFile<z.infer<typeof fileSchema>>;
   private state: Promise<Stored[]>;
-  private readonly engines = new Map<string, Engine>();
+  private readonly open = new Map<string, Engine>();
 
   constructor(private readonly deps: ConnectionsDeps) {
+    const checked = fileSchema.superRefine((file, ctx) => {
+      for (const [index, stored] of file.connections.entries()) {
+        const descriptor = deps.engines.find(stored.spec.engine);
+        const secret = descriptor?.secret?.option;
+        // A secret in this file would be a leak: it belongs in the secret store.
+        if (secret && stored.spec[secret])
+          ctx.addIssue({ code: 'custom', path: ['connections', index, 'spec'], message: 'A password was found in the connections file' });
+        const { engine: _engine, ...options } = stored.spec;
+        for (const issue of descriptor?.options.safeParse(options).error?.issues ?? [])
+          ctx.addIssue({ code: 'custom', path: ['connections', index, 'spec', ...issue.path], message: issue.message });
+      }
+    });
     this.file = new JsonFile(
       join(deps.dataDir, 'connections.json'),
-      fileSchema,
+      checked,
       () => ({ connections: [] }),
       (p) => deps.notices.fileProblem(p),
     );
     this.state = this.file.load().then((f) => f.connections);
   }
 
+  engines(): EngineInfo[] {
+    return this.deps.engines.list();
+  }
+
   async list(signal: AbortSignal): Promise<ConnectionInfo[]> {
+    return Promise.all((await this.known(signal)).map((c) => this.info(c)));
+  }
+
+  /** The active environment's connections whose engine is registered (a file may name one this build lacks). */
+  private async known(signal: AbortSignal): Promise<Known[]> {
     const active = await this.deps.environments.active();
+    const builtIn = (await this.deps.builtIn(active, signal)).map((c): Known => ({ ...c, environmentId: active.id, builtIn: c }));
     const saved = (await this.state).filter((c) => c.environmentId === active.id);
-    const builtIn = active.kind === 'sandbox' ? await this.sandboxConnections(signal) : [];
-    const mine = await Promise.all(saved.map((c) => this.info(c, false)));
-    return [...builtIn, ...mine];
+    return [...builtIn, ...saved].filter((c) => this.deps.engines.find(c.spec.engine));
   }
 
-  private async info(stored: Stored, builtIn: boolean): Promise<ConnectionInfo> {
-    const spec = stored.spec;
+  private async info(known: Known): Promise<ConnectionInfo> {
+    const { descriptor, options } = this.deps.engines.check(known.spec);
+    const secret = descriptor.secret;
     const hasPassword =
-      spec.engine === 'redshift' && spec.auth === 'password' && !builtIn
-        ? (await this.deps.secrets.get(passwordName(stored.id))) !== undefined
-        : undefined;
+      secret && !known.builtIn && secret.wanted(options) ? (await this.deps.secrets.get(passwordName(known.id))) !== undefined : undefined;
     return {
-      id: stored.id,
-      name: stored.name,
-      environmentId: stored.environmentId,
-      engine: spec.engine,
-      target: describe(spec),
-      builtIn,
+      id: known.id,
+      name: known.name,
+      environmentId: known.environmentId,
+      engine: descriptor.kind,
+      dialect: descriptor.dialect,
+      capabilities: descriptor.capabilities,
+      target: descriptor.describe(options),
+      builtIn: known.builtIn !== undefined,
       ...(hasPassword !== undefined ? { hasPassword } : {}),
-      spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec,
-    } as ConnectionInfo;
-  }
-
-  /** The sandbox's warehouse, its Data API, and Spark SQL on each of its running EMR clusters. */
-  private async sandboxConnections(signal: AbortSignal): Promise<ConnectionInfo[]> {
-    const run = this.deps.sandboxRun();
-    if (!run) return [];
-    const base = {
-      environmentId: SANDBOX_ENVIRONMENT_ID,
-      spec: {
-        engine: 'redshift',
-        clusterIdentifier: 'sandbox',
-        database: 'dev',
-        user: run.redshift.adminUser,
-        auth: 'password',
-        route: { kind: 'direct' },
-      },
-    } as const;
-    const list: Stored[] = [
-      { id: SANDBOX_WAREHOUSE, name: 'Sandbox warehouse (Redshift)', ...base },
-      {
-        id: SANDBOX_DATA_API,
-        name: 'Sandbox warehouse (Data API)',
-        environmentId: SANDBOX_ENVIRONMENT_ID,
-        spec: { engine: 'redshift-data', clusterIdentifier: 'sandbox', database: 'dev', user: run.redshift.adminUser },
-      },
-    ];
-    const { target } = await this.deps.environments.target(SANDBOX_ENVIRONMENT_ID);
-    const emr = new EMRClient(awsClientConfig(target, this.deps.version));
-    try {
-      const clusters = await emr.send(new ListClustersCommand({ ClusterStates: ['RUNNING', 'WAITING'] }), { abortSignal: signal });
-      for (const cluster of clusters.Clusters ?? []) {
-        if (!cluster.Id) continue;
-        list.push({
-          id: `sandbox-spark-${cluster.Id.toLowerCase()}`,
-          name: `Spark SQL on ${cluster.Name ?? cluster.Id}`,
-          environmentId: SANDBOX_ENVIRONMENT_ID,
-          spec: { engine: 'spark', clusterId: cluster.Id },
-        });
-      }
-    } finally {
-      emr.destroy();
-    }
-    return Promise.all(list.map((c) => this.info(c, true)));
+      spec: withoutSecret({ engine: descriptor.kind, ...options }, secret?.option),
+    };
   }
 
   async save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<void> {
+    const { descriptor, options } = this.deps.engines.check(input.spec);
     const all = await this.state;
     if (input.id && isBuiltIn(input.id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be changed.');
     const existing = input.id ? all.find((c) => c.id === input.id) : undefined;
@@ -170,17 +134,18 @@ export class Connections {
           .replace(/^-+|-+$/g, '')
           .slice(0, 50) || 'sql'
       }-${randomBytes(3).toString('hex')}`;
-    const { spec } = input;
-    if (spec.engine === 'redshift' && spec.password) {
-      this.deps.log.addSecret(spec.password);
-      await this.deps.secrets.set(passwordName(id), spec.password);
+    const secret = descriptor.secret;
+    const given = secret ? options[secret.option] : undefined;
+    if (typeof given === 'string' && given) {
+      this.deps.log.addSecret(given);
+      await this.deps.secrets.set(passwordName(id), given);
     }
-    if (spec.engine !== 'redshift' || spec.auth !== 'password') await this.deps.secrets.delete(passwordName(id));
+    if (!secret?.wanted(options)) await this.deps.secrets.delete(passwordName(id));
     const stored: Stored = {
       id,
       name: input.name,
       environmentId: input.environmentId,
-      spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec,
+      spec: withoutSecret({ engine: descriptor.kind, ...options }, secret?.option),
     };
     const next = existing ? all.map((c) => (c.id === id ? stored : c)) : [...all, stored];
     await this.commit(next);
@@ -196,27 +161,27 @@ export class Connections {
     await this.drop(id);
   }
 
-  private async find(id: string, signal: AbortSignal): Promise<ConnectionInfo> {
-    const info = (await this.list(signal)).find((c) => c.id === id);
-    if (!info) throw new AppError('NOT_FOUND', `No connection ${id} in the active environment`);
-    return info;
+  private async find(id: string, signal: AbortSignal): Promise<{ known: Known; info: ConnectionInfo }> {
+    const known = (await this.known(signal)).find((c) => c.id === id);
+    if (!known) throw new AppError('NOT_FOUND', `No connection ${id} in the active environment`);
+    return { known, info: await this.info(known) };
   }
 
   /** The connection's engine, opened on first use. */
   async engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }> {
-    const info = await this.find(id, signal);
-    let engine = this.engines.get(id);
+    const { known, info } = await this.find(id, signal);
+    let engine = this.open.get(id);
     if (!engine) {
-      engine = await this.open(info);
-      this.engines.set(id, engine);
+      engine = await this.opened(known);
+      this.open.set(id, engine);
     }
     return { engine, info };
   }
 
   /** Runs `use` on a new engine of its own, closed after: the app's look-ups must neither queue behind nor be cancelled with the operator's query. */
   async once<T>(id: string, signal: AbortSignal, use: (engine: Engine, info: ConnectionInfo) => Promise<T>): Promise<T> {
-    const info = await this.find(id, signal);
-    const engine = await this.open(info);
+    const { known, info } = await this.find(id, signal);
+    const engine = await this.opened(known);
     try {
       return await use(engine, info);
     } finally {
@@ -224,88 +189,26 @@ export class Connections {
     }
   }
 
-  private async open(info: ConnectionInfo): Promise<Engine> {
-    const environment = (await this.deps.environments.list()).environments.find((e) => e.id === info.environmentId);
-    if (!environment) throw new AppError('NOT_FOUND', `The environment of ${info.name} is gone`);
-    const spec = info.spec as ConnectionSpec;
-    const target = () => this.deps.environments.target(environment.id).then((t) => t.target);
-    if (spec.engine === 'spark') {
-      return new SparkEngine(
-        (signal) => this.deps.tunnels.sparkThrift(spec.clusterId, signal),
-        (command, stdin, signal, onStdout) => this.deps.tunnels.masterExec(spec.clusterId, command, stdin, signal, onStdout),
-      );
-    }
-    if (spec.engine === 'redshift-data') return new RedshiftDataEngine(await target(), this.deps.version, spec);
-    if (info.id === SANDBOX_WAREHOUSE) {
-      return new RedshiftEngine(async () => {
-        const run = this.deps.sandboxRun();
-        if (!run) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
-        const { host, port, adminUser, adminPassword } = run.redshift;
-        this.deps.log.addSecret(adminPassword);
-        return { host, port, database: 'dev', user: adminUser, password: adminPassword };
-      });
-    }
-    return new RedshiftEngine((signal) => this.redshiftEndpoint(info.id, environment, spec, target, signal));
-  }
-
-  private async redshiftEndpoint(
-    id: string,
-    environment: Environment,
-    spec: Extract<ConnectionSpec, { engine: 'redshift' }>,
-    target: () => Promise<AwsTarget>,
-    signal: AbortSignal,
-  ): Promise<PgEndpoint> {
-    const redshift = new RedshiftClient(awsClientConfig(await target(), this.deps.version));
-    try {
-      const cluster = (
-        await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: spec.clusterIdentifier }), { abortSignal: signal })
-      ).Clusters?.[0];
-      const address = cluster?.Endpoint?.Address;
-      const port = cluster?.Endpoint?.Port;
-      if (!address || !port)
-        throw new AppError(
-          'UNAVAILABLE',
-          `Redshift cluster ${spec.clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
-        );
-      let user = spec.user;
-      let password: string | undefined;
-      if (spec.auth === 'iam') {
-        const answer = await redshift.send(
-          new GetClusterCredentialsCommand({
-            ClusterIdentifier: spec.clusterIdentifier,
-            DbUser: spec.user,
-            DbName: spec.database,
-            DurationSeconds: IAM_PASSWORD_SECONDS,
-            AutoCreate: false,
-          }),
-          { abortSignal: signal },
-        );
-        user = answer.DbUser ?? `IAM:${spec.user}`;
-        password = answer.DbPassword;
-      } else {
-        password = await this.deps.secrets.get(passwordName(id));
-      }
-      if (!password) throw new AppError('VALIDATION', `No password is stored for ${spec.user}; edit the connection and give it once.`);
-      this.deps.log.addSecret(password);
-      const sandbox = environment.kind === 'sandbox';
-      const local =
-        spec.route.kind === 'session'
-          ? { host: '127.0.0.1', port: await this.deps.tunnels.redshift(spec.route.sessionId, spec.clusterIdentifier, signal) }
-          : { host: address, port };
-      // Through a tunnel the certificate still names the cluster, so TLS is checked against that name.
-      return { ...local, database: spec.database, user, password, ...(sandbox ? {} : { tls: { servername: address } }) };
-    } finally {
-      redshift.destroy();
-    }
+  private async opened(known: Known): Promise<Engine> {
+    if (known.builtIn?.open) return known.builtIn.open();
+    const environment = (await this.deps.environments.list()).environments.find((e) => e.id === known.environmentId);
+    if (!environment) throw new AppError('NOT_FOUND', `The environment of ${known.name} is gone`);
+    const { descriptor, options } = this.deps.engines.check(known.spec);
+    return descriptor.open(options, {
+      aws: () => this.deps.environments.aws(environment.id),
+      tunnels: this.deps.tunnels,
+      secret: () => this.deps.secrets.get(passwordName(known.id)),
+      log: this.deps.log,
+    });
   }
 
   /** Forget the open engine (after an edit, or when the environment changes). */
   async drop(id?: string): Promise<void> {
-    const ids = id ? [id] : [...this.engines.keys()];
+    const ids = id ? [id] : [...this.open.keys()];
     await Promise.all(
       ids.map(async (key) => {
-        const engine = this.engines.get(key);
-        this.engines.delete(key);
+        const engine = this.open.get(key);
+        this.open.delete(key);
         await engine?.close();
       }),
     );
@@ -317,17 +220,8 @@ export class Connections {
   }
 }
 
-function isBuiltIn(id: string): boolean {
-  return id.startsWith('sandbox-');
-}
-
-function describe(spec: ConnectionSpec): string {
-  switch (spec.engine) {
-    case 'redshift':
-      return `${spec.user}@${spec.clusterIdentifier}/${spec.database}${spec.auth === 'iam' ? ' (IAM)' : ''}${spec.route.kind === 'session' ? ' through an SSH session' : ''}`;
-    case 'redshift-data':
-      return `${spec.user}@${spec.clusterIdentifier}/${spec.database} via the Data API`;
-    case 'spark':
-      return `Spark Thrift Server on the master of ${spec.clusterId}`;
-  }
+function withoutSecret(spec: ConnectionSpec, option: string | undefined): ConnectionSpec {
+  if (!option) return spec;
+  const { [option]: _secret, ...rest } = spec;
+  return rest as ConnectionSpec;
 }

@@ -1,11 +1,19 @@
-import type { Cell, ColumnMeta, ConnectionInfo, ConnectionSpec, RunChunk, TextPosition } from '../../../shared/contract/index.js';
+import type {
+  Cell,
+  ColumnMeta,
+  ConnectionInfo,
+  ConnectionSpec,
+  EngineInfo,
+  RunChunk,
+  TextPosition,
+} from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { ResultRegistry } from '../results/registry.js';
 import type { ResultSet } from '../results/result-set.js';
-import { StatementError, type Engine, type StatementSink } from './engine.js';
+import { StatementError, type Engine, type StatementSink } from '../engines/engine.js';
 import type { QueryHistory } from './history.js';
 import type { SavedWork } from './saved.js';
 import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';
@@ -16,6 +24,8 @@ const PROGRESS_EVERY_MS = 250;
 
 /** Where the workbench gets a connection's engine: the saved and built-in connections, behind an interface. */
 export interface EngineSource {
+  /** The registered engines, as the connection form offers them. */
+  engines(): EngineInfo[];
   engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }>;
   list(signal: AbortSignal): Promise<ConnectionInfo[]>;
   save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
@@ -157,6 +167,7 @@ export class WorkbenchService {
   handlers(): HandlerGroup {
     const { connections, history, saved } = this.deps;
     return {
+      'connections.engines': () => connections.engines(),
       'connections.list': (_input, { signal }) => connections.list(signal),
       'connections.save': async (input, { signal }) => {
         await connections.save(input);

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ChartSpec, EditorTab, SchemaTree, TextPosition } from '../../../shared/contract';
+import type { ChartSpec, EditorTab, EngineCapabilities, SchemaTree, TextPosition } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import type { StreamHandle } from '../../../shared/rpc-client';
 import { useClient } from '../bridge/client-context';
@@ -47,7 +47,9 @@ export default function Workbench() {
   const active = tabs?.find((t) => t.id === activeId) ?? tabs?.[0];
   const connectionId = active?.connectionId ?? connections.data?.[0]?.id;
   const connection = connections.data?.find((c) => c.id === connectionId);
-  const dialect = connection?.engine === 'spark' ? 'spark' : 'redshift';
+  const dialect = connection?.dialect ?? 'redshift';
+  // What the connection's engine offers; with no connection chosen yet, the toolbar shows every button, as it always has.
+  const can = (capability: keyof EngineCapabilities) => connection?.capabilities[capability] ?? true;
 
   const markError = useCallback((at: TextPosition, message: string) => editor.current?.markError(at, message), []);
   const { run, start, cancel, show } = useRun(markError);
@@ -203,12 +205,16 @@ export default function Workbench() {
         <button type="button" onClick={() => execute('script')} disabled={run.running || !connectionId} title="Shift+Ctrl/Cmd+Enter">
           Run script
         </button>
-        <button type="button" onClick={cancel} disabled={!run.running}>
-          Cancel
-        </button>
-        <button type="button" onClick={() => execute('statement', (sql) => `EXPLAIN ${sql}`)} disabled={run.running || !connectionId}>
-          Explain
-        </button>
+        {can('cancel') && (
+          <button type="button" onClick={cancel} disabled={!run.running}>
+            Cancel
+          </button>
+        )}
+        {can('explain') && (
+          <button type="button" onClick={() => execute('statement', (sql) => `EXPLAIN ${sql}`)} disabled={run.running || !connectionId}>
+            Explain
+          </button>
+        )}
         <button type="button" onClick={() => editor.current?.formatText()}>
           Format
         </button>
@@ -305,7 +311,7 @@ export default function Workbench() {
               />
             </Suspense>
           )}
-          {result && shown && connection?.engine !== 'spark' && run.statements.length > 0 && !run.running && (
+          {result && shown && can('unload') && run.statements.length > 0 && !run.running && (
             <button type="button" className="link" onClick={() => setUnloading((open) => !open)}>
               Unload this result to S3 instead…
             </button>

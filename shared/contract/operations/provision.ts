@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
 import { regionSchema } from './environments.js';
+import type { EngineKind } from './workbench.js';
 
 /**
  * Provisioning wizards (Kinesis stream, S3 bucket, EMR cluster, Redshift
@@ -530,7 +531,7 @@ export interface ProvisionFailure {
 export interface SavedConnectionRef {
   id: string;
   name: string;
-  engine: 'redshift' | 'redshift-data' | 'spark';
+  engine: EngineKind;
   /** How it is reached, e.g. "directly" or "through an SSH tunnel via the EMR master (open a session first)". */
   route: string;
 }

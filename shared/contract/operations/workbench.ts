@@ -32,56 +32,73 @@ export interface ColumnMeta {
   kind: ColumnKind;
 }
 
-export type EngineKind = 'redshift' | 'redshift-data' | 'spark';
+/** The SQL dialects the statement splitter and the editor know; every engine speaks one of them. */
+export const sqlDialects = ['redshift', 'spark'] as const;
+export type SqlDialect = (typeof sqlDialects)[number];
 
-/** What a connection goes through to reach a server that is not publicly accessible. */
-const routeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('direct') }).strict(),
-  /** An open SSH session (an EMR master or a bastion) that forwards to the endpoint. */
-  z.object({ kind: z.literal('session'), sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) }).strict(),
-]);
+/** An engine's name in the main process's registry (`connections.engines` lists them). */
+export type EngineKind = string;
+const engineKindSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'Not an engine kind');
 
-const clusterIdentifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier');
-const database = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,126}$/, 'Not a database name');
-const dbUser = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$.@+-]{0,126}$/, 'Not a database user name');
-
-export const connectionSpecSchema = z.discriminatedUnion('engine', [
-  z
-    .object({
-      engine: z.literal('redshift'),
-      clusterIdentifier,
-      database,
-      user: dbUser,
-      /** Password (kept in the secret store; give it once) or temporary IAM credentials from GetClusterCredentials. */
-      auth: z.enum(['password', 'iam']),
-      password: z.string().min(1).max(1024).optional(),
-      route: routeSchema.default({ kind: 'direct' }),
-    })
-    .strict(),
-  z.object({ engine: z.literal('redshift-data'), clusterIdentifier, database, user: dbUser }).strict(),
-  z
-    .object({
-      engine: z.literal('spark'),
-      /** The EMR cluster whose master runs the Spark Thrift Server; reached through an SSH session to it. */
-      clusterId: z.string().regex(/^j-[A-Z0-9]{1,64}$/, 'Not an EMR cluster id (j-…)'),
-    })
-    .strict(),
-]);
-
+/**
+ * A connection's engine and its options, flat as connections.json has always
+ * kept them. The edge checks only the kind: the options belong to the engine,
+ * and main checks them against its descriptor's schema (the same VALIDATION
+ * error with field paths the edge gives).
+ */
+export const connectionSpecSchema = z.object({ engine: engineKindSchema }).catchall(z.unknown());
 export type ConnectionSpec = z.infer<typeof connectionSpecSchema>;
+
+/** What the Workbench offers on a connection of an engine; a feature is shown only when its engine has it. */
+export interface EngineCapabilities {
+  /** Cancel stops the statement on the server. */
+  cancel: boolean;
+  /** EXPLAIN gives a plan (drawn as a tree). */
+  explain: boolean;
+  /** A result can be sent to S3 with UNLOAD. */
+  unload: boolean;
+  /** Tables carry distribution and sort keys (the schema tree shows them). */
+  distributionKeys: boolean;
+  /** Statements take bound parameters. */
+  parameters: boolean;
+  /** The pipeline's load history (COPY into the warehouse) reads through it. */
+  loads: boolean;
+}
+
+/** One input of an engine's connection form; `name` is the option it sets. */
+export type EngineField = { name: string; label: string; required: boolean } & (
+  | { type: 'text'; default?: string; placeholder?: string }
+  /** Kept in the secret store, never in connections.json; shown when `when` holds. */
+  | { type: 'secret'; when?: { field: string; equals: string } }
+  | { type: 'choice'; choices: { value: string; label: string }[]; default: string }
+  /** Direct, or through an open SSH session: `{ kind: 'direct' }` or `{ kind: 'session', sessionId }`. */
+  | { type: 'route' }
+);
+
+export interface EngineInfo {
+  kind: EngineKind;
+  label: string;
+  dialect: SqlDialect;
+  capabilities: EngineCapabilities;
+  /** The connection form's inputs, row by row. */
+  form: EngineField[][];
+}
 
 export interface ConnectionInfo {
   id: string;
   name: string;
   environmentId: string;
   engine: EngineKind;
+  dialect: SqlDialect;
+  capabilities: EngineCapabilities;
   /** One line saying where it goes, e.g. "dev@tributary-wh through the EMR master session". */
   target: string;
   /** Connections the sandbox offers by itself, not stored. */
   builtIn: boolean;
   /** For a password connection: whether the password is in the secret store (never the password). */
   hasPassword?: boolean;
-  spec: Omit<ConnectionSpec, 'password'> & { password?: never };
+  /** The spec, without its secret. */
+  spec: ConnectionSpec;
 }
 
 export const connectionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/, 'Not a connection id');
@@ -196,6 +213,10 @@ const sql = z
 const none = z.object({}).strict();
 
 export const connections = {
+  engines: call<EngineInfo[]>()({
+    summary: 'The SQL engines a connection can use, with their capabilities and connection form.',
+    input: none,
+  }),
   list: call<ConnectionInfo[]>()({
     summary: 'List the SQL connections of the active environment (the sandbox offers its own).',
     input: none,

@@ -13,7 +13,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
   // The clusters that are up (as Sessions lists them) to pick from; a j-… id can always be typed.
   const clusterList = useCall('sessions.clusters', {});
   const clusters = clusterList.data ?? [];
-  const redshift = (connections.data ?? []).filter((c) => c.engine !== 'spark');
+  const redshift = (connections.data ?? []).filter((c) => c.capabilities.loads);
   // What is typed into the cluster field, while it is not (yet) a valid id; a new pick replaces it.
   const [draft, setDraft] = useState<{ over: string | undefined; text: string }>();
   const clusterDraft = draft && draft.over === choice.clusterId ? draft.text : (choice.clusterId ?? '');

@@ -5,13 +5,15 @@ import 'monaco-editor/languages/definitions/pgsql/register';
 import 'monaco-editor/languages/definitions/sql/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { format } from 'sql-formatter';
-import type { SchemaTree, TextPosition } from '../../../../shared/contract';
+import type { SchemaTree, SqlDialect, TextPosition } from '../../../../shared/contract';
 import { splitStatements } from '../../../../shared/sql/split';
 
-export type Dialect = 'redshift' | 'spark';
+export type Dialect = SqlDialect;
 
 // Redshift speaks PostgreSQL's dialect; Spark SQL is closest to Monaco's generic SQL.
 const languageOf: Record<Dialect, string> = { redshift: 'pgsql', spark: 'sql' };
+/** sql-formatter's name for each dialect. */
+const formatterOf = { redshift: 'redshift', spark: 'spark' } as const satisfies Record<Dialect, string>;
 
 self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
 
@@ -219,7 +221,7 @@ export function createSqlEditor(element: HTMLElement, text: string): SqlEditor {
     },
     clearMarks: () => monaco.editor.setModelMarkers(model, markOwner, []),
     formatText: () => {
-      const formatted = format(model.getValue(), { language: dialect === 'redshift' ? 'redshift' : 'spark', keywordCase: 'upper' });
+      const formatted = format(model.getValue(), { language: formatterOf[dialect], keywordCase: 'upper' });
       editor.executeEdits('format', [{ range: model.getFullModelRange(), text: formatted }]);
     },
     focus: () => editor.focus(),

@@ -6,12 +6,14 @@ import {
   RedshiftDataClient,
   type Field,
 } from '@aws-sdk/client-redshift-data';
-import type { Cell, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../../aws/clients.js';
-import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
-import { StatementError } from '../engine.js';
-import { kindOfTypeName } from '../pg-types.js';
+import { z } from 'zod';
+import type { Cell, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { defineEngine } from './descriptor.js';
+import type { Engine, StatementOutcome, StatementSink } from './engine.js';
+import { StatementError } from './engine.js';
+import { kindOfTypeName } from './pg-types.js';
+import { redshiftCapabilities, redshiftTarget, redshiftTargetFields } from './redshift.js';
 
 export interface DataApiTarget {
   clusterIdentifier: string;
@@ -29,15 +31,11 @@ const MAX_POLL_MS = 2000;
  */
 export class RedshiftDataEngine implements Engine {
   readonly dialect = 'redshift' as const;
-  private readonly client: RedshiftDataClient;
-
+  /** `client` is the engine's own: closing the engine destroys it. */
   constructor(
-    target: AwsTarget,
-    version: string,
+    private readonly client: RedshiftDataClient,
     private readonly where: DataApiTarget,
-  ) {
-    this.client = new RedshiftDataClient(awsClientConfig(target, version));
-  }
+  ) {}
 
   async serverVersion(signal: AbortSignal): Promise<string> {
     let version = '';
@@ -169,3 +167,14 @@ function positionOf(message: string | undefined): number | undefined {
   const match = /Position: (\d+)/i.exec(message ?? '');
   return match ? Number(match[1]) - 1 : undefined;
 }
+
+export const redshiftDataEngine = defineEngine<DataApiTarget>({
+  kind: 'redshift-data',
+  label: 'Redshift Data API',
+  dialect: 'redshift',
+  options: z.object(redshiftTarget).strict(),
+  form: [[...redshiftTargetFields]],
+  capabilities: redshiftCapabilities,
+  describe: (o) => `${o.user}@${o.clusterIdentifier}/${o.database} via the Data API`,
+  open: async (o, ports) => new RedshiftDataEngine((await ports.aws()).client(RedshiftDataClient), o),
+});

@@ -1,8 +1,10 @@
 import hive from 'hive-driver';
-import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from '../engine.js';
-import { queryRows, StatementError } from '../engine.js';
+import { z } from 'zod';
+import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { defineEngine, NO_CAPABILITIES } from './descriptor.js';
+import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from './engine.js';
+import { queryRows, StatementError } from './engine.js';
 
 const { TCLIService, TCLIService_types: T } = hive.thrift;
 
@@ -345,3 +347,25 @@ function sparkError(error: unknown, sql: string): Error {
   const firstLines = message.split('\n').slice(0, 6).join('\n');
   return new StatementError(firstLines, /^\[([A-Z_]+)\]/.exec(message)?.[1], offset);
 }
+
+const options = z
+  .object({
+    /** The EMR cluster whose master runs the Spark Thrift Server; reached through an SSH session to it. */
+    clusterId: z.string().regex(/^j-[A-Z0-9]{1,64}$/, 'Not an EMR cluster id (j-…)'),
+  })
+  .strict();
+
+export const sparkEngine = defineEngine<z.infer<typeof options>>({
+  kind: 'spark',
+  label: 'Spark SQL on EMR',
+  dialect: 'spark',
+  options,
+  form: [[{ name: 'clusterId', label: 'EMR cluster id', type: 'text', required: true, placeholder: 'j-…' }]],
+  capabilities: { ...NO_CAPABILITIES, cancel: true, explain: true },
+  describe: (o) => `Spark Thrift Server on the master of ${o.clusterId}`,
+  open: (o, ports) =>
+    new SparkEngine(
+      (signal) => ports.tunnels.sparkThrift(o.clusterId, signal),
+      (command, stdin, signal, onStdout) => ports.tunnels.masterExec(o.clusterId, command, stdin, signal, onStdout),
+    ),
+});

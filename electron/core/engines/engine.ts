@@ -1,4 +1,4 @@
-import type { Cell, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import type { Cell, ColumnMeta, SchemaTree, SqlDialect } from '../../../shared/contract/index.js';
 
 /** Where one statement's output goes while it runs. */
 export interface StatementSink {
@@ -33,7 +33,7 @@ export class StatementError extends Error {
  * once and reused, so session state (search_path, temp tables, USE db) lasts.
  */
 export interface Engine {
-  readonly dialect: 'redshift' | 'spark';
+  readonly dialect: SqlDialect;
   serverVersion(signal: AbortSignal): Promise<string>;
   /** Runs one statement; cancelling the signal stops the work on the server, not only the wait. */
   execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome>;

@@ -1,9 +1,12 @@
+import { DescribeClustersCommand, GetClusterCredentialsCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import pg from 'pg';
-import type { Cell, ColumnMeta, SchemaTree } from '../../../../shared/contract/index.js';
-import { AppError } from '../../../../shared/errors.js';
-import type { Engine, StatementOutcome, StatementSink } from '../engine.js';
-import { StatementError } from '../engine.js';
-import { pgColumnType } from '../pg-types.js';
+import { z } from 'zod';
+import type { Cell, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import { AppError } from '../../../shared/errors.js';
+import { defineEngine, NO_CAPABILITIES, type EnginePorts } from './descriptor.js';
+import type { Engine, StatementOutcome, StatementSink } from './engine.js';
+import { StatementError } from './engine.js';
+import { pgColumnType } from './pg-types.js';
 
 export interface PgEndpoint {
   host: string;
@@ -284,4 +287,112 @@ function connectionError(error: unknown, endpoint: PgEndpoint): AppError {
     return new AppError('VALIDATION', `The server refused ${where}: ${e.message}. Check the user and password.`);
   if (e.code === '3D000') return new AppError('NOT_FOUND', `${e.message} on ${endpoint.host}:${endpoint.port}.`);
   return new AppError('UNAVAILABLE', `Cannot connect to ${where}: ${e.message ?? String(error)}`);
+}
+
+/** The names a Redshift connection gives; the Data API's connections give the same three. */
+export const redshiftTarget = {
+  clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier'),
+  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,126}$/, 'Not a database name'),
+  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$.@+-]{0,126}$/, 'Not a database user name'),
+};
+/** Their inputs, one row of the connection form. */
+export const redshiftTargetFields = [
+  { name: 'clusterIdentifier', label: 'Cluster identifier', type: 'text', required: true },
+  { name: 'database', label: 'Database', type: 'text', required: true, default: 'dev' },
+  { name: 'user', label: 'User', type: 'text', required: true, default: 'awsuser' },
+] as const;
+/** What Redshift offers, by either way in. */
+export const redshiftCapabilities = { ...NO_CAPABILITIES, cancel: true, explain: true, unload: true, distributionKeys: true, loads: true };
+
+const options = z
+  .object({
+    ...redshiftTarget,
+    /** Password (kept in the secret store; give it once) or temporary IAM credentials from GetClusterCredentials. */
+    auth: z.enum(['password', 'iam']),
+    password: z.string().min(1).max(1024).optional(),
+    /** What the connection goes through to reach a cluster that is not publicly accessible. */
+    route: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('direct') }).strict(),
+        /** An open SSH session (an EMR master or a bastion) that forwards to the endpoint. */
+        z.object({ kind: z.literal('session'), sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) }).strict(),
+      ])
+      .default({ kind: 'direct' }),
+  })
+  .strict();
+type RedshiftOptions = z.infer<typeof options>;
+
+/** IAM database passwords are asked for this long and renewed a minute before they lapse. */
+const IAM_PASSWORD_SECONDS = 900;
+
+export const redshiftEngine = defineEngine<RedshiftOptions>({
+  kind: 'redshift',
+  label: 'Redshift (wire protocol)',
+  dialect: 'redshift',
+  options,
+  form: [
+    [...redshiftTargetFields],
+    [
+      {
+        name: 'auth',
+        label: 'Sign-in',
+        type: 'choice',
+        required: true,
+        default: 'password',
+        choices: [
+          { value: 'password', label: 'Password' },
+          { value: 'iam', label: 'IAM (GetClusterCredentials)' },
+        ],
+      },
+      { name: 'password', label: 'Password', type: 'secret', required: false, when: { field: 'auth', equals: 'password' } },
+      { name: 'route', label: 'Through', type: 'route', required: false },
+    ],
+  ],
+  capabilities: redshiftCapabilities,
+  secret: { option: 'password', wanted: (o) => o.auth === 'password' },
+  describe: (o) =>
+    `${o.user}@${o.clusterIdentifier}/${o.database}${o.auth === 'iam' ? ' (IAM)' : ''}${o.route.kind === 'session' ? ' through an SSH session' : ''}`,
+  open: (o, ports) => new RedshiftEngine((signal) => endpointOf(o, ports, signal)),
+});
+
+/** The cluster's endpoint (through the session's tunnel when the route says so) and a password: stored, or IAM's. */
+async function endpointOf(o: RedshiftOptions, ports: EnginePorts, signal: AbortSignal): Promise<PgEndpoint> {
+  const aws = await ports.aws();
+  return aws.use(RedshiftClient, async (redshift) => {
+    const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: o.clusterIdentifier }), { abortSignal: signal }))
+      .Clusters?.[0];
+    const address = cluster?.Endpoint?.Address;
+    const port = cluster?.Endpoint?.Port;
+    if (!address || !port)
+      throw new AppError(
+        'UNAVAILABLE',
+        `Redshift cluster ${o.clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
+      );
+    let user = o.user;
+    let password: string | undefined;
+    if (o.auth === 'iam') {
+      const answer = await redshift.send(
+        new GetClusterCredentialsCommand({
+          ClusterIdentifier: o.clusterIdentifier,
+          DbUser: o.user,
+          DbName: o.database,
+          DurationSeconds: IAM_PASSWORD_SECONDS,
+          AutoCreate: false,
+        }),
+        { abortSignal: signal },
+      );
+      user = answer.DbUser ?? `IAM:${o.user}`;
+      password = answer.DbPassword;
+    } else {
+      password = await ports.secret();
+    }
+    if (!password) throw new AppError('VALIDATION', `No password is stored for ${o.user}; edit the connection and give it once.`);
+    ports.log.addSecret(password);
+    const local =
+      o.route.kind === 'session'
+        ? { host: '127.0.0.1', port: await ports.tunnels.redshift(o.route.sessionId, o.clusterIdentifier, signal) }
+        : { host: address, port };
+    // Through a tunnel the certificate still names the cluster, so TLS is checked against that name.
+    return { ...local, database: o.database, user, password, ...(aws.sandbox ? {} : { tls: { servername: address } }) };
+  });
 }
