@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import local from './.eslint-plugin-local/code-layering.js';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'util', 'events'];
 
@@ -72,6 +73,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Layers of the main process, bottom to top; the table is in .eslint-plugin-local/code-layering.js.
+    files: ['electron/**/*.ts'],
+    plugins: { local },
+    rules: { 'local/code-layering': 'error' },
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],

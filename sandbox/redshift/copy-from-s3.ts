@@ -5,7 +5,7 @@ import { CommandError, type CopyCommand } from './commands.js';
 import { quoteIdent, quoteLiteral } from './lexer.js';
 import { csvLine, csvRecords, jsonRecords, textRecords, type SourceRecord, type TargetColumn } from './load-sources.js';
 import { parquetRecords } from './parquet-source.js';
-import type { ProxyContext } from './proxy.js';
+import type { ProxyContext } from './proxy-context.js';
 import { listObjects, manifestObjects, objectStream, s3AsyncBuffer, type S3Object } from './s3-objects.js';
 import type { LoadError, LoadHistory, SessionInfo } from './system-tables.js';
 import {

@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { CommandError, parseIntercepted } from './commands.js';
 import { copyFromS3 } from './copy-from-s3.js';
 import { render, tokenize } from './lexer.js';
-import type { ProxyContext } from './proxy.js';
+import type { ProxyContext } from './proxy-context.js';
 import { rewriteSql, splitKeepingSeparators } from './rewrite.js';
 import type { SessionInfo } from './system-tables.js';
 import { unloadToS3 } from './unload.js';

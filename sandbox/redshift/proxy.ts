@@ -2,6 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../../shared/node/log.js';
 import { Backend } from './backend.js';
+import type { ProxyContext } from './proxy-context.js';
 import { mayIntercept } from './commands.js';
 import { runIntercepted, raiseStatement } from './intercept.js';
 import { rewriteSql } from './rewrite.js';
@@ -31,13 +32,6 @@ export interface RedshiftProxyOptions {
 export interface RunningProxy {
   port: number;
   close(): Promise<void>;
-}
-
-export interface ProxyContext {
-  upstreamPort: number;
-  s3: S3Client;
-  log: Logger;
-  system: SystemTables;
 }
 
 /**

@@ -3,7 +3,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Backend } from './backend.js';
 import { CommandError, type UnloadCommand } from './commands.js';
 import { quoteLiteral } from './lexer.js';
-import type { ProxyContext } from './proxy.js';
+import type { ProxyContext } from './proxy-context.js';
 import { rewriteSql } from './rewrite.js';
 import { listObjects, S3ObjectWriter } from './s3-objects.js';
 import { commandComplete, notice, query } from './wire.js';

@@ -3,7 +3,8 @@ import { useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Inventory } from './provision/Inventory';
 import type { RunState } from './provision/run';
-import { Wizard, wizardTitles, type WizardKind } from './provision/Wizard';
+import { wizardTitles, type WizardKind } from './provision/form-model';
+import { Wizard } from './provision/Wizard';
 
 const kinds: WizardKind[] = ['kinesis', 's3', 'emr', 'redshift', 'pipeline'];
 

@@ -6,35 +6,16 @@ import {
   type ProvisionOptions,
   type ProvisionPreview,
   type ProvisionSpecInput,
-  type ResourceSpec,
 } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
 import { toAppError } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import type { FieldMessage } from './fields';
+import { wizardTitles, type Draft, type FormProps, type WizardKind } from './form-model';
 import { formatUsd, getPath, setPath } from './format';
 import { EmrForm, KinesisForm, PipelineForm, RedshiftForm, S3Form, fieldPaths } from './forms';
 import { RunView, useProvisionRun, type RunState } from './run';
-
-export type WizardKind = ResourceSpec['kind'] | 'pipeline';
-
-export const wizardTitles: Record<WizardKind, { title: string; create: string }> = {
-  kinesis: { title: 'Kinesis stream', create: 'Create stream' },
-  s3: { title: 'S3 bucket', create: 'Create bucket' },
-  emr: { title: 'EMR cluster', create: 'Create EMR cluster' },
-  redshift: { title: 'Redshift cluster', create: 'Create Redshift cluster' },
-  pipeline: { title: 'Whole pipeline', create: 'Create the whole pipeline' },
-};
-
-export type Draft = Record<string, unknown>;
-export interface FormProps {
-  draft: Draft;
-  set: (path: string, value: unknown) => void;
-  messages: (path: string) => FieldMessage[];
-  options: ProvisionOptions | undefined;
-  preview: ProvisionPreview | undefined;
-}
 
 const PREVIEW_DELAY_MS = 350;
 

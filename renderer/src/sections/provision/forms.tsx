@@ -8,7 +8,7 @@ import {
 } from '../../../../shared/contract';
 import { CheckField, NumberField, RadioField, SelectField, TextField } from './fields';
 import { formatUsd, getPath } from './format';
-import type { FormProps, WizardKind } from './Wizard';
+import type { FormProps, WizardKind } from './form-model';
 
 /** The fields each wizard renders; an issue whose path none of them starts is listed under the form. */
 export const fieldPaths: Record<WizardKind, string[]> = {
