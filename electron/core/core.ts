@@ -91,7 +91,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const sessions = owned(
     new SessionsService({
       dataDir: options.dataDir,
-      aws: environments,
+      environments,
       keyFiles,
       sandboxMaster: () => {
         const master = sandbox.running()?.master;

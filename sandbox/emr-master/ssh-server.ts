@@ -95,12 +95,21 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     pty: { term: string } | undefined,
   ): void {
     const env = { ...options.env, ...extraEnv, ...(pty ? { TERM: pty.term, SHELL: '/bin/sh' } : {}) };
-    const child = spawn(run.file, run.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so a closed channel ends everything the command started (spark-submit's JVM
+    // and its Python driver), as a hangup ends a login's process group, not only the shell.
+    const child = spawn(run.file, run.args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // The group is gone already.
+      }
+    };
     channel.pipe(child.stdin);
     child.stdout.pipe(channel, { end: false });
     child.stderr.pipe(channel.stderr, { end: false });
     channel.on('signal', (info: { name: string }) => child.kill(`SIG${info.name}` as NodeJS.Signals));
-    channel.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
+    channel.on('close', () => child.exitCode === null && group('SIGTERM'));
     child.on('close', (code, signal) => {
       if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
       else channel.exit(code ?? 0);

@@ -35,7 +35,7 @@ export interface SandboxMaster {
 
 export interface SessionsDeps {
   dataDir: string;
-  aws: AwsAccess;
+  environments: AwsAccess;
   keyFiles: KeyFileStore;
   sandboxMaster: () => SandboxMaster | undefined;
   /** The operator's setting: minutes a tunnel may go unused, 0 for never. */
@@ -89,7 +89,7 @@ export class SessionsService {
     input: SessionAnswers & { clusterId: string; keyFile?: string; bastion?: string },
     signal: AbortSignal,
   ): Promise<OpenSessionResult> {
-    const aws = await this.deps.aws.aws();
+    const aws = await this.deps.environments.aws();
     const { host, clusterName, keyName } = await findMaster(aws, input.clusterId, signal);
     const sandbox = aws.sandbox ? this.deps.sandboxMaster() : undefined;
     if (aws.sandbox && !sandbox)
@@ -177,7 +177,7 @@ export class SessionsService {
   /** A private Redshift cluster, reached from the session's host (a master or a bastion in its VPC) as `ssh -L port:endpoint:5439 host` would. */
   async forwardRedshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<TunnelInfo> {
     const session = this.session(sessionId);
-    const endpoint = await redshiftEndpoint(await this.deps.aws.aws(), clusterIdentifier, signal);
+    const endpoint = await redshiftEndpoint(await this.deps.environments.aws(), clusterIdentifier, signal);
     return this.openTunnel(session, endpoint.address, {
       service: 'redshift',
       name: `Redshift ${clusterIdentifier}`,
@@ -261,7 +261,7 @@ export class SessionsService {
   handlers(): HandlerGroup {
     return {
       'sessions.list': () => this.list(),
-      'sessions.clusters': async (_input, { signal }) => listClusters(await this.deps.aws.aws(), signal),
+      'sessions.clusters': async (_input, { signal }) => listClusters(await this.deps.environments.aws(), signal),
       'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
       'sessions.openBastion': (input) => this.openBastion(input),
       'sessions.close': ({ id }) => this.close(id),
