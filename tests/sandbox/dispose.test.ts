@@ -13,11 +13,12 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../electron/core/aws/sandbox-config.js';
-import { readRunFile } from '../../electron/core/sandbox/run-file.js';
+import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { contract, type IngestChunk, type PipelineRunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
-import { connectMaster, exec, until } from './clients.js';
+import { until } from '../helpers/until.js';
+import { connectMaster, exec } from './clients.js';
 
 const { dataDir } = inject('sandbox');
 const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
