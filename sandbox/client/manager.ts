@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/node/log.js';
 import { sandboxPaths, type SandboxPaths } from './paths.js';
 import { portOpen } from '../../shared/node/ports.js';
 import { logTail, pidAlive, stopGroup, stopPid } from '../../shared/node/process.js';
+import { sleep } from '../../shared/node/sleep.js';
 import type { DaemonCommand } from './daemon-command.js';
 import { readRunFile, type RunFile } from './run-file.js';
 import { sparkJars, mavenJarsStep } from '../setup/maven-jars.js';
@@ -113,7 +114,7 @@ export class SandboxManager {
             stopGroup(child.pid);
             throw new AppError('UNAVAILABLE', `The sandbox process exited during start.\n${logTail(outFile, 15)}`);
           }
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          await sleep(200, signal);
         }
       } finally {
         signal.removeEventListener('abort', onAbort);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
+import { sleep } from './sleep.js';
 
 export interface ProcessSpec {
   /** Shown in errors: "moto", "spark-thrift". */
@@ -38,9 +39,9 @@ export function logTail(file: string, lines = 20): string {
 /**
  * Starts a service process and waits until it answers. It never hangs: a
  * process that exits or does not answer in time is stopped, and the error
- * names it and quotes its log.
+ * names it and quotes its log. Without a `signal` only the ready timeout ends the wait.
  */
-export async function startProcess(spec: ProcessSpec, signal?: AbortSignal): Promise<RunningProcess> {
+export async function startProcess(spec: ProcessSpec, signal = new AbortController().signal): Promise<RunningProcess> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const out = openSync(spec.logFile, 'a');
   let child: ChildProcess;
@@ -62,7 +63,7 @@ export async function startProcess(spec: ProcessSpec, signal?: AbortSignal): Pro
   const deadline = Date.now() + spec.readyTimeoutMs;
   for (;;) {
     if (exited) throw failure(spec, exited);
-    if (signal?.aborted) {
+    if (signal.aborted) {
       await stopPid(child.pid);
       throw new AppError('CANCELLED', `Starting ${spec.name} was cancelled`);
     }
@@ -71,7 +72,7 @@ export async function startProcess(spec: ProcessSpec, signal?: AbortSignal): Pro
       await stopPid(child.pid);
       throw failure(spec, `did not answer within ${Math.round(spec.readyTimeoutMs / 1000)} s`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250, signal);
   }
   const pid = child.pid ?? 0;
   return { pid, stop: () => stopPid(pid) };

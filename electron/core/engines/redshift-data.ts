@@ -9,6 +9,7 @@ import {
 import { z } from 'zod';
 import type { Cell, SchemaTree } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
+import { sleep } from '../../../shared/node/sleep.js';
 import { defineEngine } from './descriptor.js';
 import type { Engine, StatementOutcome, StatementSink } from './engine.js';
 import { StatementError } from './engine.js';
@@ -23,6 +24,8 @@ export interface DataApiTarget {
 
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 2000;
+/** The operator cancelled: the Data API was asked to stop the statement, which it may not have yet. */
+const cancelled = () => new AppError('CANCELLED', 'Cancelled; the Data API was asked to stop the statement.');
 
 /**
  * Redshift through its Data API: no tunnel and no open connection, so each
@@ -77,11 +80,12 @@ export class RedshiftDataEngine implements Engine {
         if (status.Status === 'FAILED')
           throw new StatementError(status.Error ?? 'The statement failed', undefined, positionOf(status.Error));
         if (status.Status === 'ABORTED') throw new AppError('CANCELLED', 'Cancelled; the Data API aborted the statement.');
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait, signal);
+        if (signal.aborted) throw cancelled();
         wait = Math.min(MAX_POLL_MS, Math.round(wait * 1.5));
       }
     } catch (error) {
-      if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled; the Data API was asked to stop the statement.');
+      if (signal.aborted) throw cancelled();
       throw error;
     } finally {
       signal.removeEventListener('abort', cancel);

@@ -2,6 +2,7 @@ import hive from 'hive-driver';
 import { z } from 'zod';
 import type { Cell, ColumnKind, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
+import { sleep } from '../../../shared/node/sleep.js';
 import { defineEngine, NO_CAPABILITIES } from './descriptor.js';
 import type { Engine, ExecOutcome, StatementOutcome, StatementSink } from './engine.js';
 import { queryRows, StatementError } from './engine.js';
@@ -12,6 +13,8 @@ const { TCLIService, TCLIService_types: T } = hive.thrift;
 const FETCH_ROWS = 10_000;
 const POLL_MS = 100;
 const MAX_POLL_MS = 1000;
+/** The operator cancelled an operation (Spark is asked to cancel its job), or Spark did. */
+const cancelled = () => new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
 
 type HiveSession = Awaited<ReturnType<hive.HiveClient['openSession']>>;
 type HiveOperation = Awaited<ReturnType<HiveSession['executeStatement']>>;
@@ -129,10 +132,10 @@ export class SparkEngine implements Engine {
         const status = await operation.status(false);
         const state = status.operationState;
         if (state === T.TOperationState.FINISHED_STATE) break;
-        if (state === T.TOperationState.CANCELED_STATE || signal.aborted)
-          throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
+        if (state === T.TOperationState.CANCELED_STATE || signal.aborted) throw cancelled();
         if (state === T.TOperationState.ERROR_STATE) throw sparkError({ message: status.errorMessage ?? status.status?.errorMessage }, sql);
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait, signal);
+        if (signal.aborted) throw cancelled();
         wait = Math.min(MAX_POLL_MS, wait * 2);
       }
       const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'SQL';
@@ -140,7 +143,7 @@ export class SparkEngine implements Engine {
       await this.read(operation, sink, signal, maxRows);
       return { command };
     } catch (error) {
-      if (signal.aborted) throw new AppError('CANCELLED', 'Cancelled; Spark cancelled the job.');
+      if (signal.aborted) throw cancelled();
       throw error instanceof AppError || error instanceof StatementError ? error : sparkError(error, sql);
     } finally {
       signal.removeEventListener('abort', cancel);

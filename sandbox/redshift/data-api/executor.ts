@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../../../shared/node/log.js';
+import { sleep } from '../../../shared/node/sleep.js';
 import { AwsError } from '../../gateway/aws-error.js';
 import { columnMetadata, ResultFile, toField } from './results.js';
 import { active, type Statement } from './statements.js';
@@ -34,6 +35,8 @@ export class Executor {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly typeNames = new Map<number, string>();
   private readonly pids = new WeakMap<pg.PoolClient, number>();
+  /** Aborted by close(), so no cancel retry outlives the executor. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: ExecutorOptions) {}
 
@@ -99,15 +102,16 @@ export class Executor {
 
   /**
    * A cancel that reaches the backend just before its query starts is lost,
-   * so it is repeated until the statement has ended (for about two seconds).
+   * so it is repeated until the statement has ended (for about two seconds) or the executor closes.
    */
   async keepCancelling(statement: Statement): Promise<void> {
-    for (let attempt = 0; attempt < 10 && active(statement); attempt++) {
+    const { signal } = this.closing;
+    for (let attempt = 0; attempt < 10 && active(statement) && !signal.aborted; attempt++) {
       if (statement.status === 'STARTED' && statement.pid)
         await this.cancelBackend(statement.database, statement.pid).catch((error: unknown) =>
           this.options.log.warn(SCOPE, 'Cancel failed', error),
         );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200, signal);
     }
   }
 
@@ -121,6 +125,7 @@ export class Executor {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     await Promise.all([...this.pools.values()].map((found) => found.end().catch(() => undefined)));
     this.pools.clear();
   }
