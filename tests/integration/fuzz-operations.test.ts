@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contract, operationNames, type OpName } from '../../shared/contract/index.js';
+import { builtInEngines, EngineRegistry } from '../../electron/core/engines/registry.js';
+import { contract, operationNames, type ConnectionSpec, type OpName } from '../../shared/contract/index.js';
 import type { HostMessage } from '../../shared/protocol.js';
 import { inputsFor } from '../helpers/schema-arbitrary.js';
 import { startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
@@ -12,6 +13,20 @@ const RUNS_PER_OPERATION = 400;
  * the input names (any SSH host alias is also a hostname); their refusals are
  * fuzzed, their valid calls have their own tests.
  */
+const engines = new EngineRegistry(builtInEngines);
+
+/** The edge checks a connection spec's engine kind; main then checks its options with that engine's schema. Both make it valid. */
+function engineOptionsValid(input: unknown): boolean {
+  const spec = (input as { spec?: unknown } | null)?.spec;
+  if (!spec || typeof spec !== 'object' || !('engine' in spec)) return true;
+  try {
+    engines.check(spec as ConnectionSpec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const TOO_REAL_TO_REPEAT = new Set<OpName>(['sandbox.start', 'sandbox.stop', 'sandbox.reset', 'sessions.openBastion']);
 
 let host: WebHostProcess;
@@ -48,7 +63,8 @@ describe('every declared operation, fed inputs generated from its schema', () =>
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(inputsFor(operation.input), async (input) => {
-        const valid = operation.input.safeParse(input).success && JSON.stringify(input).length <= operation.maxInputBytes;
+        const valid =
+          operation.input.safeParse(input).success && JSON.stringify(input).length <= operation.maxInputBytes && engineOptionsValid(input);
         if (valid && TOO_REAL_TO_REPEAT.has(name)) {
           accepted++;
           return;
