@@ -1,7 +1,6 @@
 import { symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -17,6 +16,7 @@ import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { readRunFile } from '../../sandbox/client/run-file.js';
 import { contract, type IngestChunk, type PipelineRunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
+import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
 import { until } from '../helpers/until.js';
 import { connectMaster, exec } from './clients.js';
 
@@ -93,36 +93,13 @@ beforeAll(async () => {
   const s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   s3.destroy();
-  const emr = new EMRClient(config);
-  clusterId = (
-    await emr.send(
-      new RunJobFlowCommand({
-        Name: 'dispose-test',
-        ReleaseLabel: 'emr-7.5.0',
-        Applications: [{ Name: 'Spark' }],
-        Instances: {
-          KeepJobFlowAliveWhenNoSteps: true,
-          InstanceCount: 1,
-          MasterInstanceType: 'm5.xlarge',
-          Ec2KeyName: 'tributary-sandbox',
-        },
-        JobFlowRole: 'EMR_EC2_DefaultRole',
-        ServiceRole: 'EMR_DefaultRole',
-      }),
-    )
-  ).JobFlowId!;
+  const cluster = startSandboxCluster(run.endpoint, 'dispose-test', { applications: ['Spark'] });
   await until('ACTIVE stream', async () =>
     (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
       ? true
       : undefined,
   );
-  await until(
-    'WAITING cluster',
-    async () =>
-      (await emr.send(new DescribeClusterCommand({ ClusterId: clusterId }))).Cluster?.Status?.State === 'WAITING' ? true : undefined,
-    60_000,
-  );
-  emr.destroy();
+  clusterId = await cluster;
 });
 
 afterAll(async () => {
