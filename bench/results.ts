@@ -216,7 +216,7 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
       return { engine, info };
     },
     list: async () => [],
-    save: async () => undefined,
+    save: async () => ({ id: 'c-bench', route: 'directly' }),
     remove: async () => undefined,
     drop: async () => {
       await Promise.all([...engines.values()].map((engine) => engine.close()));

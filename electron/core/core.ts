@@ -125,7 +125,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   );
   const pipeline = owned(
     new PipelineService({
-      version: options.version,
       aws: environments,
       sessions,
       workbench,

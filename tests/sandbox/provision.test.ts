@@ -157,7 +157,13 @@ describe('each wizard, end to end against the sandbox, through the core', () => 
     expect(readFileSync(end.keyFile!, 'utf8')).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
     expect(JSON.parse(readFileSync(join(appDir, 'ssh-keys.json'), 'utf8')).byKeyName['prov-key']).toBe(end.keyFile);
     expect(JSON.stringify(chunks)).not.toMatch(/PRIVATE KEY/);
-    expect(end.connections).toEqual([expect.objectContaining({ engine: 'spark', name: 'Spark SQL on prov-emr' })]);
+    expect(end.connections).toEqual([
+      expect.objectContaining({
+        engine: 'spark',
+        name: 'Spark SQL on prov-emr',
+        route: expect.stringMatching(/SSH session to the EMR master/),
+      }),
+    ]);
     const clusterId = end.resources[0]!.id;
 
     const options = await core.handlers['provision.options']({}, { signal });
@@ -203,7 +209,7 @@ describe('each wizard, end to end against the sandbox, through the core', () => 
     });
     const end = done(chunks);
     expect(awsStates(chunks)).toEqual(expect.arrayContaining(['creating', 'available']));
-    expect(end.connections).toEqual([expect.objectContaining({ engine: 'redshift', name: 'Redshift prov-wh' })]);
+    expect(end.connections).toEqual([expect.objectContaining({ engine: 'redshift', name: 'Redshift prov-wh', route: 'directly' })]);
     const list = await core.handlers['connections.list']({}, { signal });
     const saved = list.find((c) => c.id === end.connections[0]!.id)!;
     expect(saved).toMatchObject({

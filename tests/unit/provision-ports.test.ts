@@ -2,34 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectionInfo } from '../../shared/contract/index.js';
 import { Logger } from '../../shared/node/log.js';
 import { AwsScope } from '../../electron/core/aws/clients.js';
 import { exists, unlessNotFound } from '../../electron/core/aws/errors.js';
 import type { ConnectionStore, KeyFiles } from '../../electron/core/provision/ports.js';
 import { Provisioning } from '../../electron/core/provision/provisioning.js';
-import { NO_CAPABILITIES } from '../../electron/core/engines/descriptor.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A connection as the store lists it (the password stays in the secret store). */
-function listed(id: string, input: Parameters<ConnectionStore['save']>[0]): ConnectionInfo {
-  const { spec } = input;
-  return {
-    id,
-    name: input.name,
-    environmentId: input.environmentId,
-    engine: spec.engine,
-    dialect: 'redshift',
-    capabilities: NO_CAPABILITIES,
-    target: '',
-    builtIn: false,
-    spec: spec.engine === 'redshift' ? (({ password: _password, ...rest }) => rest)(spec) : spec,
-  };
-}
 
 /** Provisioning over fakes of the ports it declares: what it asks of sessions and the workbench is all it gets. */
 function provisioning() {
@@ -37,14 +19,11 @@ function provisioning() {
   dirs.push(dataDir);
   const scope = new AwsScope({ id: 'env-1', name: 'Test account', kind: 'aws', region: 'eu-west-1' }, { region: 'eu-west-1' }, '0.0.0');
   const saved: Parameters<ConnectionStore['save']>[0][] = [];
-  const stored: ConnectionInfo[] = [];
-  const foreign: ConnectionInfo[] = [];
   const connections: ConnectionStore = {
     save: async (input) => {
       saved.push(input);
-      stored.push(listed(`c-${stored.length + 1}`, input));
+      return { id: `c-${saved.length}`, route: `through the store's route for ${input.spec.engine}` };
     },
-    list: async () => [...stored, ...foreign],
   };
   const remembered = new Map<string, string>();
   const keys: KeyFiles = {
@@ -59,18 +38,20 @@ function provisioning() {
     keys,
     connections,
   });
-  return { base, scope, saved, foreign, remembered };
+  return { base, scope, saved, remembered };
 }
 
 describe('provisioning through its ports', () => {
-  it('saves a connection to the store under the run’s environment and hands back the id the store gave', async () => {
-    const { base, scope, saved, foreign } = provisioning();
-    // Another environment's connection of the same name, listed last, must not be the one found.
-    foreign.push(listed('c-other', { name: 'Spark SQL on j-1', environmentId: 'env-2', spec: { engine: 'spark', clusterId: 'j-1' } }));
+  it('saves a connection to the store under the run’s environment and hands back the id and route the store gave', async () => {
+    const { base, scope, saved } = provisioning();
     const ctx = base.context(scope, new AbortController().signal);
+    await ctx.saveConnection({ name: 'Warehouse', spec: { engine: 'redshift-data', clusterIdentifier: 'wh', database: 'dev', user: 'u' } });
     const ref = await ctx.saveConnection({ name: 'Spark SQL on j-1', spec: { engine: 'spark', clusterId: 'j-1' } });
-    expect(saved).toEqual([{ name: 'Spark SQL on j-1', environmentId: 'env-1', spec: { engine: 'spark', clusterId: 'j-1' } }]);
-    expect(ref).toEqual({ id: 'c-1', name: 'Spark SQL on j-1', engine: 'spark', route: expect.stringContaining('SSH session') });
+    expect(saved.map((s) => [s.name, s.environmentId])).toEqual([
+      ['Warehouse', 'env-1'],
+      ['Spark SQL on j-1', 'env-1'],
+    ]);
+    expect(ref).toEqual({ id: 'c-2', name: 'Spark SQL on j-1', engine: 'spark', route: "through the store's route for spark" });
   });
 
   it('remembers a new key pair’s file with sessions’ key files', async () => {

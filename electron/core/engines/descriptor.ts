@@ -48,6 +48,8 @@ export interface EngineDescriptor<Options = never> {
   secret?: { option: string; wanted(options: Options): boolean };
   /** One line saying where a connection goes. */
   describe(options: Options): string;
+  /** How a connection reaches its engine when not directly, as a provision run tells the operator. */
+  route?: string;
   open(options: Options, ports: EnginePorts): Engine | Promise<Engine>;
 }
 

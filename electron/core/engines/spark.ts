@@ -366,6 +366,7 @@ export const sparkEngine = defineEngine<z.infer<typeof options>>({
   form: [[{ name: 'clusterId', label: 'EMR cluster id', type: 'text', required: true, placeholder: 'j-…' }]],
   capabilities: { ...NO_CAPABILITIES, cancel: true, explain: true },
   describe: (o) => `Spark Thrift Server on the master of ${o.clusterId}`,
+  route: 'through an SSH session to the EMR master (port 10001 tunnelled)',
   open: (o, ports) =>
     new SparkEngine(
       (signal) => ports.tunnels.sparkThrift(o.clusterId, signal),

@@ -20,7 +20,7 @@ import type {
   TunnelInfo,
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
-import { awsClientConfig, type AwsTarget } from '../aws/clients.js';
+import type { AwsAccess } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { SessionAccess } from '../engines/descriptor.js';
 import { jobScript } from './assets.js';
@@ -34,9 +34,7 @@ export interface JobSessions {
 }
 
 export interface JobsDeps {
-  version: string;
-  /** The active environment's AWS target, and whether it is the sandbox. */
-  aws: () => Promise<{ target: AwsTarget; sandbox: boolean }>;
+  aws: AwsAccess;
   sessions: JobSessions;
   log: Logger;
 }
@@ -105,48 +103,43 @@ export class PipelineJobs {
 
   constructor(private readonly deps: JobsDeps) {}
 
-  private async clients() {
-    const { target, sandbox } = await this.deps.aws();
-    const config = awsClientConfig(target, this.deps.version);
-    return { emr: new EMRClient(config), s3: new S3Client(config), sandbox, region: target.region };
-  }
-
   async submit(
     input: { clusterId: string; bucket: string; via: 'step' | 'ssh'; options: PipelineJobOptions },
     signal: AbortSignal,
   ): Promise<PipelineSubmitted> {
     const { job } = input.options;
-    const { emr, s3, sandbox, region } = await this.clients();
-    try {
-      const script = jobScript(job);
-      // boto3 on an EMR master does not know its region by itself; the sandbox master's environment names it.
-      const options =
-        input.options.job === 'kinesis_to_s3' && !input.options.region && !sandbox ? { ...input.options, region } : input.options;
-      const key = `spark/${job}.py`;
-      await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: script.text, ContentType: 'text/x-python' }), {
+    const scope = await this.deps.aws.aws();
+    const script = jobScript(job);
+    // boto3 on an EMR master does not know its region by itself; the sandbox master's environment names it.
+    const options =
+      input.options.job === 'kinesis_to_s3' && !input.options.region && !scope.sandbox
+        ? { ...input.options, region: scope.region }
+        : input.options;
+    const key = `spark/${job}.py`;
+    await scope.use(S3Client, (s3) =>
+      s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: key, Body: script.text, ContentType: 'text/x-python' }), {
         abortSignal: signal,
-      });
-      const location = `s3://${input.bucket}/${key}`;
-      const command = ['spark-submit', '--deploy-mode', 'client', location, ...jobArguments(input.bucket, options)];
-      if (input.via === 'step') {
-        const answer = await emr.send(
+      }),
+    );
+    const location = `s3://${input.bucket}/${key}`;
+    const command = ['spark-submit', '--deploy-mode', 'client', location, ...jobArguments(input.bucket, options)];
+    if (input.via === 'step') {
+      const answer = await scope.use(EMRClient, (emr) =>
+        emr.send(
           new AddJobFlowStepsCommand({
             JobFlowId: input.clusterId,
             Steps: [{ Name: `tributary ${job}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: command } }],
           }),
           { abortSignal: signal },
-        );
-        const runId = answer.StepIds?.[0];
-        if (!runId) throw new AppError('UNAVAILABLE', 'EMR accepted the step but returned no step id.');
-        this.deps.log.info('pipeline', `Step ${runId} (${job}) added to ${input.clusterId}`);
-        return { runId, clusterId: input.clusterId, via: 'step', job, command, script: location };
-      }
-      const run = this.startSsh(input.clusterId, `spark-submit ${job}`, command);
-      return { runId: run.id, clusterId: input.clusterId, via: 'ssh', job, command, script: location };
-    } finally {
-      emr.destroy();
-      s3.destroy();
+        ),
+      );
+      const runId = answer.StepIds?.[0];
+      if (!runId) throw new AppError('UNAVAILABLE', 'EMR accepted the step but returned no step id.');
+      this.deps.log.info('pipeline', `Step ${runId} (${job}) added to ${input.clusterId}`);
+      return { runId, clusterId: input.clusterId, via: 'step', job, command, script: location };
     }
+    const run = this.startSsh(input.clusterId, `spark-submit ${job}`, command);
+    return { runId: run.id, clusterId: input.clusterId, via: 'ssh', job, command, script: location };
   }
 
   private startSsh(clusterId: string, name: string, command: string[]): SshRun {
@@ -200,10 +193,9 @@ export class PipelineJobs {
   }
 
   async runs(clusterId: string, signal: AbortSignal): Promise<PipelineRunInfo[]> {
-    const { emr, s3 } = await this.clients();
-    s3.destroy();
+    const scope = await this.deps.aws.aws();
     try {
-      const listed = await emr.send(new ListStepsCommand({ ClusterId: clusterId }), { abortSignal: signal });
+      const listed = await scope.use(EMRClient, (emr) => emr.send(new ListStepsCommand({ ClusterId: clusterId }), { abortSignal: signal }));
       const iso = (date: Date | undefined) => (date ? new Date(date).toISOString() : undefined);
       const steps: PipelineRunInfo[] = (listed.Steps ?? []).map((step) => ({
         runId: step.Id ?? '',
@@ -226,8 +218,6 @@ export class PipelineJobs {
       return [...ssh, ...steps];
     } catch (error) {
       throw emrError(error, clusterId);
-    } finally {
-      emr.destroy();
     }
   }
 
@@ -244,12 +234,12 @@ export class PipelineJobs {
       run.changed.forEach((listener) => listener());
       return { state: 'CANCEL_PENDING' };
     }
-    const { emr, s3 } = await this.clients();
-    s3.destroy();
+    const scope = await this.deps.aws.aws();
     try {
-      const answer = await emr.send(
-        new CancelStepsCommand({ ClusterId: clusterId, StepIds: [runId], StepCancellationOption: 'SEND_INTERRUPT' }),
-        { abortSignal: signal },
+      const answer = await scope.use(EMRClient, (emr) =>
+        emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: [runId], StepCancellationOption: 'SEND_INTERRUPT' }), {
+          abortSignal: signal,
+        }),
       );
       const info = answer.CancelStepsInfoList?.[0];
       if (info?.Status === 'FAILED')
@@ -257,8 +247,6 @@ export class PipelineJobs {
       return { state: 'SUBMITTED', ...(info?.Reason ? { message: info.Reason } : {}) };
     } catch (error) {
       throw emrError(error, clusterId);
-    } finally {
-      emr.destroy();
     }
   }
 
@@ -306,12 +294,16 @@ export class PipelineJobs {
   }
 
   private async *followStep(clusterId: string, stepId: string, signal: AbortSignal): AsyncGenerator<PipelineRunChunk> {
-    const { emr, s3, sandbox } = await this.clients();
+    const scope = await this.deps.aws.aws();
+    const { sandbox } = scope;
+    // Both live as long as the follow does.
+    const emr = scope.client(EMRClient);
+    const s3 = scope.client(S3Client);
     const parser = new OutputParser();
-    // Step logs are read one way, from the cluster's LogUri, on AWS and on the sandbox alike.
-    const logs = await S3StepLogs.of(emr, s3, clusterId, stepId, sandbox ? SANDBOX_LOG_POLL_MS : S3_LOG_POLL_MS, signal);
     let state: PipelineRunState | undefined;
     try {
+      // Step logs are read one way, from the cluster's LogUri, on AWS and on the sandbox alike.
+      const logs = await S3StepLogs.of(emr, s3, clusterId, stepId, sandbox ? SANDBOX_LOG_POLL_MS : S3_LOG_POLL_MS, signal);
       for (;;) {
         const step = await emr
           .send(new DescribeStepCommand({ ClusterId: clusterId, StepId: stepId }), { abortSignal: signal })

@@ -13,7 +13,6 @@ import { createTableDdl, sampleParquet, suggestKeys } from './parquet-schema.js'
 import { S3Browser, s3Buffer, s3Error } from './s3-browser.js';
 
 export interface PipelineDeps {
-  version: string;
   aws: AwsAccess;
   sessions: JobSessions;
   /** The workbench: COPY and its load errors run as queries do. */
@@ -30,11 +29,7 @@ export class PipelineService {
 
   constructor(private readonly deps: PipelineDeps) {
     this.jobs = new PipelineJobs({
-      version: deps.version,
-      aws: async () => {
-        const aws = await deps.aws.aws();
-        return { target: aws.target, sandbox: aws.sandbox };
-      },
+      aws: deps.aws,
       sessions: deps.sessions,
       log: deps.log,
     });

@@ -25,6 +25,7 @@ import type { EmrSpec, ProvisionChunk, ResourceRef } from '../../../shared/contr
 import { step, waitGone, waitUntil, type Created, type RunContext } from './context.js';
 import { aws, exists, ProvisionError } from '../aws/errors.js';
 import { EMR_DEFAULT_ROLES, managedTags, tagList, tagRecord, THRIFT_STEP_ARGS } from './plan.js';
+import { sparkEngine } from '../engines/spark.js';
 
 const READY_TIMEOUT_MS = 45 * 60_000;
 
@@ -312,7 +313,7 @@ export async function* createCluster(spec: EmrSpec, ctx: RunContext): AsyncGener
 
     const connections = [];
     if (spec.applications.includes('Spark')) {
-      connections.push(await ctx.saveConnection({ name: `Spark SQL on ${spec.name}`, spec: { engine: 'spark', clusterId: id } }));
+      connections.push(await ctx.saveConnection({ name: `Spark SQL on ${spec.name}`, spec: { engine: sparkEngine.kind, clusterId: id } }));
       notes.push('Spark SQL runs through an SSH session to the master: open one under Sessions (it tunnels port 10001).');
     }
     return { resource, notes, connections, ...(keyFile ? { keyFile } : {}) };

@@ -1,4 +1,4 @@
-import type { ConnectionInfo, ConnectionSpec } from '../../../shared/contract/index.js';
+import type { ConnectionSpec } from '../../../shared/contract/index.js';
 import type { LoadProblem } from '../storage/json-file.js';
 
 /**
@@ -13,10 +13,12 @@ export interface KeyFiles {
   rememberedKeyNames(): Promise<string[]>;
 }
 
-/** The workbench's connection store: a password given to `save` goes to the secret store, never back out. */
+/**
+ * The workbench's connection store: a password given to `save` goes to the secret store, never back out; it answers
+ * with the id the connection got and how it reaches its engine ("directly", or through a tunnel).
+ */
 export interface ConnectionStore {
-  save(input: { name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
-  list(signal: AbortSignal): Promise<ConnectionInfo[]>;
+  save(input: { name: string; environmentId: string; spec: ConnectionSpec }): Promise<{ id: string; route: string }>;
 }
 
 /** The notice board: where a damaged ledger file is told to the operator. */

@@ -53,11 +53,8 @@ export class Provisioning {
       },
       rememberKeyFile: (keyName, file) => keys.rememberKeyFile(keyName, file),
       saveConnection: async ({ name, spec }) => {
-        await connections.save({ name, environmentId: environment.id, spec });
-        const list = await connections.list(signal);
-        const found = [...list].reverse().find((c) => c.name === name && c.environmentId === environment.id);
-        const route = spec.engine === 'spark' ? 'through an SSH session to the EMR master (port 10001 tunnelled)' : 'directly';
-        return { id: found?.id ?? '', name, engine: spec.engine, route };
+        const { id, route } = await connections.save({ name, environmentId: environment.id, spec });
+        return { id, name, engine: spec.engine, route };
       },
       pace: scope.sandbox ? { firstMs: 400, maxMs: 2_000 } : { firstMs: 5_000, maxMs: 30_000 },
     };

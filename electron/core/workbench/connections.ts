@@ -119,7 +119,8 @@ export class Connections {
     };
   }
 
-  async save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<void> {
+  /** Saves a connection; says the id it has and how it reaches its engine. */
+  async save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<{ id: string; route: string }> {
     const { descriptor, options } = this.deps.engines.check(input.spec);
     const all = await this.state;
     if (input.id && isBuiltIn(input.id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be changed.');
@@ -150,6 +151,7 @@ export class Connections {
     const next = existing ? all.map((c) => (c.id === id ? stored : c)) : [...all, stored];
     await this.commit(next);
     await this.drop(id);
+    return { id, route: descriptor.route ?? 'directly' };
   }
 
   async remove(id: string): Promise<void> {

@@ -28,7 +28,7 @@ export interface EngineSource {
   engines(): EngineInfo[];
   engine(id: string, signal: AbortSignal): Promise<{ engine: Engine; info: ConnectionInfo }>;
   list(signal: AbortSignal): Promise<ConnectionInfo[]>;
-  save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<void>;
+  save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<{ id: string; route: string }>;
   remove(id: string): Promise<void>;
   /** Closes open engines. */
   drop(): Promise<void>;

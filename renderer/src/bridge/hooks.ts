@@ -100,6 +100,8 @@ export interface StreamActionOptions<K extends StreamName, S> {
   onSettled?: (state: S, error: AppError | undefined) => void;
   /** Leaving the screen cancels the action, unless it is work that goes on by itself (a run the runs list can stop). */
   onUnmount?: 'cancel' | 'continue';
+  /** A start while one is running replaces it, or is ignored (a second Run pressed before the first one's answer). */
+  whileRunning?: 'replace' | 'ignore';
 }
 
 export interface StreamAction<K extends StreamName, S> {
@@ -111,7 +113,7 @@ export interface StreamAction<K extends StreamName, S> {
   /** Starts `op` (one of K) from `initial`, cancelling an action still running. */
   start: (op: K, input: InputOf<K>, initial: S) => void;
   cancel: () => void;
-  /** Changes the running action's state with an answer of another call (e.g. its new rate). */
+  /** Changes the action's state, running or ended, with an answer of another call or an operator's pick (e.g. a new rate, the result shown). */
   update: (change: (state: S) => S) => void;
 }
 
@@ -139,6 +141,7 @@ export function useStreamAction<K extends StreamName, S>(options: StreamActionOp
 
   const start = useCallback(
     (op: K, input: InputOf<K>, initial: S) => {
+      if (current.current && latest.current.whileRunning === 'ignore') return;
       current.current?.handle.cancel();
       const run = { state: initial } as { handle: StreamHandle; state: S };
       const update = (next: S) => {
@@ -176,7 +179,10 @@ export function useStreamAction<K extends StreamName, S>(options: StreamActionOp
   const cancel = useCallback(() => current.current?.handle.cancel(), []);
   const update = useCallback((change: (state: S) => S) => {
     const run = current.current;
-    if (!run) return;
+    if (!run) {
+      setState((ended) => (ended === undefined ? ended : change(ended)));
+      return;
+    }
     run.state = change(run.state);
     setState(run.state);
   }, []);

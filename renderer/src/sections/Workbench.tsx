@@ -1,9 +1,8 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ChartSpec, EditorTab, EngineCapabilities, SchemaTree, TextPosition } from '../../../shared/contract';
+import type { ChartSpec, EditorTab, EngineCapabilities, ExportProgress, SchemaTree, TextPosition } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
-import type { StreamHandle } from '../../../shared/rpc-client';
 import { useClient } from '../bridge/client-context';
-import { toAppError, useAction, useCall } from '../bridge/hooks';
+import { toAppError, useAction, useCall, useStreamAction } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useSettings } from '../shell/settings-context';
 import { ConnectionForm } from './workbench/ConnectionForm';
@@ -40,8 +39,23 @@ export default function Workbench() {
   const [loadedSchema, setLoadedSchema] = useState<{ connectionId: string; tree: SchemaTree }>();
   const [schemaError, setSchemaError] = useState<AppError>();
   const [saves, setSaves] = useState(0);
-  const [exporting, setExporting] = useState<{ handle: StreamHandle; rows: number; total: number; path: string }>();
   const [exportNote, setExportNote] = useState<string>();
+  // An export goes on writing its file when the operator leaves the Workbench.
+  const exporting = useStreamAction<'results.export', ExportProgress>({
+    reduce: (_, progress) => progress,
+    onSettled: (progress, failure) =>
+      setExportNote(
+        failure
+          ? failure.code === 'CANCELLED'
+            ? 'Export cancelled; the partial file was removed.'
+            : failure.message
+          : progress.kind === 'done'
+            ? `Exported ${progress.rows.toLocaleString('en-US')} rows to ${progress.path}`
+            : undefined,
+      ),
+    onUnmount: 'continue',
+    whileRunning: 'ignore',
+  });
   const [unloading, setUnloading] = useState(false);
 
   const active = tabs?.find((t) => t.id === activeId) ?? tabs?.[0];
@@ -159,24 +173,13 @@ export default function Workbench() {
   );
 
   const exportResult = (format: 'csv' | 'jsonl' | 'parquet') => {
-    if (!result || exporting) return;
+    if (!result) return;
     setExportNote(undefined);
-    const handle = client.stream(
+    exporting.start(
       'results.export',
       { resultId: result.resultId, format },
-      {
-        onChunk: (p) =>
-          p.kind === 'done'
-            ? setExportNote(`Exported ${p.rows.toLocaleString('en-US')} rows to ${p.path}`)
-            : setExporting((e) => e && { ...e, rows: p.rows, total: p.total, path: p.path }),
-      },
+      { kind: 'progress', path: '', rows: 0, total: result.total, bytes: 0 },
     );
-    setExporting({ handle, rows: 0, total: result.total, path: '' });
-    handle.done
-      .catch((e: unknown) =>
-        setExportNote(toAppError(e).code === 'CANCELLED' ? 'Export cancelled; the partial file was removed.' : toAppError(e).message),
-      )
-      .finally(() => setExporting(undefined));
   };
 
   const environmentId = environments.data?.activeId ?? 'sandbox';
@@ -302,10 +305,10 @@ export default function Workbench() {
                 chart={active?.chart}
                 onChartChange={(chart: ChartSpec) => updateActive({ chart })}
                 onExport={exportResult}
-                {...(exporting
+                {...(exporting.running && exporting.state
                   ? {
-                      exportProgress: { rows: exporting.rows, total: exporting.total, path: exporting.path },
-                      onCancelExport: () => exporting.handle.cancel(),
+                      exportProgress: { rows: exporting.state.rows, total: exporting.state.total, path: exporting.state.path },
+                      onCancelExport: exporting.cancel,
                     }
                   : {})}
               />
