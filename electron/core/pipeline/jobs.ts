@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { gunzipSync } from 'node:zlib';
-import {
-  AddJobFlowStepsCommand,
-  CancelStepsCommand,
-  DescribeClusterCommand,
-  DescribeStepCommand,
-  EMRClient,
-  ListStepsCommand,
-} from '@aws-sdk/client-emr';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AddJobFlowStepsCommand, CancelStepsCommand, DescribeStepCommand, EMRClient, ListStepsCommand } from '@aws-sdk/client-emr';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type {
   PipelineJobOptions,
   PipelineRunChunk,
@@ -24,6 +16,7 @@ import type { AwsAccess } from '../aws/clients.js';
 import type { Logger } from '../../../shared/node/log.js';
 import type { SessionAccess } from '../engines/descriptor.js';
 import { jobScript } from './assets.js';
+import { emrError, S3StepLogs, TAIL_BYTES } from './step-logs.js';
 import { sleep } from '../../../shared/node/sleep.js';
 
 /** What the jobs need of the sessions service: the open sessions, a YARN tunnel, and commands on a master. */
@@ -40,8 +33,6 @@ export interface JobsDeps {
 }
 
 const TERMINAL = new Set<PipelineRunState>(['COMPLETED', 'CANCELLED', 'FAILED', 'INTERRUPTED']);
-/** When following starts late, this much of each log is shown first. */
-const TAIL_BYTES = 64 * 1024;
 /** The most one log chunk carries. */
 const CHUNK_BYTES = 64 * 1024;
 const SSH_OUTPUT_KEEP = 1024 * 1024;
@@ -400,83 +391,4 @@ function pieces(text: string): string[] {
   const out: string[] = [];
   for (let at = 0; at < text.length; at += CHUNK_BYTES) out.push(text.slice(at, at + CHUNK_BYTES));
   return out;
-}
-
-function emrError(error: unknown, clusterId: string): unknown {
-  const name = (error as { name?: string }).name;
-  if (name === 'InvalidRequestException' || name === 'ResourceNotFoundException') {
-    return new AppError('NOT_FOUND', `EMR: ${(error as Error).message || `no such cluster or step on ${clusterId}`}`);
-  }
-  return error;
-}
-
-interface LogPiece {
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
-
-/** Step logs reach the cluster's LogUri (<LogUri>/<cluster>/steps/<step>/stdout.gz) while the step runs and when it ends. */
-class S3StepLogs {
-  private readonly sent = { stdout: -1, stderr: -1 };
-  private lastRead = 0;
-
-  private constructor(
-    private readonly s3: S3Client,
-    private readonly location: { bucket: string; prefix: string } | undefined,
-    private readonly pollMs: number,
-  ) {}
-
-  static async of(
-    emr: EMRClient,
-    s3: S3Client,
-    clusterId: string,
-    stepId: string,
-    pollMs: number,
-    signal: AbortSignal,
-  ): Promise<S3StepLogs> {
-    const cluster = await emr
-      .send(new DescribeClusterCommand({ ClusterId: clusterId }), { abortSignal: signal })
-      .catch((error: unknown) => {
-        throw emrError(error, clusterId);
-      });
-    const match = /^s3[an]?:\/\/([^/]+)\/?(.*)$/.exec(cluster.Cluster?.LogUri ?? '');
-    if (!match) return new S3StepLogs(s3, undefined, pollMs);
-    const prefix = match[2] ? (match[2].endsWith('/') ? match[2] : `${match[2]}/`) : '';
-    return new S3StepLogs(s3, { bucket: match[1]!, prefix: `${prefix}${clusterId}/steps/${stepId}/` }, pollMs);
-  }
-
-  async read(final: boolean, signal: AbortSignal): Promise<LogPiece[]> {
-    if (!this.location) {
-      if (this.sent.stdout === -1 && final) {
-        this.sent.stdout = 0;
-        return [
-          {
-            stream: 'stderr',
-            text: 'This cluster has no LogUri, so EMR keeps step logs on the master only (/mnt/var/log/hadoop/steps/).\n',
-          },
-        ];
-      }
-      return [];
-    }
-    if (!final && Date.now() - this.lastRead < this.pollMs) return [];
-    this.lastRead = Date.now();
-    const out: LogPiece[] = [];
-    for (const stream of ['stdout', 'stderr'] as const) {
-      try {
-        const answer = await this.s3.send(
-          new GetObjectCommand({ Bucket: this.location.bucket, Key: `${this.location.prefix}${stream}.gz` }),
-          { abortSignal: signal },
-        );
-        const text = gunzipSync(await answer.Body!.transformToByteArray()).toString('utf8');
-        let from = this.sent[stream];
-        if (from < 0) from = Math.max(0, text.length - TAIL_BYTES);
-        if (text.length > from) out.push({ stream, text: text.slice(from) });
-        this.sent[stream] = text.length;
-      } catch (error) {
-        // Not uploaded yet (NoSuchKey) is the usual answer while a step runs.
-        if ((error as { name?: string }).name !== 'NoSuchKey') throw error;
-      }
-    }
-    return out;
-  }
 }

@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: the store, its spilled chunks, windows and views share one chunk index; sort, filter,
+// export and segments, which only read it, are their own modules beside it.
 import { randomBytes } from 'node:crypto';
 import type { Cell, ColumnMeta, SortKey } from '../../../shared/contract/operations/workbench.js';
 import { AppError } from '../../../shared/errors.js';

@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: one Redshift stand-in over one PostgreSQL serves every COPY, UNLOAD and Data API case.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';

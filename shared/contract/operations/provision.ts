@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: every provisioning operation's schema with AWS's naming rules, declared once, so main and
+// the wizards check a draft with the same code.
 import { z } from 'zod';
 import { call, stream } from '../define.js';
 import { regionSchema } from './environments.js';

@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: the ingest form, its live run (rate changes, cancel) and the stream's tail share one
+// run's state; each is its own component below.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { IngestChunk, IngestCounters, IngestSummary, InputOf, TailRecord } from '../../../../shared/contract';
 import { useClient } from '../../bridge/client-context';

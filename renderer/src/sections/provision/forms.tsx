@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: the four wizards' forms, one small component each, over the same field helpers.
 import {
   EMR_APPLICATIONS,
   EMR_DEFAULT_RELEASE,

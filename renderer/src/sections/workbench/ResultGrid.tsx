@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: keyboard, selection, copy, sort and the cell detail are handlers of one DataEditor and
+// its one row cache; split apart they would pass that cache around.
 import '@glideapps/glide-data-grid/dist/index.css';
 import {
   CompactSelection,
