@@ -110,7 +110,7 @@ export interface StreamAction<K extends StreamName, S> {
   running: boolean;
   /** Why the last action failed (never a cancel); cleared by the next start. */
   error: AppError | undefined;
-  /** Starts `op` (one of K) from `initial`, cancelling an action still running. */
+  /** Starts `op` (one of K) from `initial`; an action still running is cancelled, or the start ignored (`whileRunning`). */
   start: (op: K, input: InputOf<K>, initial: S) => void;
   cancel: () => void;
   /** Changes the action's state, running or ended, with an answer of another call or an operator's pick (e.g. a new rate, the result shown). */

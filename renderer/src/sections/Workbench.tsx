@@ -173,7 +173,8 @@ export default function Workbench() {
   );
 
   const exportResult = (format: 'csv' | 'jsonl' | 'parquet') => {
-    if (!result) return;
+    // A second export while one runs keeps the note and the running one as they are.
+    if (!result || exporting.running) return;
     setExportNote(undefined);
     exporting.start(
       'results.export',
