@@ -312,24 +312,15 @@ describe('tunnels', () => {
     const tunnel = await Tunnel.open({ ssh: sshOptions(), remoteHost: '127.0.0.1', remotePort: echo.port });
     try {
       const socket = await connectLocal(tunnel.localPort);
-      const direct = await connectLocal(echo.port);
       const times: number[] = [];
-      const directTimes: number[] = [];
-      // Interleaved with direct trips: on a loaded machine both slow down, and the bound follows.
-      for (let i = 0; i < 50; i++) {
-        times.push(await roundTrip(socket, Buffer.from(`ping ${i}`)));
-        directTimes.push(await roundTrip(direct, Buffer.from(`ping ${i}`)));
-      }
+      for (let i = 0; i < 50; i++) times.push(await roundTrip(socket, Buffer.from(`ping ${i}`)));
       socket.destroy();
-      direct.destroy();
-      // Measured here (OpenSSH 9.2, Linux 6.18 loopback) with `lowLatency: false`:
-      // on a quiet machine every trip took ~43.5 ms (median 43.4); under load the
-      // kernel leaves delayed-ACK pingpong mode more often and 5-20 % of trips
-      // stall at ~44 ms. With the fix: median ~0.15-0.3 ms and no stalled trip in
-      // 200. The baseline is not asserted because how often it stalls depends on
-      // the machine's load; the fixed path never stalls. Quiet machine: direct
-      // ~0.05 ms, so the bound is ~10 ms, a quarter of one stall.
-      expect(median(times)).toBeLessThan(10 + 3 * median(directTimes));
+      // Measured here (OpenSSH 9.2, Linux 6.18 loopback) with `lowLatency: false`: on a quiet machine every
+      // trip took ~43.5 ms (median 43.4), the delayed ACK the small writes wait for; with the fix the median
+      // is ~0.15-0.3 ms, and a CI machine running the other suites beside it measured medians up to ~14 ms
+      // (sshd and this process waiting for a core, not for an ACK). A bound on the stall itself, half of it,
+      // fails the unfixed path and not a loaded one; a bound relative to direct trips failed CI on load alone.
+      expect(median(times)).toBeLessThan(22);
     } finally {
       await tunnel.close();
     }
