@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-/** The sandbox's own tests live in sandbox/tests/<project>/ and run in the project of that name. */
+/**
+ * The sandbox's own tests live in sandbox/tests/<project>/ and run in the project of that name. The security
+ * suite (tests/security/) is a project of its own, except tests/security/sandbox/, which needs the local sandbox
+ * and so runs in the sandbox project, sharing its one sandbox; `npm run test:security` runs both by path.
+ */
 export default defineConfig({
   test: {
     root: import.meta.dirname + '/..',
@@ -18,10 +22,20 @@ export default defineConfig({
       {
         test: {
           name: 'sandbox',
-          include: ['tests/sandbox/**/*.test.ts', 'sandbox/tests/sandbox/**/*.test.ts'],
+          include: ['tests/sandbox/**/*.test.ts', 'sandbox/tests/sandbox/**/*.test.ts', 'tests/security/sandbox/**/*.test.ts'],
           globalSetup: ['tests/sandbox/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['tests/security/**/*.test.ts'],
+          exclude: ['tests/security/sandbox/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
