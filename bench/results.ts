@@ -11,6 +11,7 @@ import { RpcSession } from '../electron/core/dispatch/session.js';
 import type { Handlers } from '../electron/core/dispatch/handlers.js';
 import { EventHub } from '../electron/core/events.js';
 import { Logger } from '../shared/node/log.js';
+import { WorkspaceFiles } from '../electron/core/storage/file-access.js';
 import { ResultRegistry } from '../electron/core/results/registry.js';
 import { startPostgres } from '../sandbox/postgres.js';
 import { NoticeBoard } from '../electron/core/storage/notices.js';
@@ -78,7 +79,7 @@ export async function runResultsBench(args: string[]) {
     cleanups.push(() => tunnel.close());
 
     const sql = query(rows);
-    const app = makeApp(root, log, endpoint, { direct: endpoint.port, tunnel: tunnel.localPort });
+    const app = await makeApp(root, log, endpoint, { direct: endpoint.port, tunnel: tunnel.localPort });
     cleanups.push(() => app.dispose());
     // Warm-up: the server's caches, psql's pages, the engines' connections, the JIT.
     await psqlCopy(endpoint, query(1000));
@@ -187,7 +188,7 @@ class MemoryTransport implements Transport {
 }
 
 /** The workbench and result store as the hosts assemble them, over engines for the given local ports. */
-function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<string, number>) {
+async function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<string, number>) {
   const engines = new Map<string, RedshiftEngine>();
   const source: EngineSource = {
     engines: () => [],
@@ -225,7 +226,10 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
   };
   const notices = new NoticeBoard(new EventHub());
   const dataDir = join(root, `data-${Math.random().toString(36).slice(2)}`);
-  const results = new ResultRegistry({ dir: join(dataDir, 'results') });
+  const results = new ResultRegistry({
+    dir: join(dataDir, 'results'),
+    files: await WorkspaceFiles.open(join(dataDir, 'workspace'), dataDir),
+  });
   const workbench = new WorkbenchService({
     connections: source,
     results,
@@ -332,7 +336,7 @@ async function rssChild(big: number): Promise<ChildFigures> {
   if (!endpoint) throw new Error('--child-rss is started by the results bench itself');
   const root = mkdtempSync(join(tmpdir(), 'tributary-bench-rss-'));
   const log = new Logger(undefined);
-  const app = makeApp(root, log, endpoint, { direct: endpoint.port });
+  const app = await makeApp(root, log, endpoint, { direct: endpoint.port });
   try {
     // Connected and warmed up first, so the baseline holds the code and the connection.
     const warm = await app.stream('direct', query(20_000));

@@ -18,6 +18,7 @@ import { KeyFileStore } from './sessions/key-files.js';
 import { SessionsService } from './sessions/service.js';
 import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
+import { WorkspaceFiles } from './storage/file-access.js';
 import { ResultRegistry } from './results/registry.js';
 import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
@@ -36,6 +37,8 @@ export interface CoreOptions {
   echoLog?: boolean;
   /** How this host runs the sandbox's supervising process. */
   sandboxDaemon: DaemonCommand;
+  /** The one folder whose files the operator can upload, replay, download and export to (created when missing). */
+  workspaceDir: string;
   /** Engines besides the app's own: only tests register one, to prove an engine is one file and one registration. */
   engines?: readonly AnyEngine[];
 }
@@ -103,7 +106,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
   );
 
-  const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results') }));
+  const files = await WorkspaceFiles.open(options.workspaceDir, options.dataDir);
+  const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results'), files }));
   const connections = new Connections({
     dataDir: options.dataDir,
     engines: new EngineRegistry([...builtInEngines, ...(options.engines ?? [])]),
@@ -129,10 +133,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       sessions,
       workbench,
       engines: connections,
+      files,
       log,
     }),
   );
-  const ingest = owned(new IngestService({ dataDir: options.dataDir, aws: environments, log }));
+  const ingest = owned(new IngestService({ dataDir: options.dataDir, aws: environments, log, files }));
 
   const info: AppInfo = {
     name: 'Tributary',
@@ -140,6 +145,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     host: options.host,
     platform: process.platform,
     dataDir: options.dataDir,
+    workspace: files.root,
     secretBackend: secretStore.backend,
     secretsPersist: secretStore.persistent,
   };

@@ -82,6 +82,7 @@ void app.whenReady().then(async () => {
     host: 'electron',
     version: app.getVersion(),
     dataDir,
+    workspaceDir: join(app.getPath('home'), 'Tributary'),
     openSecretStore: (onProblem) => openSecretStore(dataDir, onProblem),
     // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
     sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),

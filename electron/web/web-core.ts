@@ -21,12 +21,18 @@ export function appVersion(): string {
   return pkg.version;
 }
 
+/** The operator's files folder: --workspace, else ~/Tributary. */
+export function workspaceDir(flag: string | undefined): string {
+  return flag ?? join(homedir(), 'Tributary');
+}
+
 /** The core as the web host runs it: OS keyring when one answers, else memory only. */
-export function createWebCore(dataDir: string, echoLog: boolean): Promise<Core> {
+export function createWebCore(dataDir: string, workspace: string, echoLog: boolean): Promise<Core> {
   return createCore({
     host: 'web',
     version: appVersion(),
     dataDir,
+    workspaceDir: workspace,
     echoLog,
     // `npm run serve` builds first: the daemon runs from its built entry.
     sandboxDaemon: daemonCommand(join(projectRoot, 'out', 'main')),

@@ -75,6 +75,7 @@ beforeAll(async () => {
     host: 'web',
     version: '0.0.0-test',
     dataDir: tempDir(),
+    workspaceDir: tempDir('tributary-workspace-'),
     sandboxDaemon: checkoutDaemonCommand(),
     openSecretStore: () => Promise.resolve(new MemorySecretStore()),
     engines: [fixedRows],

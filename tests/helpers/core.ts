@@ -9,12 +9,13 @@ export function tempDir(prefix = 'tributary-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A real core on a fresh data directory, with the memory secret store (no OS keyring in CI). */
-export function testCore(dataDir = tempDir()): Promise<Core> {
+/** A real core on a fresh data directory and workspace, with the memory secret store (no OS keyring in CI). */
+export function testCore(dataDir = tempDir(), workspaceDir = tempDir('tributary-workspace-')): Promise<Core> {
   return createCore({
     host: 'web',
     version: '0.0.0-test',
     dataDir,
+    workspaceDir,
     sandboxDaemon: checkoutDaemonCommand(),
     openSecretStore: () => Promise.resolve(new MemorySecretStore()),
   });

@@ -12,6 +12,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cell, ColumnKind, ColumnMeta, ExportProgress } from '../../shared/contract/index.js';
 import { Logger } from '../../shared/node/log.js';
+import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
 import { ResultRegistry } from '../../electron/core/results/registry.js';
 import { ResultSet } from '../../electron/core/results/result-set.js';
 import { startPostgres, type RunningPostgres } from '../../sandbox/postgres.js';
@@ -490,7 +491,8 @@ describe('exports', () => {
 describe('ResultRegistry', () => {
   it('serves windows, views and a streamed export, and forgets released and evicted results', async () => {
     const dir = join(root, 'registry');
-    const registry = new ResultRegistry({ dir, keep: 2 });
+    const workspace = join(root, 'workspace');
+    const registry = new ResultRegistry({ dir, keep: 2, files: await WorkspaceFiles.open(workspace, dir) });
     const handlers = registry.handlers();
     const set = registry.create(md5Columns);
     expect(set.id).toMatch(/^r[0-9a-f]{1,32}$/);
@@ -510,15 +512,16 @@ describe('ResultRegistry', () => {
     const window = await handlers['results.rows']!({ resultId: set.id, offset: 0, limit: 1, view: view.view }, { signal });
     expect(window).toEqual({ offset: 0, rows: [generated(19_999)], total: view.total, complete: true });
 
-    const path = join(root, 'registry.jsonl');
+    const path = join(workspace, 'registry.jsonl');
     const chunks: ExportProgress[] = [];
-    for await (const chunk of handlers['results.export']!({ resultId: set.id, format: 'jsonl', path }, { signal })) chunks.push(chunk);
+    for await (const chunk of handlers['results.export']!({ resultId: set.id, format: 'jsonl', path, overwrite: false }, { signal }))
+      chunks.push(chunk);
     expect(chunks.at(-1)).toMatchObject({ kind: 'done', path, rows: 20_000, total: 20_000 });
     expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(20_001);
 
     await expect(async () => {
       for await (const _ of handlers['results.export']!(
-        { resultId: set.id, format: 'csv', path: join(root, 'missing', 'x.csv') },
+        { resultId: set.id, format: 'csv', path: join(root, 'outside.csv'), overwrite: false },
         { signal },
       ))
         void _;

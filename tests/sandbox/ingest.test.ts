@@ -209,7 +209,7 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
   });
 
   it('replays a log file, appending ids, and stops gracefully or changes rate on request', async () => {
-    const file = join(tempDir('tributary-replay-'), 'access.log');
+    const file = join(core.info.workspace, 'access.log');
     const line =
       '198.51.100.7 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
     writeFileSync(file, `${line}\n\n${line} "rid=old-1"\r\n${Array.from({ length: 998 }, () => line).join('\n')}\n`);

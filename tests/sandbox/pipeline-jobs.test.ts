@@ -389,7 +389,7 @@ describe('COPY into Redshift with the wizard', () => {
 
   it('shows the load errors of a wrong-typed file as a result (uploaded through the browser)', async () => {
     const n = 5;
-    const file = join(tempDir('tributary-wrong-'), 'wrong.parquet');
+    const file = join(core.info.workspace, 'wrong.parquet');
     const strings = (v: string) => Array.from({ length: n }, () => v);
     writeFileSync(
       file,
@@ -516,8 +516,10 @@ describe('the S3 browser of the pipeline’s bucket', () => {
     expect(preview.rows).toHaveLength(100);
     expect(preview.rowCount).toBeGreaterThan(900);
     expect(preview.rows[0]![0]).toMatch(/^2024-01-02 \d\d:04:\d\d\.000000\+00$/);
-    const path = join(tempDir('tributary-download-'), 'part.parquet');
-    const progress = await collect(core.handlers['pipeline.download']({ bucket: BUCKET, key: parquet.key, path }, { signal }));
+    const path = join(core.info.workspace, 'downloads', 'part.parquet');
+    const progress = await collect(
+      core.handlers['pipeline.download']({ bucket: BUCKET, key: parquet.key, path, overwrite: false }, { signal }),
+    );
     expect(progress.at(-1)).toEqual({ kind: 'done', bytes: parquet.size, location: path });
     expect(readFileSync(path).subarray(0, 4).toString()).toBe('PAR1');
     const json = (await keys('rejects/access_logs/')).find((o) => o.key.endsWith('.json'))!;

@@ -188,16 +188,17 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     const objects = page.getByRole('table', { name: 'Objects' });
     await objects.getByText('Nothing under this prefix.').waitFor({ timeout: 15_000 });
 
-    const wrong = join(home, 'typed.parquet');
+    // The workspace (~/Tributary, made by the app at start) holds what the operator uploads; a name is taken from there.
+    const wrong = join(home, 'Tributary', 'typed.parquet');
     wrongTypedParquet(wrong);
     const upload = page.getByRole('form', { name: 'Upload' });
     const status = page.getByRole('status', { name: 'Transfer status' });
-    await upload.getByRole('textbox', { name: /^Local file/ }).fill(wrong);
+    await upload.getByRole('textbox', { name: /^Local file/ }).fill('typed.parquet');
     await upload.getByRole('textbox', { name: /^Object name/ }).fill('wrong/typed.parquet');
     await upload.getByRole('button', { name: 'Upload' }).click();
     await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/typed\.parquet: done, /);
 
-    const file = join(home, 'sample.json');
+    const file = join(home, 'Tributary', 'sample.json');
     const sample = {
       pipeline: 'tributary',
       records: Array.from({ length: 400 }, (_, i) => ({ i, path: `/p/${i % 13}`, status: i % 10 ? 200 : 503 })),

@@ -83,9 +83,8 @@ function scrollGridTo(top: number): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  // Exports go to ~/Downloads by default: a HOME of its own keeps the operator's home clean and tells us where to look.
+  // Exports go to the workspace, ~/Tributary by default: a HOME of its own keeps the operator's home clean and tells us where to look.
   home = mkdtempSync(join(tmpdir(), 'tributary-ui-home-'));
-  mkdirSync(join(home, 'Downloads'));
   // The core finds the running sandbox through <dataDir>/sandbox/run.json.
   app = await openApp(inject('sandbox').dataDir, { HOME: home }, problems);
   page = app.page;
@@ -223,7 +222,7 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
     const seen = await page.evaluate(() => (globalThis as unknown as Watched).tributaryExportSeen ?? []);
     expect(seen.some((text) => / of 200,000 rows to /.test(text))).toBe(true);
     const path = (await note.textContent())!.replace('Exported 200,000 rows to ', '');
-    expect(path).toMatch(new RegExp(`^${join(home, 'Downloads', 'tributary-r')}[0-9a-f]+\\.csv$`));
+    expect(path).toMatch(new RegExp(`^${join(home, 'Tributary', 'tributary-r')}[0-9a-f]+\\.csv$`));
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.at(-1)).toBe('');
     expect(lines).toHaveLength(ROWS + 2);

@@ -231,9 +231,10 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     const sql = 'SELECT g, md5(g::text) FROM generate_series(1,1000000) g';
     const chunks = await runSql('sandbox-warehouse', sql);
     const { resultId } = only(chunks, 'result')[0]!;
-    const path = join(tempDir('tributary-export-'), 'result.csv');
+    const path = join(core.info.workspace, 'result.csv');
     const progress: ExportProgress[] = [];
-    for await (const p of core.handlers['results.export']({ resultId, format: 'csv', path }, { signal })) progress.push(p);
+    for await (const p of core.handlers['results.export']({ resultId, format: 'csv', path, overwrite: false }, { signal }))
+      progress.push(p);
     expect(progress.at(-1)).toMatchObject({ kind: 'done', rows: 1_000_000 });
     const password = run.redshift.adminPassword;
     const reference = join(tempDir('tributary-psql-'), 'psql.csv');

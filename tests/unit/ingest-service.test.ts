@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingest } from '../../shared/contract/operations/ingest.js';
 import { Logger } from '../../shared/node/log.js';
 import { AwsScope, type AwsAccess } from '../../electron/core/aws/clients.js';
+import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
 import { IngestService } from '../../electron/core/ingest/service.js';
 import { until } from '../helpers/until.js';
 
@@ -69,7 +70,12 @@ describe('IngestService.dispose', () => {
           ),
         ),
     };
-    service = new IngestService({ dataDir: dir, aws, log: new Logger(undefined) });
+    service = new IngestService({
+      dataDir: dir,
+      aws,
+      log: new Logger(undefined),
+      files: await WorkspaceFiles.open(join(dir, 'workspace'), dir),
+    });
   });
 
   afterEach(async () => {

@@ -27,11 +27,14 @@ import { kinesisProblem } from './kinesis-problem.js';
 import { Producer, type ProducerEnd } from './producer.js';
 import { generatorSource, replayFiles, replaySource, type ReplaySource } from './sources.js';
 import { listShards, tailStream } from './tail.js';
+import type { WorkspaceFiles } from '../storage/file-access.js';
 
 export interface IngestDeps {
   dataDir: string;
   aws: AwsAccess;
   log: Logger;
+  /** Where replayed log files are read from. */
+  files: WorkspaceFiles;
 }
 
 const PROGRESS_MS = 250;
@@ -235,6 +238,9 @@ export class IngestService {
 
   async *start(input: ParsedInputOf<'ingest.start'>, requestSignal: AbortSignal): AsyncGenerator<IngestChunk> {
     const signal = this.until(requestSignal);
+    // The operator's files are checked before anything reaches AWS.
+    const files =
+      'replay' in input.source ? await replayFiles(await this.deps.files.forRead(input.source.replay.path, 'file or folder')) : undefined;
     const aws = await this.deps.aws.aws();
     const kinesis = aws.client(KinesisClient);
     // Until the run is registered these are this generator's to release; then the run's end releases them.
@@ -254,7 +260,6 @@ export class IngestService {
         throw kinesisProblem(error, input.stream);
       }
       const runId = newRunId();
-      const files = 'replay' in input.source ? await replayFiles(input.source.replay.path) : undefined;
       const source = files
         ? (replay = replaySource(files, runId, input.partitionKey))
         : generatorSource(

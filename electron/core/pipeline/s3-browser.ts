@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -18,6 +18,7 @@ import type { AsyncBuffer } from 'hyparquet';
 import type { S3Listing, S3Preview, TransferChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { AwsAccess } from '../aws/clients.js';
+import type { WorkspaceFiles } from '../storage/file-access.js';
 import { sampleParquet } from './parquet-schema.js';
 
 const PREVIEW_BYTES = 64 * 1024;
@@ -53,7 +54,10 @@ const looksParquet = (key: string, contentType?: string) => /\.parquet$/i.test(k
 
 /** A bucket as an operator browses it: folders and objects with sizes, previews, downloads and uploads with progress. */
 export class S3Browser {
-  constructor(private readonly aws: AwsAccess) {}
+  constructor(
+    private readonly aws: AwsAccess,
+    private readonly files: WorkspaceFiles,
+  ) {}
 
   private async using<T>(work: (s3: S3Client) => Promise<T>): Promise<T> {
     return (await this.aws.aws()).use(S3Client, work);
@@ -158,9 +162,10 @@ export class S3Browser {
     });
   }
 
-  async *download(bucket: string, key: string, path: string, signal: AbortSignal): AsyncGenerator<TransferChunk> {
+  async *download(bucket: string, key: string, path: string, overwrite: boolean, signal: AbortSignal): AsyncGenerator<TransferChunk> {
+    const target = await this.files.forWrite(path, overwrite);
     const s3 = (await this.aws.aws()).client(S3Client);
-    const partial = `${path}.tributary-partial`;
+    const partial = `${target}.tributary-partial`;
     try {
       const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => {
         throw s3Error(error, `s3://${bucket}/${key}`);
@@ -188,9 +193,9 @@ export class S3Browser {
         body.destroy();
         throw error;
       }
-      await rename(partial, path);
+      await rename(partial, target);
       yield { kind: 'progress', bytes, ...(total !== undefined ? { total } : {}) };
-      yield { kind: 'done', bytes, location: path };
+      yield { kind: 'done', bytes, location: target };
     } finally {
       await rm(partial, { force: true });
       s3.destroy();
@@ -198,15 +203,17 @@ export class S3Browser {
   }
 
   async *upload(bucket: string, key: string, path: string, signal: AbortSignal): AsyncGenerator<TransferChunk> {
-    const info = await stat(path).catch(() => {
-      throw new AppError('NOT_FOUND', `No file ${path}`);
-    });
-    if (!info.isFile()) throw new AppError('NOT_FOUND', `${path} is not a file`);
-    const total = info.size;
-    const s3 = (await this.aws.aws()).client(S3Client);
-    const file = await open(path, 'r');
+    const { handle: file } = await this.files.openForRead(path);
+    const s3 = await this.aws
+      .aws()
+      .then((aws) => aws.client(S3Client))
+      .catch(async (error: unknown) => {
+        await file.close();
+        throw error;
+      });
     let uploadId: string | undefined;
     try {
+      const total = (await file.stat()).size;
       yield { kind: 'progress', bytes: 0, total };
       if (total <= PART_BYTES) {
         const body = Buffer.alloc(total);

@@ -4,6 +4,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
+import type { WorkspaceFiles } from '../storage/file-access.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
@@ -19,6 +20,8 @@ export interface PipelineDeps {
   workbench: SqlRunner;
   /** The workbench's connections, for look-ups that are not the operator's queries. */
   engines: LookupEngines;
+  /** Where uploads are read from and downloads written. */
+  files: WorkspaceFiles;
   log: Logger;
 }
 
@@ -33,7 +36,7 @@ export class PipelineService {
       sessions: deps.sessions,
       log: deps.log,
     });
-    this.browser = new S3Browser(deps.aws);
+    this.browser = new S3Browser(deps.aws, deps.files);
   }
 
   private async withS3<T>(use: (s3: S3Client) => Promise<T>): Promise<T> {
@@ -120,7 +123,7 @@ export class PipelineService {
       'pipeline.buckets': (_input, { signal }) => this.browser.buckets(signal),
       'pipeline.list': (input, { signal }) => this.browser.list(input, signal),
       'pipeline.preview': ({ bucket, key }, { signal }) => this.browser.preview(bucket, key, signal),
-      'pipeline.download': ({ bucket, key, path }, { signal }) => this.browser.download(bucket, key, path, signal),
+      'pipeline.download': ({ bucket, key, path, overwrite }, { signal }) => this.browser.download(bucket, key, path, overwrite, signal),
       'pipeline.upload': ({ bucket, key, path }, { signal }) => this.browser.upload(bucket, key, path, signal),
       'pipeline.parquetRows': ({ bucket, prefix }, { signal }) => this.withS3((s3) => parquetRows(s3, bucket, prefix, signal)),
       'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),

@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ColumnMeta, ExportProgress } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow } from '../events.js';
+import type { WorkspaceFiles } from '../storage/file-access.js';
 import type { ExportFormat } from './export-file.js';
 import { ResultSet } from './result-set.js';
 
@@ -20,6 +18,8 @@ export interface ResultRegistryOptions {
   keep?: number;
   /** Per-result memory bound before spilling (see ResultSet). */
   memoryBytes?: number;
+  /** Where exports may be written. */
+  files: WorkspaceFiles;
 }
 
 /** The results of this process's queries, newest last, found by id from the UI. */
@@ -77,7 +77,7 @@ export class ResultRegistry {
         return { offset, rows, total, complete: set.complete };
       },
       'results.view': ({ resultId, sort, filter }) => this.get(resultId).view(sort, filter),
-      'results.export': ({ resultId, format, path }, { signal }) => this.export(resultId, format, path, signal),
+      'results.export': ({ resultId, format, path, overwrite }, { signal }) => this.export(resultId, format, path, overwrite, signal),
       'results.release': async ({ resultId }) => {
         await this.release(resultId);
         return null;
@@ -90,10 +90,11 @@ export class ResultRegistry {
     resultId: string,
     format: ExportFormat,
     path: string | undefined,
+    overwrite: boolean,
     signal: AbortSignal,
   ): AsyncGenerator<ExportProgress> {
     const set = this.get(resultId);
-    const target = path ?? defaultExportPath(set.id, format);
+    const target = await this.options.files.forWrite(path ?? `tributary-${set.id}.${format}`, overwrite);
     let failure: unknown;
     yield* follow<ExportProgress>((push, end) => {
       let last = 0;
@@ -113,10 +114,4 @@ export class ResultRegistry {
     }, signal);
     if (failure) throw failure;
   }
-}
-
-/** ~/Downloads/tributary-<id>.<ext>, or the home folder where there is no Downloads. */
-export function defaultExportPath(resultId: string, format: ExportFormat): string {
-  const downloads = join(homedir(), 'Downloads');
-  return join(existsSync(downloads) ? downloads : homedir(), `tributary-${resultId}.${format}`);
 }

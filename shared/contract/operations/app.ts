@@ -11,6 +11,8 @@ export interface AppInfo {
   host: HostKind;
   platform: string;
   dataDir: string;
+  /** The folder uploads, replays, downloads and exports are confined to. */
+  workspace: string;
   secretBackend: SecretBackend;
   /** False when secrets are kept in memory only and are gone when the app quits. */
   secretsPersist: boolean;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
+import { overwriteSchema, workspacePathSchema } from '../paths.js';
 import type { Cell, ColumnMeta } from './workbench.js';
 
 /**
@@ -20,11 +21,6 @@ const key = z
 const clusterId = z.string().regex(/^j-[A-Za-z0-9]{1,64}$/, 'Not an EMR cluster id');
 /** An EMR step id (s-…) or a spark-submit over SSH that Tributary started (ssh-…). */
 export const pipelineRunIdSchema = z.string().regex(/^(s|ssh)-[A-Za-z0-9]{1,64}$/, 'Not a run id');
-const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path');
 const s3Uri = z
   .string()
   .max(1100)
@@ -297,11 +293,15 @@ export const pipeline = {
   }),
   download: stream<TransferChunk>()({
     summary: 'Download an object to a local file, with progress.',
-    input: z.object({ bucket, key: key.refine((k) => k.length > 0, 'Name an object'), path: absolutePath }).strict(),
+    input: z
+      .object({ bucket, key: key.refine((k) => k.length > 0, 'Name an object'), path: workspacePathSchema, overwrite: overwriteSchema })
+      .strict(),
   }),
   upload: stream<TransferChunk>()({
     summary: 'Upload a local file to an object (multipart when large), with progress.',
-    input: z.object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: absolutePath }).strict(),
+    input: z
+      .object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: workspacePathSchema })
+      .strict(),
   }),
 
   parquetRows: call<ParquetRows>()({

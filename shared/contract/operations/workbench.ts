@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
+import { overwriteSchema, workspacePathSchema } from '../paths.js';
 import { environmentIdSchema } from './environments.js';
 
 /**
@@ -342,13 +343,9 @@ export const results = {
       .object({
         resultId,
         format: z.enum(['csv', 'jsonl', 'parquet']),
-        /** An absolute path; the default is the Downloads folder. */
-        path: z
-          .string()
-          .min(1)
-          .max(4096)
-          .regex(/^(\/|[A-Za-z]:\\)/, 'Use an absolute path')
-          .optional(),
+        /** A file in the workspace; the default is tributary-<result>.<format> there. */
+        path: workspacePathSchema.optional(),
+        overwrite: overwriteSchema,
       })
       .strict(),
   }),

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { S3Entry, S3Listing, S3Preview, TransferChunk } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError, useStreamAction } from '../../bridge/hooks';
+import { toAppError, useCall, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { CellTable } from './CellTable';
 import { bytes, time } from './format';
@@ -36,6 +36,7 @@ export function S3Browser({
   onChanged: () => void;
 }) {
   const client = useClient();
+  const workspace = useCall('app.info', {}).data?.workspace;
   // The operator's own navigation, until a stage link jumps somewhere newer.
   const [nav, setNav] = useState<{ at: number; prefix: string }>();
   const prefix = nav && nav.at >= jumpTo.at ? nav.prefix : jumpTo.prefix;
@@ -113,9 +114,11 @@ export function S3Browser({
     [client, bucket, prefix],
   );
 
-  const startTransfer = (kind: 'upload' | 'download', key: string, path: string) => {
+  const startTransfer = (kind: 'upload' | 'download', key: string, path: string, overwrite = false) => {
     if (!bucket) return;
-    transfers.start(kind === 'upload' ? 'pipeline.upload' : 'pipeline.download', { bucket, key, path }, { kind, key, path, bytes: 0 });
+    const initial: Transfer = { kind, key, path, bytes: 0 };
+    if (kind === 'upload') transfers.start('pipeline.upload', { bucket, key, path }, initial);
+    else transfers.start('pipeline.download', { bucket, key, path, overwrite }, initial);
   };
 
   if (!bucket) return <p className="muted">Pick a bucket above to browse it.</p>;
@@ -215,11 +218,13 @@ export function S3Browser({
             Upload to s3://{bucket}/{prefix}
           </h3>
           <label>
-            Local file (absolute path)
+            <span>
+              Local file <span className="muted">(in {workspace ?? 'the workspace'})</span>
+            </span>
             <input
               value={uploadPath}
               onChange={(e) => setUploadPath(e.target.value)}
-              placeholder="/home/me/sample.json"
+              placeholder="sample.json"
               spellCheck={false}
               className="wide"
             />
@@ -252,6 +257,11 @@ export function S3Browser({
               </button>
             )}
             <ErrorMessage error={transfer.error} />
+            {transfer.error?.code === 'CONFLICT' && transfer.kind === 'download' && (
+              <button type="button" onClick={() => startTransfer('download', transfer.key, transfer.path, true)}>
+                Replace {transfer.path}
+              </button>
+            )}
           </div>
         )}
       </section>
@@ -269,20 +279,22 @@ export function S3Browser({
               aria-label="Download"
               onSubmit={(e) => {
                 e.preventDefault();
-                if (downloadPath) startTransfer('download', selected.key, downloadPath);
+                startTransfer('download', selected.key, downloadPath || baseName(selected.key));
               }}
             >
               <label>
-                Save to (absolute path)
+                <span>
+                  Save to <span className="muted">(in {workspace ?? 'the workspace'})</span>
+                </span>
                 <input
                   value={downloadPath}
                   onChange={(e) => setDownloadPath(e.target.value)}
-                  placeholder={`/tmp/${baseName(selected.key)}`}
+                  placeholder={baseName(selected.key)}
                   spellCheck={false}
                   className="wide"
                 />
               </label>
-              <button type="submit" disabled={!downloadPath || !!transferring}>
+              <button type="submit" disabled={!!transferring}>
                 Download
               </button>
             </form>

@@ -1,0 +1,118 @@
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Core } from '../../electron/core/core.js';
+import { ResultRegistry } from '../../electron/core/results/registry.js';
+import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
+import { tempDir, testCore } from '../helpers/core.js';
+
+/**
+ * A compromised renderer (or anyone holding the web host's token) names the operator's files through the
+ * contract: it must not read ~/.aws/credentials into S3 or a stream, nor overwrite ~/.ssh/authorized_keys.
+ * Everything here is refused by the core before any AWS call is made, so no emulator is needed.
+ */
+const signal = new AbortController().signal;
+const SECRET = 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY';
+
+let home: string;
+let workspace: string;
+let dataDir: string;
+let core: Core;
+
+async function drain(stream: AsyncIterable<unknown>): Promise<unknown[]> {
+  const chunks: unknown[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+async function failure(run: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await run();
+  } catch (error) {
+    return error as { code: string; message: string };
+  }
+  throw new Error('expected a refusal');
+}
+
+beforeAll(async () => {
+  home = tempDir('tributary-home-');
+  mkdirSync(join(home, '.aws'));
+  writeFileSync(join(home, '.aws', 'credentials'), `[default]\n${SECRET}\n`);
+  mkdirSync(join(home, '.ssh'));
+  writeFileSync(join(home, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAA operator\n');
+  workspace = join(home, 'Tributary');
+  // The data directory inside the workspace, so that refusing it is a check of its own.
+  dataDir = join(workspace, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  core = await testCore(dataDir, workspace);
+  mkdirSync(join(workspace, '.hidden'));
+  writeFileSync(join(workspace, '.hidden', 'id_ed25519'), 'PRIVATE');
+  symlinkSync(join(home, '.aws', 'credentials'), join(workspace, 'innocent.log'));
+  symlinkSync(join(home, '.ssh'), join(workspace, 'keys'));
+});
+
+afterAll(() => core?.dispose());
+
+describe('files only where the operator chose them', () => {
+  const upload = (path: string) => () => drain(core.handlers['pipeline.upload']({ bucket: 'any-bucket', key: 'k', path }, { signal }));
+
+  it.each([
+    ['an absolute path outside the workspace', () => join(home, '.aws', 'credentials'), /outside the workspace/],
+    ['a relative path climbing out', () => '../.aws/credentials', /outside the workspace/],
+    ['a symlink in the workspace to a file outside it', () => 'innocent.log', /outside the workspace/],
+    ['a file in a hidden folder of the workspace', () => '.hidden/id_ed25519', /hidden/],
+    ['the data directory', () => 'data/logs/tributary.log', /data directory/],
+  ])('refuses to upload %s, before any AWS call, without its contents in the error', async (_, path, why) => {
+    const refused = await failure(upload(path()));
+    expect(refused.code).toBe('VALIDATION');
+    expect(refused.message).toMatch(why);
+    expect(refused.message).not.toContain('wJalr');
+  });
+
+  it('refuses to replay a file outside the workspace into a stream', async () => {
+    const refused = await failure(() =>
+      drain(
+        core.handlers['ingest.start'](
+          {
+            stream: 'any-stream',
+            source: { replay: { path: join(home, '.aws', 'credentials') } },
+            recordsPerSecond: 10,
+            partitionKey: 'record',
+            concurrency: 1,
+          } as Parameters<Core['handlers']['ingest.start']>[0],
+          { signal },
+        ),
+      ),
+    );
+    expect(refused).toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('refuses to download over a file outside the workspace, through a symlinked folder or over a file without the operator’s word', async () => {
+    const download =
+      (path: string, overwrite = false) =>
+      () =>
+        drain(core.handlers['pipeline.download']({ bucket: 'any-bucket', key: 'k', path, overwrite }, { signal }));
+    expect(await failure(download(join(home, '.ssh', 'authorized_keys'), true))).toMatchObject({ code: 'VALIDATION' });
+    expect(await failure(download('keys/authorized_keys', true))).toMatchObject({ code: 'VALIDATION' });
+    writeFileSync(join(workspace, 'report.csv'), 'kept');
+    expect(await failure(download('report.csv'))).toMatchObject({ code: 'CONFLICT', message: /already exists/ });
+    expect(readFileSync(join(home, '.ssh', 'authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAA operator\n');
+    expect(readFileSync(join(workspace, 'report.csv'), 'utf8')).toBe('kept');
+  });
+
+  it('exports a result into the workspace only, and replaces a file only when told to', async () => {
+    const results = join(dataDir, 'results');
+    const registry = new ResultRegistry({ dir: results, files: await WorkspaceFiles.open(workspace, dataDir) });
+    const set = registry.create([{ name: 'n', type: 'int4', kind: 'int' }]);
+    set.append([['1'], ['2']]);
+    await set.finish();
+    const exportTo = (path: string, overwrite = false) =>
+      drain(registry.handlers()['results.export']!({ resultId: set.id, format: 'csv', path, overwrite }, { signal }));
+    expect(await failure(() => exportTo(join(home, '.ssh', 'authorized_keys'), true))).toMatchObject({ code: 'VALIDATION' });
+    expect(await failure(() => exportTo('report.csv'))).toMatchObject({ code: 'CONFLICT' });
+    await exportTo('report.csv', true);
+    expect(readFileSync(join(workspace, 'report.csv'), 'utf8')).toBe('n\n1\n2\n');
+    expect(readFileSync(join(home, '.ssh', 'authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAA operator\n');
+    await registry.dispose();
+  });
+});
