@@ -57,6 +57,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   const client = useClient();
   const { error, act } = useAction();
   const runs = useCall('ingest.runs', {});
+  const workspace = useCall('app.info', {}).data?.workspace;
   const [mode, setMode] = useState<'generator' | 'replay'>('generator');
   const [seed, setSeed] = useState(1);
   const [rate, setRate] = useState(1000);
@@ -157,11 +158,13 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
             </div>
           ) : (
             <label>
-              Log file or folder (absolute path)
+              <span>
+                Log file or folder <span className="muted">(in {workspace ?? 'the workspace'})</span>
+              </span>
               <input
                 value={path}
                 onChange={(e) => setPath(e.target.value)}
-                placeholder="/var/log/access.log.gz"
+                placeholder="logs/access.log.gz"
                 className="wide"
                 spellCheck={false}
               />
