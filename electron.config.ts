@@ -21,6 +21,8 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'electron/main/index.ts'),
           // The sandbox's supervising process, a built entry of its own so no host needs tsx to start it (sandbox/client/daemon-command.ts).
           'sandbox-daemon': resolve(import.meta.dirname, 'sandbox/daemon.ts'),
+          // The app's core in a supervised process of its own (electron/supervisor/).
+          'core-process': resolve(import.meta.dirname, 'electron/supervisor/core-process.ts'),
         },
       },
     },

@@ -38,7 +38,7 @@ export const layers = [
     ],
   },
   { name: 'composition root', paths: ['electron/core/core.ts'] },
-  { name: 'hosts', paths: ['electron/main/', 'electron/preload/', 'electron/web/', 'electron/cli/'] },
+  { name: 'hosts', paths: ['electron/main/', 'electron/preload/', 'electron/web/', 'electron/cli/', 'electron/supervisor/'] },
 ];
 
 /** @param {string} path repository-relative, with forward slashes */

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { daemonCommand } from '../../sandbox/client/daemon-command.js';
-import { createCore, type Core } from '../core/core.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { securityHeaders } from '../core/security/csp.js';
 import type { LoadProblem } from '../core/storage/json-file.js';
+import { CoreSupervisor, type CoreEndpoint } from '../supervisor/supervisor.js';
+import { utilityCoreLauncher } from './core-child.js';
 import { attachIpc } from './ipc-host.js';
 import { APP_ORIGIN, hardenContents, hardenSession, secureWebPreferences } from './window.js';
 
@@ -56,7 +57,7 @@ function serveBundle(): void {
   });
 }
 
-function openWindow(core: Core): void {
+function openWindow(core: CoreEndpoint): void {
   const window = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -78,15 +79,26 @@ app.on('window-all-closed', () => app.quit());
 
 void app.whenReady().then(async () => {
   const dataDir = app.getPath('userData');
-  const core = await createCore({
-    host: 'electron',
-    version: app.getVersion(),
-    dataDir,
-    workspaceDir: join(app.getPath('home'), 'Tributary'),
-    openSecretStore: (onProblem) => openSecretStore(dataDir, onProblem),
-    // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
-    sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),
+  const problems: LoadProblem[] = [];
+  const secrets = await openSecretStore(dataDir, (problem) => problems.push(problem));
+  // The core runs in a utility process the supervisor restarts if it dies; the secret store stays here
+  // (safeStorage is the main process's), and the core asks it over the channel.
+  const core = new CoreSupervisor({
+    secrets,
+    launch: utilityCoreLauncher((path, args, options) => utilityProcess.fork(path, args, options), import.meta.dirname, {
+      host: 'electron',
+      version: app.getVersion(),
+      dataDir,
+      workspaceDir: join(app.getPath('home'), 'Tributary'),
+      echoLog: false,
+      // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
+      sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),
+      secrets: { backend: secrets.backend, persistent: secrets.persistent },
+    }),
   });
+  await core.start();
+  for (const problem of problems)
+    core.log.warn('secrets', `Could not read ${problem.file}: it ${problem.reason}; kept as ${problem.backup}.`);
   hardenSession(session.defaultSession, devServerUrl);
   serveBundle();
   attachIpc(ipcMain, core, devServerUrl);

@@ -1,22 +1,24 @@
 import type { IpcMain, IpcMainEvent, WebContents } from 'electron';
 import { IPC_CHANNEL } from '../../shared/bridge.js';
-import type { Core } from '../core/core.js';
-import { RpcSession } from '../core/dispatch/session.js';
+import type { CoreConnection, CoreEndpoint } from '../supervisor/supervisor.js';
 import { isAppUrl } from './window.js';
 
 /** Host A's transport: the envelope over one IPC channel, one session per window, senders checked. */
-export function attachIpc(ipcMain: IpcMain, core: Core, devServerUrl: string | undefined): void {
-  const sessions = new Map<number, RpcSession>();
+export function attachIpc(ipcMain: IpcMain, core: CoreEndpoint, devServerUrl: string | undefined): void {
+  const sessions = new Map<number, CoreConnection>();
 
-  const sessionFor = (contents: WebContents): RpcSession => {
+  const sessionFor = (contents: WebContents): CoreConnection => {
     let session = sessions.get(contents.id);
     if (!session) {
-      const created = new RpcSession(
-        core.handlers,
+      const created = core.connect(
         (message) => {
           if (!contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
         },
-        core.log,
+        // The core behind this window stopped and is restarting: a reload meets the new one.
+        () => {
+          sessions.delete(contents.id);
+          if (!contents.isDestroyed()) contents.reload();
+        },
       );
       sessions.set(contents.id, created);
       contents.once('destroyed', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startWebHost } from './server.js';
-import { createWebCore, projectRoot, webDataDir, workspaceDir } from './web-core.js';
+import { projectRoot, startWebCore, webDataDir, workspaceDir } from './web-core.js';
 
 /** `npm run serve`: the web host in plain Node. Prints one line with the URL to open. */
 async function main(): Promise<void> {
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not ${values.port}`);
   const rendererDir = join(projectRoot, 'out', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built; run `npm run build` first.');
-  const core = await createWebCore(webDataDir(values['data-dir']), workspaceDir(values.workspace), !values.quiet);
+  const core = await startWebCore(webDataDir(values['data-dir']), workspaceDir(values.workspace), !values.quiet);
   const host = await startWebHost({ core, rendererDir, port });
   process.stdout.write(`Tributary web host: ${host.url}\n`);
   const stop = () => {

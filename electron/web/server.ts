@@ -4,14 +4,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, type HostMessage } from '../../shared/protocol.js';
-import type { Core } from '../core/core.js';
-import { RpcSession } from '../core/dispatch/session.js';
+import type { CoreEndpoint } from '../supervisor/supervisor.js';
 import { securityHeaders } from '../core/security/csp.js';
 import { Gate, WS_PROTOCOL, bearer, newToken, type Refusal } from './auth.js';
 import { bootstrapCsp, bootstrapPage } from './bootstrap-page.js';
 
 export interface WebHostOptions {
-  core: Core;
+  /** The core process's supervisor (or, in tests, a core in this process). */
+  core: CoreEndpoint;
   /** The built renderer (out/renderer). */
   rendererDir: string;
   /** 0 picks a free port. */
@@ -126,7 +126,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const send = (message: HostMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
-    const session = new RpcSession(core.handlers, send, core.log);
+    // 1012 (service restart): the core behind this socket is gone; the page reconnects to the next one.
+    const session = core.connect(send, (reason) => ws.close(1012, reason));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       let parsed: unknown;
       try {

@@ -7,6 +7,7 @@ import { createCore, type Core } from '../../electron/core/core.js';
 import { defineEngine, NO_CAPABILITIES } from '../../electron/core/engines/descriptor.js';
 import type { Engine, StatementOutcome, StatementSink } from '../../electron/core/engines/engine.js';
 import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
+import { inProcessCore } from '../../electron/supervisor/in-process.js';
 import { startWebHost, type WebHost } from '../../electron/web/server.js';
 import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
 import { launchChromium, type Browser } from '../helpers/chromium.js';
@@ -80,7 +81,7 @@ beforeAll(async () => {
     openSecretStore: () => Promise.resolve(new MemorySecretStore()),
     engines: [fixedRows],
   });
-  host = await startWebHost({ core, rendererDir: join(projectRoot, 'out', 'renderer'), port: 0 });
+  host = await startWebHost({ core: inProcessCore(core), rendererDir: join(projectRoot, 'out', 'renderer'), port: 0 });
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 960 });

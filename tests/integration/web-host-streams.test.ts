@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
+import { inProcessCore } from '../../electron/supervisor/in-process.js';
 import { startWebHost, type WebHost } from '../../electron/web/server.js';
 import { INITIAL_STREAM_CREDIT } from '../../shared/protocol.js';
 import { testCore } from '../helpers/core.js';
@@ -12,7 +13,7 @@ let host: WebHost;
 
 beforeAll(async () => {
   core = await testCore();
-  host = await startWebHost({ core, rendererDir: join(projectRoot, 'out', 'renderer') });
+  host = await startWebHost({ core: inProcessCore(core), rendererDir: join(projectRoot, 'out', 'renderer') });
 });
 afterAll(async () => {
   await host?.close();

@@ -10,6 +10,7 @@ declare global {
 
 const WS_PROTOCOL = 'tributary.v1';
 const TOKEN_KEY = 'tributary.token';
+const RECONNECT_DELAY_MS = 1000;
 
 /** Host A: the preload's per-operation senders. */
 class IpcTransport implements Transport {
@@ -45,8 +46,14 @@ class WebSocketTransport implements Transport {
       for (const text of this.outbox.splice(0)) this.socket.send(text);
     });
     this.socket.addEventListener('close', (event) => {
+      // 1012: the host restarted its core (it had stopped); a reload meets the new one, with this tab's state kept.
+      if (event.code === 1012) setTimeout(() => location.reload(), RECONNECT_DELAY_MS);
       this.closeListener?.(
-        event.code === 1009 ? 'A message was too large for the host.' : 'The connection to the Tributary host was lost.',
+        event.code === 1009
+          ? 'A message was too large for the host.'
+          : event.code === 1012
+            ? 'The Tributary core stopped and is restarting; reconnecting…'
+            : 'The connection to the Tributary host was lost.',
       );
     });
   }
