@@ -10,6 +10,7 @@ import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
 import { SANDBOX_KEY_PAIR } from '../../sandbox/client/constants.js';
 import { SandboxManager } from '../../sandbox/client/manager.js';
 import { sandboxHandlers } from './environments/sandbox-handlers.js';
+import { moveRendererSecrets } from './secrets/names.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './environments/service.js';
 import { NoticeBoard } from './storage/notices.js';
@@ -67,6 +68,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const notices = new NoticeBoard(events);
   const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
   const secretStore = await options.openSecretStore(onProblem);
+  await moveRendererSecrets(secretStore, log);
   if (!secretStore.persistent) {
     notices.add(
       'info',

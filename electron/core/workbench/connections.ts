@@ -18,6 +18,7 @@ import type { Engine } from '../engines/engine.js';
 import type { EngineRegistry } from '../engines/registry.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { NoticeBoard } from '../storage/notices.js';
+import { connectionPasswordName } from '../secrets/names.js';
 import { JsonFile } from '../storage/json-file.js';
 import { isBuiltIn, type BuiltInConnection, type BuiltInConnections } from './sandbox-connections.js';
 
@@ -44,8 +45,6 @@ export interface ConnectionsDeps {
   log: Logger;
   tunnels: SessionAccess;
 }
-
-const passwordName = (id: string) => `connection-password:${id}`;
 
 /** A connection as listed: saved or built in, with its engine. */
 interface Known extends Stored {
@@ -104,7 +103,9 @@ export class Connections {
     const { descriptor, options } = this.deps.engines.check(known.spec);
     const secret = descriptor.secret;
     const hasPassword =
-      secret && !known.builtIn && secret.wanted(options) ? (await this.deps.secrets.get(passwordName(known.id))) !== undefined : undefined;
+      secret && !known.builtIn && secret.wanted(options)
+        ? (await this.deps.secrets.get(connectionPasswordName(known.id))) !== undefined
+        : undefined;
     return {
       id: known.id,
       name: known.name,
@@ -139,9 +140,9 @@ export class Connections {
     const given = secret ? options[secret.option] : undefined;
     if (typeof given === 'string' && given) {
       this.deps.log.addSecret(given);
-      await this.deps.secrets.set(passwordName(id), given);
+      await this.deps.secrets.set(connectionPasswordName(id), given);
     }
-    if (!secret?.wanted(options)) await this.deps.secrets.delete(passwordName(id));
+    if (!secret?.wanted(options)) await this.deps.secrets.delete(connectionPasswordName(id));
     const stored: Stored = {
       id,
       name: input.name,
@@ -158,7 +159,7 @@ export class Connections {
     if (isBuiltIn(id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be removed.');
     const all = await this.state;
     if (!all.some((c) => c.id === id)) throw new AppError('NOT_FOUND', `No connection ${id}`);
-    await this.deps.secrets.delete(passwordName(id));
+    await this.deps.secrets.delete(connectionPasswordName(id));
     await this.commit(all.filter((c) => c.id !== id));
     await this.drop(id);
   }
@@ -199,7 +200,7 @@ export class Connections {
     return descriptor.open(options, {
       aws: () => this.deps.environments.aws(environment.id),
       tunnels: this.deps.tunnels,
-      secret: () => this.deps.secrets.get(passwordName(known.id)),
+      secret: () => this.deps.secrets.get(connectionPasswordName(known.id)),
       log: this.deps.log,
     });
   }
