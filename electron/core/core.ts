@@ -19,7 +19,7 @@ import { KeyFileStore } from './sessions/key-files.js';
 import { SessionsService } from './sessions/service.js';
 import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
-import { ResultRegistry } from './results/registry.js';
+import { ResultRegistry, sweepSpills } from './results/registry.js';
 import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
 import { QueryHistory } from './workbench/history.js';
@@ -105,7 +105,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
   );
 
-  const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results') }));
+  const spillDir = join(options.dataDir, 'results');
+  await sweepSpills(spillDir);
+  const results = owned(new ResultRegistry({ dir: spillDir }));
   const connections = new Connections({
     dataDir: options.dataDir,
     engines: new EngineRegistry([...builtInEngines, ...(options.engines ?? [])]),

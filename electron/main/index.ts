@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { daemonCommand } from '../../sandbox/client/daemon-command.js';
 import { createCore, type Core } from '../core/core.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { securityHeaders } from '../core/security/csp.js';
+import { lockDataDir } from '../core/storage/data-dir-lock.js';
 import type { LoadProblem } from '../core/storage/json-file.js';
 import { attachIpc } from './ipc-host.js';
 import { APP_ORIGIN, hardenContents, hardenSession, secureWebPreferences } from './window.js';
@@ -78,6 +79,12 @@ app.on('window-all-closed', () => app.quit());
 
 void app.whenReady().then(async () => {
   const dataDir = app.getPath('userData');
+  // The web host may use the same folder: the second to start says who holds it and quits.
+  const release = await lockDataDir(dataDir, 'electron').catch((error: unknown) => {
+    dialog.showErrorBox('Tributary is already running', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+  });
+  if (!release) return;
   const core = await createCore({
     host: 'electron',
     version: app.getVersion(),
@@ -99,6 +106,7 @@ void app.whenReady().then(async () => {
     void core
       .dispose()
       .then(() => core.log.flush())
+      .then(release)
       .finally(() => {
         disposed = true;
         app.quit();

@@ -84,15 +84,15 @@ export class EnvironmentsService implements AwsAccess {
 
   async select(id: string): Promise<EnvironmentList> {
     const target = await this.find(id);
-    await this.file.commit({ ...(await this.file.current()), activeId: id });
+    await this.file.update((state) => ({ ...state, activeId: id }));
     this.deps.events.emit({ type: 'environment', activeId: target.id, activeName: target.name });
     return this.list();
   }
 
   async add(input: NewEnvironment): Promise<EnvironmentList> {
-    const state = await this.file.current();
-    if (state.added.length >= MAX_ENVIRONMENTS)
-      throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    const full = (state: EnvironmentsFile) => state.added.length >= MAX_ENVIRONMENTS;
+    const refuse = () => new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    if (full(await this.file.current())) throw refuse();
     const base =
       input.name
         .toLowerCase()
@@ -116,7 +116,10 @@ export class EnvironmentsService implements AwsAccess {
       if (keys.sessionToken) this.deps.log.addSecret(keys.sessionToken);
       await this.deps.secrets.set(environmentKeysName(id), JSON.stringify(keys));
     }
-    await this.file.commit({ ...state, added: [...state.added, environment] });
+    await this.file.update((state) => {
+      if (full(state)) throw refuse();
+      return { ...state, added: [...state.added, environment] };
+    });
     this.deps.log.info(
       'environments',
       `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`,
@@ -126,13 +129,15 @@ export class EnvironmentsService implements AwsAccess {
 
   async remove(id: string): Promise<EnvironmentList> {
     if (id === SANDBOX_ENVIRONMENT_ID) throw new AppError('CONFLICT', 'The local sandbox is built in and cannot be removed.');
-    const state = await this.file.current();
     const target = await this.find(id);
     if (target.credentials?.source === 'keys') await this.deps.secrets.delete(environmentKeysName(id));
     this.providers.delete(id);
-    const activeId = state.activeId === id ? SANDBOX_ENVIRONMENT_ID : state.activeId;
-    await this.file.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
-    if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
+    let wasActive = false;
+    await this.file.update((state) => {
+      wasActive = state.activeId === id;
+      return { activeId: wasActive ? SANDBOX_ENVIRONMENT_ID : state.activeId, added: state.added.filter((env) => env.id !== id) };
+    });
+    if (wasActive) this.deps.events.emit({ type: 'environment', activeId: SANDBOX_ENVIRONMENT_ID, activeName: sandbox.name });
     return this.list();
   }
 
