@@ -10,6 +10,7 @@ import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
 import { SANDBOX_KEY_PAIR } from '../../sandbox/client/constants.js';
 import { SandboxManager } from '../../sandbox/client/manager.js';
 import { sandboxHandlers } from './environments/sandbox-handlers.js';
+import { moveRendererSecrets } from './secrets/names.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { EnvironmentsService } from './environments/service.js';
 import { NoticeBoard } from './storage/notices.js';
@@ -19,7 +20,7 @@ import { SessionsService } from './sessions/service.js';
 import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
 import { WorkspaceFiles } from './storage/file-access.js';
-import { ResultRegistry } from './results/registry.js';
+import { ResultRegistry, sweepSpills } from './results/registry.js';
 import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
 import { QueryHistory } from './workbench/history.js';
@@ -70,6 +71,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const notices = new NoticeBoard(events);
   const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
   const secretStore = await options.openSecretStore(onProblem);
+  await moveRendererSecrets(secretStore, log);
   if (!secretStore.persistent) {
     notices.add(
       'info',
@@ -107,7 +109,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   );
 
   const files = await WorkspaceFiles.open(options.workspaceDir, options.dataDir);
-  const results = owned(new ResultRegistry({ dir: join(options.dataDir, 'results'), files }));
+  const spillDir = join(options.dataDir, 'results');
+  await sweepSpills(spillDir);
+  const results = owned(new ResultRegistry({ dir: spillDir, files }));
   const connections = new Connections({
     dataDir: options.dataDir,
     engines: new EngineRegistry([...builtInEngines, ...(options.engines ?? [])]),

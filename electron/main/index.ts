@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { BrowserWindow, app, ipcMain, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { daemonCommand } from '../../sandbox/client/daemon-command.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { securityHeaders } from '../core/security/csp.js';
+import { lockDataDir } from '../core/storage/data-dir-lock.js';
 import type { LoadProblem } from '../core/storage/json-file.js';
 import { CoreSupervisor, type CoreEndpoint } from '../supervisor/supervisor.js';
 import { utilityCoreLauncher } from './core-child.js';
@@ -79,6 +80,12 @@ app.on('window-all-closed', () => app.quit());
 
 void app.whenReady().then(async () => {
   const dataDir = app.getPath('userData');
+  // The web host may use the same folder: the second to start says who holds it and quits.
+  const release = await lockDataDir(dataDir, 'electron').catch((error: unknown) => {
+    dialog.showErrorBox('Tributary is already running', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+  });
+  if (!release) return;
   const problems: LoadProblem[] = [];
   const secrets = await openSecretStore(dataDir, (problem) => problems.push(problem));
   // The core runs in a utility process the supervisor restarts if it dies; the secret store stays here
@@ -112,6 +119,7 @@ void app.whenReady().then(async () => {
     void core
       .dispose()
       .then(() => core.log.flush())
+      .then(release)
       .finally(() => {
         disposed = true;
         app.quit();

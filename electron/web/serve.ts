@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { lockDataDir } from '../core/storage/data-dir-lock.js';
 import { startWebHost } from './server.js';
 import { projectRoot, startWebCore, webDataDir, workspaceDir } from './web-core.js';
 
@@ -16,9 +17,12 @@ async function main(): Promise<void> {
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not ${values.port}`);
+  const dataDir = webDataDir(values['data-dir']);
+  // Electron may use the same folder: the second to start says who holds it and exits.
+  const release = await lockDataDir(dataDir, 'web');
   const rendererDir = join(projectRoot, 'out', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built; run `npm run build` first.');
-  const core = await startWebCore(webDataDir(values['data-dir']), workspaceDir(values.workspace), !values.quiet);
+  const core = await startWebCore(dataDir, workspaceDir(values.workspace), !values.quiet);
   const host = await startWebHost({ core, rendererDir, port });
   process.stdout.write(`Tributary web host: ${host.url}\n`);
   const stop = () => {
@@ -26,6 +30,7 @@ async function main(): Promise<void> {
       .close()
       .then(() => core.dispose())
       .then(() => core.log.flush())
+      .then(release)
       .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);

@@ -198,20 +198,20 @@ describe('the shell in Chromium through the web host', () => {
     await page.getByRole('textbox', { name: 'Name' }).fill('redshift/admin');
     await page.getByLabel('Value').fill(value);
     await page.getByRole('button', { name: 'Store secret' }).click();
-    await page.getByRole('list', { name: 'Stored secrets' }).getByText('redshift/admin').waitFor();
+    await page.getByRole('list', { name: 'Stored secrets' }).getByText('user/redshift/admin').waitFor();
     await page
       .getByRole('log', { name: 'App log lines' })
-      .getByText(/Stored secret redshift\/admin/)
+      .getByText(/Stored secret user\/redshift\/admin/)
       .waitFor();
     expect(await page.getByLabel('Value').inputValue()).toBe('');
     expect(await page.content()).not.toContain(value);
     const logs = readdirSync(join(host.dataDir, 'logs'))
       .map((f) => readFileSync(join(host.dataDir, 'logs', f), 'utf8'))
       .join('');
-    expect(logs).toContain('Stored secret redshift/admin');
+    expect(logs).toContain('Stored secret user/redshift/admin');
     expect(logs).not.toContain(value);
     expect(host.output()).not.toContain(value);
-    await page.getByRole('button', { name: 'Forget redshift/admin' }).click();
+    await page.getByRole('button', { name: 'Forget user/redshift/admin' }).click();
     await page.getByText('No secrets stored.').waitFor();
     await page.close();
   });

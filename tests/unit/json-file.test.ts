@@ -63,7 +63,7 @@ describe('JsonDocument: loaded once, current only once saved', () => {
     // A change behind its back is not seen: the document is the process's copy.
     writeFileSync(join(dir, 'state.json'), '{"count": 9}');
     expect(await doc.current()).toEqual({ count: 2 });
-    await doc.commit({ count: 3 });
+    await doc.update(() => ({ count: 3 }));
     expect(await doc.current()).toEqual({ count: 3 });
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual({ count: 3 });
   });
@@ -79,7 +79,7 @@ describe('JsonDocument: loaded once, current only once saved', () => {
     expect(await doc.current()).toEqual({ count: 1 });
     // A file where its folder should be: no save can succeed, not even as root.
     writeFileSync(join(dir, 'sub'), '');
-    await expect(doc.commit({ count: 5 })).rejects.toMatchObject({ code: 'STORAGE' });
+    await expect(doc.update(() => ({ count: 5 }))).rejects.toMatchObject({ code: 'STORAGE' });
     expect(await doc.current()).toEqual({ count: 1 });
   });
 });

@@ -4,17 +4,13 @@ import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AwsProfile, Environment } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
+import { environmentKeysName } from '../secrets/names.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 
 export interface StoredKeys {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-}
-
-/** The secret-store name of an environment's typed-in keys. */
-export function keysSecretName(environmentId: string): string {
-  return `aws/${environmentId}/keys`;
 }
 
 /**
@@ -40,9 +36,13 @@ export function credentialsFor(
     case 'profile':
       return fromIni({
         profile: source.profile,
-        // The STS and SSO calls of a role chain go where the environment's calls go. No region here: it
-        // would override sso_region for the SSO portal; STS takes the profile's region, else the calling client's.
-        clientConfig: { ...(environment.endpoint ? { endpoint: environment.endpoint } : {}), requestHandler: new NodeHttpHandler() },
+        // The STS and SSO calls of a role chain go where the environment's calls go only for an emulator: they carry
+        // source credentials and SSO bearer tokens, which a VPC endpoint or proxy override must never receive. No region
+        // here: it would override sso_region for the SSO portal; STS takes the profile's region, else the calling client's.
+        clientConfig: {
+          ...(environment.endpoint && environment.emulator ? { endpoint: environment.endpoint } : {}),
+          requestHandler: new NodeHttpHandler(),
+        },
         mfaCodeProvider: (serial) => {
           const code = mfaCode(serial);
           return code ? Promise.resolve(code) : Promise.reject(new MfaRequired(serial));
@@ -52,7 +52,7 @@ export function credentialsFor(
       return fromEnv();
     case 'keys':
       return async () => {
-        const stored = await secrets.get(keysSecretName(environment.id));
+        const stored = await secrets.get(environmentKeysName(environment.id));
         if (!stored)
           throw new AppError(
             'UNAVAILABLE',

@@ -6,6 +6,7 @@ import {
   SANDBOX_ENVIRONMENT_ID,
   environmentIdSchema,
   environmentSchema,
+  endpointProblem,
   type Environment,
   type IdentityResult,
   type EnvironmentList,
@@ -14,18 +15,19 @@ import {
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { AwsScope, type AwsAccess, type AwsTarget } from '../aws/clients.js';
-import { credentialsFor, explainCredentialError, keysSecretName, listProfiles, MfaRequired } from '../aws/credentials.js';
+import { credentialsFor, explainCredentialError, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { SANDBOX_CREDENTIALS } from '../../../sandbox/client/constants.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
+import { environmentKeysName } from '../secrets/names.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { JsonDocument } from '../storage/json-file.js';
 import type { NoticeBoard } from '../storage/notices.js';
 
-const sandbox: Environment = { id: SANDBOX_ENVIRONMENT_ID, name: 'Local sandbox', kind: 'sandbox', region: 'us-east-1' };
+const sandbox: Environment = { id: SANDBOX_ENVIRONMENT_ID, name: 'Local sandbox', kind: 'sandbox', region: 'us-east-1', emulator: true };
 const MAX_ENVIRONMENTS = 200;
 
 const fileSchema = z
@@ -82,15 +84,15 @@ export class EnvironmentsService implements AwsAccess {
 
   async select(id: string): Promise<EnvironmentList> {
     const target = await this.find(id);
-    await this.file.commit({ ...(await this.file.current()), activeId: id });
+    await this.file.update((state) => ({ ...state, activeId: id }));
     this.deps.events.emit({ type: 'environment', activeId: target.id, activeName: target.name });
     return this.list();
   }
 
   async add(input: NewEnvironment): Promise<EnvironmentList> {
-    const state = await this.file.current();
-    if (state.added.length >= MAX_ENVIRONMENTS)
-      throw new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    const full = (state: EnvironmentsFile) => state.added.length >= MAX_ENVIRONMENTS;
+    const refuse = () => new AppError('CONFLICT', `There are already ${MAX_ENVIRONMENTS} environments; remove one first.`);
+    if (full(await this.file.current())) throw refuse();
     const base =
       input.name
         .toLowerCase()
@@ -106,14 +108,18 @@ export class EnvironmentsService implements AwsAccess {
       region: input.region,
       credentials: credentials.source === 'keys' ? { source: 'keys' } : credentials,
       ...(input.endpoint ? { endpoint: input.endpoint } : {}),
+      ...(input.emulator ? { emulator: true } : {}),
     };
     if (credentials.source === 'keys') {
       const { source: _source, ...keys } = credentials;
       this.deps.log.addSecret(keys.secretAccessKey);
       if (keys.sessionToken) this.deps.log.addSecret(keys.sessionToken);
-      await this.deps.secrets.set(keysSecretName(id), JSON.stringify(keys));
+      await this.deps.secrets.set(environmentKeysName(id), JSON.stringify(keys));
     }
-    await this.file.commit({ ...state, added: [...state.added, environment] });
+    await this.file.update((state) => {
+      if (full(state)) throw refuse();
+      return { ...state, added: [...state.added, environment] };
+    });
     this.deps.log.info(
       'environments',
       `Added environment ${environment.name} (${id}, ${environment.region}, ${environment.credentials?.source})`,
@@ -123,13 +129,15 @@ export class EnvironmentsService implements AwsAccess {
 
   async remove(id: string): Promise<EnvironmentList> {
     if (id === SANDBOX_ENVIRONMENT_ID) throw new AppError('CONFLICT', 'The local sandbox is built in and cannot be removed.');
-    const state = await this.file.current();
     const target = await this.find(id);
-    if (target.credentials?.source === 'keys') await this.deps.secrets.delete(keysSecretName(id));
+    if (target.credentials?.source === 'keys') await this.deps.secrets.delete(environmentKeysName(id));
     this.providers.delete(id);
-    const activeId = state.activeId === id ? SANDBOX_ENVIRONMENT_ID : state.activeId;
-    await this.file.commit({ activeId, added: state.added.filter((env) => env.id !== id) });
-    if (activeId !== state.activeId) this.deps.events.emit({ type: 'environment', activeId, activeName: sandbox.name });
+    let wasActive = false;
+    await this.file.update((state) => {
+      wasActive = state.activeId === id;
+      return { activeId: wasActive ? SANDBOX_ENVIRONMENT_ID : state.activeId, added: state.added.filter((env) => env.id !== id) };
+    });
+    if (wasActive) this.deps.events.emit({ type: 'environment', activeId: SANDBOX_ENVIRONMENT_ID, activeName: sandbox.name });
     return this.list();
   }
 
@@ -147,6 +155,12 @@ export class EnvironmentsService implements AwsAccess {
       if (!endpoint) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
       return { environment, target: { region: environment.region, endpoint, credentials: SANDBOX_CREDENTIALS } };
     }
+    const problem = environment.endpoint && endpointProblem(environment.endpoint);
+    if (problem)
+      throw new AppError(
+        'VALIDATION',
+        `The endpoint override of ${environment.name} is refused: ${problem}. Remove the environment and add it again.`,
+      );
     return {
       environment,
       target: {

@@ -1,34 +1,34 @@
 import type { Cell, ColumnMeta, CopyOutcome, CopySpec, RunChunk, TextPosition } from '../../../shared/contract/index.js';
+import { redshiftLiteral } from '../../../shared/sql/literal.js';
 
 /** Where the wizard runs SQL: the workbench's own run (connections, engines, history, result store). */
 export interface SqlRunner {
   run(input: { connectionId: string; sql: string; origin: TextPosition }, signal: AbortSignal): AsyncIterable<RunChunk>;
 }
 
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const quoteIdent = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
 
 /** The COPY the wizard runs, as Redshift's documentation writes it. */
 export function copyStatement(spec: CopySpec): string {
   const table = spec.schema ? `${quoteIdent(spec.schema)}.${quoteIdent(spec.table)}` : quoteIdent(spec.table);
-  const lines = [`COPY ${table}`, `FROM ${literal(spec.source)}`, `IAM_ROLE ${literal(spec.iamRole)}`];
+  const lines = [`COPY ${table}`, `FROM ${redshiftLiteral(spec.source)}`, `IAM_ROLE ${redshiftLiteral(spec.iamRole)}`];
   if (spec.format === 'parquet') lines.push('FORMAT AS PARQUET');
   else if (spec.format === 'json') lines.push(`FORMAT AS JSON 'auto'`);
   else {
     lines.push('FORMAT AS CSV');
-    if (spec.delimiter && spec.delimiter !== ',') lines.push(`DELIMITER ${literal(spec.delimiter)}`);
+    if (spec.delimiter && spec.delimiter !== ',') lines.push(`DELIMITER ${redshiftLiteral(spec.delimiter)}`);
     if (spec.ignoreHeader) lines.push(`IGNOREHEADER ${spec.ignoreHeader}`);
   }
   // MAXERROR does not apply to columnar formats on Redshift.
   if (spec.maxError && spec.format !== 'parquet') lines.push(`MAXERROR ${spec.maxError}`);
-  if (spec.region) lines.push(`REGION ${literal(spec.region)}`);
+  if (spec.region) lines.push(`REGION ${redshiftLiteral(spec.region)}`);
   return `${lines.join('\n')};`;
 }
 
 /** The load errors of the newest load from this source: the newest query id among the rows naming it. */
 export function loadErrorsQuery(source: string, view: 'sys_load_error_detail' | 'stl_load_errors'): string {
   // `_` in LIKE matches any one character: at worst a sibling prefix differing there also matches, and only the newest load is taken.
-  const prefix = literal(`${source}%`);
+  const prefix = redshiftLiteral(`${source}%`);
   if (view === 'sys_load_error_detail') {
     return `SELECT query_id, start_time, file_name, line_number, column_name, column_type, column_length, error_code, error_message, raw_field_value, raw_line
 FROM sys_load_error_detail

@@ -11,6 +11,14 @@ import { ResultSet } from './result-set.js';
 /** Progress chunks at most this often: enough for a smooth bar, few enough not to crowd the stream. */
 const PROGRESS_EVERY_MS = 200;
 
+/**
+ * Empties the spill directory at start: a crash skips `dispose`, and no result outlives the process that made it,
+ * so whatever is there is a leftover (possibly query results on disk). Safe because the host holds the data directory's lock.
+ */
+export async function sweepSpills(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
 export interface ResultRegistryOptions {
   /** Spill directory shared by the results, each under its own file names; removed on dispose. */
   dir: string;

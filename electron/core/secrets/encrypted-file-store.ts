@@ -37,13 +37,15 @@ export class EncryptedFileStore implements SecretStore {
   }
 
   async set(name: string, value: string): Promise<void> {
-    const current = await this.file.current();
-    await this.file.commit({ entries: { ...current.entries, [name]: this.cipher.encrypt(value).toString('base64') } });
+    const sealed = this.cipher.encrypt(value).toString('base64');
+    await this.file.update((current) => ({ entries: { ...current.entries, [name]: sealed } }));
   }
 
   async delete(name: string): Promise<void> {
-    const entries = { ...(await this.file.current()).entries };
-    delete entries[name];
-    await this.file.commit({ entries });
+    await this.file.update((current) => {
+      const entries = { ...current.entries };
+      delete entries[name];
+      return { entries };
+    });
   }
 }

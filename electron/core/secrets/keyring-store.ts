@@ -56,12 +56,11 @@ export class KeyringStore implements SecretStore {
 
   async set(name: string, value: string): Promise<void> {
     new this.Entry(SERVICE, name).setPassword(value);
-    const names = new Set((await this.file.current()).names).add(name);
-    await this.file.commit({ names: [...names] });
+    await this.file.update((current) => ({ names: [...new Set(current.names).add(name)] }));
   }
 
   async delete(name: string): Promise<void> {
     new this.Entry(SERVICE, name).deletePassword();
-    await this.file.commit({ names: (await this.file.current()).names.filter((n) => n !== name) });
+    await this.file.update((current) => ({ names: current.names.filter((n) => n !== name) }));
   }
 }

@@ -23,8 +23,8 @@ export class KeyFileStore {
   }
 
   async rememberKeyFile(keyName: string, path: string): Promise<void> {
-    const known = (await this.file.current()).byKeyName;
-    if (known[keyName] !== path) await this.file.commit({ byKeyName: { ...known, [keyName]: path } });
+    if ((await this.file.current()).byKeyName[keyName] !== path)
+      await this.file.update((current) => ({ byKeyName: { ...current.byKeyName, [keyName]: path } }));
   }
 
   async rememberedKeyNames(): Promise<string[]> {

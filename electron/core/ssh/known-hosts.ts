@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { readFile, stat } from 'node:fs/promises';
+import { exclusive, writeDurably } from '../storage/durable.js';
 import { globRegExp } from './glob.js';
 
 /**
@@ -121,12 +120,14 @@ export async function addKnownHost(file: string, host: string, port: number, key
   const salt = randomBytes(20);
   const hash = createHmac('sha1', salt).update(hostEntryName(host, port)).digest('base64');
   const line = `|1|${salt.toString('base64')}|${hash} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const existing = await readIfExists(file);
-  const mode = await stat(file).then(
-    (s) => s.mode & 0o777,
-    () => 0o600,
-  );
-  const separator = existing && !existing.endsWith('\n') ? '\n' : '';
-  await writeFileAtomic(file, existing + separator + line, { mode, fsync: true });
+  // Two host keys trusted at once must both be kept: the read and the write are one change.
+  await exclusive(file, async () => {
+    const existing = await readIfExists(file);
+    const mode = await stat(file).then(
+      (s) => s.mode & 0o777,
+      () => 0o600,
+    );
+    const separator = existing && !existing.endsWith('\n') ? '\n' : '';
+    await writeDurably(file, existing + separator + line, mode);
+  });
 }

@@ -1,8 +1,8 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { copyFile, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
+import { exclusive, writeDurably } from './durable.js';
 
 export interface LoadProblem {
   file: string;
@@ -12,7 +12,8 @@ export interface LoadProblem {
 
 /**
  * One JSON document in the data directory, validated by a schema.
- * Writes are atomic (temp file, fsync, rename) and serialized. A file that
+ * Writes are atomic (temp file, fsync, rename, directory fsync) and serialized; a failed
+ * write fails only itself, the next one is tried afresh. A file that
  * cannot be read is copied aside before anything replaces it, and the caller
  * is told, so a hand edit gone wrong is never silently lost.
  */
@@ -44,10 +45,7 @@ export class JsonFile<T> {
 
   save(value: T): Promise<void> {
     const text = `${JSON.stringify(value, null, 2)}\n`;
-    const run = this.queue.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.path, text, { mode: 0o600, fsync: true });
-    });
+    const run = this.queue.then(() => writeDurably(this.path, text, 0o600));
     this.queue = run.catch(() => undefined);
     return run.catch((error: unknown) => {
       throw new AppError('STORAGE', `Cannot save ${basename(this.path)}: ${(error as Error).message}`);
@@ -71,9 +69,10 @@ export class JsonFile<T> {
 
 /**
  * A JsonFile read once and then kept in memory, as every settings-like
- * document is used: `current()` is what was last loaded or committed, and
- * `commit` makes a value current only once it is saved, so a failed save
- * leaves the old value in force.
+ * document is used: `current()` is what was last loaded or saved, and every
+ * change is an `update`, a read-modify-write under the file's mutex, so
+ * concurrent changes all land. A value becomes current only once it is saved,
+ * so a failed save leaves the old value in force.
  */
 export class JsonDocument<T> {
   private readonly file: JsonFile<T>;
@@ -88,8 +87,13 @@ export class JsonDocument<T> {
     return this.value;
   }
 
-  async commit(next: T): Promise<void> {
-    await this.file.save(next);
-    this.value = Promise.resolve(next);
+  /** Saves `change(current)` and makes it current; `change` may throw to refuse, and nothing is written. */
+  update(change: (current: T) => T | Promise<T>): Promise<T> {
+    return exclusive(this.file.path, async () => {
+      const next = await change(await this.value);
+      await this.file.save(next);
+      this.value = Promise.resolve(next);
+      return next;
+    });
   }
 }

@@ -21,9 +21,7 @@ export class SettingsService {
   }
 
   async update(patch: Partial<Settings>): Promise<Settings> {
-    const next = settingsSchema.parse({ ...(await this.file.current()), ...patch });
-    await this.file.commit(next);
-    return next;
+    return this.file.update((current) => settingsSchema.parse({ ...current, ...patch }));
   }
 
   handlers(): HandlerGroup {

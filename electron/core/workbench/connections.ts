@@ -18,7 +18,8 @@ import type { Engine } from '../engines/engine.js';
 import type { EngineRegistry } from '../engines/registry.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { NoticeBoard } from '../storage/notices.js';
-import { JsonFile } from '../storage/json-file.js';
+import { connectionPasswordName } from '../secrets/names.js';
+import { JsonDocument } from '../storage/json-file.js';
 import { isBuiltIn, type BuiltInConnection, type BuiltInConnections } from './sandbox-connections.js';
 
 const storedSchema = z
@@ -45,8 +46,6 @@ export interface ConnectionsDeps {
   tunnels: SessionAccess;
 }
 
-const passwordName = (id: string) => `connection-password:${id}`;
-
 /** A connection as listed: saved or built in, with its engine. */
 interface Known extends Stored {
   builtIn?: BuiltInConnection;
@@ -58,8 +57,7 @@ interface Known extends Stored {
  * descriptor in the registry, that lives until the connection changes.
  */
 export class Connections {
-  private readonly file: JsonFile<z.infer<typeof fileSchema>>;
-  private state: Promise<Stored[]>;
+  private readonly file: JsonDocument<z.infer<typeof fileSchema>>;
   private readonly open = new Map<string, Engine>();
 
   constructor(private readonly deps: ConnectionsDeps) {
@@ -75,13 +73,12 @@ export class Connections {
           ctx.addIssue({ code: 'custom', path: ['connections', index, 'spec', ...issue.path], message: issue.message });
       }
     });
-    this.file = new JsonFile(
+    this.file = new JsonDocument(
       join(deps.dataDir, 'connections.json'),
       checked,
       () => ({ connections: [] }),
       (p) => deps.notices.fileProblem(p),
     );
-    this.state = this.file.load().then((f) => f.connections);
   }
 
   engines(): EngineInfo[] {
@@ -96,7 +93,7 @@ export class Connections {
   private async known(signal: AbortSignal): Promise<Known[]> {
     const active = await this.deps.environments.active();
     const builtIn = (await this.deps.builtIn(active, signal)).map((c): Known => ({ ...c, environmentId: active.id, builtIn: c }));
-    const saved = (await this.state).filter((c) => c.environmentId === active.id);
+    const saved = (await this.file.current()).connections.filter((c) => c.environmentId === active.id);
     return [...builtIn, ...saved].filter((c) => this.deps.engines.find(c.spec.engine));
   }
 
@@ -104,7 +101,9 @@ export class Connections {
     const { descriptor, options } = this.deps.engines.check(known.spec);
     const secret = descriptor.secret;
     const hasPassword =
-      secret && !known.builtIn && secret.wanted(options) ? (await this.deps.secrets.get(passwordName(known.id))) !== undefined : undefined;
+      secret && !known.builtIn && secret.wanted(options)
+        ? (await this.deps.secrets.get(connectionPasswordName(known.id))) !== undefined
+        : undefined;
     return {
       id: known.id,
       name: known.name,
@@ -122,7 +121,7 @@ export class Connections {
   /** Saves a connection; says the id it has and how it reaches its engine. */
   async save(input: { id?: string; name: string; environmentId: string; spec: ConnectionSpec }): Promise<{ id: string; route: string }> {
     const { descriptor, options } = this.deps.engines.check(input.spec);
-    const all = await this.state;
+    const all = (await this.file.current()).connections;
     if (input.id && isBuiltIn(input.id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be changed.');
     const existing = input.id ? all.find((c) => c.id === input.id) : undefined;
     if (input.id && !existing) throw new AppError('NOT_FOUND', `No connection ${input.id}`);
@@ -139,27 +138,28 @@ export class Connections {
     const given = secret ? options[secret.option] : undefined;
     if (typeof given === 'string' && given) {
       this.deps.log.addSecret(given);
-      await this.deps.secrets.set(passwordName(id), given);
+      await this.deps.secrets.set(connectionPasswordName(id), given);
     }
-    if (!secret?.wanted(options)) await this.deps.secrets.delete(passwordName(id));
+    if (!secret?.wanted(options)) await this.deps.secrets.delete(connectionPasswordName(id));
     const stored: Stored = {
       id,
       name: input.name,
       environmentId: input.environmentId,
       spec: withoutSecret({ engine: descriptor.kind, ...options }, secret?.option),
     };
-    const next = existing ? all.map((c) => (c.id === id ? stored : c)) : [...all, stored];
-    await this.commit(next);
+    // Replaced or added as the file is when the change runs, so a concurrent save of another connection stays.
+    await this.file.update(({ connections }) => ({
+      connections: connections.some((c) => c.id === id) ? connections.map((c) => (c.id === id ? stored : c)) : [...connections, stored],
+    }));
     await this.drop(id);
     return { id, route: descriptor.route ?? 'directly' };
   }
 
   async remove(id: string): Promise<void> {
     if (isBuiltIn(id)) throw new AppError('CONFLICT', 'The sandbox’s own connections cannot be removed.');
-    const all = await this.state;
-    if (!all.some((c) => c.id === id)) throw new AppError('NOT_FOUND', `No connection ${id}`);
-    await this.deps.secrets.delete(passwordName(id));
-    await this.commit(all.filter((c) => c.id !== id));
+    if (!(await this.file.current()).connections.some((c) => c.id === id)) throw new AppError('NOT_FOUND', `No connection ${id}`);
+    await this.deps.secrets.delete(connectionPasswordName(id));
+    await this.file.update(({ connections }) => ({ connections: connections.filter((c) => c.id !== id) }));
     await this.drop(id);
   }
 
@@ -199,7 +199,7 @@ export class Connections {
     return descriptor.open(options, {
       aws: () => this.deps.environments.aws(environment.id),
       tunnels: this.deps.tunnels,
-      secret: () => this.deps.secrets.get(passwordName(known.id)),
+      secret: () => this.deps.secrets.get(connectionPasswordName(known.id)),
       log: this.deps.log,
     });
   }
@@ -214,11 +214,6 @@ export class Connections {
         await engine?.close();
       }),
     );
-  }
-
-  private async commit(next: Stored[]): Promise<void> {
-    await this.file.save({ connections: next });
-    this.state = Promise.resolve(next);
   }
 }
 

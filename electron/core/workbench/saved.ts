@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { chartSpecSchema, connectionIdSchema, type EditorTab, type SavedQuery } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { NoticeBoard } from '../storage/notices.js';
-import { JsonFile } from '../storage/json-file.js';
+import { JsonDocument, JsonFile } from '../storage/json-file.js';
 
 const savedSchema = z.object({
   queries: z
@@ -37,36 +37,30 @@ const tabsSchema = z.object({
 
 /** What the operator keeps: saved queries (with their charts) and the editor tabs as they were left. */
 export class SavedWork {
-  private readonly queriesFile: JsonFile<z.infer<typeof savedSchema>>;
+  private readonly queriesFile: JsonDocument<z.infer<typeof savedSchema>>;
   private readonly tabsFile: JsonFile<z.infer<typeof tabsSchema>>;
-  private queries: Promise<SavedQuery[]>;
 
   constructor(dataDir: string, notices: NoticeBoard) {
     const onProblem = (p: Parameters<NoticeBoard['fileProblem']>[0]) => notices.fileProblem(p);
-    this.queriesFile = new JsonFile(join(dataDir, 'saved-queries.json'), savedSchema, () => ({ queries: [] }), onProblem);
+    this.queriesFile = new JsonDocument(join(dataDir, 'saved-queries.json'), savedSchema, () => ({ queries: [] }), onProblem);
     this.tabsFile = new JsonFile(join(dataDir, 'editor-tabs.json'), tabsSchema, () => ({ tabs: [] }), onProblem);
-    this.queries = this.queriesFile.load().then((f) => f.queries);
   }
 
-  list(): Promise<SavedQuery[]> {
-    return this.queries;
+  async list(): Promise<SavedQuery[]> {
+    return (await this.queriesFile.current()).queries;
   }
 
   async save(input: Omit<SavedQuery, 'id' | 'updatedAt'> & { id?: string }): Promise<SavedQuery[]> {
-    const all = await this.queries;
-    if (input.id && !all.some((q) => q.id === input.id)) throw new AppError('NOT_FOUND', `No saved query ${input.id}`);
-    const query: SavedQuery = { ...input, id: input.id ?? randomBytes(5).toString('hex'), updatedAt: new Date().toISOString() };
-    const next = input.id ? all.map((q) => (q.id === input.id ? query : q)) : [query, ...all];
-    await this.queriesFile.save({ queries: next });
-    this.queries = Promise.resolve(next);
-    return next;
+    const { queries } = await this.queriesFile.update(({ queries: all }) => {
+      if (input.id && !all.some((q) => q.id === input.id)) throw new AppError('NOT_FOUND', `No saved query ${input.id}`);
+      const query: SavedQuery = { ...input, id: input.id ?? randomBytes(5).toString('hex'), updatedAt: new Date().toISOString() };
+      return { queries: input.id ? all.map((q) => (q.id === input.id ? query : q)) : [query, ...all] };
+    });
+    return queries;
   }
 
   async forget(id: string): Promise<SavedQuery[]> {
-    const next = (await this.queries).filter((q) => q.id !== id);
-    await this.queriesFile.save({ queries: next });
-    this.queries = Promise.resolve(next);
-    return next;
+    return (await this.queriesFile.update(({ queries }) => ({ queries: queries.filter((q) => q.id !== id) }))).queries;
   }
 
   async tabs(): Promise<{ tabs: EditorTab[]; activeId?: string }> {

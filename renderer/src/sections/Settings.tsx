@@ -1,5 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import type { AppEvent, LogLine, Settings as SettingsShape } from '../../../shared/contract';
+import { USER_SECRET_PREFIX, type AppEvent, type LogLine, type Settings as SettingsShape } from '../../../shared/contract';
 import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
 import { toAppError, useCall, useStream } from '../bridge/hooks';
@@ -115,7 +115,7 @@ function Secrets() {
   const store = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      secrets.set(await client.call('secrets.set', { name, value }));
+      secrets.set(await client.call('secrets.set', { name: `${USER_SECRET_PREFIX}${name}`, value }));
       setName('');
       setValue('');
       setError(undefined);
@@ -139,7 +139,8 @@ function Secrets() {
       <ErrorMessage error={error ?? secrets.error} />
       <form onSubmit={(e) => void store(e)} className="row">
         <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+          Name <code>{USER_SECRET_PREFIX}</code>
+          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
         </label>
         <label>
           Value <input type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="new-password" />
@@ -150,15 +151,19 @@ function Secrets() {
         {secrets.data?.map((secret) => (
           <li key={secret.name}>
             <code>{secret.name}</code>{' '}
-            <button
-              type="button"
-              aria-label={`Forget ${secret.name}`}
-              onClick={() =>
-                void client.call('secrets.delete', { name: secret.name }).then(secrets.set, (e: unknown) => setError(toAppError(e)))
-              }
-            >
-              Forget
-            </button>
+            {secret.name.startsWith(USER_SECRET_PREFIX) ? (
+              <button
+                type="button"
+                aria-label={`Forget ${secret.name}`}
+                onClick={() =>
+                  void client.call('secrets.delete', { name: secret.name }).then(secrets.set, (e: unknown) => setError(toAppError(e)))
+                }
+              >
+                Forget
+              </button>
+            ) : (
+              <span className="muted">kept by its environment or connection</span>
+            )}
           </li>
         ))}
         {secrets.data?.length === 0 && <li className="muted">No secrets stored.</li>}

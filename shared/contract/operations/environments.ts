@@ -34,13 +34,36 @@ export const environmentSchema = z
     kind: z.enum(['sandbox', 'aws']),
     region: regionSchema,
     credentials: credentialSourceSchema.optional(),
-    /** An endpoint override (AWS_ENDPOINT_URL style), e.g. a VPC endpoint or an emulator. */
+    /**
+     * An endpoint override (AWS_ENDPOINT_URL style), e.g. a VPC endpoint or an emulator. Stored ones are read as they
+     * were (an older file may hold plain http elsewhere); `endpointProblem` is checked again before any call.
+     */
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(300)
       .optional(),
+    /** The endpoint is an emulator (LocalStack, moto): only then do the credential providers (SSO, STS) use it too. */
+    emulator: z.boolean().optional(),
   })
   .strict();
+
+/** Why an endpoint override may not carry credentials: plain http is allowed only to this machine. */
+export function endpointProblem(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return 'Not a URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return undefined;
+  return 'Use https, or http only to this machine (127.0.0.1, ::1, localhost): plain http elsewhere would carry signed requests in clear';
+}
+
+/** The URL parser has already made 127.1 or 0x7f.0.0.1 into 127.x.x.x and put IPv6 in brackets. */
+function isLoopback(hostname: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]' || hostname.toLowerCase() === 'localhost';
+}
 
 export type Environment = z.infer<typeof environmentSchema>;
 
@@ -78,7 +101,9 @@ const newEnvironmentSchema = z
     endpoint: z
       .url({ protocol: /^https?$/ })
       .max(300)
+      .refine((url) => !endpointProblem(url), { error: (issue) => endpointProblem(String(issue.input)) })
       .optional(),
+    emulator: z.boolean().optional(),
     credentials: z.discriminatedUnion('source', [
       z.object({ source: z.literal('profile'), profile: profileNameSchema }).strict(),
       z.object({ source: z.literal('environment') }).strict(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { S3_URI_SAFE, S3_URI_SAFE_MESSAGE } from '../../sql/literal.js';
 import { call, stream } from '../define.js';
 import { overwriteSchema, workspacePathSchema } from '../paths.js';
 import type { Cell, ColumnMeta } from './workbench.js';
@@ -24,6 +25,7 @@ export const pipelineRunIdSchema = z.string().regex(/^(s|ssh)-[A-Za-z0-9]{1,64}$
 const s3Uri = z
   .string()
   .max(1100)
+  .regex(S3_URI_SAFE, S3_URI_SAFE_MESSAGE)
   .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'An s3://bucket/prefix URI');
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,126}$/, 'Not a table or column name');
 const schemaName = identifier;

@@ -1,6 +1,7 @@
 // Over ~400 lines on purpose: every provisioning operation's schema with AWS's naming rules, declared once, so main and
 // the wizards check a draft with the same code.
 import { z } from 'zod';
+import { S3_URI_SAFE, S3_URI_SAFE_MESSAGE } from '../../sql/literal.js';
 import { call, stream } from '../define.js';
 import { regionSchema } from './environments.js';
 import type { EngineKind } from './workbench.js';
@@ -157,6 +158,7 @@ const roleArnSchema = z
 const s3UriSchema = z
   .string()
   .max(1024)
+  .regex(S3_URI_SAFE, S3_URI_SAFE_MESSAGE)
   .regex(/^s3n?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'An s3://bucket/prefix/ URI');
 const tableNameSchema = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'A table folder name: lowercase letters, digits and _');
 

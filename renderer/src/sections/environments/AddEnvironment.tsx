@@ -14,6 +14,7 @@ export function AddEnvironment({ onAdded }: { onAdded: (list: EnvironmentList) =
   const [name, setName] = useState('');
   const [region, setRegion] = useState('us-east-1');
   const [endpoint, setEndpoint] = useState('');
+  const [emulator, setEmulator] = useState(false);
   const [source, setSource] = useState<Source>('profile');
   const [profile, setProfile] = useState('');
   const [accessKeyId, setAccessKeyId] = useState('');
@@ -25,7 +26,7 @@ export function AddEnvironment({ onAdded }: { onAdded: (list: EnvironmentList) =
     const credentials: NewEnvironment['credentials'] =
       source === 'profile' ? { source, profile } : source === 'environment' ? { source } : { source, accessKeyId, secretAccessKey };
     try {
-      onAdded(await client.call('environments.add', { name, region, credentials, ...(endpoint ? { endpoint } : {}) }));
+      onAdded(await client.call('environments.add', { name, region, credentials, ...(endpoint ? { endpoint, emulator } : {}) }));
       setName('');
       setSecretAccessKey('');
       setAccessKeyId('');
@@ -88,6 +89,12 @@ export function AddEnvironment({ onAdded }: { onAdded: (list: EnvironmentList) =
         Endpoint override (optional){' '}
         <input value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder="https://…" autoComplete="off" />
       </label>
+      {endpoint && (
+        <label>
+          <input type="checkbox" checked={emulator} onChange={(e) => setEmulator(e.target.checked)} /> It is an emulator (LocalStack, moto):
+          sign-in and role calls (SSO, STS) go there too
+        </label>
+      )}
       <button type="submit">Add environment</button>
     </form>
   );

@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { IAM_ROLE_ARN, S3_PREFIX, unloadStatement, type UnloadTarget } from '../../../../shared/sql/unload';
+import { IAM_ROLE_ARN, isS3Prefix, unloadStatement, type UnloadTarget } from '../../../../shared/sql/unload';
 
 /** Sends a Redshift result to S3 with UNLOAD instead of downloading it: Redshift writes it in parallel, nothing passes through the app. */
 export function UnloadForm({ query, onRun, onClose }: { query: string; onRun: (sql: string) => void; onClose: () => void }) {
   const [s3Prefix, setS3Prefix] = useState('s3://');
   const [iamRole, setIamRole] = useState('');
   const [format, setFormat] = useState<UnloadTarget['format']>('PARQUET');
-  const problem = !S3_PREFIX.test(s3Prefix)
+  const problem = !isS3Prefix(s3Prefix)
     ? 'An S3 prefix like s3://bucket/exports/name/'
     : !IAM_ROLE_ARN.test(iamRole)
       ? 'The ARN of a role Redshift may use to write to the bucket'
