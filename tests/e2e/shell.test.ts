@@ -15,11 +15,11 @@ let problems: string[];
 async function openApp(target = host): Promise<Page> {
   const page = await browser.context.newPage();
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
+    if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('response', (response) => {
-    if (response.status() >= 400 && response.status() !== 401) problems.push(`${response.status()} ${response.url()}`);
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
   });
   await page.goto(target.url);
   await page.getByRole('navigation', { name: 'Sections' }).waitFor();

@@ -45,9 +45,8 @@ export async function launchChromium(options: { colorScheme?: 'light' | 'dark' }
 
 /**
  * The app on a web host of its own over `dataDir` (a sandbox's, to use that sandbox), in a fresh Chromium page
- * large enough for the workbench and the pipeline view. Console and page errors go to `problems` (the
- * bootstrap's 401 before the token is exchanged is expected, not a problem). The download cache is named, so
- * a HOME moved in `env` does not hide it.
+ * large enough for the workbench and the pipeline view. Console and page errors go to `problems`. The download
+ * cache is named, so a HOME moved in `env` does not hide it.
  */
 export async function openApp(
   dataDir: string,
@@ -59,7 +58,7 @@ export async function openApp(
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 960 });
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
+    if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(host.url);
