@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { defaultCacheDir } from '../../sandbox/client/paths.js';
-import { startWebHostProcess } from './web-host-process.js';
+import { startWebHostProcess, type WebHostProcess } from './web-host-process.js';
 
 /** Debian's Chromium; Playwright's own browser downloads are not possible here. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -52,7 +52,7 @@ export async function openApp(
   dataDir: string,
   env: NodeJS.ProcessEnv,
   problems: string[],
-): Promise<{ page: Page; close(): Promise<void> }> {
+): Promise<{ page: Page; host: WebHostProcess; browser: Browser; close(): Promise<void> }> {
   const host = await startWebHostProcess(dataDir, { TRIBUTARY_CACHE_DIR: defaultCacheDir(), ...env });
   const browser = await launchChromium();
   const page = await browser.context.newPage();
@@ -64,6 +64,8 @@ export async function openApp(
   await page.goto(host.url);
   return {
     page,
+    host,
+    browser,
     close: async () => {
       await browser.close();
       await host.stop();
