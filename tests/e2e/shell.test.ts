@@ -225,7 +225,10 @@ describe('the shell in Chromium through the web host', () => {
       await page.getByRole('heading', { name: 'Tributary needs its launch token' }).waitFor();
       await page.goto(`${host.origin}/#token=not-the-token`);
       await page.reload();
-      await page.getByText(/not valid for this launch|was refused/).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /Disconnected from the Tributary host\. .*not valid for this launch/ })
+        .waitFor();
     } finally {
       await fresh.close();
     }
