@@ -56,7 +56,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
-    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    // The gate has already refused a socket that does not offer it.
+    handleProtocols: () => WS_PROTOCOL,
   });
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {

@@ -35,12 +35,12 @@ export class SocketGuard {
   }
 
   /**
-   * An upgrade hands the socket over without Node's error and timeout handlers, and a refusal writes to it: a
-   * peer's reset then would be an unhandled 'error' that ends the process. So both come back before anything
-   * else happens; ws clears the timeout once the socket is an authenticated WebSocket.
+   * An upgrade hands the socket over without Node's own error and timeout handlers, and a refusal then writes to
+   * it. Ours, added on 'connection', stays, so a peer's reset ends just this socket instead of being an unhandled
+   * 'error' that ends the process; the idle timeout comes back here, and ws clears it once the socket is an
+   * authenticated WebSocket.
    */
   watchUpgrade(socket: Socket): void {
-    socket.on('error', dropSocket);
     socket.setTimeout(socketLimits.idleTimeoutMs, () => socket.destroy());
   }
 
