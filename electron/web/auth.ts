@@ -9,24 +9,22 @@ export function newToken(): string {
 }
 
 export interface Refusal {
-  status: 401 | 403;
+  status: 400 | 401 | 403 | 503;
   message: string;
 }
 
 /**
- * Who may talk to the web host: a page this host served (Host and Origin are
- * ours, which defeats DNS rebinding and cross-site requests) that holds this
- * launch's token, as a Bearer header, a WebSocket subprotocol or the cookie
- * the bootstrap page obtained with it.
+ * Who may talk to the web host. Every request must come to our Host from our Origin (which defeats DNS
+ * rebinding and cross-site requests); the static bundle holds no secret and needs nothing more. The one
+ * socket, /rpc, also needs this launch's token, offered as a WebSocket subprotocol. No cookie carries it:
+ * browsers send 127.0.0.1's cookies to every port, including the EMR web UIs reached through tunnels.
  */
 export class Gate {
-  readonly cookieName: string;
   private readonly hosts: Set<string>;
   private readonly origins: Set<string>;
   private readonly tokenDigest: Buffer;
 
   constructor(port: number, token: string) {
-    this.cookieName = `tributary_${port}`;
     this.hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
     this.origins = new Set([...this.hosts].map((host) => `http://${host}`));
     this.tokenDigest = digest(token);
@@ -48,44 +46,23 @@ export class Gate {
     return undefined;
   }
 
-  checkToken(headers: IncomingHttpHeaders): Refusal | undefined {
-    const candidates = [bearer(headers.authorization), protocolToken(headers['sec-websocket-protocol']), this.cookieToken(headers.cookie)];
-    const present = candidates.filter((value): value is string => value !== undefined);
-    if (present.length === 0) {
+  /** The socket's subprotocols: ours, and the token as a second one. */
+  checkSocket(headers: IncomingHttpHeaders): Refusal | undefined {
+    const offered = protocols(headers['sec-websocket-protocol']);
+    if (!offered.includes(WS_PROTOCOL)) return { status: 400, message: `Refused: /rpc speaks the ${WS_PROTOCOL} subprotocol only.` };
+    const candidate = offered.find((value) => value.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
+    if (candidate === undefined) {
       return { status: 401, message: 'Unauthorized: this web host needs the token printed when it started (the URL ends in #token=...).' };
     }
-    if (!present.some((value) => this.matches(value))) {
+    if (!timingSafeEqual(digest(candidate), this.tokenDigest)) {
       return { status: 401, message: 'Unauthorized: wrong token; use the URL printed by the current launch.' };
     }
     return undefined;
   }
-
-  matches(candidate: string): boolean {
-    return timingSafeEqual(digest(candidate), this.tokenDigest);
-  }
-
-  sessionCookie(token: string): string {
-    return `${this.cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-  }
-
-  private cookieToken(header: string | undefined): string | undefined {
-    for (const part of (header ?? '').split(';')) {
-      const [name, ...rest] = part.trim().split('=');
-      if (name === this.cookieName) return rest.join('=');
-    }
-    return undefined;
-  }
 }
 
-export function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-function protocolToken(header: string | string[] | undefined): string | undefined {
-  const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((v) => v.trim());
-  const entry = values.find((value) => value.startsWith(TOKEN_PROTOCOL_PREFIX));
-  return entry?.slice(TOKEN_PROTOCOL_PREFIX.length);
+function protocols(header: string | undefined): string[] {
+  return (header ?? '').split(',').map((v) => v.trim());
 }
 
 function digest(value: string): Buffer {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { lockDataDir } from '../core/storage/data-dir-lock.js';
+import { guardProcess } from './process-guard.js';
 import { startWebHost } from './server.js';
 import { projectRoot, startWebCore, webDataDir, workspaceDir } from './web-core.js';
 
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   const rendererDir = join(projectRoot, 'out', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built; run `npm run build` first.');
   const core = await startWebCore(dataDir, workspaceDir(values.workspace), !values.quiet);
+  // From here on the host holds the operator's state; before, failing to start is the right answer.
+  guardProcess(core.log);
   const host = await startWebHost({ core, rendererDir, port });
   process.stdout.write(`Tributary web host: ${host.url}\n`);
   const stop = () => {

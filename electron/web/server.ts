@@ -6,8 +6,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, type HostMessage } from '../../shared/protocol.js';
 import type { CoreEndpoint } from '../supervisor/supervisor.js';
 import { securityHeaders } from '../core/security/csp.js';
-import { Gate, WS_PROTOCOL, bearer, newToken, type Refusal } from './auth.js';
-import { bootstrapCsp, bootstrapPage } from './bootstrap-page.js';
+import { Gate, WS_PROTOCOL, newToken, type Refusal } from './auth.js';
+import { SocketGuard } from './socket-guard.js';
 
 export interface WebHostOptions {
   /** The core process's supervisor (or, in tests, a core in this process). */
@@ -46,6 +46,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const rendererDir = resolve(options.rendererDir);
   const token = options.token ?? newToken();
   const server = createServer();
+  const guard = new SocketGuard(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -55,7 +56,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
-    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    // The gate has already refused a socket that does not offer it.
+    handleProtocols: () => WS_PROTOCOL,
   });
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -65,30 +67,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   });
 
+  /** The bundle holds no secret: any page of ours may load it; only /rpc needs the token. */
   async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const site = gate.checkSite(request.headers);
     if (site) return refuse(response, site.status, site.message);
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
-    if (request.method === 'POST' && path === '/session') {
-      const candidate = bearer(request.headers.authorization);
-      if (!candidate || !gate.matches(candidate)) return refuse(response, 401, 'Unauthorized: wrong or missing token.');
-      response.writeHead(204, { 'Set-Cookie': gate.sessionCookie(candidate), 'Cache-Control': 'no-store' });
-      return void response.end();
-    }
-    const denied = gate.checkToken(request.headers);
-    if (denied) {
-      const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
-      if (wantsPage) {
-        response.writeHead(denied.status, {
-          'Content-Type': 'text/html; charset=utf-8',
-          'Content-Security-Policy': bootstrapCsp,
-          'Cache-Control': 'no-store',
-        });
-        return void response.end(bootstrapPage(denied.message));
-      }
-      return refuse(response, denied.status, denied.message);
-    }
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed.');
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
     await serveFile(path, request.method === 'HEAD', response);
   }
 
@@ -117,9 +101,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }
 
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-    const refusal = gate.checkSite(request.headers) ?? gate.checkToken(request.headers) ?? wrongPath(request);
+    guard.watchUpgrade(socket);
+    const refusal = gate.checkSite(request.headers) ?? wrongPath(request) ?? gate.checkSocket(request.headers) ?? guard.checkCapacity();
     if (refusal) return rejectUpgrade(socket, refusal);
-    sockets.handleUpgrade(request, socket, head, (ws) => attach(ws));
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      guard.promote(socket);
+      attach(ws);
+    });
   });
 
   function attach(ws: WebSocket): void {
@@ -162,8 +150,15 @@ function wrongPath(request: IncomingMessage): Refusal | undefined {
   return request.url === '/rpc' ? undefined : { status: 403, message: 'Refused: the only socket is /rpc.' };
 }
 
+const statusNames: Record<number, { error: string; reason: string }> = {
+  400: { error: 'bad_request', reason: 'Bad Request' },
+  401: { error: 'unauthorized', reason: 'Unauthorized' },
+  403: { error: 'forbidden', reason: 'Forbidden' },
+  503: { error: 'unavailable', reason: 'Service Unavailable' },
+};
+
 function refuse(response: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'error', message });
+  const body = JSON.stringify({ error: statusNames[status]?.error ?? 'error', message });
   response.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
@@ -173,8 +168,8 @@ function refuse(response: ServerResponse, status: number, message: string): void
 }
 
 function rejectUpgrade(socket: Socket, refusal: Refusal): void {
-  const body = JSON.stringify({ error: refusal.status === 401 ? 'unauthorized' : 'forbidden', message: refusal.message });
-  const reason = refusal.status === 401 ? 'Unauthorized' : 'Forbidden';
+  const { error, reason } = statusNames[refusal.status]!;
+  const body = JSON.stringify({ error, message: refusal.message });
   socket.end(
     `HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

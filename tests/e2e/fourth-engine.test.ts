@@ -86,7 +86,7 @@ beforeAll(async () => {
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 960 });
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
+    if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(host.url);

@@ -15,11 +15,11 @@ let problems: string[];
 async function openApp(target = host): Promise<Page> {
   const page = await browser.context.newPage();
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
+    if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('response', (response) => {
-    if (response.status() >= 400 && response.status() !== 401) problems.push(`${response.status()} ${response.url()}`);
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
   });
   await page.goto(target.url);
   await page.getByRole('navigation', { name: 'Sections' }).waitFor();
@@ -225,7 +225,10 @@ describe('the shell in Chromium through the web host', () => {
       await page.getByRole('heading', { name: 'Tributary needs its launch token' }).waitFor();
       await page.goto(`${host.origin}/#token=not-the-token`);
       await page.reload();
-      await page.getByText(/not valid for this launch|was refused/).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /Disconnected from the Tributary host\. .*not valid for this launch/ })
+        .waitFor();
     } finally {
       await fresh.close();
     }

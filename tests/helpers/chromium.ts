@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { defaultCacheDir } from '../../sandbox/client/paths.js';
-import { startWebHostProcess } from './web-host-process.js';
+import { startWebHostProcess, type WebHostProcess } from './web-host-process.js';
 
 /** Debian's Chromium; Playwright's own browser downloads are not possible here. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,26 +45,27 @@ export async function launchChromium(options: { colorScheme?: 'light' | 'dark' }
 
 /**
  * The app on a web host of its own over `dataDir` (a sandbox's, to use that sandbox), in a fresh Chromium page
- * large enough for the workbench and the pipeline view. Console and page errors go to `problems` (the
- * bootstrap's 401 before the token is exchanged is expected, not a problem). The download cache is named, so
- * a HOME moved in `env` does not hide it.
+ * large enough for the workbench and the pipeline view. Console and page errors go to `problems`. The download
+ * cache is named, so a HOME moved in `env` does not hide it.
  */
 export async function openApp(
   dataDir: string,
   env: NodeJS.ProcessEnv,
   problems: string[],
-): Promise<{ page: Page; close(): Promise<void> }> {
+): Promise<{ page: Page; host: WebHostProcess; browser: Browser; close(): Promise<void> }> {
   const host = await startWebHostProcess(dataDir, { TRIBUTARY_CACHE_DIR: defaultCacheDir(), ...env });
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 1440, height: 960 });
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) problems.push(message.text());
+    if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(host.url);
   return {
     page,
+    host,
+    browser,
     close: async () => {
       await browser.close();
       await host.stop();

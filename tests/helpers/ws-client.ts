@@ -22,13 +22,16 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
   });
 }
 
-/** Opens /rpc; resolves with the socket, or rejects with the HTTP status the host refused with. */
+/**
+ * Opens /rpc; resolves with the socket, or rejects with the HTTP status the host refused with. `protocols`
+ * replaces the subprotocols a client offers (ours, and the token when given); `headers` adds any others.
+ */
 export function openSocket(
   port: number,
-  options: { token?: string; origin?: string; host?: string; path?: string; maxPayload?: number } = {},
+  options: { token?: string; origin?: string; host?: string; path?: string; protocols?: string[]; headers?: Record<string, string> } = {},
 ): Promise<WebSocket> {
-  const protocols = ['tributary.v1', ...(options.token ? [`tributary.token.${options.token}`] : [])];
-  const headers: Record<string, string> = {};
+  const protocols = options.protocols ?? ['tributary.v1', ...(options.token ? [`tributary.token.${options.token}`] : [])];
+  const headers: Record<string, string> = { ...options.headers };
   if (options.origin) headers.origin = options.origin;
   if (options.host) headers.host = options.host;
   const socket = new WebSocket(`ws://127.0.0.1:${port}${options.path ?? '/rpc'}`, protocols, { headers });

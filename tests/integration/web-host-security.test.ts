@@ -28,53 +28,35 @@ describe('web host: who may connect', () => {
     expect(listeningAddresses(host.port)).toEqual(['0100007F']);
   });
 
-  it('refuses requests without the token, or with a wrong one (401, clear body)', async () => {
-    const none = await httpGet(host.port, '/assets/x.js');
-    expect(none.status).toBe(401);
-    expect(JSON.parse(none.body)).toEqual({ error: 'unauthorized', message: expect.stringMatching(/needs the token/) });
-    const wrong = await httpGet(host.port, '/', { authorization: `Bearer ${host.token.slice(1)}A` });
-    expect(wrong.status).toBe(401);
-    expect(wrong.body).toMatch(/wrong token/);
+  it('serves the bundle without any token (it holds no secret), with CSP and no path escape', async () => {
+    const index = await httpGet(host.port, '/', { accept: 'text/html' });
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('<div id="root">');
+    expect(index.body).not.toContain(host.token);
+    expect(index.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(index.headers['x-content-type-options']).toBe('nosniff');
+    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/%00']) {
+      expect((await httpGet(host.port, path)).status).toBe(404);
+    }
   });
 
-  it('answers a browser without the token with the token page, still 401', async () => {
-    const page = await httpGet(host.port, '/', { accept: 'text/html' });
-    expect(page.status).toBe(401);
-    expect(page.body).toContain('Tributary needs its launch token');
-    expect(page.headers['content-security-policy']).toMatch(/script-src 'sha256-/);
-  });
-
-  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403, even with the token', async () => {
-    const auth = { authorization: `Bearer ${host.token}` };
-    const rebound = await httpGet(host.port, '/', { ...auth, host: `attacker.example:${host.port}` });
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin with 403, even for the bundle', async () => {
+    const rebound = await httpGet(host.port, '/', { host: `attacker.example:${host.port}` });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body).message).toMatch(/DNS rebinding/);
-    const crossSite = await httpGet(host.port, '/', { ...auth, origin: 'https://attacker.example' });
+    const crossSite = await httpGet(host.port, '/', { origin: 'https://attacker.example' });
     expect(crossSite.status).toBe(403);
     expect(JSON.parse(crossSite.body).message).toMatch(/cross-site/);
   });
 
-  it('serves the bundle with the token, with CSP and no path escape', async () => {
-    const auth = { authorization: `Bearer ${host.token}` };
-    const index = await httpGet(host.port, '/', auth);
-    expect(index.status).toBe(200);
-    expect(index.body).toContain('<div id="root">');
-    expect(index.headers['content-security-policy']).toMatch(/script-src 'self'/);
-    expect(index.headers['x-content-type-options']).toBe('nosniff');
-    for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/%00']) {
-      expect((await httpGet(host.port, path, auth)).status).toBe(404);
-    }
-  });
-
-  it('trades the token for an HttpOnly SameSite cookie that then authorizes', async () => {
-    const refused = await httpGet(host.port, '/session', { authorization: 'Bearer nope' }, 'POST');
-    expect(refused.status).toBe(401);
-    const granted = await httpGet(host.port, '/session', { authorization: `Bearer ${host.token}` }, 'POST');
-    expect(granted.status).toBe(204);
-    const cookie = String(granted.headers['set-cookie']);
-    expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
-    const withCookie = await httpGet(host.port, '/', { cookie: cookie.split(';')[0]! });
-    expect(withCookie.status).toBe(200);
+  it('sets no cookie, even when offered the token, and takes no other method', async () => {
+    const answers = [
+      await httpGet(host.port, '/session', { authorization: `Bearer ${host.token}` }, 'POST'),
+      await httpGet(host.port, '/', { authorization: `Bearer ${host.token}` }),
+      await httpGet(host.port, '/', { cookie: `tributary_${host.port}=${host.token}` }),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([405, 200, 200]);
+    expect(answers.filter((answer) => answer.headers['set-cookie'] !== undefined)).toEqual([]);
   });
 
   it('refuses sockets without the token, with a wrong one, from a foreign Origin or Host', async () => {
@@ -83,6 +65,10 @@ describe('web host: who may connect', () => {
     await expect(openSocket(host.port, { token: host.token, origin: 'http://attacker.example' })).rejects.toMatchObject({ status: 403 });
     await expect(openSocket(host.port, { token: host.token, host: `rebind.example:${host.port}` })).rejects.toMatchObject({ status: 403 });
     await expect(openSocket(host.port, { token: host.token, path: '/other' })).rejects.toMatchObject({ status: 403 });
+    await expect(openSocket(host.port, { protocols: ['chat', `tributary.token.${host.token}`] })).rejects.toMatchObject({ status: 400 });
+    // The token anywhere but the subprotocol opens nothing: no cookie or header of another port's page can.
+    const elsewhere = { cookie: `tributary_${host.port}=${host.token}`, authorization: `Bearer ${host.token}` };
+    await expect(openSocket(host.port, { headers: elsewhere })).rejects.toMatchObject({ status: 401 });
     const ok = await openSocket(host.port, { token: host.token, origin: host.origin });
     ok.close();
   });

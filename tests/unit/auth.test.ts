@@ -29,23 +29,27 @@ describe('Gate: Host, Origin and token', () => {
     expect(gate.checkSite({ host: '127.0.0.1:4321', 'sec-fetch-site': 'cross-site' })).toMatchObject({ status: 403 });
   });
 
-  it("accepts the token as Bearer, as WebSocket subprotocol, or as this port's cookie", () => {
-    expect(gate.checkToken({ authorization: `Bearer ${token}` })).toBeUndefined();
-    expect(gate.checkToken({ 'sec-websocket-protocol': `tributary.v1, tributary.token.${token}` })).toBeUndefined();
-    expect(gate.checkToken({ cookie: `other=1; tributary_4321=${token}` })).toBeUndefined();
+  it('accepts the token only as a WebSocket subprotocol beside ours', () => {
+    expect(gate.checkSocket({ 'sec-websocket-protocol': `tributary.v1, tributary.token.${token}` })).toBeUndefined();
+    expect(gate.checkSocket({ 'sec-websocket-protocol': `tributary.token.${token},tributary.v1` })).toBeUndefined();
   });
 
-  it('refuses missing, wrong and other-port tokens with 401 and says which', () => {
-    expect(gate.checkToken({})).toMatchObject({ status: 401, message: expect.stringMatching(/needs the token/) });
-    expect(gate.checkToken({ authorization: `Bearer ${token}x` })).toMatchObject({
+  it('refuses missing, wrong and cookie or Bearer tokens with 401 and says which', () => {
+    expect(gate.checkSocket({ 'sec-websocket-protocol': 'tributary.v1' })).toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/needs the token/),
+    });
+    expect(gate.checkSocket({ 'sec-websocket-protocol': `tributary.v1, tributary.token.${token}x` })).toMatchObject({
       status: 401,
       message: expect.stringMatching(/wrong token/),
     });
-    expect(gate.checkToken({ cookie: `tributary_9999=${token}` })).toMatchObject({ status: 401 });
-    expect(gate.checkToken({ authorization: token })).toMatchObject({ status: 401 });
+    for (const headers of [{ cookie: `tributary_4321=${token}` }, { authorization: `Bearer ${token}` }]) {
+      expect(gate.checkSocket({ 'sec-websocket-protocol': 'tributary.v1', ...headers })).toMatchObject({ status: 401 });
+    }
   });
 
-  it('issues an HttpOnly, same-site cookie', () => {
-    expect(gate.sessionCookie(token)).toBe(`tributary_4321=${token}; HttpOnly; SameSite=Strict; Path=/`);
+  it('refuses a socket that does not speak our subprotocol, token or not (400)', () => {
+    expect(gate.checkSocket({})).toMatchObject({ status: 400 });
+    expect(gate.checkSocket({ 'sec-websocket-protocol': `chat, tributary.token.${token}` })).toMatchObject({ status: 400 });
   });
 });

@@ -16,6 +16,12 @@ interface Inflight {
 type AnyHandler = (input: unknown, context: OperationContext) => unknown;
 
 /**
+ * Operations one connection may have running at once. The UI stays far below it (a few streams and calls per
+ * section); beyond it a client gets UNAVAILABLE for the new call instead of the host taking on unbounded work.
+ */
+export const MAX_INFLIGHT = 256;
+
+/**
  * One client connection (a renderer over IPC, a browser tab over WebSocket).
  * Every message is checked here, before any service sees it; a malformed,
  * oversized or unknown request gets an error reply and nothing else happens.
@@ -66,6 +72,11 @@ export class RpcSession {
   private start(id: number, name: string, rawInput: unknown): void {
     if (this.inflight.has(id)) {
       this.reply({ t: 'error', id, error: { code: 'BAD_MESSAGE', message: `Request id ${id} is already in use` } });
+      return;
+    }
+    if (this.inflight.size >= MAX_INFLIGHT) {
+      const message = `${MAX_INFLIGHT} operations are already running on this connection; wait for one to finish.`;
+      this.reply({ t: 'error', id, error: { code: 'UNAVAILABLE', message } });
       return;
     }
     const operation = findOperation(name);

@@ -33,28 +33,35 @@ class IpcTransport implements Transport {
   }
 }
 
-/** Host B: one WebSocket to the page's own origin; messages wait until it opens. */
+/**
+ * Host B: one WebSocket to the page's own origin, the launch token offered as a second subprotocol (the only
+ * place it travels: no cookie, no URL); messages wait until it opens.
+ */
 class WebSocketTransport implements Transport {
   private readonly socket: WebSocket;
   private readonly outbox: string[] = [];
   private closeListener: ((reason: string) => void) | undefined;
 
-  constructor(token: string | null) {
-    const protocols = token ? [WS_PROTOCOL, `tributary.token.${token}`] : [WS_PROTOCOL];
-    this.socket = new WebSocket(`ws://${location.host}/rpc`, protocols);
+  constructor(token: string) {
+    this.socket = new WebSocket(`ws://${location.host}/rpc`, [WS_PROTOCOL, `tributary.token.${token}`]);
+    let opened = false;
     this.socket.addEventListener('open', () => {
+      opened = true;
       for (const text of this.outbox.splice(0)) this.socket.send(text);
     });
     this.socket.addEventListener('close', (event) => {
       // 1012: the host restarted its core (it had stopped); a reload meets the new one, with this tab's state kept.
       if (event.code === 1012) setTimeout(() => location.reload(), RECONNECT_DELAY_MS);
-      this.closeListener?.(
-        event.code === 1009
+      // A browser hides the status of a refused handshake; the page itself came from this host a moment ago,
+      // so a socket that never opened most likely carried a token of an earlier launch.
+      const reason = !opened
+        ? 'The host refused this tab: its launch token is not valid for this launch (or the host stopped). Open the address printed by the latest launch.'
+        : event.code === 1009
           ? 'A message was too large for the host.'
           : event.code === 1012
             ? 'The Tributary core stopped and is restarting; reconnecting…'
-            : 'The connection to the Tributary host was lost.',
-      );
+            : 'The connection to the Tributary host was lost.';
+      this.closeListener?.(reason);
     });
   }
 
@@ -73,7 +80,11 @@ class WebSocketTransport implements Transport {
   }
 }
 
-/** Takes the launch token out of the address bar (so it is not shared by copy-paste) and keeps it for this tab. */
+/**
+ * Takes the launch token out of the address bar (so it is not shared by copy-paste) and keeps it for this tab,
+ * so a reload still connects. sessionStorage belongs to this origin, port included: pages on other loopback
+ * ports (EMR web UIs through tunnels) cannot read it.
+ */
 function launchToken(): string | null {
   const match = /[#&]token=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (match?.[1]) {
@@ -83,7 +94,12 @@ function launchToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-/** One bundle for both hosts: the preload's bridge when Electron injected it, otherwise the page's own web host. */
-export function createTransport(): Transport {
-  return window.tributary ? new IpcTransport(window.tributary) : new WebSocketTransport(launchToken());
+/**
+ * One bundle for both hosts: the preload's bridge when Electron injected it, otherwise the page's own web host;
+ * undefined when this tab has no launch token to offer it.
+ */
+export function createTransport(): Transport | undefined {
+  if (window.tributary) return new IpcTransport(window.tributary);
+  const token = launchToken();
+  return token ? new WebSocketTransport(token) : undefined;
 }

@@ -1,0 +1,11 @@
+/** The web host's page opened without its launch token: say where the token is, open no socket. */
+export function TokenNeeded() {
+  return (
+    <main className="content">
+      <h1>Tributary needs its launch token</h1>
+      <p>
+        Open the address that <code>npm start</code> or <code>npm run serve</code> printed; it ends in <code>#token=…</code>.
+      </p>
+    </main>
+  );
+}
