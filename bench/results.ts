@@ -229,7 +229,7 @@ function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Record<st
   const workbench = new WorkbenchService({
     connections: source,
     results,
-    history: new QueryHistory(dataDir, notices),
+    history: new QueryHistory(dataDir, notices, (text) => log.redact(text)),
     saved: new SavedWork(dataDir, notices),
     log,
   });

@@ -72,7 +72,8 @@ export class WorkbenchService {
           kind: 'statement',
           index,
           count: statements.length,
-          sql: statement.sql,
+          // What ran, as history keeps it: the editor has the text itself, secrets and all.
+          sql: this.deps.log.redact(statement.sql),
           start: inEditor(statement.start, input.origin),
           end: inEditor(statement.end, input.origin),
         });
@@ -97,7 +98,7 @@ export class WorkbenchService {
               progress(set);
             }
           },
-          notice: (level, message) => push({ kind: 'notice', index, level, message }),
+          notice: (level, message) => push({ kind: 'notice', index, level, message: this.deps.log.redact(message) }),
         };
         try {
           const outcome = await engine.execute(statement.sql, sink, signal, input.maxRows);
@@ -122,6 +123,8 @@ export class WorkbenchService {
         } catch (error) {
           await result?.finish().catch(() => undefined);
           const failure = describeFailure(error, input.sql, statement.offset, input.origin);
+          // Servers quote statements in their errors (Spark quotes the whole text): the error is redacted as the SQL is.
+          failure.message = this.deps.log.redact(failure.message);
           push({ kind: 'error', index, ...failure });
           await this.remember(info, statement.sql, started, { error: failure.message });
           // A script stops at its first failing statement, as psql -v ON_ERROR_STOP=1 does.
@@ -186,6 +189,10 @@ export class WorkbenchService {
       'connections.schema': async ({ id }, { signal }) => (await connections.engine(id, signal)).engine.schema(signal),
       'queries.run': (input, { signal }) => this.run(input, signal),
       'queries.history': (input) => history.list(input),
+      'queries.clearHistory': async () => {
+        await history.clear();
+        return null;
+      },
       'queries.saved': () => saved.list(),
       'queries.save': (input) => saved.save(input),
       'queries.forget': ({ id }) => saved.forget(id),
