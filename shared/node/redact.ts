@@ -39,39 +39,81 @@ const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 
 /** Masks every secret this module knows the shape of; everything else of the text is left as it was. */
 export function redactSecrets(text: string): string {
-  return maskNamedValues(text.replace(PRIVATE_KEY, '[private key redacted]').replace(URL_USER_INFO, `$1${MASK}@`)).replace(
-    AWS_KEY_ID,
-    '[aws key id redacted]',
-  );
-}
-
-function maskNamedValues(text: string): string {
+  const masked = text.replace(PRIVATE_KEY, '[private key redacted]').replace(URL_USER_INFO, `$1${MASK}@`);
   let out = '';
   let done = 0;
-  NAMED_VALUE.lastIndex = 0;
-  for (let match = NAMED_VALUE.exec(text); match; match = NAMED_VALUE.exec(text)) {
-    const valueStart = match.index + match[0].length;
-    const literal = literalEnd(text, valueStart);
-    let end: number;
-    let replacement: string;
-    if (literal !== undefined) {
-      end = literal;
-      replacement = text[valueStart] === '"' ? `"${MASK}"` : `'${MASK}'`;
+  for (const value of namedValues(masked)) {
+    out += masked.slice(done, value.start) + value.replacement;
+    done = value.end;
+  }
+  return (out + masked.slice(done)).replace(AWS_KEY_ID, '[aws key id redacted]');
+}
+
+/**
+ * The values `statement` passes as secrets, as written and as the server reads them under either dialect's escapes,
+ * to be masked where a server quotes them back without their name: PostgreSQL's `syntax error at or near "'…'"`,
+ * Spark's answer to `SET k=v` (a row holding the value).
+ */
+export function secretValues(statement: string): string[] {
+  const values = new Set<string>();
+  for (const { inner } of namedValues(statement)) {
+    for (const value of [inner, inner.replace(/''/g, "'").replace(/""/g, '"'), inner.replace(/\\(.)/g, '$1')]) {
+      if (value.length >= 4) values.add(value);
+    }
+  }
+  return [...values];
+}
+
+/** `text` with each of `values` masked wherever it appears. */
+export function maskValues(text: string, values: string[]): string {
+  return values.reduce((out, value) => out.split(value).join(MASK), text);
+}
+
+interface NamedValue {
+  start: number;
+  end: number;
+  /** The value without its quotes. */
+  inner: string;
+  replacement: string;
+}
+
+function* namedValues(text: string): Generator<NamedValue> {
+  const names = new RegExp(NAMED_VALUE.source, NAMED_VALUE.flags);
+  for (let match = names.exec(text); match; match = names.exec(text)) {
+    const start = match.index + match[0].length;
+    const literal = literalAt(text, start);
+    let value: NamedValue;
+    if (literal) {
+      value = { start, ...literal, replacement: text[start] === '"' ? `"${MASK}"` : `'${MASK}'` };
     } else {
       // Only an assignment (`=`, `:`) takes a value without quotes: `PASSWORD DISABLE` and prose are left alone.
       if (!/[:=]/.test(match[3]!)) continue;
       // Spark's SET takes the rest of the statement as the value, spaces included.
       const setting = /\bset\s+$/i.test(text.slice(Math.max(0, match.index - 80), match.index));
-      const bare = setting ? /^[^;\n]+/.exec(text.slice(valueStart)) : BARE_VALUE.exec(text.slice(valueStart));
+      const bare = (setting ? /^[^;\n]+/ : BARE_VALUE).exec(text.slice(start))?.[0];
       if (!bare) continue;
-      end = valueStart + bare[0].length;
-      replacement = MASK;
+      value = { start, end: start + bare.length, inner: bare, replacement: MASK };
     }
-    out += text.slice(done, valueStart) + replacement;
-    done = end;
-    NAMED_VALUE.lastIndex = end;
+    yield value;
+    names.lastIndex = value.end;
   }
-  return out + text.slice(done);
+}
+
+/** A quoted value at `start`: where it ends and what it holds, or undefined when no quote starts there. */
+function literalAt(text: string, start: number): { end: number; inner: string } | undefined {
+  const end = literalEnd(text, start);
+  if (end === undefined) return undefined;
+  const opening =
+    text[start] === '$'
+      ? text.slice(start, text.indexOf('$', start + 1) + 1)
+      : text[start] === "'" || text[start] === '"'
+        ? text[start]!
+        : "E'";
+  const closing = opening === "E'" ? "'" : opening;
+  const innerStart = start + opening.length;
+  // An unclosed value runs to the end of the text, with no closing quote to leave out.
+  const closed = end - closing.length >= innerStart && text.slice(end - closing.length, end) === closing;
+  return { end, inner: text.slice(innerStart, closed ? end - closing.length : end) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { redactSecrets } from '../../shared/node/redact.js';
+import { maskValues, redactSecrets, secretValues } from '../../shared/node/redact.js';
 import { Logger } from '../../shared/node/log.js';
 
 /** A secret no other text contains, with the characters passwords and keys hold that quoting rules care about. */
@@ -38,14 +38,22 @@ const corpus: [string, string, () => string][] = [
   ['SET spark.hadoop.fs.s3a.access.key = ⟪1⟫', 'SET spark.hadoop.fs.s3a.access.key', marker],
   ['SET spark.hadoop.fs.s3a.session.token=⟪1⟫ with a space', 'SET spark.hadoop', marker],
   ['SET javax.jdo.option.ConnectionPassword=⟪1⟫', 'javax.jdo.option.ConnectionPassword', marker],
-  ["CREATE TABLE t USING jdbc OPTIONS (url 'jdbc:postgresql://h/d', user 'u', password \"⟪1⟫\\\" x\")", "url 'jdbc:postgresql://h/d'", marker],
+  [
+    "CREATE TABLE t USING jdbc OPTIONS (url 'jdbc:postgresql://h/d', user 'u', password \"⟪1⟫\\\" x\")",
+    "url 'jdbc:postgresql://h/d'",
+    marker,
+  ],
   ["CREATE TABLE t (a INT) TBLPROPERTIES ('fs.s3a.secret.key'='⟪1⟫', 'owner'='ops')", "'owner'='ops'", marker],
   ["ALTER TABLE t SET TBLPROPERTIES ('fs.s3a.secret.key' '⟪1⟫\\' y')", 'ALTER TABLE t SET TBLPROPERTIES', marker],
   ["CREATE TABLE t USING parquet OPTIONS (path 's3a://b/t', 'spark.hadoop.fs.s3a.secret.key' = \"⟪1⟫\")", "path 's3a://b/t'", marker],
   // URLs, JSON, passphrases, key blocks, key ids: in SQL literals and in log lines.
   ["SELECT * FROM read_url('postgres://admin:⟪1⟫@db.internal:5439/dev')", '@db.internal:5439/dev', () => marker('%40')],
   ['connecting to jdbc:redshift://h:5439/dev?user=u&password=⟪1⟫&ssl=true', 'ssl=true', marker],
-  ['{"AccessKeyId":"ASIAABCDEFGHIJKLMNOP","SecretAccessKey":"⟪1⟫","SessionToken":"⟪2⟫","Expiration":"2030"}', '"Expiration":"2030"', marker],
+  [
+    '{"AccessKeyId":"ASIAABCDEFGHIJKLMNOP","SecretAccessKey":"⟪1⟫","SessionToken":"⟪2⟫","Expiration":"2030"}',
+    '"Expiration":"2030"',
+    marker,
+  ],
   ['{"user": "u", "password": "⟪1⟫\\"x", "host": "h"}', '"host": "h"', marker],
   ['key file asked: {"passphrase":"⟪1⟫"}', 'key file asked', marker],
   ['ssh key passphrase: ⟪1⟫', 'ssh key passphrase', marker],
@@ -87,6 +95,15 @@ describe('redaction of SQL and log text', () => {
     ]) {
       expect(redactSecrets(text)).toBe(text);
     }
+  });
+
+  it('masks a secret the server quotes back without its name', () => {
+    const [first, second, third] = [marker(), marker("''"), marker()];
+    const statement = `ALTER USER bob SET PASSWORD '${first}'; CREATE USER x PASSWORD $q$${third}$q$ WITH PASSWORD 'it''s${second}'`;
+    const error = `syntax error at or near "'${first}'" … "${third}" … it's${second.replace("''", "'")} … 'it''s${second}'`;
+    const out = maskValues(error, secretValues(statement));
+    for (const secret of [first, third, second.slice(0, -2)]) expect(out).not.toContain(secret);
+    expect(out).toMatch(/^syntax error at or near/);
   });
 
   it('is what the log uses, alongside the values registered with it', () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HistoryEntry } from '../../../shared/contract/index.js';
 import type { NoticeBoard } from '../storage/notices.js';
 import { JsonFile } from '../storage/json-file.js';
+import { maskValues, secretValues } from '../../../shared/node/redact.js';
 
 const MAX_ENTRIES = 5000;
 /** A pasted dump is remembered by its start, not kept whole in every save of the file. */
@@ -40,6 +41,7 @@ export class QueryHistory {
     dataDir: string,
     private readonly notices: NoticeBoard,
     private readonly redact: (text: string) => string,
+    private readonly maxBytes = MAX_HISTORY_BYTES,
   ) {
     this.file = new JsonFile(
       join(dataDir, 'query-history.json'),
@@ -96,7 +98,9 @@ export class QueryHistory {
   }
 
   private redacted<T extends { sql: string; error?: string }>(entry: T): T {
-    return { ...entry, sql: this.redact(entry.sql), ...(entry.error !== undefined ? { error: this.redact(entry.error) } : {}) };
+    // An error may quote a secret of the statement without its name (`syntax error at or near "'…'"`).
+    const error = entry.error === undefined ? {} : { error: this.redact(maskValues(entry.error, secretValues(entry.sql))) };
+    return { ...entry, sql: this.redact(entry.sql), ...error };
   }
 
   /** The newest entries that fit the count and the bytes; the first time older ones go, the operator is told. */
@@ -105,7 +109,7 @@ export class QueryHistory {
     let kept = 0;
     while (kept < entries.length && kept < MAX_ENTRIES) {
       bytes += savedBytes(entries[kept]!);
-      if (bytes > MAX_HISTORY_BYTES) break;
+      if (bytes > this.maxBytes) break;
       kept++;
     }
     if (kept < entries.length && !this.toldFull) {
@@ -113,14 +117,21 @@ export class QueryHistory {
       this.notices.add(
         'info',
         'Query history is full',
-        `Query history keeps the newest ${MAX_ENTRIES} runs within ${MAX_HISTORY_BYTES / 1024 / 1024} MiB; older runs are dropped as new ones are added.`,
+        `Query history keeps the newest ${MAX_ENTRIES} runs within ${Math.round(this.maxBytes / 1024)} KiB; older runs are dropped as new ones are added.`,
       );
     }
     return kept === entries.length ? entries : entries.slice(0, kept);
   }
 }
 
+const sizes = new WeakMap<HistoryEntry, number>();
+
 /** An entry's share of the file as JsonFile writes it (indented by 2 at depth 2: 8 more bytes per field than compact). */
 function savedBytes(entry: HistoryEntry): number {
-  return Buffer.byteLength(JSON.stringify(entry)) + 8 * Object.keys(entry).length + 12;
+  let size = sizes.get(entry);
+  if (size === undefined) {
+    size = Buffer.byteLength(JSON.stringify(entry)) + 8 * Object.keys(entry).length + 12;
+    sizes.set(entry, size);
+  }
+  return size;
 }

@@ -17,6 +17,7 @@ import { StatementError, type Engine, type StatementSink } from '../engines/engi
 import type { QueryHistory } from './history.js';
 import type { SavedWork } from './saved.js';
 import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';
+import { maskValues, secretValues } from '../../../shared/node/redact.js';
 
 /** Rows sent with the result's first chunk, so the grid shows them without asking. */
 const FIRST_ROWS = 200;
@@ -78,6 +79,9 @@ export class WorkbenchService {
           end: inEditor(statement.end, input.origin),
         });
         const started = Date.now();
+        // Servers quote a statement's secrets back without their names: in errors, notices, and Spark's SET answer.
+        const secrets = secretValues(statement.sql);
+        const echoFree = (text: string) => this.deps.log.redact(maskValues(text, secrets));
         let result: ResultSet | undefined;
         let shown = false;
         let lastProgress = 0;
@@ -86,8 +90,9 @@ export class WorkbenchService {
           columns: (columns: ColumnMeta[]) => {
             result = this.deps.results.create(columns);
           },
-          rows: async (batch: Cell[][]) => {
+          rows: async (rows: Cell[][]) => {
             const set = result!;
+            const batch = secrets.length ? rows.map((row) => row.map((cell) => cell && maskValues(cell, secrets))) : rows;
             if (!shown) {
               shown = true;
               push({ kind: 'result', index, resultId: set.id, columns: set.columns, rows: batch.slice(0, FIRST_ROWS) });
@@ -98,7 +103,7 @@ export class WorkbenchService {
               progress(set);
             }
           },
-          notice: (level, message) => push({ kind: 'notice', index, level, message: this.deps.log.redact(message) }),
+          notice: (level, message) => push({ kind: 'notice', index, level, message: echoFree(message) }),
         };
         try {
           const outcome = await engine.execute(statement.sql, sink, signal, input.maxRows);
@@ -123,8 +128,7 @@ export class WorkbenchService {
         } catch (error) {
           await result?.finish().catch(() => undefined);
           const failure = describeFailure(error, input.sql, statement.offset, input.origin);
-          // Servers quote statements in their errors (Spark quotes the whole text): the error is redacted as the SQL is.
-          failure.message = this.deps.log.redact(failure.message);
+          failure.message = echoFree(failure.message);
           push({ kind: 'error', index, ...failure });
           await this.remember(info, statement.sql, started, { error: failure.message });
           // A script stops at its first failing statement, as psql -v ON_ERROR_STOP=1 does.
