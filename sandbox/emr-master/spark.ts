@@ -118,6 +118,8 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
       'logger.cli.level = error',
       'logger.paths.name = org.apache.spark.sql.execution.streaming.FileStreamSink',
       'logger.paths.level = error',
+      'logger.filesystems.name = org.apache.hadoop.fs.FileSystem',
+      'logger.filesystems.level = error',
       '',
     ].join('\n'),
   );

@@ -8,6 +8,11 @@ import { contract } from '../../shared/contract/index.js';
 import { Logger } from '../../shared/node/log.js';
 import { testCore, tempDir } from '../helpers/core.js';
 
+/**
+ * Items 5 and 8 of issue 13, for query history: only redacted text is kept, it can be cleared, it is bounded by bytes,
+ * and a failed write does not stop later ones. Each test fails with the history as it was (verbatim statements, no
+ * clear operation, no byte bound, a rejected write chain that never wrote again).
+ */
 const run = (sql: string, error?: string) => ({
   connectionId: 'c1',
   connectionName: 'warehouse',
