@@ -233,7 +233,7 @@ async function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Rec
   const workbench = new WorkbenchService({
     connections: source,
     results,
-    history: new QueryHistory(dataDir, notices),
+    history: new QueryHistory(dataDir, notices, (text) => log.redact(text)),
     saved: new SavedWork(dataDir, notices),
     log,
   });

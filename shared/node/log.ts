@@ -1,16 +1,10 @@
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogLine } from '../contract/index.js';
+import { redactSecrets } from './redact.js';
 
 const RING_SIZE = 5000;
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
-
-/** Shapes of credentials that must never reach a log line or an error text, known or not. */
-const secretPatterns: [RegExp, string][] = [
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]'],
-  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '[aws key id redacted]'],
-  [/((?:aws_)?secret_access_key|aws_session_token|password|passwd|pwd|token|secret)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi, '$1$2[redacted]'],
-];
 
 type Listener = (line: LogLine) => void;
 
@@ -43,8 +37,7 @@ export class Logger {
   redact(text: string): string {
     let out = text;
     for (const value of this.knownSecrets) out = out.split(value).join('[secret redacted]');
-    for (const [pattern, replacement] of secretPatterns) out = out.replace(pattern, replacement);
-    return out;
+    return redactSecrets(out);
   }
 
   debug(scope: string, message: string): void {

@@ -17,6 +17,7 @@ import { StatementError, type Engine, type StatementSink } from '../engines/engi
 import type { QueryHistory } from './history.js';
 import type { SavedWork } from './saved.js';
 import { inEditor, positionAt, splitStatements } from '../../../shared/sql/split.js';
+import { maskValues, secretValues } from '../../../shared/node/redact.js';
 
 /** Rows sent with the result's first chunk, so the grid shows them without asking. */
 const FIRST_ROWS = 200;
@@ -72,11 +73,15 @@ export class WorkbenchService {
           kind: 'statement',
           index,
           count: statements.length,
-          sql: statement.sql,
+          // What ran, as history keeps it: the editor has the text itself, secrets and all.
+          sql: this.deps.log.redact(statement.sql),
           start: inEditor(statement.start, input.origin),
           end: inEditor(statement.end, input.origin),
         });
         const started = Date.now();
+        // Servers quote a statement's secrets back without their names: in errors, notices, and Spark's SET answer.
+        const secrets = secretValues(statement.sql);
+        const echoFree = (text: string) => this.deps.log.redact(maskValues(text, secrets));
         let result: ResultSet | undefined;
         let shown = false;
         let lastProgress = 0;
@@ -85,8 +90,9 @@ export class WorkbenchService {
           columns: (columns: ColumnMeta[]) => {
             result = this.deps.results.create(columns);
           },
-          rows: async (batch: Cell[][]) => {
+          rows: async (rows: Cell[][]) => {
             const set = result!;
+            const batch = secrets.length ? rows.map((row) => row.map((cell) => cell && maskValues(cell, secrets))) : rows;
             if (!shown) {
               shown = true;
               push({ kind: 'result', index, resultId: set.id, columns: set.columns, rows: batch.slice(0, FIRST_ROWS) });
@@ -97,7 +103,7 @@ export class WorkbenchService {
               progress(set);
             }
           },
-          notice: (level, message) => push({ kind: 'notice', index, level, message }),
+          notice: (level, message) => push({ kind: 'notice', index, level, message: echoFree(message) }),
         };
         try {
           const outcome = await engine.execute(statement.sql, sink, signal, input.maxRows);
@@ -122,6 +128,7 @@ export class WorkbenchService {
         } catch (error) {
           await result?.finish().catch(() => undefined);
           const failure = describeFailure(error, input.sql, statement.offset, input.origin);
+          failure.message = echoFree(failure.message);
           push({ kind: 'error', index, ...failure });
           await this.remember(info, statement.sql, started, { error: failure.message });
           // A script stops at its first failing statement, as psql -v ON_ERROR_STOP=1 does.
@@ -186,6 +193,10 @@ export class WorkbenchService {
       'connections.schema': async ({ id }, { signal }) => (await connections.engine(id, signal)).engine.schema(signal),
       'queries.run': (input, { signal }) => this.run(input, signal),
       'queries.history': (input) => history.list(input),
+      'queries.clearHistory': async () => {
+        await history.clear();
+        return null;
+      },
       'queries.saved': () => saved.list(),
       'queries.save': (input) => saved.save(input),
       'queries.forget': ({ id }) => saved.forget(id),

@@ -275,6 +275,10 @@ export const queries = {
       })
       .strict(),
   }),
+  clearHistory: call<null>()({
+    summary: 'Delete every past run of every connection from the history (the file included).',
+    input: z.object({ confirm: z.literal('clear') }).strict(),
+  }),
   saved: call<SavedQuery[]>()({ summary: 'Saved queries.', input: none }),
   save: call<SavedQuery[]>()({
     summary: 'Save a query (with its chart) under a name.',

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SchemaTree } from '../../../../shared/contract';
-import { useCall } from '../../bridge/hooks';
+import { useClient } from '../../bridge/client-context';
+import { useAction, useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import type { AppError } from '../../../../shared/errors';
 
@@ -21,6 +22,9 @@ export interface SidePanelProps {
 export function SidePanel({ connectionId, schema, schemaError, onReloadSchema, onOpen, runs }: SidePanelProps) {
   const [panel, setPanel] = useState<Panel>('schema');
   const [search, setSearch] = useState('');
+  const [confirmClear, setConfirmClear] = useState(false);
+  const client = useClient();
+  const clearing = useAction();
   const history = useCall('queries.history', { ...(connectionId ? { connectionId } : {}), ...(search ? { search } : {}), limit: 200 });
   const saved = useCall('queries.saved', {});
   const { reload } = history;
@@ -84,6 +88,31 @@ export function SidePanel({ connectionId, schema, schemaError, onReloadSchema, o
             value={search}
             onChange={(e) => setSearch(e.target.value)}
           />
+          {confirmClear ? (
+            <div role="group" aria-label="Confirm clearing the history" className="row">
+              <span>Delete every past run of every connection?</span>
+              <button
+                type="button"
+                onClick={() =>
+                  void clearing.act(async () => {
+                    await client.call('queries.clearHistory', { confirm: 'clear' });
+                    setConfirmClear(false);
+                    reload();
+                  })
+                }
+              >
+                Delete history
+              </button>
+              <button type="button" onClick={() => setConfirmClear(false)}>
+                Keep it
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="link" onClick={() => setConfirmClear(true)}>
+              Clear history
+            </button>
+          )}
+          <ErrorMessage error={clearing.error} />
           <ul className="plain history">
             {(history.data ?? []).map((h) => (
               <li key={h.id}>
