@@ -20,6 +20,7 @@ import { freePort, portOpen } from '../shared/node/ports.js';
 import { startPostgres } from './postgres.js';
 import { createDataApi } from './redshift/data-api.js';
 import { startRedshiftProxy } from './redshift/proxy.js';
+import { newAccessKeys, newPassword } from './credentials.js';
 import { kinesisInterceptor } from './kinesis-interceptor.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './client/run-file.js';
@@ -122,7 +123,9 @@ export async function runSandbox(
     });
 
     const adminPassword = secretFile(paths.adminPassword);
-    log.addSecret(adminPassword);
+    const credentials = newAccessKeys();
+    const thriftPassword = newPassword();
+    for (const secret of [adminPassword, credentials.secretAccessKey, thriftPassword]) log.addSecret(secret);
     const postgres = await service('postgres', 'PostgreSQL (behind Redshift)', async () => {
       mkdirSync(dirname(paths.postgres), { recursive: true, mode: 0o755 });
       const running = await startPostgres({
@@ -137,7 +140,7 @@ export async function runSandbox(
       return { ...running, version: 'PostgreSQL 18' };
     });
 
-    const s3 = new S3Client(sandboxClientConfig(`http://127.0.0.1:${moto.port}`));
+    const s3 = new S3Client(sandboxClientConfig({ endpoint: `http://127.0.0.1:${moto.port}`, credentials }));
     stops.push(() => Promise.resolve(s3.destroy()));
     const redshift = await service('redshift', 'Redshift stand-in (SQL, COPY, UNLOAD)', async () => {
       const running = await startRedshiftProxy({
@@ -163,6 +166,7 @@ export async function runSandbox(
       dir: join(paths.state, 'emr-master'),
       logDir: paths.logs,
       awsEndpoint: `http://127.0.0.1:${gatewayPort}`,
+      credentials,
       metastoreUrl: metastoreJdbcUrl(metastorePort),
       thriftPort,
     };
@@ -187,6 +191,7 @@ export async function runSandbox(
       const running = await startGateway({
         port: gatewayPort,
         upstream: `http://127.0.0.1:${moto.port}`,
+        keys: credentials,
         json: { 'redshift-data': dataApi },
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
@@ -208,7 +213,8 @@ export async function runSandbox(
       stops.push(running.close);
       return { port: running.port, version: 'tributary gateway' };
     });
-    await bootstrapAccount(`http://127.0.0.1:${gateway.port}`, keys.clientPublicKey);
+    const endpoint = `http://127.0.0.1:${gateway.port}`;
+    await bootstrapAccount({ endpoint, credentials }, keys.clientPublicKey);
 
     const ssh = await service('emr-ssh', 'EMR master SSH (user hadoop, key only)', async () => {
       const running = await startSshServer({
@@ -224,7 +230,7 @@ export async function runSandbox(
       return { port: running.port, version: 'ssh2 server' };
     });
     await service('spark-thrift', 'Spark Thrift Server (HiveServer2)', async () => {
-      const running = await startThriftServer(spark, sparkOptions, false, signal);
+      const running = await startThriftServer(spark, sparkOptions, { java: toolchain.java, password: thriftPassword }, false, signal);
       stops.push(running.stop);
       return { port: thriftPort, version: `Spark ${spark.version}` };
     });
@@ -232,7 +238,8 @@ export async function runSandbox(
     const run: RunFile = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
-      endpoint: `http://127.0.0.1:${gateway.port}`,
+      endpoint,
+      credentials,
       services,
       master: {
         host: '127.0.0.1',
@@ -241,6 +248,7 @@ export async function runSandbox(
         keyFile: keys.clientKeyFile,
         knownHostsLine: `[127.0.0.1]:${ssh.port} ${keys.hostPublicKey}`,
         thriftPort,
+        thriftPassword,
       },
       redshift: { host: '127.0.0.1', port: redshift.port, adminUser: ADMIN_USER, adminPassword },
     };

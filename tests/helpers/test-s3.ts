@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { sandboxClientConfig, type SandboxAccess } from '../../sandbox/client/constants.js';
+import { newAccessKeys } from '../../sandbox/credentials.js';
 import { defaultCacheDir, sandboxPaths } from '../../sandbox/client/paths.js';
 import { freePort } from '../../shared/node/ports.js';
 import { startMoto } from '../../sandbox/services/moto.js';
@@ -10,6 +11,8 @@ import { pythonEnvStep } from '../../sandbox/setup/python-env.js';
 
 export interface TestS3 {
   endpoint: string;
+  /** Keys of its own (the emulator reads only the key id): a gateway in front of it takes them too. */
+  credentials: SandboxAccess['credentials'];
   client: S3Client;
   stop(): Promise<void>;
 }
@@ -28,9 +31,11 @@ export async function startTestS3(): Promise<TestS3> {
   const port = await freePort();
   const moto = await startMoto({ venv: paths.venv, port, stateDir: dir, logDir: dir, detached: false }, signal);
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client(sandboxClientConfig(endpoint));
+  const credentials = newAccessKeys();
+  const client = new S3Client(sandboxClientConfig({ endpoint, credentials }));
   return {
     endpoint,
+    credentials,
     client,
     async stop() {
       client.destroy();

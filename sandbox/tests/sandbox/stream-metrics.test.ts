@@ -25,10 +25,10 @@ const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const WEST = 'us-west-2';
 const clients: { destroy(): void }[] = [];
 const client = <T extends { destroy(): void }>(made: T): T => (clients.push(made), made);
-const kinesis = client(new KinesisClient(sandboxClientConfig(run.endpoint)));
-const cloudwatch = client(new CloudWatchClient(sandboxClientConfig(run.endpoint)));
-const kinesisWest = client(new KinesisClient({ ...sandboxClientConfig(run.endpoint), region: WEST }));
-const cloudwatchWest = client(new CloudWatchClient({ ...sandboxClientConfig(run.endpoint), region: WEST }));
+const kinesis = client(new KinesisClient(sandboxClientConfig(run)));
+const cloudwatch = client(new CloudWatchClient(sandboxClientConfig(run)));
+const kinesisWest = client(new KinesisClient({ ...sandboxClientConfig(run), region: WEST }));
+const cloudwatchWest = client(new CloudWatchClient({ ...sandboxClientConfig(run), region: WEST }));
 
 afterAll(() => clients.forEach((c) => c.destroy()));
 
@@ -237,11 +237,12 @@ describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by 
     const gateway = await startGateway({
       port: 0,
       upstream,
+      keys: run.credentials,
       intercept: { kinesis: kinesisInterceptor(0, { endpoint: upstream, log, flushMs: 600_000 }) },
       log,
     });
     let closed = false;
-    const own = new KinesisClient(sandboxClientConfig(gateway.url));
+    const own = new KinesisClient(sandboxClientConfig({ endpoint: gateway.url, credentials: run.credentials }));
     try {
       const batch = records(42, 5);
       expect((await own.send(new PutRecordsCommand({ StreamName: C, Records: batch.entries }))).FailedRecordCount).toBe(0);
