@@ -24,7 +24,7 @@ import { newAccessKeys, newPassword } from './credentials.js';
 import { kinesisInterceptor } from './kinesis-interceptor.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './client/run-file.js';
-import { startMoto } from './services/moto.js';
+import { motoTokenPath, startMoto, withMotoToken } from './services/moto.js';
 import { jarFile, sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { checkPrerequisites } from './setup/prerequisites.js';
 import { pythonEnvStep, pythonRequirements } from './setup/python-env.js';
@@ -113,9 +113,12 @@ export async function runSandbox(
     }
 
     const motoPort = await freePort();
+    // Kept with the state (0600), as the fault token is, so tests that start a gateway of their own reach the emulator.
+    const motoToken = secretFile(motoTokenPath(paths.state));
+    log.addSecret(motoToken);
     const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, CloudWatch, S3, EMR, Redshift)', async () => {
       const running = await startMoto(
-        { venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false },
+        { venv: paths.venv, port: motoPort, token: motoToken, stateDir: paths.state, logDir: paths.logs, detached: false },
         signal,
       );
       stops.push(running.stop);
@@ -140,7 +143,7 @@ export async function runSandbox(
       return { ...running, version: 'PostgreSQL 18' };
     });
 
-    const s3 = new S3Client(sandboxClientConfig({ endpoint: `http://127.0.0.1:${moto.port}`, credentials }));
+    const s3 = withMotoToken(new S3Client(sandboxClientConfig({ endpoint: `http://127.0.0.1:${moto.port}`, credentials })), motoToken);
     stops.push(() => Promise.resolve(s3.destroy()));
     const redshift = await service('redshift', 'Redshift stand-in (SQL, COPY, UNLOAD)', async () => {
       const running = await startRedshiftProxy({
@@ -192,10 +195,11 @@ export async function runSandbox(
         port: gatewayPort,
         upstream: `http://127.0.0.1:${moto.port}`,
         keys: credentials,
+        upstreamToken: motoToken,
         json: { 'redshift-data': dataApi },
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
-          kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, log }),
+          kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log }),
           elasticmapreduce: emrInterceptor(
             { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps'), s3, log },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },

@@ -6,6 +6,7 @@ import { hostAllowed, hostRefusal, signatureRefusal, type Protocol, type Refusal
 import { AwsError } from './aws-error.js';
 import { FAULTS_PATH } from '../client/faults.js';
 import type { Faults } from './faults.js';
+import { MOTO_TOKEN_HEADER } from '../services/moto.js';
 import { serviceOf } from './service-name.js';
 import { checkSignature, needsBody, type AccessKeys } from './signature.js';
 
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   port: number;
   /** The AWS emulator every other request goes to. */
   upstream: string;
+  /** The run's upstream token, sent to the emulator with every request this gateway passes on (services/moto.ts). */
+  upstreamToken: string;
   /** The run's access key pair: every request must be signed with it (SigV4), as AWS requires of an account's keys. */
   keys: AccessKeys;
   json?: Record<string, JsonService>;
@@ -165,7 +168,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   /** `body` is the request's body when it was already read (to check its signature); otherwise it streams through. */
   function pipeUpstream(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void {
     const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, [MOTO_TOKEN_HEADER]: options.upstreamToken },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -188,7 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           port: upstream.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)), [MOTO_TOKEN_HEADER]: options.upstreamToken },
         },
         (answer) => {
           const chunks: Buffer[] = [];

@@ -70,7 +70,7 @@ beforeAll(async () => {
 });
 
 describe('the sandbox AWS endpoint', () => {
-  it('runs no EMR step from an unsigned request, a wrongly signed one, or one signed with the old public keys', async () => {
+  it('runs no EMR step from an unsigned request, a wrongly signed one, one signed with the old public keys, or one sent around the gateway', async () => {
     const marker = join(dir, 'unsigned-ran');
     const steps = { JobFlowId: clusterId, Steps: [bashStep('intruder', `touch ${marker}`)] };
 
@@ -88,6 +88,11 @@ describe('the sandbox AWS endpoint', () => {
     expect(await refusal(wrongSecret.send(new AddJobFlowStepsCommand(steps)))).toEqual({ name: 'InvalidSignatureException', status: 403 });
 
     // A signed step after them: once it has run, any step the cluster had taken before it would have run too.
+    // Nor straight to the emulator behind the gateway, which checks no signature: it needs the run's upstream token.
+    const moto = run.services.find((service) => service.id === 'aws')!;
+    const direct = new EMRClient({ ...config(), endpoint: `http://127.0.0.1:${moto.port}` });
+    expect(await refusal(direct.send(new AddJobFlowStepsCommand(steps)))).toMatchObject({ status: 403 });
+
     const emr = new EMRClient(config());
     const signedMarker = join(dir, 'signed-ran');
     const { StepIds } = await emr.send(
