@@ -73,7 +73,7 @@ export async function runIngestBench(args: string[]) {
   const appDir = tempDir('tributary-bench-app-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   const core: Core = await testCore(appDir);
-  const kinesis = new KinesisClient(sandboxClientConfig(run.endpoint));
+  const kinesis = new KinesisClient(sandboxClientConfig(run));
   const signal = new AbortController().signal;
   const faultToken = readFileSync(faultTokenPath(join(dataDir, 'sandbox', 'state')), 'utf8').trim();
   try {

@@ -6,7 +6,7 @@ import {
   GetRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { SANDBOX_KEY_PAIR, sandboxClientConfig } from './client/constants.js';
+import { SANDBOX_KEY_PAIR, sandboxClientConfig, type SandboxAccess } from './client/constants.js';
 
 const trust = (service: string) =>
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
@@ -16,9 +16,9 @@ const trust = (service: string) =>
  * (as `aws emr create-default-roles` makes them), the Redshift role for COPY
  * and UNLOAD, and an EC2 key pair whose private key opens the sandbox master.
  */
-export async function bootstrapAccount(endpoint: string, publicKey: string): Promise<void> {
-  const iam = new IAMClient(sandboxClientConfig(endpoint));
-  const ec2 = new EC2Client(sandboxClientConfig(endpoint));
+export async function bootstrapAccount(access: SandboxAccess, publicKey: string): Promise<void> {
+  const iam = new IAMClient(sandboxClientConfig(access));
+  const ec2 = new EC2Client(sandboxClientConfig(access));
   try {
     const roles: [string, string][] = [
       ['EMR_DefaultRole', 'elasticmapreduce.amazonaws.com'],

@@ -2,12 +2,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Logger } from '../shared/node/log.js';
+import { withMotoToken } from './services/moto.js';
 
 type Json = Record<string, unknown>;
 
 export interface StreamMetricsOptions {
   /** The emulator's own endpoint (its CloudWatch), not the gateway. */
   endpoint: string;
+  /** The run's upstream token, without which the emulator answers nothing. */
+  token: string;
   log: Logger;
   /** How long observations are gathered before they are published. */
   flushMs?: number;
@@ -205,14 +208,17 @@ export class StreamMetrics {
     const key = `${accessKeyId}\n${region}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = new CloudWatchClient({
-        region,
-        endpoint: this.options.endpoint,
-        credentials: { accessKeyId, secretAccessKey: 'unused-by-the-emulator' },
-        requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
-        maxAttempts: 2,
-        disableRequestCompression: true,
-      });
+      client = withMotoToken(
+        new CloudWatchClient({
+          region,
+          endpoint: this.options.endpoint,
+          credentials: { accessKeyId, secretAccessKey: 'unused-by-the-emulator' },
+          requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+          maxAttempts: 2,
+          disableRequestCompression: true,
+        }),
+        this.options.token,
+      );
       this.clients.set(key, client);
     }
     return client;

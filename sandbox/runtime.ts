@@ -20,10 +20,11 @@ import { freePort, portOpen } from '../shared/node/ports.js';
 import { startPostgres } from './postgres.js';
 import { createDataApi } from './redshift/data-api.js';
 import { startRedshiftProxy } from './redshift/proxy.js';
+import { newAccessKeys, newPassword } from './credentials.js';
 import { kinesisInterceptor } from './kinesis-interceptor.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './client/run-file.js';
-import { startMoto } from './services/moto.js';
+import { motoTokenPath, startMoto, withMotoToken } from './services/moto.js';
 import { jarFile, sparkJars, mavenJarsStep } from './setup/maven-jars.js';
 import { checkPrerequisites } from './setup/prerequisites.js';
 import { pythonEnvStep, pythonRequirements } from './setup/python-env.js';
@@ -112,9 +113,12 @@ export async function runSandbox(
     }
 
     const motoPort = await freePort();
+    // Kept with the state (0600), as the fault token is, so tests that start a gateway of their own reach the emulator.
+    const motoToken = secretFile(motoTokenPath(paths.state));
+    log.addSecret(motoToken);
     const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, CloudWatch, S3, EMR, Redshift)', async () => {
       const running = await startMoto(
-        { venv: paths.venv, port: motoPort, stateDir: paths.state, logDir: paths.logs, detached: false },
+        { venv: paths.venv, port: motoPort, token: motoToken, stateDir: paths.state, logDir: paths.logs, detached: false },
         signal,
       );
       stops.push(running.stop);
@@ -122,7 +126,9 @@ export async function runSandbox(
     });
 
     const adminPassword = secretFile(paths.adminPassword);
-    log.addSecret(adminPassword);
+    const credentials = newAccessKeys();
+    const thriftPassword = newPassword();
+    for (const secret of [adminPassword, credentials.secretAccessKey, thriftPassword]) log.addSecret(secret);
     const postgres = await service('postgres', 'PostgreSQL (behind Redshift)', async () => {
       mkdirSync(dirname(paths.postgres), { recursive: true, mode: 0o755 });
       const running = await startPostgres({
@@ -137,7 +143,7 @@ export async function runSandbox(
       return { ...running, version: 'PostgreSQL 18' };
     });
 
-    const s3 = new S3Client(sandboxClientConfig(`http://127.0.0.1:${moto.port}`));
+    const s3 = withMotoToken(new S3Client(sandboxClientConfig({ endpoint: `http://127.0.0.1:${moto.port}`, credentials })), motoToken);
     stops.push(() => Promise.resolve(s3.destroy()));
     const redshift = await service('redshift', 'Redshift stand-in (SQL, COPY, UNLOAD)', async () => {
       const running = await startRedshiftProxy({
@@ -163,6 +169,7 @@ export async function runSandbox(
       dir: join(paths.state, 'emr-master'),
       logDir: paths.logs,
       awsEndpoint: `http://127.0.0.1:${gatewayPort}`,
+      credentials,
       metastoreUrl: metastoreJdbcUrl(metastorePort),
       thriftPort,
     };
@@ -187,10 +194,12 @@ export async function runSandbox(
       const running = await startGateway({
         port: gatewayPort,
         upstream: `http://127.0.0.1:${moto.port}`,
+        keys: credentials,
+        upstreamToken: motoToken,
         json: { 'redshift-data': dataApi },
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
-          kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, log }),
+          kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log }),
           elasticmapreduce: emrInterceptor(
             { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps'), s3, log },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },
@@ -208,7 +217,8 @@ export async function runSandbox(
       stops.push(running.close);
       return { port: running.port, version: 'tributary gateway' };
     });
-    await bootstrapAccount(`http://127.0.0.1:${gateway.port}`, keys.clientPublicKey);
+    const endpoint = `http://127.0.0.1:${gateway.port}`;
+    await bootstrapAccount({ endpoint, credentials }, keys.clientPublicKey);
 
     const ssh = await service('emr-ssh', 'EMR master SSH (user hadoop, key only)', async () => {
       const running = await startSshServer({
@@ -224,7 +234,7 @@ export async function runSandbox(
       return { port: running.port, version: 'ssh2 server' };
     });
     await service('spark-thrift', 'Spark Thrift Server (HiveServer2)', async () => {
-      const running = await startThriftServer(spark, sparkOptions, false, signal);
+      const running = await startThriftServer(spark, sparkOptions, { java: toolchain.java, password: thriftPassword }, false, signal);
       stops.push(running.stop);
       return { port: thriftPort, version: `Spark ${spark.version}` };
     });
@@ -232,7 +242,8 @@ export async function runSandbox(
     const run: RunFile = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
-      endpoint: `http://127.0.0.1:${gateway.port}`,
+      endpoint,
+      credentials,
       services,
       master: {
         host: '127.0.0.1',
@@ -241,6 +252,7 @@ export async function runSandbox(
         keyFile: keys.clientKeyFile,
         knownHostsLine: `[127.0.0.1]:${ssh.port} ${keys.hostPublicKey}`,
         thriftPort,
+        thriftPassword,
       },
       redshift: { host: '127.0.0.1', port: redshift.port, adminUser: ADMIN_USER, adminPassword },
     };

@@ -89,7 +89,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     events,
     secrets: secretStore,
     log,
-    sandboxEndpoint: () => sandbox.running()?.endpoint,
+    sandboxAccess: () => {
+      const run = sandbox.running();
+      // The run's secret key is masked in the app's log like every other secret it holds.
+      if (run) log.addSecret(run.credentials.secretAccessKey);
+      return run;
+    },
   });
 
   const keyFiles = new KeyFileStore(options.dataDir, onProblem);
@@ -100,7 +105,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       keyFiles,
       sandboxMaster: () => {
         const master = sandbox.running()?.master;
-        return master && { keyName: SANDBOX_KEY_PAIR, keyFile: master.keyFile, sshPort: master.sshPort, thriftPort: master.thriftPort };
+        if (master) log.addSecret(master.thriftPassword);
+        return (
+          master && {
+            keyName: SANDBOX_KEY_PAIR,
+            keyFile: master.keyFile,
+            sshPort: master.sshPort,
+            thriftPort: master.thriftPort,
+            thriftPassword: master.thriftPassword,
+          }
+        );
       },
       tunnelIdleMinutes: async () => (await settings.get()).tunnelIdleMinutes,
       events,

@@ -7,6 +7,8 @@ export const runFileSchema = z.object({
   pid: z.number().int(),
   startedAt: z.string(),
   endpoint: z.string(),
+  /** The run's access key pair, which the endpoint requires (SigV4): for the main process only, like `adminPassword`. */
+  credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
   services: z.array(
     z.object({
       id: z.string(),
@@ -24,6 +26,8 @@ export const runFileSchema = z.object({
     keyFile: z.string(),
     knownHostsLine: z.string(),
     thriftPort: z.number().int(),
+    /** The Spark Thrift Server's password for this run (any user name): main process only. */
+    thriftPassword: z.string(),
   }),
   redshift: z.object({
     host: z.string(),

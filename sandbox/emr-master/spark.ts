@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../client/constants.js';
+import { SANDBOX_REGION, type SandboxAccess } from '../client/constants.js';
 import { portOpen } from '../../shared/node/ports.js';
 import { startProcess, type RunningProcess } from '../../shared/node/process.js';
 import { jarFile, sparkJars } from '../setup/maven-jars.js';
 import { venvPython } from '../setup/python-env.js';
+import { compileThriftLogin, THRIFT_LOGIN_CLASS, THRIFT_PASSWORD_ENV } from './thrift-login.js';
 
 export interface SparkMasterOptions {
   venv: string;
@@ -15,6 +16,8 @@ export interface SparkMasterOptions {
   logDir: string;
   /** The sandbox's AWS endpoint: S3 for s3:// and s3a://, and the rest for jobs that call AWS. */
   awsEndpoint: string;
+  /** The run's access key pair, which the endpoint requires: what `hadoop` signs with, as an instance profile would give it. */
+  credentials: SandboxAccess['credentials'];
   /** The Hive metastore database's JDBC URL (Derby network server). */
   metastoreUrl: string;
   thriftPort: number;
@@ -26,6 +29,8 @@ export interface SparkMaster {
   home: string;
   version: string;
   sparkHome: string;
+  /** The driver's extra class path (spark-defaults.conf), which the Thrift Server extends with its login class. */
+  driverClassPath: string;
 }
 
 /**
@@ -61,19 +66,22 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     'spark.hadoop.fs.s3a.path.style.access': 'true',
     'spark.hadoop.fs.s3a.connection.ssl.enabled': 'false',
     'spark.hadoop.fs.s3a.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
-    'spark.hadoop.fs.s3a.access.key': SANDBOX_CREDENTIALS.accessKeyId,
-    'spark.hadoop.fs.s3a.secret.key': SANDBOX_CREDENTIALS.secretAccessKey,
+    'spark.hadoop.fs.s3a.access.key': options.credentials.accessKeyId,
+    'spark.hadoop.fs.s3a.secret.key': options.credentials.secretAccessKey,
     // On EMR, s3:// is EMRFS; here it is S3A on the same bucket, so scripts run unchanged.
     'spark.hadoop.fs.s3.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
     'spark.hadoop.fs.AbstractFileSystem.s3.impl': 'org.apache.hadoop.fs.s3a.S3A',
     'spark.hadoop.fs.AbstractFileSystem.s3a.impl': 'org.apache.hadoop.fs.s3a.S3A',
   };
+  const sparkDefaults = join(conf, 'spark-defaults.conf');
   writeFileSync(
-    join(conf, 'spark-defaults.conf'),
+    sparkDefaults,
     Object.entries(defaults)
       .map(([k, v]) => `${k} ${v}`)
       .join('\n') + '\n',
   );
+  // It holds the run's secret key.
+  chmodSync(sparkDefaults, 0o600);
 
   const hive: Record<string, string> = {
     'javax.jdo.option.ConnectionURL': options.metastoreUrl,
@@ -140,22 +148,28 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     SPARK_LOCAL_IP: '127.0.0.1',
     PYSPARK_PYTHON: venvPython(options.venv),
     AWS_ENDPOINT_URL: options.awsEndpoint,
-    AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: options.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: options.credentials.secretAccessKey,
     AWS_REGION: SANDBOX_REGION,
     AWS_DEFAULT_REGION: SANDBOX_REGION,
     ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
   };
-  return { env, home, version, sparkHome };
+  return { env, home, version, sparkHome, driverClassPath: classpath };
 }
 
-/** The Spark Thrift Server (HiveServer2 binary protocol), as `start-thriftserver.sh` starts it on EMR. */
+/**
+ * The Spark Thrift Server (HiveServer2 binary protocol), as `start-thriftserver.sh` starts it on EMR, but taking
+ * only the run's password (any user name): on EMR it listens on the master's own network; here on the operator's
+ * machine, where other local users and processes reach it.
+ */
 export function startThriftServer(
   master: SparkMaster,
   options: SparkMasterOptions,
+  login: { java: string; password: string },
   detached: boolean,
   signal: AbortSignal,
 ): Promise<RunningProcess> {
+  const loginClasses = compileThriftLogin(login.java, join(master.sparkHome, 'jars'), join(options.dir, 'thrift-login'));
   return startProcess(
     {
       name: 'Spark Thrift Server',
@@ -169,9 +183,15 @@ export function startThriftServer(
         'hive.server2.thrift.bind.host=127.0.0.1',
         '--hiveconf',
         `hive.server2.thrift.port=${options.thriftPort}`,
+        '--hiveconf',
+        'hive.server2.authentication=CUSTOM',
+        '--hiveconf',
+        `hive.server2.custom.authentication.class=${THRIFT_LOGIN_CLASS}`,
+        '--conf',
+        `spark.driver.extraClassPath=${master.driverClassPath}:${loginClasses}`,
         'spark-internal',
       ],
-      env: master.env,
+      env: { ...master.env, [THRIFT_PASSWORD_ENV]: login.password },
       cwd: master.home,
       logFile: join(options.logDir, 'spark-thrift.log'),
       ready: () => portOpen(options.thriftPort),

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../shared/node/log.js';
+import { hostAllowed, hostRefusal, signatureRefusal, type Protocol, type Refusal } from './access.js';
 import { AwsError } from './aws-error.js';
 import { FAULTS_PATH } from '../client/faults.js';
 import type { Faults } from './faults.js';
+import { MOTO_TOKEN_HEADER } from '../services/moto.js';
 import { serviceOf } from './service-name.js';
+import { checkSignature, needsBody, type AccessKeys } from './signature.js';
 
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */
 export interface JsonService {
@@ -34,6 +37,10 @@ export interface GatewayOptions {
   port: number;
   /** The AWS emulator every other request goes to. */
   upstream: string;
+  /** The run's upstream token, sent to the emulator with every request this gateway passes on (services/moto.ts). */
+  upstreamToken: string;
+  /** The run's access key pair: every request must be signed with it (SigV4), as AWS requires of an account's keys. */
+  keys: AccessKeys;
   json?: Record<string, JsonService>;
   intercept?: Record<string, Interceptor>;
   /** Test-only fault injection, off until rules are set through FAULTS_PATH with its token (see faults.ts). */
@@ -53,6 +60,7 @@ export interface Gateway {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstream = new URL(options.upstream);
+  let port = options.port;
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       options.log.error('gateway', `${req.method} ${req.url} failed`, error);
@@ -62,14 +70,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (new URL(req.url ?? '/', 'http://x').pathname === FAULTS_PATH) return controlFaults(req, res);
     const service = serviceOf(req.headers, req.url ?? '/');
+    const protocol = protocolOf(req, service);
+    if (!hostAllowed(req.headers, port)) return refuse(req, res, protocol, hostRefusal(protocol));
+    if (new URL(req.url ?? '/', 'http://x').pathname === FAULTS_PATH) return controlFaults(req, res);
+    const signed = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    // Bodies the signature covers are read whole (JSON and Query bodies are small); S3's stream through.
+    const raw = needsBody(signed) ? await readRaw(req) : undefined;
+    const problem = await checkSignature(signed, options.keys, raw);
+    if (problem) return refuse(req, res, protocol, signatureRefusal(problem, protocol));
     const jsonService = service ? options.json?.[service] : undefined;
     const interceptor = service ? options.intercept?.[service] : undefined;
     // Faults apply to the JSON and Query protocols (text bodies), never to S3's REST API with its binary bodies.
     const faults = service !== 's3' && options.faults?.targets(service) ? options.faults : undefined;
-    if (!jsonService && !interceptor && !faults) return pipeUpstream(req, res);
-    const body = await readBody(req);
+    if (!jsonService && !interceptor && !faults) return pipeUpstream(req, res, raw);
+    const body = (raw ?? (await readRaw(req))).toString('utf8');
     const operation = operationOf(req, body);
     const injected = faults?.take(service, operation, body);
     if (injected?.kind === 'error')
@@ -139,9 +154,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return turn;
   }
 
-  function pipeUpstream(req: IncomingMessage, res: ServerResponse): void {
+  /** Refused before anything reaches the emulator; logged without the request's query, which may hold a presigned signature. */
+  function refuse(req: IncomingMessage, res: ServerResponse, protocol: Protocol, refusal: Refusal): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    options.log.warn('gateway', `Refused ${req.method} ${path} from host ${String(req.headers.host)}: ${refusal.code}`);
+    // The request's body is left unread: the connection closes after the answer rather than reading it.
+    res.setHeader('Connection', 'close');
+    const error = { __type: refusal.code, message: refusal.message };
+    if (protocol === 'json') sendJson(res, refusal.status, error);
+    else sendXmlError(res, protocol === 's3' ? 's3' : serviceOf(req.headers, req.url ?? '/'), refusal.status, error);
+  }
+
+  /** `body` is the request's body when it was already read (to check its signature); otherwise it streams through. */
+  function pipeUpstream(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void {
     const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, [MOTO_TOKEN_HEADER]: options.upstreamToken },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -152,7 +185,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 502, { __type: 'ServiceUnavailable', message: `The sandbox AWS emulator is not answering: ${error.message}` });
       else res.destroy();
     });
-    req.pipe(out);
+    if (body) out.end(body);
+    else req.pipe(out);
   }
 
   function forward(req: IncomingMessage, body: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
@@ -163,7 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           port: upstream.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers: { ...req.headers, 'content-length': String(Buffer.byteLength(body)), [MOTO_TOKEN_HEADER]: options.upstreamToken },
         },
         (answer) => {
           const chunks: Buffer[] = [];
@@ -187,7 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
@@ -208,13 +242,25 @@ function operationOf(req: IncomingMessage, body: string): string {
   return new URLSearchParams(body).get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action') ?? '';
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** Which wire shape the request's errors take: JSON when it names a target, the Query form when it posts one, else S3's. */
+function protocolOf(req: IncomingMessage, service: string | undefined): Protocol {
+  if (req.headers['x-amz-target']) return 'json';
+  if (service === 's3') return 's3';
+  const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  return form || service !== undefined ? 'query' : 's3';
+}
+
+function readRaw(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRaw(req)).toString('utf8');
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

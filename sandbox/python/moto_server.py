@@ -8,6 +8,7 @@ survive a restart.
 """
 
 import argparse
+import hmac
 import io
 import os
 import pickle
@@ -167,6 +168,27 @@ class ChangeTracker:
         return True
 
 
+UPSTREAM_HEADER = "HTTP_X_TRIBUTARY_UPSTREAM"
+
+
+class RequireToken:
+    """WSGI middleware: answers only requests carrying the run's upstream token (X-Tributary-Upstream), which
+    the gateway adds after checking the caller's signature. moto checks no signature itself, so without this
+    anyone on the machine could reach it on its port and go around the gateway (add EMR steps, which the gateway
+    then adopts and runs, or replace a job's script in S3)."""
+
+    def __init__(self, app, token):
+        self.app = app
+        self.token = token.encode("utf-8")
+
+    def __call__(self, environ, start_response):
+        given = environ.get(UPSTREAM_HEADER, "").encode("utf-8")
+        if hmac.compare_digest(given, self.token):
+            return self.app(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"Only the sandbox's AWS endpoint talks to its emulator.\n"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -184,8 +206,13 @@ def main():
         restored = 0
     print(f"tributary: restored {restored} backend(s)", flush=True)
 
+    token = os.environ.pop("TRIBUTARY_MOTO_TOKEN", "")
+    if not token:
+        print("tributary: TRIBUTARY_MOTO_TOKEN is not set", flush=True)
+        return 2
     tracker = ChangeTracker(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", args.port, tracker, threaded=True, request_handler=MotoRequestHandler)
+    app = RequireToken(tracker, token)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"tributary: moto listening on 127.0.0.1:{args.port}", flush=True)
 

@@ -55,7 +55,7 @@ describe('Environments → Local sandbox, then Sessions', () => {
 
     // An EMR cluster made the way the provisioning wizard will make it, then the operator's path: Sessions.
     const run = readRunFile(join(host.dataDir, 'sandbox', 'run.json'))!;
-    await startSandboxCluster(run.endpoint, 'e2e-cluster');
+    await startSandboxCluster(run, 'e2e-cluster');
 
     await page.getByRole('button', { name: 'Sessions', exact: true }).click();
     await page.getByRole('button', { name: 'Refresh clusters' }).click();

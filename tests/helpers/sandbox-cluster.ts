@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { DescribeClusterCommand, EMRClient, RunJobFlowCommand } from '@aws-sdk/client-emr';
 import type { Core } from '../../electron/core/core.js';
-import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { sandboxClientConfig, type SandboxAccess } from '../../sandbox/client/constants.js';
 import type { RunFile } from '../../sandbox/client/run-file.js';
 import { until } from './until.js';
 
 /** An EMR cluster in the sandbox, made as the provisioning wizard makes one, once it is WAITING. */
 export async function startSandboxCluster(
-  endpoint: string,
+  access: SandboxAccess,
   name: string,
   { applications = [], logUri, timeoutMs = 60_000 }: { applications?: string[]; logUri?: string; timeoutMs?: number } = {},
 ): Promise<string> {
-  const emr = new EMRClient(sandboxClientConfig(endpoint));
+  const emr = new EMRClient(sandboxClientConfig(access));
   try {
     const { JobFlowId } = await emr.send(
       new RunJobFlowCommand({

@@ -49,8 +49,8 @@ export async function forward(client: ssh2.Client, targetPort: number): Promise<
   return { port: (server.address() as AddressInfo).port, server };
 }
 
-/** A HiveServer2 session (the Spark Thrift Server's protocol), as a SQL client opens one. */
-export async function hiveSession(port: number) {
+/** A HiveServer2 session (the Spark Thrift Server's protocol), as a SQL client opens one; the sandbox's takes its run's password. */
+export async function hiveSession(port: number, password: string) {
   const { TCLIService, TCLIService_types: T } = hive.thrift;
   const client = new hive.HiveClient(TCLIService, T);
   // Failures reach the caller as rejected queries; a reset after close (the tunnel going away) is expected.
@@ -58,7 +58,7 @@ export async function hiveSession(port: number) {
   await client.connect(
     { host: '127.0.0.1', port },
     new hive.connections.TcpConnection(),
-    new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'unused' }),
+    new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password }),
   );
   const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
   const utils = new hive.HiveUtils(T);

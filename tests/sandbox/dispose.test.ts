@@ -87,13 +87,13 @@ beforeAll(async () => {
   const appDir = tempDir('tributary-dispose-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  const config = sandboxClientConfig(run.endpoint);
+  const config = sandboxClientConfig(run);
   kinesis = new KinesisClient(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
   const s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   s3.destroy();
-  const cluster = startSandboxCluster(run.endpoint, 'dispose-test', { applications: ['Spark'] });
+  const cluster = startSandboxCluster(run, 'dispose-test', { applications: ['Spark'] });
   await until('ACTIVE stream', async () =>
     (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE'
       ? true

@@ -59,7 +59,7 @@ beforeAll(async () => {
   appDir = tempDir('tributary-ingest-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  kinesis = new KinesisClient(sandboxClientConfig(run.endpoint));
+  kinesis = new KinesisClient(sandboxClientConfig(run));
   faultToken = readFileSync(faultTokenPath(join(dataDir, 'sandbox', 'state')), 'utf8').trim();
 });
 

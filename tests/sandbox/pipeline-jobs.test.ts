@@ -92,12 +92,12 @@ beforeAll(async () => {
   const appDir = tempDir('tributary-pipeline-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  const config = sandboxClientConfig(run.endpoint);
+  const config = sandboxClientConfig(run);
   s3 = new S3Client(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const kinesis = new KinesisClient(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-  const cluster = startSandboxCluster(run.endpoint, 'pipeline-test', {
+  const cluster = startSandboxCluster(run, 'pipeline-test', {
     applications: ['Spark', 'Hive'],
     logUri: `s3://${BUCKET}/emr-logs/`,
   });
@@ -131,7 +131,7 @@ describe('kinesis_to_s3: Kinesis → S3 raw, exactly once across a crash and a c
     // The hidden --crash-after-write flag is not in the app's options: add the step with the SDK, the script as the app uploaded it.
     const submitted = await submit({ job: 'kinesis_to_s3', stream: STREAM, batchSize: 250, maxBatches: 1 });
     expect(finalState(await follow(submitted.runId))).toMatchObject({ state: 'COMPLETED' });
-    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const emr = new EMRClient(sandboxClientConfig(run));
     const { StepIds } = await emr.send(
       new AddJobFlowStepsCommand({
         JobFlowId: clusterId,
@@ -215,7 +215,7 @@ describe('step logs, kept as EMR keeps them', () => {
     gunzipSync(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray()).toString('utf8');
 
   it('reach the cluster’s LogUri in S3 as gzip objects while the step runs and when it ends, and the app reads them there', async () => {
-    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
+    const emr = new EMRClient(sandboxClientConfig(run));
     try {
       const script = 'echo early-line; echo err-line >&2; sleep 6; echo late-line';
       const { StepIds } = await emr.send(
@@ -263,8 +263,8 @@ describe('step logs, kept as EMR keeps them', () => {
   });
 
   it('on a cluster without a LogUri are not in S3, and the app says where EMR keeps them instead', async () => {
-    const emr = new EMRClient(sandboxClientConfig(run.endpoint));
-    const plain = await startSandboxCluster(run.endpoint, 'no-log-uri');
+    const emr = new EMRClient(sandboxClientConfig(run));
+    const plain = await startSandboxCluster(run, 'no-log-uri');
     try {
       const { StepIds } = await emr.send(
         new AddJobFlowStepsCommand({

@@ -7,7 +7,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { Page } from 'playwright-core';
 import { readRunFile } from '../../sandbox/client/run-file.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sandboxClientConfig } from '../../sandbox/client/constants.js';
+import { sandboxClientConfig, type SandboxAccess } from '../../sandbox/client/constants.js';
 import { openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
@@ -62,9 +62,9 @@ function wrongTypedParquet(path: string): void {
 }
 
 /** An EMR cluster in the sandbox, as the provisioning wizard would leave one; undefined when the sandbox cannot make one. */
-async function startCluster(endpoint: string): Promise<string | undefined> {
+async function startCluster(access: SandboxAccess): Promise<string | undefined> {
   try {
-    return await startSandboxCluster(endpoint, 'pipeline-ui', {
+    return await startSandboxCluster(access, 'pipeline-ui', {
       applications: ['Spark', 'Hive'],
       logUri: `s3://${BUCKET}/emr-logs/`,
       timeoutMs: 120_000,
@@ -78,12 +78,12 @@ async function startCluster(endpoint: string): Promise<string | undefined> {
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'tributary-pipeline-ui-'));
-  const config = sandboxClientConfig(run.endpoint);
+  const config = sandboxClientConfig(run);
   const kinesis = new KinesisClient(config);
   const s3 = new S3Client(config);
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  clusterReady = startCluster(run.endpoint);
+  clusterReady = startCluster(run);
   await until(
     `stream ${STREAM} ACTIVE`,
     async () =>

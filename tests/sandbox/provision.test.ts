@@ -125,7 +125,7 @@ describe('each wizard, end to end against the sandbox, through the core', () => 
       message: expect.stringMatching(/public access blocked, SSE-S3, versioning on, raw\/ expires after 30 days/),
     });
 
-    const s3 = new S3Client(sandboxClientConfig(run.endpoint));
+    const s3 = new S3Client(sandboxClientConfig(run));
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'prov-bucket-test', VersioningConfiguration: { Status: 'Enabled' } }));
     for (let i = 0; i < 30; i++)
       await s3.send(new PutObjectCommand({ Bucket: 'prov-bucket-test', Key: `raw/access_logs/part-${i % 10}.txt`, Body: `line ${i}\n` }));

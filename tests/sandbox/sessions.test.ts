@@ -24,7 +24,7 @@ beforeAll(async () => {
   // The app's own core on the sandbox's data directory: the sandbox environment is active and running.
   run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
   core = await testCore(dataDir);
-  clusterId = await startSandboxCluster(run.endpoint, 'sessions-test');
+  clusterId = await startSandboxCluster(run, 'sessions-test');
 });
 
 afterAll(async () => {
@@ -62,7 +62,7 @@ describe('EMR master sessions through the app’s core', () => {
     if (opened.kind !== 'session') return;
     // The tunnel logs in again with the same key and the passphrase kept for the session.
     const tunnel = await core.handlers['sessions.forward']({ sessionId: opened.session.id, service: 'spark-thrift' }, { signal });
-    const spark = await hiveSession(tunnel.localPort);
+    const spark = await hiveSession(tunnel.localPort, run.master.thriftPassword);
     expect(await spark.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     await spark.close();
     await core.handlers['sessions.close']({ id: opened.session.id }, { signal });
@@ -106,7 +106,7 @@ describe('EMR master sessions through the app’s core', () => {
   });
 
   it('reaches a private Redshift cluster through the master', async () => {
-    const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
+    const redshift = new RedshiftClient(sandboxClientConfig(run));
     await redshift.send(
       new CreateClusterCommand({
         ClusterIdentifier: 'private-dw',

@@ -59,7 +59,7 @@ beforeAll(async () => {
   appDir = tempDir('tributary-workbench-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  clusterId = await startSandboxCluster(run.endpoint, 'workbench-test');
+  clusterId = await startSandboxCluster(run, 'workbench-test');
   sessionId = await openSandboxMaster(core, run, clusterId, signal);
 });
 
@@ -174,7 +174,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
   });
 
   it('unloads a result to S3 instead of downloading it', async () => {
-    const s3 = new S3Client({ ...sandboxClientConfig(run.endpoint), forcePathStyle: true });
+    const s3 = new S3Client({ ...sandboxClientConfig(run), forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: 'wb-unload' }));
     const sql = unloadStatement("SELECT g AS id, 'v' || g AS v FROM generate_series(1, 10) g WHERE g::text <> 'none'", {
       s3Prefix: 's3://wb-unload/exports/wb_t_',
@@ -262,7 +262,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
 describe('a Redshift cluster created through the API, reached through the EMR master', () => {
   it('connects with the stored password through the session’s tunnel; the password is never written down', async () => {
     const password = 'Wb-Secret-Passw0rd-77';
-    const redshift = new RedshiftClient(sandboxClientConfig(run.endpoint));
+    const redshift = new RedshiftClient(sandboxClientConfig(run));
     await redshift.send(
       new CreateClusterCommand({
         ClusterIdentifier: 'wb-cluster',
@@ -436,7 +436,7 @@ describe('Spark SQL when the Thrift server does not answer', () => {
         }),
       );
     // Nothing listens on port 1: the Thrift server is "down".
-    const engine = new SparkEngine(() => Promise.resolve(1), exec);
+    const engine = new SparkEngine(() => Promise.resolve({ port: 1 }), exec);
     const columns: string[] = [];
     const rows: Cell[][] = [];
     const notices: string[] = [];

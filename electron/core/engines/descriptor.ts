@@ -6,8 +6,11 @@ import type { Engine, ExecOutcome } from './engine.js';
 
 /** What engines reach through SSH sessions, from the sessions service: no engine holds SSH itself. */
 export interface SessionAccess {
-  /** A local port reaching the Spark Thrift Server on an EMR cluster's master, through its open session. */
-  sparkThrift(clusterId: string, signal: AbortSignal): Promise<number>;
+  /**
+   * A local port reaching the Spark Thrift Server on an EMR cluster's master, through its open session, and the
+   * password it takes when it takes one (the sandbox's, per run; EMR's takes any).
+   */
+  sparkThrift(clusterId: string, signal: AbortSignal): Promise<{ port: number; password?: string }>;
   /** A local port reaching a Redshift cluster through an open session (an EMR master or a bastion). */
   redshift(sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number>;
   /** Runs a command on an EMR cluster's master through its open session, `stdin` fed to it; stdout goes to `onStdout` with backpressure. */

@@ -66,17 +66,17 @@ export class SparkEngine implements Engine {
   private opened: Promise<{ client: hive.HiveClient; session: HiveSession }> | undefined;
 
   /**
-   * `port` is asked on every (re)connection: the tunnel's local port. `exec`
+   * `thrift` is asked on every (re)connection: the tunnel's local port and the server's password. `exec`
    * runs a command on the master, for when its Thrift server does not answer.
    */
   constructor(
-    private readonly port: (signal: AbortSignal) => Promise<number>,
+    private readonly thrift: (signal: AbortSignal) => Promise<{ port: number; password?: string }>,
     private readonly exec: MasterExec,
   ) {}
 
   private open(signal: AbortSignal): Promise<{ client: hive.HiveClient; session: HiveSession }> {
     this.opened ??= (async () => {
-      const port = await this.port(signal);
+      const { port, password } = await this.thrift(signal);
       const client = new hive.HiveClient(TCLIService, T);
       // A dropped tunnel fails the operation in flight; the next statement opens a new session.
       client.on('error', () => (this.opened = undefined));
@@ -84,7 +84,8 @@ export class SparkEngine implements Engine {
         await client.connect(
           { host: '127.0.0.1', port },
           new hive.connections.TcpConnection(),
-          new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: 'tributary' }),
+          // EMR's Thrift Server takes any password; the sandbox's takes its run's.
+          new hive.auth.PlainTcpAuthentication({ username: 'hadoop', password: password ?? 'tributary' }),
         );
         const session = await client.openSession({ client_protocol: T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
         return { client, session };

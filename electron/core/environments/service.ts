@@ -18,7 +18,7 @@ import { AwsScope, type AwsAccess, type AwsTarget } from '../aws/clients.js';
 import { credentialsFor, explainCredentialError, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { SANDBOX_CREDENTIALS } from '../../../sandbox/client/constants.js';
+import type { SandboxAccess } from '../../../sandbox/client/constants.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
 import type { Logger } from '../../../shared/node/log.js';
@@ -47,8 +47,8 @@ export interface EnvironmentsDeps {
   events: EventHub;
   secrets: SecretStore;
   log: Logger;
-  /** The running sandbox's AWS endpoint, if it runs. */
-  sandboxEndpoint: () => string | undefined;
+  /** The running sandbox's endpoint and its run's access keys (from its run file). */
+  sandboxAccess: () => SandboxAccess | undefined;
 }
 
 /** Credentials are reused until five minutes before they expire, so a role chain asks for MFA once per session, as the CLI does. */
@@ -151,9 +151,9 @@ export class EnvironmentsService implements AwsAccess {
   async target(id: string): Promise<{ environment: Environment; target: AwsTarget }> {
     const environment = await this.find(id);
     if (environment.kind === 'sandbox') {
-      const endpoint = this.deps.sandboxEndpoint();
-      if (!endpoint) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
-      return { environment, target: { region: environment.region, endpoint, credentials: SANDBOX_CREDENTIALS } };
+      const access = this.deps.sandboxAccess();
+      if (!access) throw new AppError('UNAVAILABLE', 'The local sandbox is not running. Start it under Environments → Local sandbox.');
+      return { environment, target: { region: environment.region, endpoint: access.endpoint, credentials: access.credentials } };
     }
     const problem = environment.endpoint && endpointProblem(environment.endpoint);
     if (problem)

@@ -25,12 +25,13 @@ import type { KeyFileStore } from './key-files.js';
 import { keyFileFor, login, sshHost, type Route, type SessionAnswers } from './login.js';
 import { Terminals } from './terminals.js';
 
-/** The running sandbox's EMR master: its key pair and key file, and the local ports of its sshd and Thrift server. */
+/** The running sandbox's EMR master: its key pair and key file, the local ports of its sshd and Thrift server, and the run's Thrift password. */
 export interface SandboxMaster {
   keyName: string;
   keyFile: string;
   sshPort: number;
   thriftPort: number;
+  thriftPassword: string;
 }
 
 export interface SessionsDeps {
@@ -52,6 +53,8 @@ interface Session {
   closed: boolean;
   /** The sandbox master runs the Thrift server where 10001 was free; elsewhere EMR's ports hold. */
   ports: Partial<Record<MasterServiceId, number>>;
+  /** The sandbox master's Thrift Server takes the run's password; EMR's takes any. */
+  thriftPassword?: string;
 }
 
 /**
@@ -113,7 +116,7 @@ export class SessionsService {
       },
       input,
       input.bastion,
-      sandbox ? { 'spark-thrift': sandbox.thriftPort } : {},
+      sandbox ? { ports: { 'spark-thrift': sandbox.thriftPort }, thriftPassword: sandbox.thriftPassword } : { ports: {} },
     );
   }
 
@@ -125,7 +128,7 @@ export class SessionsService {
       { target, jumps, ...(serverAliveIntervalSec !== undefined ? { serverAliveIntervalSec } : {}) },
       input,
       undefined,
-      {},
+      { ports: {} },
     );
   }
 
@@ -135,7 +138,7 @@ export class SessionsService {
     route: Route,
     answers: SessionAnswers,
     via: string | undefined,
-    ports: Session['ports'],
+    master: Pick<Session, 'ports' | 'thriftPassword'>,
   ): Promise<OpenSessionResult> {
     const result = await login(route, answers, join(this.deps.dataDir, 'known_hosts'), this.deps.log);
     if (result.kind !== 'logged-in') return result;
@@ -146,7 +149,7 @@ export class SessionsService {
       connection,
       again,
       closed: false,
-      ports,
+      ...master,
     };
     const label = sessionLabel(target);
     connection.onClose((reason) => {
@@ -197,10 +200,11 @@ export class SessionsService {
    * never here): an open tunnel is reused, otherwise one is opened on the session.
    */
   readonly ports = {
-    sparkThrift: async (clusterId: string): Promise<number> => {
+    sparkThrift: async (clusterId: string): Promise<{ port: number; password?: string }> => {
       const session = this.masterSession(clusterId);
       const id = session.info.id;
-      return this.tunnels.reusable(id, 'spark-thrift') ?? (await this.forward(id, 'spark-thrift')).localPort;
+      const port = this.tunnels.reusable(id, 'spark-thrift') ?? (await this.forward(id, 'spark-thrift')).localPort;
+      return { port, ...(session.thriftPassword ? { password: session.thriftPassword } : {}) };
     },
     /** A command on the cluster's master, as `exec` runs it. */
     masterExec: (clusterId: string, ...request: ExecRequest): Promise<ExecOutcome> =>

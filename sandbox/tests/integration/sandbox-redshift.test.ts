@@ -85,8 +85,15 @@ beforeAll(async () => {
   });
 
   // The sandbox's own gateway answers the Data API; anything else would go to the emulator.
-  gateway = await startGateway({ port: 0, upstream: s3.endpoint, json: { 'redshift-data': dataApi }, log });
-  redshiftData = new RedshiftDataClient({ ...sandboxClientConfig(gateway.url), maxAttempts: 1 });
+  gateway = await startGateway({
+    port: 0,
+    upstream: s3.endpoint,
+    keys: s3.credentials,
+    upstreamToken: s3.token,
+    json: { 'redshift-data': dataApi },
+    log,
+  });
+  redshiftData = new RedshiftDataClient({ ...sandboxClientConfig({ endpoint: gateway.url, credentials: s3.credentials }), maxAttempts: 1 });
 });
 
 afterAll(async () => {

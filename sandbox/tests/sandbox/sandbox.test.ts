@@ -59,7 +59,7 @@ import { connectMaster, exec, forward, hiveSession } from '../../../tests/sandbo
 import { until } from '../../../tests/helpers/until.js';
 
 const { run, dataDir } = inject('sandbox');
-const config = sandboxClientConfig(run.endpoint);
+const config = sandboxClientConfig(run);
 const s3 = new S3Client(config);
 const BUCKET = 'tributary-sandbox-test';
 const ROLE = 'arn:aws:iam::123456789012:role/TributaryRedshiftS3Role';
@@ -294,7 +294,7 @@ describe('the master over SSH, Spark SQL over Thrift through the tunnel, and Red
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'raw/hits/part-0.csv', Body: `${lines}\n` }));
     const ssh = await connectMaster(run);
     const tunnel = await forward(ssh, run.master.thriftPort);
-    const spark = await hiveSession(tunnel.port);
+    const spark = await hiveSession(tunnel.port, run.master.thriftPassword);
     try {
       await spark.query('DROP TABLE IF EXISTS hits_raw');
       await spark.query(
@@ -403,16 +403,16 @@ describe('state that outlives a restart', () => {
       if (progress.kind === 'status') expect(progress.status.state).toBe('running');
     }
     const again = readRunFile(manager.paths.runFile)!;
-    const s3Again = new S3Client(sandboxClientConfig(again.endpoint));
+    const s3Again = new S3Client(sandboxClientConfig(again));
     const body = (await s3Again.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'raw/hits/part-0.csv' }))).Body!;
     expect((await body.transformToString()).split('\n')[0]).toBe('0,/path/0,200');
-    const summary = await new KinesisClient(sandboxClientConfig(again.endpoint)).send(
+    const summary = await new KinesisClient(sandboxClientConfig(again)).send(
       new DescribeStreamSummaryCommand({ StreamName: 'sandbox-test' }),
     );
     expect(summary.StreamDescriptionSummary?.OpenShardCount).toBe(2);
     const ssh = await connectMaster(again);
     const tunnel = await forward(ssh, again.master.thriftPort);
-    const spark = await hiveSession(tunnel.port);
+    const spark = await hiveSession(tunnel.port, again.master.thriftPassword);
     try {
       expect(await spark.query('SELECT count(*) AS n FROM hits_raw')).toEqual([{ n: 500 }]);
     } finally {

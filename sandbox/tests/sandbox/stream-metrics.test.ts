@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -17,6 +18,8 @@ import { Logger } from '../../../shared/node/log.js';
 import { startGateway } from '../../gateway/server.js';
 import { kinesisInterceptor } from '../../kinesis-interceptor.js';
 import { readRunFile } from '../../client/run-file.js';
+import { sandboxPaths } from '../../client/paths.js';
+import { motoTokenPath } from '../../services/moto.js';
 import { until } from '../../../tests/helpers/until.js';
 
 const { dataDir } = inject('sandbox');
@@ -25,10 +28,10 @@ const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const WEST = 'us-west-2';
 const clients: { destroy(): void }[] = [];
 const client = <T extends { destroy(): void }>(made: T): T => (clients.push(made), made);
-const kinesis = client(new KinesisClient(sandboxClientConfig(run.endpoint)));
-const cloudwatch = client(new CloudWatchClient(sandboxClientConfig(run.endpoint)));
-const kinesisWest = client(new KinesisClient({ ...sandboxClientConfig(run.endpoint), region: WEST }));
-const cloudwatchWest = client(new CloudWatchClient({ ...sandboxClientConfig(run.endpoint), region: WEST }));
+const kinesis = client(new KinesisClient(sandboxClientConfig(run)));
+const cloudwatch = client(new CloudWatchClient(sandboxClientConfig(run)));
+const kinesisWest = client(new KinesisClient({ ...sandboxClientConfig(run), region: WEST }));
+const cloudwatchWest = client(new CloudWatchClient({ ...sandboxClientConfig(run), region: WEST }));
 
 afterAll(() => clients.forEach((c) => c.destroy()));
 
@@ -232,16 +235,19 @@ describe('Kinesis stream metrics in the sandbox’s CloudWatch (AWS/Kinesis, by 
     await createStream(kinesis, C, 1);
     const moto = run.services.find((s) => s.id === 'aws')!;
     const upstream = `http://127.0.0.1:${moto.port}`;
+    const upstreamToken = readFileSync(motoTokenPath(sandboxPaths(dataDir).state), 'utf8').trim();
     const log = new Logger(undefined);
     // A gateway of its own that would not publish for ten minutes but for closing.
     const gateway = await startGateway({
       port: 0,
       upstream,
-      intercept: { kinesis: kinesisInterceptor(0, { endpoint: upstream, log, flushMs: 600_000 }) },
+      keys: run.credentials,
+      upstreamToken,
+      intercept: { kinesis: kinesisInterceptor(0, { endpoint: upstream, token: upstreamToken, log, flushMs: 600_000 }) },
       log,
     });
     let closed = false;
-    const own = new KinesisClient(sandboxClientConfig(gateway.url));
+    const own = new KinesisClient(sandboxClientConfig({ endpoint: gateway.url, credentials: run.credentials }));
     try {
       const batch = records(42, 5);
       expect((await own.send(new PutRecordsCommand({ StreamName: C, Records: batch.entries }))).FailedRecordCount).toBe(0);
