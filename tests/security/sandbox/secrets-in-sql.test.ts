@@ -142,7 +142,7 @@ beforeAll(async () => {
   appDir = tempDir('tributary-secrets-in-sql-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  const clusterId = await startSandboxCluster(runFile.endpoint, 'secrets-in-sql');
+  const clusterId = await startSandboxCluster(runFile, 'secrets-in-sql');
   await openSandboxMaster(core, runFile, clusterId, signal);
   spark = `sandbox-spark-${clusterId.toLowerCase()}`;
 });
