@@ -70,6 +70,7 @@ describe('read-modify-writes under one mutex per file', () => {
       () => ({ n: 0 }),
       () => undefined,
     );
+    await doc.current(); // loaded before the blocker is there, so what fails below is the save
     mkdirSync(join(path, 'blocker'), { recursive: true }); // a folder where the file goes: the rename fails, even as root
     await expect(doc.update(() => ({ n: 1 }))).rejects.toMatchObject({ code: 'STORAGE' });
     await fsPromises.rm(path, { recursive: true });

@@ -90,7 +90,9 @@ export class JsonDocument<T> {
   /** Saves `change(current)` and makes it current; `change` may throw to refuse, and nothing is written. */
   update(change: (current: T) => T | Promise<T>): Promise<T> {
     return exclusive(this.file.path, async () => {
-      const next = await change(await this.value);
+      // A load that failed (the file unreadable for a moment) is tried again, not kept as the answer for good.
+      const current = await this.value.catch(() => (this.value = this.file.load()));
+      const next = await change(current);
       await this.file.save(next);
       this.value = Promise.resolve(next);
       return next;
