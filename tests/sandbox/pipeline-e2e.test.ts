@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { readLedger } from '../../electron/core/ingest/ledger.js';
 import { chartPaint, openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
 import { projectRoot } from '../helpers/web-host-process.js';
@@ -358,10 +359,8 @@ describe('the whole pipeline end to end in Chromium on the sandbox', () => {
     await shot('redshift-counts');
 
     // And as sets, from the test: the ledger against the table.
-    const acknowledged = readFileSync(join(dataDir, 'ingest', `${runId}.ids`), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => plainId(line.split('\t')[0]!));
+    const acknowledged: string[] = [];
+    for await (const entry of readLedger(join(dataDir, 'ingest', `${runId}.ids`))) acknowledged.push(plainId(entry.id));
     expect(acknowledged).toHaveLength(TOTAL);
     const ledger = new Set(acknowledged);
     expect(ledger.size).toBe(TOTAL);

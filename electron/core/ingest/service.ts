@@ -21,7 +21,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import { sleep } from '../../../shared/node/sleep.js';
 import { explainAwsError } from '../aws/errors.js';
 import { AccessLogGenerator } from './generator.js';
-import { Ledger } from './ledger.js';
+import { LEDGER_LIMITS, Ledger, pruneLedgers, type LedgerLimits } from './ledger.js';
 import { streamMetrics } from './metrics.js';
 import { kinesisProblem } from './kinesis-problem.js';
 import { Producer, type ProducerEnd } from './producer.js';
@@ -35,6 +35,8 @@ export interface IngestDeps {
   log: Logger;
   /** Where replayed log files are read from. */
   files: WorkspaceFiles;
+  /** The ledgers' disk caps; tests make them small. */
+  ledgerLimits?: LedgerLimits;
 }
 
 const PROGRESS_MS = 250;
@@ -51,8 +53,12 @@ const runSchema = z.object({
   acknowledged: z.number(),
   retried: z.number(),
   failed: z.number(),
+  // Summaries written before ledgers were capped have none.
+  ledgerDropped: z.number().default(0),
   error: z.string().optional(),
 });
+
+const formatBytes = (bytes: number) => (bytes >= 2 ** 20 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
 /** Unique across runs and machines: time (sortable) and 40 random bits. */
 export function newRunId(): string {
@@ -75,6 +81,7 @@ export function generatorFor(options: GeneratorOptions, runId: string, recordsPe
 interface ActiveRun {
   info: IngestRun;
   producer: Producer;
+  ledger: Ledger;
   /** Settles once the run has ended and its ledger and summary are written, whether or not anyone still reads its stream. */
   ended: Promise<IngestSummary>;
 }
@@ -82,7 +89,7 @@ interface ActiveRun {
 /**
  * Fills Kinesis streams of the active environment with access logs and reads
  * them back: runs (a producer each, with a ledger of acknowledged ids under
- * `<data dir>/ingest/<runId>.ids` and its summary in `<runId>.json`), and
+ * `<data dir>/ingest/<runId>.ids` and `.ids.1`, capped by bytes, and its summary in `<runId>.json`), and
  * the stream tail. `dispose` ends every run and tail it started.
  */
 export class IngestService {
@@ -96,7 +103,31 @@ export class IngestService {
     this.dir = join(deps.dataDir, 'ingest');
   }
 
-  /** Main-side only: where a run's acknowledged ids are (never sent to the renderer). */
+  private get limits(): LedgerLimits {
+    return this.deps.ledgerLimits ?? LEDGER_LIMITS;
+  }
+
+  /**
+   * Keeps all ledgers in the folder within the total cap: the oldest finished runs' ledgers are deleted until those
+   * left, plus the full cap of every running run and of the one starting, fit. Two runs starting at once may each
+   * miss the other's share; the next start makes up for it. A ledger that cannot be deleted does not stop the run.
+   */
+  private async makeRoomForLedger(): Promise<void> {
+    const { perRunBytes, totalBytes } = this.limits;
+    const budget = totalBytes - (this.active.size + 1) * perRunBytes;
+    try {
+      const pruned = await pruneLedgers(this.dir, budget, new Set(this.active.keys()));
+      if (pruned.runIds.length > 0)
+        this.deps.log.warn(
+          'ingest',
+          `Deleted the ledgers of ${pruned.runIds.length} oldest runs (${pruned.runIds.join(', ')}; ${formatBytes(pruned.bytes)}) to keep all ledgers within ${formatBytes(totalBytes)}`,
+        );
+    } catch (error) {
+      this.deps.log.warn('ingest', `Could not keep the ledgers within ${formatBytes(totalBytes)}`, error);
+    }
+  }
+
+  /** Main-side only: where a run's newest acknowledged ids are (never sent to the renderer); readLedger also reads the older segment. */
   ledgerPath(runId: string): string {
     return join(this.dir, `${runId}.ids`);
   }
@@ -134,7 +165,7 @@ export class IngestService {
       if ((run.state === 'running' || run.state === 'stopping') && !this.active.has(run.runId)) run.state = 'cancelled';
       runs.set(run.runId, run);
     }
-    for (const [runId, { info, producer }] of this.active) {
+    for (const [runId, { info, producer, ledger }] of this.active) {
       const c = producer.counters();
       runs.set(runId, {
         ...info,
@@ -143,6 +174,7 @@ export class IngestService {
         acknowledged: c.acknowledged,
         retried: c.retried,
         failed: c.failed,
+        ledgerDropped: ledger.dropped,
       });
     }
     return [...runs.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
@@ -268,7 +300,8 @@ export class IngestService {
           );
 
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      ledger = new Ledger(this.ledgerPath(runId));
+      await this.makeRoomForLedger();
+      ledger = new Ledger(this.ledgerPath(runId), this.limits.perRunBytes);
       const openLedger = ledger;
       const warnings: string[] = [];
       const producer = new Producer({
@@ -300,6 +333,7 @@ export class IngestService {
         acknowledged: 0,
         retried: 0,
         failed: 0,
+        ledgerDropped: 0,
       };
       await this.saveRun(info);
       this.deps.log.info(
@@ -314,7 +348,7 @@ export class IngestService {
         .catch((error: unknown): ProducerEnd => ({ state: 'failed', error }))
         .finally(() => produced.abort());
       const release = { kinesis, ledger: openLedger, ...(replay ? { replay } : {}) };
-      run = { info, producer, ended: this.finish(info, producer, finished, release) };
+      run = { info, producer, ledger: openLedger, ended: this.finish(info, producer, finished, release) };
       this.active.set(runId, run);
       ledger = replay = undefined;
 
@@ -354,6 +388,12 @@ export class IngestService {
     release.kinesis.destroy();
     await release.ledger.close().catch((error: unknown) => this.deps.log.warn('ingest', `Ledger of ${runId} did not close cleanly`, error));
     const counters = producer.counters();
+    const ledgerDropped = release.ledger.dropped;
+    if (ledgerDropped > 0)
+      this.deps.log.warn(
+        'ingest',
+        `Ledger of ${runId} kept within ${formatBytes(this.limits.perRunBytes)}: its ${ledgerDropped} oldest acknowledged ids were dropped, so checks against it cover the newest ${counters.acknowledged - ledgerDropped} only`,
+      );
     const error = done.state === 'failed' ? kinesisProblem(done.error, stream).message : undefined;
     Object.assign(info, {
       state: done.state,
@@ -362,6 +402,7 @@ export class IngestService {
       acknowledged: counters.acknowledged,
       retried: counters.retried,
       failed: counters.failed,
+      ledgerDropped,
       ...(error ? { error } : {}),
     });
     await this.saveRun(info).catch((e: unknown) => this.deps.log.warn('ingest', `Could not save the summary of ${runId}`, e));
@@ -376,6 +417,7 @@ export class IngestService {
       averageRecordsPerSecond: seconds > 0 ? Math.round(counters.acknowledged / seconds) : 0,
       averageMibPerSecond: seconds > 0 ? Number((counters.bytesAcknowledged / 2 ** 20 / seconds).toFixed(3)) : 0,
       skipped: release.replay?.skipped ?? 0,
+      ledgerDropped,
       ...(error ? { error } : {}),
     };
   }

@@ -80,6 +80,8 @@ export interface IngestSummary extends IngestCounters {
   error?: string;
   /** Lines of a replayed file skipped (empty, or too large for one record). */
   skipped: number;
+  /** Acknowledged ids dropped from the run's ledger, the oldest first, to keep it within its disk cap. */
+  ledgerDropped: number;
 }
 
 export type IngestChunk =
@@ -101,6 +103,8 @@ export interface IngestRun {
   acknowledged: number;
   retried: number;
   failed: number;
+  /** As in IngestSummary; counted while the run lasts. */
+  ledgerDropped: number;
   error?: string;
 }
 

@@ -246,6 +246,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
                 {run.shards !== undefined ? ` · ${run.shards} shards` : ''}
                 {run.targetRate !== undefined ? ` · held to ${count(run.targetRate)} rec/s` : ''}
                 {run.summary?.error ? ` · ${run.summary.error}` : ''}
+                {run.summary?.ledgerDropped ? ` · ledger kept the newest ids: ${count(run.summary.ledgerDropped)} oldest dropped` : ''}
               </p>
               <Counters counters={run.counters} summary={run.summary} />
               {run.warnings.length > 0 && (
@@ -283,7 +284,10 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
                     <td>{r.stream}</td>
                     <td>{r.state}</td>
                     <td>{time(r.startedAt)}</td>
-                    <td>{count(r.acknowledged)}</td>
+                    <td title={r.ledgerDropped ? `${count(r.ledgerDropped)} oldest ids dropped from its ledger` : undefined}>
+                      {count(r.acknowledged)}
+                      {r.ledgerDropped ? ' *' : ''}
+                    </td>
                     <td>{count(r.failed)}</td>
                     <td>
                       {r.state === 'running' && (
@@ -330,7 +334,14 @@ function runStep(current: Run, chunk: IngestChunk): Run {
 
 /** What a run that ended without its summary (cancelled, or its stream lost) shows: its last counters. */
 function cancelledSummary(counters: IngestCounters | undefined): IngestSummary {
-  return { ...(counters ?? emptyCounters), state: 'cancelled', averageRecordsPerSecond: 0, averageMibPerSecond: 0, skipped: 0 };
+  return {
+    ...(counters ?? emptyCounters),
+    state: 'cancelled',
+    averageRecordsPerSecond: 0,
+    averageMibPerSecond: 0,
+    skipped: 0,
+    ledgerDropped: 0,
+  };
 }
 
 const emptyCounters: IngestCounters = {
