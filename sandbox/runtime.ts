@@ -9,7 +9,7 @@ import type { Logger } from '../shared/node/log.js';
 import { bootstrapAccount } from './bootstrap.js';
 import { emrInterceptor } from './emr/emr-interceptor.js';
 import { masterKeys } from './emr-master/keys.js';
-import { metastoreJdbcUrl, startMetastoreDb } from './emr-master/metastore.js';
+import { METASTORE_USER, metastoreJdbcUrl, startMetastoreDb } from './emr-master/metastore.js';
 import { prepareSparkMaster, startThriftServer } from './emr-master/spark.js';
 import { startSshServer } from './emr-master/ssh-server.js';
 import { faultTokenPath } from './client/faults.js';
@@ -128,7 +128,8 @@ export async function runSandbox(
     const adminPassword = secretFile(paths.adminPassword);
     const credentials = newAccessKeys();
     const thriftPassword = newPassword();
-    for (const secret of [adminPassword, credentials.secretAccessKey, thriftPassword]) log.addSecret(secret);
+    const metastorePassword = newPassword();
+    for (const secret of [adminPassword, credentials.secretAccessKey, thriftPassword, metastorePassword]) log.addSecret(secret);
     const postgres = await service('postgres', 'PostgreSQL (behind Redshift)', async () => {
       mkdirSync(dirname(paths.postgres), { recursive: true, mode: 0o755 });
       const running = await startPostgres({
@@ -170,7 +171,7 @@ export async function runSandbox(
       logDir: paths.logs,
       awsEndpoint: `http://127.0.0.1:${gatewayPort}`,
       credentials,
-      metastoreUrl: metastoreJdbcUrl(metastorePort),
+      metastore: { url: metastoreJdbcUrl(metastorePort), user: METASTORE_USER, password: metastorePassword },
       thriftPort,
     };
     const spark = prepareSparkMaster(sparkOptions);
@@ -182,6 +183,7 @@ export async function runSandbox(
           derbyNetJar: jarFile(paths.jars, derbyNet),
           dir: join(paths.state, 'emr-master'),
           port: metastorePort,
+          password: metastorePassword,
           logDir: paths.logs,
           detached: false,
         },

@@ -1,6 +1,19 @@
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { portOpen } from '../../shared/node/ports.js';
 import { startProcess, type RunningProcess } from '../../shared/node/process.js';
+
+/**
+ * The one Derby user the metastore logs in as. APP is the user Derby assumes without authentication, so
+ * a metastore created before the login was required keeps its tables in the schema it is looked up in.
+ */
+export const METASTORE_USER = 'APP';
+
+export interface MetastoreLogin {
+  url: string;
+  user: string;
+  password: string;
+}
 
 export interface MetastoreOptions {
   java: string;
@@ -9,6 +22,8 @@ export interface MetastoreOptions {
   derbyNetJar: string;
   dir: string;
   port: number;
+  /** The run's password for METASTORE_USER, which every connection must give. */
+  password: string;
   logDir: string;
   detached: boolean;
 }
@@ -18,8 +33,25 @@ export interface MetastoreOptions {
  * one process, but on a master the Thrift server, spark-sql and spark-submit
  * share one metastore. (PostgreSQL is not used: Hive's automatic schema
  * creation deadlocks there when two Spark processes start together.)
+ *
+ * Derby runs any public static Java method a connected user declares as a routine, so a login is required:
+ * one user with the run's password, written to derby.properties (0600, read by Derby at boot, never on the
+ * command line, which other local users can read).
  */
 export function startMetastoreDb(options: MetastoreOptions, signal: AbortSignal): Promise<RunningProcess> {
+  const properties = join(options.dir, 'derby.properties');
+  writeFileSync(
+    properties,
+    [
+      'derby.connection.requireAuthentication=true',
+      'derby.authentication.provider=BUILTIN',
+      `derby.user.${METASTORE_USER}=${options.password}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  // A file left by an earlier run keeps its mode through writeFileSync.
+  chmodSync(properties, 0o600);
   return startProcess(
     {
       name: 'Hive metastore database (Derby network server)',

@@ -6,6 +6,7 @@ import { portOpen } from '../../shared/node/ports.js';
 import { startProcess, type RunningProcess } from '../../shared/node/process.js';
 import { jarFile, sparkJars } from '../setup/maven-jars.js';
 import { venvPython } from '../setup/python-env.js';
+import type { MetastoreLogin } from './metastore.js';
 import { compileThriftLogin, THRIFT_LOGIN_CLASS, THRIFT_PASSWORD_ENV } from './thrift-login.js';
 
 export interface SparkMasterOptions {
@@ -18,8 +19,8 @@ export interface SparkMasterOptions {
   awsEndpoint: string;
   /** The run's access key pair, which the endpoint requires: what `hadoop` signs with, as an instance profile would give it. */
   credentials: SandboxAccess['credentials'];
-  /** The Hive metastore database's JDBC URL (Derby network server). */
-  metastoreUrl: string;
+  /** The Hive metastore database (Derby network server): its JDBC URL and the run's login. */
+  metastore: MetastoreLogin;
   thriftPort: number;
 }
 
@@ -55,6 +56,9 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     'spark.driver.host': '127.0.0.1',
     'spark.driver.bindAddress': '127.0.0.1',
     'spark.ui.enabled': 'false',
+    // A driver's RPC and block-transfer ports take Java-serialized messages from whoever connects; with this, only
+    // from a peer holding the secret Spark makes per application in local mode (there is no other peer here).
+    'spark.authenticate': 'true',
     'spark.sql.catalogImplementation': 'hive',
     'spark.sql.warehouse.dir': `file://${warehouse}`,
     'spark.local.dir': scratch,
@@ -84,8 +88,11 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
   chmodSync(sparkDefaults, 0o600);
 
   const hive: Record<string, string> = {
-    'javax.jdo.option.ConnectionURL': options.metastoreUrl,
+    'javax.jdo.option.ConnectionURL': options.metastore.url,
     'javax.jdo.option.ConnectionDriverName': 'org.apache.derby.jdbc.ClientDriver',
+    'javax.jdo.option.ConnectionUserName': options.metastore.user,
+    // Hive keeps it out of what it logs and shows (hive.conf.hidden.list).
+    'javax.jdo.option.ConnectionPassword': options.metastore.password,
     'hive.metastore.warehouse.dir': `file://${warehouse}`,
     'datanucleus.schema.autoCreateAll': 'true',
     'hive.metastore.schema.verification': 'false',
@@ -100,12 +107,15 @@ export function prepareSparkMaster(options: SparkMasterOptions): SparkMaster {
     'hive.server2.logging.operation.log.location': join(scratch, 'hive-oplogs'),
   };
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const hiveSite = join(conf, 'hive-site.xml');
   writeFileSync(
-    join(conf, 'hive-site.xml'),
+    hiveSite,
     `<?xml version="1.0"?>\n<configuration>\n${Object.entries(hive)
       .map(([k, v]) => `  <property><name>${k}</name><value>${escape(v)}</value></property>`)
       .join('\n')}\n</configuration>\n`,
   );
+  // It holds the metastore's password.
+  chmodSync(hiveSite, 0o600);
   writeFileSync(
     join(conf, 'log4j2.properties'),
     [
