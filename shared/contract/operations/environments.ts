@@ -47,11 +47,14 @@ export const environmentSchema = z
   })
   .strict();
 
+/** The URL parser every process shared/ runs in has (Node, Chromium); shared/ compiles with neither's types. */
+const WhatwgUrl = (globalThis as unknown as { URL: new (input: string) => { protocol: string; hostname: string } }).URL;
+
 /** Why an endpoint override may not carry credentials: plain http is allowed only to this machine. */
 export function endpointProblem(endpoint: string): string | undefined {
-  let url: URL;
+  let url: { protocol: string; hostname: string };
   try {
-    url = new URL(endpoint);
+    url = new WhatwgUrl(endpoint);
   } catch {
     return 'Not a URL';
   }
