@@ -40,6 +40,8 @@ export interface CoreOptions {
   sandboxDaemon: DaemonCommand;
   /** The one folder whose files the operator can upload, replay, download and export to (created when missing). */
   workspaceDir: string;
+  /** Files the host could not read before the core started (its secret store's), reported as notices like the core's own. */
+  hostProblems?: readonly LoadProblem[];
   /** Engines besides the app's own: only tests register one, to prove an engine is one file and one registration. */
   engines?: readonly AnyEngine[];
 }
@@ -71,6 +73,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const notices = new NoticeBoard(events);
   const onProblem = (problem: LoadProblem) => notices.fileProblem(problem);
   const secretStore = await options.openSecretStore(onProblem);
+  for (const problem of options.hostProblems ?? []) onProblem(problem);
   await moveRendererSecrets(secretStore, log);
   if (!secretStore.persistent) {
     notices.add(

@@ -6,6 +6,7 @@ import type { CoreChild } from '../supervisor/supervisor.js';
 export interface UtilityProcessLike {
   postMessage(message: unknown): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
   once(event: 'exit', listener: (code: number) => void): unknown;
   kill(): boolean;
 }
@@ -23,6 +24,9 @@ export function utilityCoreLauncher(fork: UtilityFork, mainDir: string, options:
       env: { ...process.env, [CORE_OPTIONS_ENV]: JSON.stringify(options) },
       serviceName: 'Tributary core',
     });
+    // A fatal error in the utility process (V8 out of memory) is emitted before its exit; unheard, it would throw
+    // in the main process. The exit that follows is what the supervisor acts on.
+    child.on('error', () => undefined);
     let alive = true;
     return {
       post: (message: ToCore) => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
 import { daemonCommand } from '../../sandbox/client/daemon-command.js';
+import { isAppError } from '../../shared/errors.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { securityHeaders } from '../core/security/csp.js';
@@ -82,7 +83,8 @@ void app.whenReady().then(async () => {
   const dataDir = app.getPath('userData');
   // The web host may use the same folder: the second to start says who holds it and quits.
   const release = await lockDataDir(dataDir, 'electron').catch((error: unknown) => {
-    dialog.showErrorBox('Tributary is already running', error instanceof Error ? error.message : String(error));
+    const title = isAppError(error) && error.code === 'CONFLICT' ? 'Tributary is already running' : 'Tributary could not start';
+    dialog.showErrorBox(title, error instanceof Error ? error.message : String(error));
     app.exit(1);
   });
   if (!release) return;
@@ -101,11 +103,16 @@ void app.whenReady().then(async () => {
       // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
       sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),
       secrets: { backend: secrets.backend, persistent: secrets.persistent },
+      hostProblems: problems,
     }),
   });
-  await core.start();
-  for (const problem of problems)
-    core.log.warn('secrets', `Could not read ${problem.file}: it ${problem.reason}; kept as ${problem.backup}.`);
+  try {
+    await core.start();
+  } catch (error) {
+    dialog.showErrorBox('Tributary could not start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+    return;
+  }
   hardenSession(session.defaultSession, devServerUrl);
   serveBundle();
   attachIpc(ipcMain, core, devServerUrl);

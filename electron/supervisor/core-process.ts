@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     echoLog: options.echoLog,
     sandboxDaemon: options.sandboxDaemon,
     openSecretStore: () => Promise.resolve(secrets),
+    hostProblems: options.hostProblems,
   });
   let disposing = false;
   handle = (message) => {

@@ -1,6 +1,7 @@
 import type { HostMessage } from '../../shared/protocol.js';
 import type { HostKind, LogLine, SecretBackend } from '../../shared/contract/index.js';
 import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
+import type { LoadProblem } from '../core/storage/json-file.js';
 
 /**
  * The envelope between a host and its core process. The renderer's own messages (the contract's envelope)
@@ -30,6 +31,8 @@ export interface CoreProcessOptions {
   echoLog: boolean;
   sandboxDaemon: DaemonCommand;
   secrets: { backend: SecretBackend; persistent: boolean };
+  /** What the host's secret store could not read, for the core's notices. */
+  hostProblems: LoadProblem[];
 }
 
 export const CORE_OPTIONS_ENV = 'TRIBUTARY_CORE_OPTIONS';

@@ -61,7 +61,7 @@ export class CoreSupervisor implements CoreEndpoint {
   private disposed = false;
   /** Aborted by dispose: a restart that waits is not made. */
   private readonly stopping = new AbortController();
-  private readyWaiters: (() => void)[] = [];
+  private firstStart: { resolve(): void; reject(error: Error): void } | undefined;
   /** What connections made while no core runs have sent, for the next core. */
   private between: ToCore[] = [];
 
@@ -71,16 +71,15 @@ export class CoreSupervisor implements CoreEndpoint {
     this.log.subscribe((line) => this.post({ k: 'log', line: { level: line.level, scope: line.scope, message: line.message } }));
   }
 
-  /** Starts the first core and resolves once it answers. */
+  /**
+   * Starts the first core and resolves once it answers. A first core that ends before it answers (a data
+   * directory it cannot use, a workspace it cannot make) is not restarted: the host reports it and stops.
+   */
   start(): Promise<void> {
-    this.spawn();
-    return this.ready();
-  }
-
-  /** Resolves when a core is ready (at once if one is). */
-  ready(): Promise<void> {
-    if (this.running?.ready) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      this.firstStart = { resolve, reject };
+      this.spawn();
+    });
   }
 
   /** The pid-like handle of the current core, for tests that end it the hard way. */
@@ -144,8 +143,9 @@ export class CoreSupervisor implements CoreEndpoint {
     switch (message.k) {
       case 'ready':
         running.ready = true;
+        this.firstStart?.resolve();
+        this.firstStart = undefined;
         for (const queued of running.queue.splice(0)) running.child.post(queued);
-        for (const waiter of this.readyWaiters.splice(0)) waiter();
         return;
       case 'msg':
         this.connections.get(message.conn)?.send(message.data);
@@ -178,6 +178,14 @@ export class CoreSupervisor implements CoreEndpoint {
 
   private onExit(running: Running, code: number | null, signal: string | null): void {
     if (this.running !== running || this.disposed) return;
+    if (this.firstStart) {
+      this.disposed = true;
+      this.firstStart.reject(
+        new Error(`The core process could not start (${signal ?? `exit code ${code}`}); its reason is printed above.`),
+      );
+      this.firstStart = undefined;
+      return;
+    }
     this.running = undefined;
     const lived = Date.now() - running.startedAt;
     this.failures = lived > STABLE_MS ? 1 : this.failures + 1;
@@ -188,7 +196,12 @@ export class CoreSupervisor implements CoreEndpoint {
     for (const connection of lost) connection.onLost('The Tributary core stopped and is restarting.');
     void sleep(delay, this.stopping.signal).then(() => {
       if (this.disposed) return;
-      this.spawn();
+      try {
+        this.spawn();
+      } catch (error) {
+        this.log.error('supervisor', 'The core process could not be started again', error);
+        return;
+      }
       // Queued for the new core, so the app log says what happened.
       this.log.error('supervisor', `The core process ended (${signal ?? `exit code ${code}`}); restarted it after ${delay} ms.`);
     });

@@ -48,11 +48,9 @@ export async function startWebCore(dataDir: string, workspace: string, echoLog: 
       // `npm run serve` builds first: the daemon runs from its built entry.
       sandboxDaemon: daemonCommand(mainDir),
       secrets: { backend: secrets.backend, persistent: secrets.persistent },
+      hostProblems: problems,
     }),
   });
   await supervisor.start();
-  for (const problem of problems) {
-    supervisor.log.warn('secrets', `Could not read ${problem.file}: it ${problem.reason}; kept unchanged as ${problem.backup}.`);
-  }
   return supervisor;
 }

@@ -149,10 +149,13 @@ export class SandboxManager {
     if (this.startedHere) await this.stop();
   }
 
-  /** Processes log to files of their own; the daemon's in-process services share its log. */
+  /**
+   * Processes log to files of their own; the daemon's in-process services share its log. The tail goes to the
+   * renderer: redacted as every log line is (moto's request lines may hold presigned query strings).
+   */
   logTail(service: string, lines: number): string {
     const own: Record<string, string> = { aws: 'moto.log', 'spark-thrift': 'spark-thrift.log', daemon: 'daemon.out' };
-    return logTail(join(this.paths.logs, own[service] ?? 'tributary.log'), lines);
+    return this.log.redact(logTail(join(this.paths.logs, own[service] ?? 'tributary.log'), lines));
   }
 
   private async setUp(): Promise<boolean> {

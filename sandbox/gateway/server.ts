@@ -76,7 +76,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (new URL(req.url ?? '/', 'http://x').pathname === FAULTS_PATH) return controlFaults(req, res);
     const signed = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
     // Bodies the signature covers are read whole (JSON and Query bodies are small); S3's stream through.
-    const raw = needsBody(signed) ? await readRaw(req) : undefined;
+    const raw = needsBody(signed) ? await readRaw(req, MAX_SIGNED_BODY_BYTES) : undefined;
+    if (raw === TOO_LARGE) {
+      res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
+      return void res.end(JSON.stringify({ __type: 'RequestEntityTooLargeException', message: 'Request body too large' }));
+    }
     const problem = await checkSignature(signed, options.keys, raw);
     if (problem) return refuse(req, res, protocol, signatureRefusal(problem, protocol));
     const jsonService = service ? options.json?.[service] : undefined;
@@ -250,10 +254,26 @@ function protocolOf(req: IncomingMessage, service: string | undefined): Protocol
   return form || service !== undefined ? 'query' : 's3';
 }
 
-function readRaw(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Bodies read whole before their signature is checked are bounded: Kinesis' largest (PutRecords, 5 MiB of data in
+ * base64 JSON) fits, and a local process cannot grow the daemon without limit by sending one unsigned.
+ */
+const MAX_SIGNED_BODY_BYTES = 16 * 1024 * 1024;
+const TOO_LARGE = Symbol('too large');
+
+function readRaw(req: IncomingMessage): Promise<Buffer>;
+function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | typeof TOO_LARGE>;
+function readRaw(req: IncomingMessage, limit = Infinity): Promise<Buffer | typeof TOO_LARGE> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      chunks.length = 0;
+      resolve(TOO_LARGE);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });

@@ -22,12 +22,19 @@ const SECRET_NAME = [
   'identified\\s+by',
 ].join('|');
 
+/** What SQL allows between a name and its quoted value: space, comments, or nothing at all. */
+const GAP = String.raw`(?:\s|/\*[\s\S]*?\*/|--[^\n]*\n)`;
+/** The start of a quoted value. With nothing between it and the name, the name must not itself be quoted text ('password'). */
+const QUOTE = String.raw`[$'"]|e'|u&'`;
 /**
- * A name, perhaps quoted (JSON, Spark's OPTIONS ('k' 'v')), then `=`, `:` or `=>` before any value, or only space
- * (or Redshift's AS) before a quoted one: `PASSWORD 'x'`, `CREDENTIALS AS 'x'`. A name inside a longer word does not
- * count (`passwords`, `password_encryption`).
+ * A name, perhaps quoted (JSON, Spark's OPTIONS ('k' 'v')), then `=`, `:` or `=>` before any value, or space,
+ * comments or nothing (or Redshift's AS) before a quoted one: `PASSWORD 'x'`, `PASSWORD'x'`, `CREDENTIALS AS 'x'`,
+ * `PASSWORD U&'x'`. A name inside a longer word does not count (`passwords`, `password_encryption`).
  */
-const NAMED_VALUE = new RegExp(`(["'\`]?)(${SECRET_NAME})\\1(?![\\w-])(\\s*(?:=>|[:=])\\s*|\\s+(?:as\\s+)?(?=[$'"]|e'))`, 'gi');
+const NAMED_VALUE = new RegExp(
+  `(["'\`]?)(${SECRET_NAME})\\1(?![\\w-])(\\s*(?:=>|[:=])\\s*|${GAP}+(?:as${GAP}+)?(?=${QUOTE})|(?<!["'\`][\\w.-]*)(?=${QUOTE}))`,
+  'gi',
+);
 
 /** A value without quotes ends at a space or a separator of the usual setting and connection-string shapes. */
 const BARE_VALUE = /^[^\s;,&'"]+/;
@@ -108,8 +115,8 @@ function literalAt(text: string, start: number): { end: number; inner: string } 
       ? text.slice(start, text.indexOf('$', start + 1) + 1)
       : text[start] === "'" || text[start] === '"'
         ? text[start]!
-        : "E'";
-  const closing = opening === "E'" ? "'" : opening;
+        : text.slice(start, text.indexOf("'", start) + 1);
+  const closing = opening.length > 1 && opening.endsWith("'") ? "'" : opening;
   const innerStart = start + opening.length;
   // An unclosed value runs to the end of the text, with no closing quote to leave out.
   const closed = end - closing.length >= innerStart && text.slice(end - closing.length, end) === closing;
@@ -123,6 +130,7 @@ function literalAt(text: string, start: number): { end: number; inner: string } 
 function literalEnd(text: string, start: number): number | undefined {
   const first = text[start];
   if ((first === 'e' || first === 'E') && text[start + 1] === "'") return backslashQuoted(text, start + 1, "'");
+  if ((first === 'u' || first === 'U') && text.startsWith("&'", start + 1)) return doubledQuoted(text, start + 2, "'");
   if (first === '$') {
     const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(start, start + 66))?.[0];
     if (!tag) return undefined;

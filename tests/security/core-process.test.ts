@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,32 @@ describe('the core in a supervised process of its own', () => {
     again.socket.close();
   });
 
+  it('on the web host: a core that cannot start (its workspace cannot be made) ends the host with the reason, not a restart loop', async () => {
+    const dir = tempDir('tributary-nostart-');
+    writeFileSync(join(dir, 'a-file'), '');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(projectRoot, 'electron/web/serve.ts'),
+        '--data-dir',
+        join(dir, 'data'),
+        '--workspace',
+        join(dir, 'a-file', 'ws'),
+      ],
+      { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: '' } },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/ENOTDIR/);
+    expect(output).toMatch(/The core process could not start \(exit code 1\)/);
+    expect(output).not.toMatch(/Tributary web host: http/);
+  });
+
   it('on Electron: the utility-process launcher runs the core and the supervisor restarts it (a stand-in for utilityProcess)', async () => {
     // Electron's binary cannot run here: the stand-in forks Node with a preload that gives the child the
     // `process.parentPort` a utility process has, so the real core entry runs as it would under Electron.
@@ -74,7 +100,7 @@ describe('the core in a supervised process of its own', () => {
       const child = fork(modulePath, args, { env: options.env, execArgv: ['--require', preload], serialization: 'advanced' });
       return {
         postMessage: (message) => child.connected && child.send(message as object),
-        on: (_event, listener) => child.on('message', listener),
+        on: (event: 'message' | 'error', listener: (value: unknown) => void) => child.on(event, listener),
         once: (_event, listener) => child.once('exit', (code) => listener(code ?? 1)),
         kill: () => child.kill('SIGKILL'),
       };
@@ -89,6 +115,7 @@ describe('the core in a supervised process of its own', () => {
         echoLog: false,
         sandboxDaemon: checkoutDaemonCommand(),
         secrets: { backend: 'memory', persistent: false },
+        hostProblems: [],
       }),
     });
     try {

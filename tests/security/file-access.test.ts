@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
+import { replayFiles } from '../../electron/core/ingest/sources.js';
 import { ResultRegistry } from '../../electron/core/results/registry.js';
 import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
 import { tempDir, testCore } from '../helpers/core.js';
@@ -85,6 +86,15 @@ describe('files only where the operator chose them', () => {
       ),
     );
     expect(refused).toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('replays a workspace folder without the data directory inside it, nor hidden files or links out of it', async () => {
+    mkdirSync(join(workspace, 'logs'), { recursive: true });
+    writeFileSync(join(workspace, 'logs', 'access.log'), 'line\n');
+    writeFileSync(join(dataDir, 'query-history.json'), '{"entries": []}');
+    const files = await WorkspaceFiles.open(workspace, dataDir);
+    const read = await replayFiles(await files.forRead('.', 'file or folder'), (p) => files.isAppData(p));
+    expect(read.map((p) => relative(workspace, p))).toEqual(['logs/access.log']);
   });
 
   it('refuses to download over a file outside the workspace, through a symlinked folder or over a file without the operator’s word', async () => {

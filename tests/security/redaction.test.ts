@@ -24,6 +24,11 @@ const corpus: [string, string, () => string][] = [
   // Redshift ends this literal at \', Spark reads on to the end: the longer reading is masked.
   ["ALTER ROLE bob PASSWORD '⟪1⟫\\' CONNECTION LIMIT 5", 'ALTER ROLE bob PASSWORD', marker],
   ["CREATE USER bob PASSWORD '⟪1⟫' WITH NO SUCH OPTION", 'NO SUCH OPTION', marker],
+  // What SQL allows between the name and the value: nothing, comments; and Unicode-escaped literals.
+  ["CREATE USER bob PASSWORD'⟪1⟫' NOCREATEDB", 'NOCREATEDB', marker],
+  ["CREATE USER bob PASSWORD /* set once */ '⟪1⟫' NOCREATEDB", 'NOCREATEDB', marker],
+  ["ALTER USER bob PASSWORD -- rotated\n '⟪1⟫' VALID UNTIL 'infinity'", "VALID UNTIL 'infinity'", marker],
+  ["ALTER USER bob PASSWORD U&'⟪1⟫' NOCREATEUSER", 'NOCREATEUSER', marker],
   // COPY and UNLOAD.
   [
     "COPY t FROM 's3://b/k' CREDENTIALS 'aws_access_key_id=AKIAIOSFODNN7EXAMPLE;aws_secret_access_key=⟪1⟫;token=⟪2⟫' FORMAT AS CSV",

@@ -272,7 +272,11 @@ export class IngestService {
     const signal = this.until(requestSignal);
     // The operator's files are checked before anything reaches AWS.
     const files =
-      'replay' in input.source ? await replayFiles(await this.deps.files.forRead(input.source.replay.path, 'file or folder')) : undefined;
+      'replay' in input.source
+        ? await replayFiles(await this.deps.files.forRead(input.source.replay.path, 'file or folder'), (path) =>
+            this.deps.files.isAppData(path),
+          )
+        : undefined;
     const aws = await this.deps.aws.aws();
     const kinesis = aws.client(KinesisClient);
     // Until the run is registered these are this generator's to release; then the run's end releases them.

@@ -28,8 +28,11 @@ export function generatorSource(generator: AccessLogGenerator, partitionKey: Par
 /** A trailing id field from an earlier run is replaced, so a record never carries two. */
 const ridField = / "rid=[A-Za-z0-9_.-]+"$/;
 
-/** The files a replay reads: the file itself, or a folder's files (recursively, hidden ones skipped) in name order. */
-export async function replayFiles(path: string): Promise<string[]> {
+/**
+ * The files a replay reads: the file itself, or a folder's files (recursively, hidden ones and those `skip` names
+ * skipped, links not followed) in name order.
+ */
+export async function replayFiles(path: string, skip: (path: string) => boolean): Promise<string[]> {
   let info;
   try {
     info = await stat(path);
@@ -44,6 +47,7 @@ export async function replayFiles(path: string): Promise<string[]> {
       .filter((e) => !e.name.startsWith('.'))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
+      if (skip(join(dir, entry.name))) continue;
       if (entry.isDirectory()) await walk(join(dir, entry.name));
       else if (entry.isFile()) files.push(join(dir, entry.name));
     }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { HostKind } from '../../../shared/contract/index.js';
@@ -18,7 +18,7 @@ const STALE_MS = 10_000;
  * One host per data directory: two (Electron and the web host default to the same folder) would each rewrite the
  * other's files from a stale copy. The lock is proper-lockfile's (an atomic mkdir, refreshed every few seconds, so a
  * crashed holder's lock goes stale by itself); `tributary.lock.json` says which process holds it, for the refusal.
- * A live holder is refused at once; a dead one's lock is taken over once it is stale.
+ * A live holder is refused at once; a dead one's lock is taken over at once.
  */
 export async function lockDataDir(dataDir: string, host: HostKind): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -38,10 +38,10 @@ export async function lockDataDir(dataDir: string, host: HostKind): Promise<() =
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     const holder = await readHolder(holderPath);
     if (!holder || alive(holder.pid)) throw inUse(dataDir, holder);
-    // The holder is gone: its lock stops being refreshed and is stale within STALE_MS.
-    release = await lockfile
-      .lock(dataDir, { ...options, retries: { retries: 20, minTimeout: 500, maxTimeout: 1_000 } })
-      .catch(async () => Promise.reject(inUse(dataDir, await readHolder(holderPath))));
+    // The holder is gone (a crash a moment ago): its lock is taken over now, not once it has gone stale, so the
+    // operator who starts the app again at once is not refused. Two hosts doing this at once: one wins the mkdir.
+    await rm(lockPath, { recursive: true, force: true });
+    release = await lockfile.lock(dataDir, options).catch(async () => Promise.reject(inUse(dataDir, await readHolder(holderPath))));
   }
   const holder: Holder = { pid: process.pid, host, since: new Date().toISOString() };
   await writeFile(holderPath, `${JSON.stringify(holder)}\n`, { mode: 0o600 });

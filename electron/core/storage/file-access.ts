@@ -27,9 +27,9 @@ export class WorkspaceFiles {
     return new WorkspaceFiles(absolute, await realpath(absolute), realData);
   }
 
-  /** A file name in the workspace, for writes the operator did not name. */
-  defaultPath(name: string): string {
-    return join(this.root, name);
+  /** Whether a real path inside a folder being read lies in the data directory (a workspace may hold it). */
+  isAppData(real: string): boolean {
+    return this.realDataDir !== undefined && (real === this.realDataDir || real.startsWith(this.realDataDir + sep));
   }
 
   /** The real path of an existing regular file or folder to read; relative paths are taken from the workspace. */
@@ -67,13 +67,11 @@ export class WorkspaceFiles {
       throw refused(path, `cannot be resolved (${error.code ?? 'error'})`);
     });
     const inside = relative(this.realRoot, real);
-    if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+    if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
       throw refused(path, `is outside the workspace ${this.root}`);
     }
     if (inside.split(sep).some((part) => part.startsWith('.'))) throw refused(path, 'is a hidden file or in a hidden folder');
-    if (this.realDataDir && (real === this.realDataDir || real.startsWith(this.realDataDir + sep))) {
-      throw refused(path, 'is in the app’s data directory');
-    }
+    if (this.isAppData(real)) throw refused(path, 'is in the app’s data directory');
     return real;
   }
 }
