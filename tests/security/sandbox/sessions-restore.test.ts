@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notice, SessionInfo, TunnelInfo } from '../../../shared/contract/index.js';
 import { tempDir } from '../../helpers/core.js';
 import { startSandboxCluster } from '../../helpers/sandbox-cluster.js';
@@ -30,8 +30,10 @@ beforeAll(async () => {
   clusterId = await startSandboxCluster(run, 'sessions-restore');
 });
 
-afterAll(async () => {
+// Each test's host is stopped, even a failing one's, so the next can take the data directory.
+afterEach(async () => {
   await host?.stop();
+  host = undefined;
 });
 
 function corePid(hostPid: number): number | undefined {
