@@ -121,6 +121,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       },
       tunnelIdleMinutes: async () => (await settings.get()).tunnelIdleMinutes,
       events,
+      notices,
       log,
     }),
   );
@@ -197,6 +198,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   ]);
   log.info('core', `Tributary ${options.version} on the ${options.host} host; data in ${options.dataDir}`);
+  // In the background: the host must not wait for SSH logins to serve the renderer; the engines' ports wait instead.
+  void sessions.restore().catch((error: unknown) => log.warn('sessions', 'Could not reopen the SSH sessions of the last run', error));
   return {
     handlers,
     log,

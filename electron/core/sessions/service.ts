@@ -16,6 +16,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { EventHub } from '../events.js';
+import type { NoticeBoard } from '../storage/notices.js';
 import type { ConnectOptions, SshConnection } from '../ssh/connection.js';
 import { exec, type ExecOutcome, type ExecRequest } from '../ssh/exec.js';
 import { Tunnel } from '../ssh/tunnel.js';
@@ -23,6 +24,7 @@ import { TunnelPool, type TunnelPurpose } from '../ssh/tunnel-pool.js';
 import { findMaster, listClusters, redshiftEndpoint } from './discovery.js';
 import type { KeyFileStore } from './key-files.js';
 import { keyFileFor, login, sshHost, type Route, type SessionAnswers } from './login.js';
+import { OpenSessionsRecord, restoreSessions, type RecordedSession, type SessionOrigin } from './restore.js';
 import { Terminals } from './terminals.js';
 
 /** The running sandbox's EMR master: its key pair and key file, the local ports of its sshd and Thrift server, and the run's Thrift password. */
@@ -42,11 +44,17 @@ export interface SessionsDeps {
   /** The operator's setting: minutes a tunnel may go unused, 0 for never. */
   tunnelIdleMinutes: () => Promise<number>;
   events: EventHub;
+  /** Where a session the core could not reopen after a crash is named. */
+  notices: NoticeBoard;
   log: Logger;
 }
 
 interface Session {
   info: SessionTarget & SessionAddress;
+  /** How it was opened, as the record keeps it for a core restarted after a crash. */
+  origin: SessionOrigin;
+  /** Each tunnel's remote host (the master, or a Redshift endpoint), by tunnel id, for the record. */
+  remoteHosts: Map<string, string>;
   connection: SshConnection;
   /** How tunnels log in again: the same route and key, the host key known by now. */
   again: ConnectOptions;
@@ -67,13 +75,71 @@ export class SessionsService {
   private readonly sessions = new Map<string, Session>();
   private readonly tunnels: TunnelPool;
   private readonly terminals = new Terminals();
+  private readonly record: OpenSessionsRecord;
+  /** Off until the sessions a crashed core left are reopened (so a half-done restore never overwrites the record), and after dispose. */
+  private recording = false;
+  /** Settles once `restore` has run: the engines' ports wait for it, so a restored tunnel is reused rather than a second opened. */
+  private restoring: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: SessionsDeps) {
+    this.record = new OpenSessionsRecord(deps.dataDir, (problem) => deps.notices.fileProblem(problem));
     this.tunnels = new TunnelPool({
       idleMinutes: deps.tunnelIdleMinutes,
-      onChange: () => deps.events.emit({ type: 'tunnels', open: this.tunnels.count() }),
+      onChange: () => {
+        deps.events.emit({ type: 'tunnels', open: this.tunnels.count() });
+        this.remember();
+      },
       log: deps.log,
     });
+  }
+
+  /** Reopens what a core that crashed had open (see restore.ts); called once as the core starts. */
+  restore(): Promise<void> {
+    this.restoring = (async () => {
+      const recorded = await this.record.sessions().catch(() => []);
+      await restoreSessions(
+        recorded,
+        {
+          session: (entry) => this.reopen(entry),
+          tunnel: async (sessionId, { remoteHost, localPort, ...purpose }) => {
+            await this.openTunnel(this.session(sessionId), remoteHost, purpose, localPort);
+          },
+        },
+        this.deps.notices,
+        this.deps.log,
+      );
+      this.recording = true;
+      // The ones that did not come back are notices now, not records to try at every start.
+      if (recorded.length) this.remember();
+    })();
+    return this.restoring;
+  }
+
+  private reopen({ id, origin }: RecordedSession): Promise<OpenSessionResult> {
+    if (origin.kind === 'bastion') return this.openBastion({ host: origin.alias }, id);
+    const { environmentId, clusterId, keyFile, bastion } = origin;
+    return this.openMaster({ clusterId, keyFile, ...(bastion ? { bastion } : {}) }, new AbortController().signal, { id, environmentId });
+  }
+
+  /** Writes down what is open now; a failed write is logged and the next change tries again. */
+  private remember(): void {
+    if (!this.recording) return;
+    this.record
+      .write(() =>
+        [...this.sessions.values()].map(({ info, origin, remoteHosts }) => ({
+          id: info.id,
+          origin,
+          tunnels: this.tunnels.list(info.id).map(({ id, service, name, remotePort, localPort, url }) => ({
+            service,
+            name,
+            remoteHost: remoteHosts.get(id) ?? info.host,
+            remotePort,
+            localPort,
+            web: url !== undefined,
+          })),
+        })),
+      )
+      .catch((error: unknown) => this.deps.log.warn('sessions', 'Could not record the open SSH sessions', error));
   }
 
   tunnelCount(): number {
@@ -91,8 +157,10 @@ export class SessionsService {
   async openMaster(
     input: SessionAnswers & { clusterId: string; keyFile?: string; bastion?: string },
     signal: AbortSignal,
+    /** A restore after a crash: the session's old id, in the environment it was opened in. */
+    again?: { id: string; environmentId: string },
   ): Promise<OpenSessionResult> {
-    const aws = await this.deps.environments.aws();
+    const aws = await this.deps.environments.aws(again?.environmentId);
     const { host, clusterName, keyName } = await findMaster(aws, input.clusterId, signal);
     const sandbox = aws.sandbox ? this.deps.sandboxMaster() : undefined;
     if (aws.sandbox && !sandbox)
@@ -110,6 +178,14 @@ export class SessionsService {
     return this.open(
       { kind: 'master', clusterId: input.clusterId, clusterName },
       {
+        kind: 'master',
+        environmentId: aws.environment.id,
+        clusterId: input.clusterId,
+        keyName: keyName ?? '(none)',
+        keyFile,
+        ...(input.bastion ? { bastion: input.bastion } : {}),
+      },
+      {
         // EMR masters take SSH on 22; the sandbox's master on the port it was given.
         target: { host, port: sandbox?.sshPort ?? 22, user: 'hadoop', identityFiles: [keyFile], identitiesOnly: true },
         ...(bastion ? { jumps: [...bastion.jumps, bastion] } : {}),
@@ -117,35 +193,42 @@ export class SessionsService {
       input,
       input.bastion,
       sandbox ? { ports: { 'spark-thrift': sandbox.thriftPort }, thriftPassword: sandbox.thriftPassword } : { ports: {} },
+      again?.id,
     );
   }
 
   /** A bastion itself, as `ssh alias` would reach it: for a private Redshift cluster when no EMR master is there to go through. */
-  async openBastion(input: SessionAnswers & { host: string }): Promise<OpenSessionResult> {
+  async openBastion(input: SessionAnswers & { host: string }, id?: string): Promise<OpenSessionResult> {
     const { alias, jumps, serverAliveIntervalSec, ...target } = sshHost(input.host);
     return this.open(
       { kind: 'bastion', alias },
+      { kind: 'bastion', alias: input.host },
       { target, jumps, ...(serverAliveIntervalSec !== undefined ? { serverAliveIntervalSec } : {}) },
       input,
       undefined,
       { ports: {} },
+      id,
     );
   }
 
   /** Logs in and keeps the session, or passes on the question login asks first. */
   private async open(
     target: SessionTarget,
+    origin: SessionOrigin,
     route: Route,
     answers: SessionAnswers,
     via: string | undefined,
     master: Pick<Session, 'ports' | 'thriftPassword'>,
+    id = randomBytes(6).toString('hex'),
   ): Promise<OpenSessionResult> {
     const result = await login(route, answers, join(this.deps.dataDir, 'known_hosts'), this.deps.log);
     if (result.kind !== 'logged-in') return result;
     const { connection, again } = result;
     const { host, port, user } = route.target;
     const session: Session = {
-      info: { ...target, id: randomBytes(6).toString('hex'), host, port, user, ...(via ? { via } : {}) },
+      info: { ...target, id, host, port, user, ...(via ? { via } : {}) },
+      origin,
+      remoteHosts: new Map(),
       connection,
       again,
       closed: false,
@@ -157,6 +240,7 @@ export class SessionsService {
       this.deps.log.info('sessions', `Session to ${label} closed: ${reason}`);
     });
     this.sessions.set(session.info.id, session);
+    this.remember();
     this.deps.log.info(
       'sessions',
       `Opened SSH session to ${target.kind === 'master' ? `the master of ${label}` : `bastion ${label}`} (${user}@${host}:${port})`,
@@ -189,9 +273,18 @@ export class SessionsService {
     });
   }
 
-  private async openTunnel(session: Session, remoteHost: string, purpose: TunnelPurpose): Promise<TunnelInfo> {
-    const tunnel = await Tunnel.open({ ssh: session.again, remoteHost, remotePort: purpose.remotePort, log: this.deps.log });
-    return this.tunnels.add(session.info.id, tunnel, purpose);
+  /** `localPort` is the port a restored tunnel had: kept where it is free, another one where something took it meanwhile. */
+  private async openTunnel(session: Session, remoteHost: string, purpose: TunnelPurpose, localPort?: number): Promise<TunnelInfo> {
+    const options = { ssh: session.again, remoteHost, remotePort: purpose.remotePort, log: this.deps.log };
+    const tunnel = await Tunnel.open({ ...options, localPort }).catch((error: unknown) => {
+      if (localPort && (error as NodeJS.ErrnoException).code === 'EADDRINUSE') return Tunnel.open(options);
+      throw error;
+    });
+    const info = this.tunnels.add(session.info.id, tunnel, purpose);
+    session.remoteHosts.set(info.id, remoteHost);
+    // Again, now the record can say where the tunnel goes (the pool announced it before).
+    this.remember();
+    return info;
   }
 
   /**
@@ -201,15 +294,19 @@ export class SessionsService {
    */
   readonly ports = {
     sparkThrift: async (clusterId: string): Promise<{ port: number; password?: string }> => {
+      await this.restoring;
       const session = this.masterSession(clusterId);
       const id = session.info.id;
       const port = this.tunnels.reusable(id, 'spark-thrift') ?? (await this.forward(id, 'spark-thrift')).localPort;
       return { port, ...(session.thriftPassword ? { password: session.thriftPassword } : {}) };
     },
     /** A command on the cluster's master, as `exec` runs it. */
-    masterExec: (clusterId: string, ...request: ExecRequest): Promise<ExecOutcome> =>
-      exec(this.masterSession(clusterId).connection.client, ...request),
+    masterExec: async (clusterId: string, ...request: ExecRequest): Promise<ExecOutcome> => {
+      await this.restoring;
+      return exec(this.masterSession(clusterId).connection.client, ...request);
+    },
     redshift: async (sessionId: string, clusterIdentifier: string, signal: AbortSignal): Promise<number> => {
+      await this.restoring;
       const session = this.session(sessionId);
       if (session.closed)
         throw new AppError('UNAVAILABLE', 'The SSH session this connection goes through has closed; open it again under Sessions.');
@@ -241,6 +338,7 @@ export class SessionsService {
     this.sessions.delete(id);
     await this.tunnels.closeAll(id);
     session.connection.close();
+    this.remember();
     return this.list();
   }
 
@@ -256,10 +354,13 @@ export class SessionsService {
     return session;
   }
 
-  /** Closing the core closes every tunnel and session: no port or connection outlives it. */
+  /** Closing the core closes every tunnel and session: no port or connection outlives it, and the record is emptied (only a crash leaves one). */
   async dispose(): Promise<void> {
+    await this.restoring;
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
     await this.tunnels.dispose();
+    this.recording = false;
+    if ((await this.record.sessions().catch(() => [])).length) await this.record.write(() => []);
   }
 
   handlers(): HandlerGroup {
