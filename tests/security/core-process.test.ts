@@ -1,5 +1,5 @@
 import { fork, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
@@ -8,24 +8,10 @@ import { CoreSupervisor } from '../../electron/supervisor/supervisor.js';
 import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
 import type { HostMessage } from '../../shared/protocol.js';
 import { tempDir } from '../helpers/core.js';
+import { corePids } from '../helpers/core-process.js';
 import { until } from '../helpers/until.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 import { SocketPeer, openSocket } from '../helpers/ws-client.js';
-
-/** The processes `pid` started, as the kernel lists them. */
-function children(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
-  );
-}
-
-const isCore = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('core-process');
-  } catch {
-    return false;
-  }
-};
 
 let host: WebHostProcess | undefined;
 afterAll(() => host?.stop());
@@ -33,7 +19,7 @@ afterAll(() => host?.stop());
 describe('the core in a supervised process of its own', () => {
   it('on the web host: a core killed mid-stream leaves the host up, closes its sockets with 1012, and a new core answers', async () => {
     host = await startWebHostProcess();
-    const first = children(host.child.pid!).filter(isCore);
+    const first = corePids(host.child.pid!);
     expect(first).toHaveLength(1);
 
     const peer = new SocketPeer(await openSocket(host.port, { token: host.token }));
@@ -50,7 +36,7 @@ describe('the core in a supervised process of its own', () => {
     const again = new SocketPeer(await openSocket(host.port, { token: host.token }));
     again.send({ t: 'call', id: 1, op: 'app.info', input: {} });
     expect(await again.reply(1)).toMatchObject({ t: 'result', value: { name: 'Tributary', host: 'web' } });
-    const second = children(host.child.pid!).filter(isCore);
+    const second = corePids(host.child.pid!);
     expect(second).toHaveLength(1);
     expect(second[0]).not.toBe(first[0]);
     // The restart is in the app log, as the new core keeps it.

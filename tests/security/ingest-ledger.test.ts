@@ -1,59 +1,21 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestChunk, IngestSummary } from '../../shared/contract/index.js';
 import { ingest } from '../../shared/contract/operations/ingest.js';
 import { Logger } from '../../shared/node/log.js';
-import { recordIdOf } from '../../shared/pipeline/access-log.js';
 import { AwsScope, type AwsAccess } from '../../electron/core/aws/clients.js';
 import { readLedger } from '../../electron/core/ingest/ledger.js';
 import { IngestService } from '../../electron/core/ingest/service.js';
 import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
+import { kinesisStandIn } from '../helpers/kinesis-stand-in.js';
 
 // Issue 13, item 8: nothing lost, and no disk filled either. Without the fix a run's ledger grew with every
 // acknowledged id (a 16 KiB cap held all 2,000 ids, about 230 KiB, in one file), no summary said anything was dropped,
 // and the ledgers of old runs stayed in the ingest folder for ever.
 
 const KIB = 1024;
-
-/** A Kinesis stand-in on loopback (awsJson1_1): one ACTIVE stream whose PutRecords acknowledges every record, noting ids in order. */
-async function kinesisStandIn() {
-  const acknowledged: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '').split('.')[1];
-      const reply = (value: unknown) => {
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(value));
-      };
-      if (target === 'DescribeStreamSummary')
-        return reply({ StreamDescriptionSummary: { StreamName: 'events', StreamStatus: 'ACTIVE', OpenShardCount: 1 } });
-      if (target === 'PutRecords') {
-        const records = (JSON.parse(body) as { Records: { Data: string }[] }).Records;
-        const sequence = acknowledged.length;
-        for (const record of records) acknowledged.push(recordIdOf(Buffer.from(record.Data, 'base64').toString())!);
-        return reply({
-          FailedRecordCount: 0,
-          Records: records.map((_, i) => ({ SequenceNumber: String(sequence + i).padStart(56, '4'), ShardId: 'shardId-000000000000' })),
-        });
-      }
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'UnknownOperationException' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return { acknowledged, endpoint, close };
-}
 
 describe('ingest ledgers capped by bytes', () => {
   let dir: string;
@@ -132,7 +94,7 @@ describe('ingest ledgers capped by bytes', () => {
     expect(new Set(kept).size).toBe(kept.length);
     expect(summary.ledgerDropped).toBeGreaterThan(0);
     expect(kept.length + summary.ledgerDropped).toBe(2_000);
-    expect(kept).toEqual(standIn.acknowledged.slice(summary.ledgerDropped));
+    expect(kept).toEqual(standIn.state.acknowledged.slice(summary.ledgerDropped));
 
     const saved = JSON.parse(await readFile(join(dir, 'ingest', `${runId}.json`), 'utf8')) as Record<string, unknown>;
     expect(saved.ledgerDropped).toBe(summary.ledgerDropped);

@@ -1,6 +1,4 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,48 +7,8 @@ import { Logger } from '../../shared/node/log.js';
 import { AwsScope, type AwsAccess } from '../../electron/core/aws/clients.js';
 import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
 import { IngestService } from '../../electron/core/ingest/service.js';
+import { kinesisStandIn } from '../helpers/kinesis-stand-in.js';
 import { until } from '../helpers/until.js';
-
-/**
- * A Kinesis stand-in on loopback (awsJson1_1): one ACTIVE stream; PutRecords
- * acknowledges every record, or, with `hang`, never answers, as a stalled
- * endpoint would.
- */
-async function kinesisStandIn() {
-  const state = { puts: 0, acknowledged: 0, hang: false };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '').split('.')[1];
-      const reply = (value: unknown) => {
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(value));
-      };
-      if (target === 'DescribeStreamSummary')
-        return reply({ StreamDescriptionSummary: { StreamName: 'events', StreamStatus: 'ACTIVE', OpenShardCount: 1 } });
-      if (target === 'PutRecords') {
-        state.puts++;
-        if (state.hang) return; // the request stays open until its client aborts it
-        const records = (JSON.parse(body) as { Records: unknown[] }).Records;
-        state.acknowledged += records.length;
-        return reply({
-          FailedRecordCount: 0,
-          Records: records.map((_, i) => ({ SequenceNumber: `${state.acknowledged}${i}`, ShardId: 'shardId-000000000000' })),
-        });
-      }
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'UnknownOperationException' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  };
-  return { state, endpoint, close };
-}
 
 describe('IngestService.dispose', () => {
   let dir: string;

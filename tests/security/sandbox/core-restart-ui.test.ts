@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp } from '../../helpers/chromium.js';
+import { corePids } from '../../helpers/core-process.js';
 import { projectRoot, type WebHostProcess } from '../../helpers/web-host-process.js';
 
 /**
@@ -17,18 +18,6 @@ let app: { page: Page; host: WebHostProcess; close(): Promise<void> } | undefine
 let page: Page;
 let home: string;
 const problems: string[] = [];
-
-function corePids(hostPid: number): number[] {
-  return readdirSync(`/proc/${hostPid}/task`)
-    .flatMap((tid) => readFileSync(`/proc/${hostPid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('core-process');
-      } catch {
-        return false;
-      }
-    });
-}
 
 const workbench = () => page.getByRole('region', { name: 'SQL workbench' });
 

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notice, SessionInfo, TunnelInfo } from '../../../shared/contract/index.js';
 import { tempDir } from '../../helpers/core.js';
 import { startSandboxCluster } from '../../helpers/sandbox-cluster.js';
 import { until } from '../../helpers/until.js';
+import { corePids } from '../../helpers/core-process.js';
 import { startWebHostProcess, type WebHostProcess } from '../../helpers/web-host-process.js';
 import { openSocket, SocketPeer } from '../../helpers/ws-client.js';
 import { hiveSession } from '../../sandbox/clients.js';
@@ -35,18 +36,6 @@ afterEach(async () => {
   await host?.stop();
   host = undefined;
 });
-
-function corePid(hostPid: number): number | undefined {
-  return readdirSync(`/proc/${hostPid}/task`)
-    .flatMap((tid) => readFileSync(`/proc/${hostPid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number))
-    .find((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('core-process');
-      } catch {
-        return false;
-      }
-    });
-}
 
 /** A renderer's socket to the host, calling operations as the page does. */
 async function renderer(web: WebHostProcess) {
@@ -78,11 +67,11 @@ async function openMaster(page: Awaited<ReturnType<typeof renderer>>, keyFile: s
 
 /** SIGKILL for the core process (never the host), then a renderer on the core the host starts next. */
 async function crashCore(web: WebHostProcess) {
-  const first = corePid(web.child.pid!);
+  const [first] = corePids(web.child.pid!);
   expect(first).toBeGreaterThan(0);
   process.kill(first!, 'SIGKILL');
   await until('the next core process', () => {
-    const next = corePid(web.child.pid!);
+    const [next] = corePids(web.child.pid!);
     return next !== undefined && next !== first;
   });
   expect(web.child.exitCode).toBeNull();
