@@ -8,7 +8,7 @@ import { FAULTS_PATH } from '../client/faults.js';
 import type { Faults } from './faults.js';
 import { MOTO_TOKEN_HEADER } from '../services/moto.js';
 import { serviceOf } from './service-name.js';
-import { checkSignature, needsBody, type AccessKeys } from './signature.js';
+import { checkSignature, needsBody, type AccessKeys, type KeyRing } from './signature.js';
 
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */
 export interface JsonService {
@@ -61,6 +61,14 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstream = new URL(options.upstream);
   let port = options.port;
+  // Credentials the sandbox's STS issued (a role chain's AssumeRole, GetSessionToken) are accepted until they
+  // expire, as AWS accepts them; every other key id but the run's is unknown.
+  const issued = new Map<string, AccessKeys & { expires: number }>();
+  const ring: KeyRing = (id) => {
+    if (id === options.keys.accessKeyId) return options.keys;
+    const found = issued.get(id);
+    return found && found.expires > Date.now() ? found : undefined;
+  };
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       options.log.error('gateway', `${req.method} ${req.url} failed`, error);
@@ -81,13 +89,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
       return void res.end(JSON.stringify({ __type: 'RequestEntityTooLargeException', message: 'Request body too large' }));
     }
-    const problem = await checkSignature(signed, options.keys, raw);
+    const problem = await checkSignature(signed, ring, raw);
     if (problem) return refuse(req, res, protocol, signatureRefusal(problem, protocol));
     const jsonService = service ? options.json?.[service] : undefined;
     const interceptor = service ? options.intercept?.[service] : undefined;
     // Faults apply to the JSON and Query protocols (text bodies), never to S3's REST API with its binary bodies.
     const faults = service !== 's3' && options.faults?.targets(service) ? options.faults : undefined;
-    if (!jsonService && !interceptor && !faults) return pipeUpstream(req, res, raw);
+    if (!jsonService && !interceptor && !faults) return service === 'sts' ? relaySts(req, res, raw) : pipeUpstream(req, res, raw);
     const body = (raw ?? (await readRaw(req))).toString('utf8');
     const operation = operationOf(req, body);
     const injected = faults?.take(service, operation, body);
@@ -191,6 +199,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     if (body) out.end(body);
     else req.pipe(out);
+  }
+
+  /** STS answers are read whole: the credentials they issue join the ring. */
+  async function relaySts(req: IncomingMessage, res: ServerResponse, raw: Buffer | undefined): Promise<void> {
+    const answer = await forward(req, (raw ?? (await readRaw(req))).toString('utf8'));
+    const text = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(answer.body)?.[1];
+    const accessKeyId = text('AccessKeyId');
+    const secretAccessKey = text('SecretAccessKey');
+    if (answer.status === 200 && accessKeyId && secretAccessKey) {
+      const expires = Date.parse(text('Expiration') ?? '') || Date.now() + 3_600_000;
+      issued.set(accessKeyId, { accessKeyId, secretAccessKey, expires });
+      options.log.addSecret(secretAccessKey);
+    }
+    const headers = { ...answer.headers };
+    delete headers['content-length'];
+    delete headers['transfer-encoding'];
+    res.writeHead(answer.status, headers);
+    res.end(answer.body);
   }
 
   function forward(req: IncomingMessage, body: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {

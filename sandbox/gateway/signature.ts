@@ -8,6 +8,9 @@ export interface AccessKeys {
   secretAccessKey: string;
 }
 
+/** The key pairs the endpoint accepts, found by access key id (the run's, and those its STS has issued). */
+export type KeyRing = (accessKeyId: string) => AccessKeys | undefined;
+
 /** Why a request's signature was refused; the gateway words it as the request's protocol does. */
 export type SignatureProblem =
   | { kind: 'missing' }
@@ -55,7 +58,7 @@ export function credentialScope(req: SignedRequest): { accessKeyId: string; regi
  */
 export async function checkSignature(
   req: SignedRequest,
-  keys: AccessKeys,
+  ring: KeyRing,
   body: Buffer | undefined,
   now = Date.now(),
 ): Promise<SignatureProblem | undefined> {
@@ -64,7 +67,8 @@ export async function checkSignature(
   if (!header && !presigned) return { kind: 'missing' };
   const scope = credentialScope(req);
   if (!scope) return { kind: 'mismatch', message: 'The credential scope is malformed.' };
-  if (!sameText(scope.accessKeyId, keys.accessKeyId)) return { kind: 'unknown-key', accessKeyId: scope.accessKeyId };
+  const keys = ring(scope.accessKeyId);
+  if (!keys) return { kind: 'unknown-key', accessKeyId: scope.accessKeyId };
 
   const stamp = header ? String(req.headers['x-amz-date'] ?? '') : (presigned!.get('X-Amz-Date') ?? '');
   const signedAt = parseStamp(stamp);

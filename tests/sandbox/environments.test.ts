@@ -19,12 +19,13 @@ beforeAll(async () => {
   const helper = join(dir, 'creds.sh');
   writeFileSync(
     helper,
-    '#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "AKIAPROCESS000000001", "SecretAccessKey": "process-secret-key-0001"}\'\n',
+    `#!/bin/sh\necho '${JSON.stringify({ Version: 1, AccessKeyId: run.credentials.accessKeyId, SecretAccessKey: run.credentials.secretAccessKey })}'\n`,
   );
   chmodSync(helper, 0o755);
   writeFileSync(
     join(dir, 'credentials'),
-    '[static]\naws_access_key_id = AKIASTATIC0000000001\naws_secret_access_key = static-secret-key-00001\n',
+    // The sandbox's endpoint takes only its run's keys (and what its STS issues), as an account takes only its own.
+    `[static]\naws_access_key_id = ${run.credentials.accessKeyId}\naws_secret_access_key = ${run.credentials.secretAccessKey}\n`,
   );
   writeFileSync(
     join(dir, 'config'),
@@ -70,7 +71,14 @@ afterAll(() => {
 
 async function addProfile(profile: string) {
   const list = await core.handlers['environments.add'](
-    { name: `Profile ${profile}`, region: 'us-east-1', endpoint: run.endpoint, credentials: { source: 'profile', profile } },
+    // An emulator: a role chain's STS calls go to it too, not to AWS.
+    {
+      name: `Profile ${profile}`,
+      region: 'us-east-1',
+      endpoint: run.endpoint,
+      emulator: true,
+      credentials: { source: 'profile', profile },
+    },
     { signal },
   );
   return list.environments.at(-1)!.id;
@@ -126,13 +134,13 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
   });
 
   it('keeps typed-in keys in the secret store only, never in the environments file or a result', async () => {
-    const secret = 'typed-secret-key-1234567890';
+    const secret = run.credentials.secretAccessKey;
     const list = await core.handlers['environments.add'](
       {
         name: 'Typed keys',
         region: 'us-east-1',
         endpoint: run.endpoint,
-        credentials: { source: 'keys', accessKeyId: 'AKIATYPED00000000001', secretAccessKey: secret },
+        credentials: { source: 'keys', accessKeyId: run.credentials.accessKeyId, secretAccessKey: secret },
       },
       { signal },
     );

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { readLedger } from '../../electron/core/ingest/ledger.js';
 import { chartPaint, openApp } from '../helpers/chromium.js';
 import { pipelineView } from '../helpers/pipeline-page.js';
@@ -16,7 +17,9 @@ import { projectRoot } from '../helpers/web-host-process.js';
  * Redshift, check that Redshift holds exactly the ids Kinesis acknowledged, and chart the error rate.
  */
 
-const { dataDir, run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports, with new keys.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const suffix = randomBytes(3).toString('hex');
 const PREFIX = `e2e${suffix}`;
 const STREAM = `${PREFIX}-events`;

@@ -239,9 +239,17 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     expect(summary['records']).toBeGreaterThanOrEqual(TOTAL);
 
     // The overview follows: the last job COMPLETED (green) and the raw stage has today's objects.
-    await pipeline().getByRole('button', { name: 'Refresh' }).click();
-    await expect.poll(() => stage('jobs').getAttribute('data-health'), { timeout: 20_000 }).toBe('green');
-    expect(await stage('jobs').textContent()).toContain('COMPLETED');
+    // The job's summary can arrive a moment before EMR lists the step COMPLETED: the operator refreshes until it does.
+    await expect
+      .poll(
+        async () => {
+          await pipeline().getByRole('button', { name: 'Refresh' }).click();
+          return stage('jobs').textContent();
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toContain('COMPLETED');
+    expect(await stage('jobs').getAttribute('data-health')).toBe('green');
     await expect.poll(() => stage('raw').getAttribute('data-health'), { timeout: 20_000 }).toBe('green');
     await shot('kinesis_to_s3-completed');
 

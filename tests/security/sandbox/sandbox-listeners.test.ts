@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { sandboxPaths } from '../../../sandbox/client/paths.js';
-import type { RunFile } from '../../../sandbox/client/run-file.js';
+import { readRunFile, type RunFile } from '../../../sandbox/client/run-file.js';
 import { jarFile, sparkJars } from '../../../sandbox/setup/maven-jars.js';
 
 /**
  * Item 4 of the security model, for every port: another local user or process reaches each listening socket of
  * the sandbox, so each must be on loopback and ask for something only the run's clients hold.
  */
-const { dataDir, run } = inject('sandbox') as { dataDir: string; run: RunFile };
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports, with new keys.
+const run: RunFile = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 
 /** What each published service asks of a client; a service missing here has not said how it is locked. */
 const AUTHENTICATION: Record<string, string> = {
@@ -31,16 +33,28 @@ interface Listener {
   pid: number;
 }
 
+/** A process and its descendants; one that ends while it is read (a step's short-lived child) is left out. */
 function processTree(pid: number): number[] {
-  const children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-    readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
+  let children: number[];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
   return [pid, ...children.flatMap(processTree)];
 }
 
 /** The socket inodes a process holds, by the links of its file descriptors. */
 function socketInodes(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return []; // the process ended since the tree was read
+  }
+  return fds.flatMap((fd) => {
     try {
       return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.slice(1) ?? [];
     } catch {

@@ -21,7 +21,7 @@ import type { BuildHandlerArguments, FinalizeHandler, MetadataBearer, SourceData
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../../sandbox/client/constants.js';
-import type { RunFile } from '../../../sandbox/client/run-file.js';
+import { readRunFile, type RunFile } from '../../../sandbox/client/run-file.js';
 import { startSandboxCluster } from '../../helpers/sandbox-cluster.js';
 import { until } from '../../helpers/until.js';
 import { hiveSession } from '../../sandbox/clients.js';
@@ -30,7 +30,8 @@ import { hiveSession } from '../../sandbox/clients.js';
  * Item 4 of the security model: the sandbox is locked like an AWS account. Its endpoint takes only requests
  * signed with the run's keys, addressed to its own loopback name; its Thrift Server takes only the run's password.
  */
-const { run } = inject('sandbox') as { run: RunFile };
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports, with new keys.
+const run: RunFile = readRunFile(join(inject('sandbox').dataDir, 'sandbox', 'run.json'))!;
 /** The sandbox's fixed credentials before it was locked: public, in the README. */
 const OLD_PUBLIC = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'tributary-sandbox' };
 const BUCKET = 'sandbox-locked';

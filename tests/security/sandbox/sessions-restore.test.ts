@@ -6,6 +6,7 @@ import type { Notice, SessionInfo, TunnelInfo } from '../../../shared/contract/i
 import { tempDir } from '../../helpers/core.js';
 import { startSandboxCluster } from '../../helpers/sandbox-cluster.js';
 import { until } from '../../helpers/until.js';
+import { readRunFile } from '../../../sandbox/client/run-file.js';
 import { corePids } from '../../helpers/core-process.js';
 import { startWebHostProcess, type WebHostProcess } from '../../helpers/web-host-process.js';
 import { openSocket, SocketPeer } from '../../helpers/ws-client.js';
@@ -18,7 +19,9 @@ import { hiveSession } from '../../sandbox/clients.js';
  * directory that holds no secret and that a clean stop empties. A session that cannot come back without the
  * operator (here, its key file is gone) becomes a notice instead.
  */
-const { dataDir: sandboxDir, run } = inject('sandbox');
+const { dataDir: sandboxDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports, with new keys.
+const run = readRunFile(join(sandboxDir, 'sandbox', 'run.json'))!;
 let appDir: string;
 let clusterId: string;
 let host: WebHostProcess | undefined;
