@@ -19,7 +19,8 @@ import { KeyFileStore } from './sessions/key-files.js';
 import { SessionsService } from './sessions/service.js';
 import { SettingsService } from './storage/settings.js';
 import type { LoadProblem } from './storage/json-file.js';
-import { WorkspaceFiles } from './storage/file-access.js';
+import { ChosenFiles, type FileDialog } from './storage/chosen-files.js';
+import { WorkspaceFiles, type FileAccess } from './storage/file-access.js';
 import { ResultRegistry, sweepSpills } from './results/registry.js';
 import { builtInEngines, EngineRegistry, type AnyEngine } from './engines/registry.js';
 import { Connections } from './workbench/connections.js';
@@ -38,8 +39,13 @@ export interface CoreOptions {
   echoLog?: boolean;
   /** How this host runs the sandbox's supervising process. */
   sandboxDaemon: DaemonCommand;
-  /** The one folder whose files the operator can upload, replay, download and export to (created when missing). */
+  /**
+   * The web host's one folder whose files the operator can upload, replay, download, export to and log in with
+   * (created when missing); with `fileDialog`, where the dialogs open first.
+   */
   workspaceDir: string;
+  /** A host with its own file dialogs (Electron) takes files only from them, never a path from the renderer. */
+  fileDialog?: FileDialog;
   /** Files the host could not read before the core started (its secret store's), reported as notices like the core's own. */
   hostProblems?: readonly LoadProblem[];
   /** Engines besides the app's own: only tests register one, to prove an engine is one file and one registration. */
@@ -100,12 +106,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
   });
 
+  const files: FileAccess = options.fileDialog
+    ? await ChosenFiles.open(options.fileDialog, options.dataDir, options.workspaceDir)
+    : await WorkspaceFiles.open(options.workspaceDir, options.dataDir);
   const keyFiles = new KeyFileStore(options.dataDir, onProblem);
   const sessions = owned(
     new SessionsService({
       dataDir: options.dataDir,
       environments,
       keyFiles,
+      files,
       sandboxMaster: () => {
         const master = sandbox.running()?.master;
         if (master) log.addSecret(master.thriftPassword);
@@ -126,7 +136,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
   );
 
-  const files = await WorkspaceFiles.open(options.workspaceDir, options.dataDir);
   const spillDir = join(options.dataDir, 'results');
   await sweepSpills(spillDir);
   const results = owned(new ResultRegistry({ dir: spillDir, files }));
@@ -167,7 +176,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     host: options.host,
     platform: process.platform,
     dataDir: options.dataDir,
-    workspace: files.root,
+    files: files.naming,
     secretBackend: secretStore.backend,
     secretsPersist: secretStore.persistent,
   };
@@ -186,6 +195,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     new ProvisionService({ dataDir: options.dataDir, environments, notices, log, keys: keyFiles, connections }).handlers(),
     {
       'app.info': () => info,
+      'files.choose': (request) => files.choose(request),
       'app.events': async function* (_input, { signal }) {
         const active = await environments.active();
         yield* follow((push) => events.subscribe(push), signal, [

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, protocol, safeStorage, session, shell, utilityProcess } from 'electron';
+import type { OpenDialogOptions, SaveDialogOptions } from 'electron';
 import { daemonCommand } from '../../sandbox/client/daemon-command.js';
 import { isAppError } from '../../shared/errors.js';
 import { EncryptedFileStore } from '../core/secrets/encrypted-file-store.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { securityHeaders } from '../core/security/csp.js';
 import { lockDataDir } from '../core/storage/data-dir-lock.js';
+import type { FileDialog } from '../core/storage/chosen-files.js';
 import type { LoadProblem } from '../core/storage/json-file.js';
 import { CoreSupervisor, type CoreEndpoint } from '../supervisor/supervisor.js';
 import { utilityCoreLauncher } from './core-child.js';
@@ -42,6 +44,19 @@ function openSecretStore(dataDir: string, onProblem: (problem: LoadProblem) => v
   };
   return Promise.resolve(new EncryptedFileStore('electron-safe-storage', dataDir, cipher, onProblem));
 }
+
+/** The operator picks files here, in the main process; the renderer only ever holds the core's handle for the pick. */
+const showFileDialog: FileDialog = async ({ purpose, title, defaultPath }) => {
+  const parent = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+  if (purpose === 'save') {
+    const options: SaveDialogOptions = { title, defaultPath, properties: ['createDirectory', 'showOverwriteConfirmation'] };
+    const saved = await (parent ? dialog.showSaveDialog(parent, options) : dialog.showSaveDialog(options));
+    return saved.canceled ? undefined : saved.filePath;
+  }
+  const options: OpenDialogOptions = { title, defaultPath, properties: [purpose === 'open-folder' ? 'openDirectory' : 'openFile'] };
+  const opened = await (parent ? dialog.showOpenDialog(parent, options) : dialog.showOpenDialog(options));
+  return opened.canceled ? undefined : opened.filePaths[0];
+};
 
 function serveBundle(): void {
   protocol.handle('app', async (request) => {
@@ -94,6 +109,7 @@ void app.whenReady().then(async () => {
   // (safeStorage is the main process's), and the core asks it over the channel.
   const core = new CoreSupervisor({
     secrets,
+    fileDialog: showFileDialog,
     launch: utilityCoreLauncher((path, args, options) => utilityProcess.fork(path, args, options), import.meta.dirname, {
       host: 'electron',
       version: app.getVersion(),
@@ -103,6 +119,7 @@ void app.whenReady().then(async () => {
       // The daemon's built entry sits next to this bundle; Electron's own binary runs it as Node.
       sandboxDaemon: daemonCommand(import.meta.dirname, 'electron'),
       secrets: { backend: secrets.backend, persistent: secrets.persistent },
+      fileDialog: true,
       hostProblems: problems,
     }),
   });

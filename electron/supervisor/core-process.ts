@@ -2,6 +2,7 @@ import type { SecretBackend } from '../../shared/contract/index.js';
 import { createCore } from '../core/core.js';
 import { RpcSession } from '../core/dispatch/session.js';
 import type { SecretStore } from '../core/secrets/secret-store.js';
+import type { FileDialog } from '../core/storage/chosen-files.js';
 import { CORE_OPTIONS_ENV, type CoreProcessOptions, type FromCore, type ToCore } from './messages.js';
 
 /**
@@ -34,23 +35,36 @@ function parentPort(): ParentPort {
   };
 }
 
-/** The host's secret store, asked over the channel: values live in the host, so a restarted core finds memory-only ones too. */
-class HostSecretStore implements SecretStore {
+/** Questions to the host over the channel, each answered once by id. */
+class HostQuestions {
   private next = 1;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 
-  constructor(
-    readonly backend: SecretBackend,
-    readonly persistent: boolean,
-    private readonly port: ParentPort,
-  ) {}
+  constructor(private readonly port: ParentPort) {}
 
-  answer(message: Extract<ToCore, { k: 'secret' }>): void {
+  ask(message: (id: number) => FromCore): Promise<unknown> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.port.post(message(id));
+    });
+  }
+
+  answer(message: Extract<ToCore, { k: 'secret' | 'chosen' }>): void {
     const waiter = this.waiting.get(message.id);
     this.waiting.delete(message.id);
     if (message.error !== undefined) waiter?.reject(new Error(message.error));
     else waiter?.resolve(message.value);
   }
+}
+
+/** The host's secret store, asked over the channel: values live in the host, so a restarted core finds memory-only ones too. */
+class HostSecretStore implements SecretStore {
+  constructor(
+    readonly backend: SecretBackend,
+    readonly persistent: boolean,
+    private readonly host: HostQuestions,
+  ) {}
 
   names(): Promise<string[]> {
     return this.ask('names') as Promise<string[]>;
@@ -66,11 +80,13 @@ class HostSecretStore implements SecretStore {
   }
 
   private ask(op: 'names' | 'get' | 'set' | 'delete', name?: string, value?: string): Promise<unknown> {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.port.post({ k: 'secret', id, op, ...(name !== undefined ? { name } : {}), ...(value !== undefined ? { value } : {}) });
-    });
+    return this.host.ask((id) => ({
+      k: 'secret',
+      id,
+      op,
+      ...(name !== undefined ? { name } : {}),
+      ...(value !== undefined ? { value } : {}),
+    }));
   }
 }
 
@@ -79,11 +95,16 @@ async function main(): Promise<void> {
   if (!options) throw new Error(`${CORE_OPTIONS_ENV} is not set`);
   delete process.env[CORE_OPTIONS_ENV];
   const port = parentPort();
-  const secrets = new HostSecretStore(options.secrets.backend, options.secrets.persistent, port);
+  const host = new HostQuestions(port);
+  const secrets = new HostSecretStore(options.secrets.backend, options.secrets.persistent, host);
+  const fileDialog: FileDialog | undefined = options.fileDialog
+    ? async (request) => (await host.ask((id) => ({ k: 'choose', id, request }))) as string | undefined
+    : undefined;
   const sessions = new Map<number, RpcSession>();
   // Messages that arrive while the core is being created are handled once it is there, in order.
   const early: ToCore[] = [];
-  let handle: (message: ToCore) => void = (message) => (message.k === 'secret' ? secrets.answer(message) : early.push(message));
+  let handle: (message: ToCore) => void = (message) =>
+    message.k === 'secret' || message.k === 'chosen' ? host.answer(message) : early.push(message);
   port.onMessage((message) => handle(message));
 
   const core = await createCore({
@@ -95,6 +116,7 @@ async function main(): Promise<void> {
     sandboxDaemon: options.sandboxDaemon,
     openSecretStore: () => Promise.resolve(secrets),
     hostProblems: options.hostProblems,
+    ...(fileDialog ? { fileDialog } : {}),
   });
   let disposing = false;
   handle = (message) => {
@@ -110,7 +132,8 @@ async function main(): Promise<void> {
         sessions.delete(message.conn);
         return;
       case 'secret':
-        return secrets.answer(message);
+      case 'chosen':
+        return host.answer(message);
       case 'log':
         core.log[message.line.level](message.line.scope, message.line.message);
         return;

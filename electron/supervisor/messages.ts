@@ -1,18 +1,20 @@
 import type { HostMessage } from '../../shared/protocol.js';
-import type { HostKind, LogLine, SecretBackend } from '../../shared/contract/index.js';
+import type { ChooseFile, HostKind, LogLine, SecretBackend } from '../../shared/contract/index.js';
 import type { DaemonCommand } from '../../sandbox/client/daemon-command.js';
 import type { LoadProblem } from '../core/storage/json-file.js';
 
 /**
  * The envelope between a host and its core process. The renderer's own messages (the contract's envelope)
  * travel inside `msg` untouched, one `conn` per renderer connection; the core process checks them as the
- * host did when the core ran in its process. Secrets stay with the host's store: the core asks for them.
+ * host did when the core ran in its process. Secrets stay with the host's store, and file dialogs are the
+ * host's windows': the core asks for them.
  */
 export type ToCore =
   | { k: 'open'; conn: number }
   | { k: 'msg'; conn: number; data: unknown }
   | { k: 'close'; conn: number }
   | { k: 'secret'; id: number; value?: string | string[] | undefined; error?: string }
+  | { k: 'chosen'; id: number; value?: string | undefined; error?: string }
   | { k: 'log'; line: Pick<LogLine, 'level' | 'scope' | 'message'> }
   | { k: 'dispose' };
 
@@ -20,6 +22,8 @@ export type FromCore =
   | { k: 'ready' }
   | { k: 'msg'; conn: number; data: HostMessage }
   | { k: 'secret'; id: number; op: 'names' | 'get' | 'set' | 'delete'; name?: string; value?: string }
+  /** The host shows its own file dialog; the core hands the renderer a handle for the path, never the path. */
+  | { k: 'choose'; id: number; request: ChooseFile & { defaultPath: string } }
   | { k: 'disposed' };
 
 /** What the core process is started with, in its environment as JSON (never a secret). */
@@ -31,6 +35,8 @@ export interface CoreProcessOptions {
   echoLog: boolean;
   sandboxDaemon: DaemonCommand;
   secrets: { backend: SecretBackend; persistent: boolean };
+  /** The host shows file dialogs (Electron): the core takes files only from them. */
+  fileDialog: boolean;
   /** What the host's secret store could not read, for the core's notices. */
   hostProblems: LoadProblem[];
 }

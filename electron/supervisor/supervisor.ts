@@ -2,6 +2,7 @@ import { Logger } from '../../shared/node/log.js';
 import { sleep } from '../../shared/node/sleep.js';
 import type { HostMessage } from '../../shared/protocol.js';
 import type { SecretStore } from '../core/secrets/secret-store.js';
+import type { FileDialog } from '../core/storage/chosen-files.js';
 import type { FromCore, ToCore } from './messages.js';
 
 /** A started core process, as the host's process API gives it (Node's child_process, Electron's utilityProcess). */
@@ -30,6 +31,8 @@ export interface SupervisorOptions {
   launch: () => CoreChild;
   /** The host's secret store; the core process asks it over the channel. */
   secrets: SecretStore;
+  /** The host's file dialog, when it has one (Electron); the core process asks for it over the channel. */
+  fileDialog?: FileDialog;
 }
 
 /** Waits before restarting a core that died: longer after each quick death, reset once one has lived a minute. */
@@ -153,6 +156,9 @@ export class CoreSupervisor implements CoreEndpoint {
       case 'secret':
         void this.answerSecret(running, message);
         return;
+      case 'choose':
+        void this.answerChoose(running, message);
+        return;
       case 'disposed':
         return;
     }
@@ -173,6 +179,15 @@ export class CoreSupervisor implements CoreEndpoint {
     } catch (error) {
       // The store's own words, never a value.
       running.child.post({ k: 'secret', id: message.id, error: error instanceof Error ? error.message : 'The secret store failed' });
+    }
+  }
+
+  private async answerChoose(running: Running, message: Extract<FromCore, { k: 'choose' }>): Promise<void> {
+    try {
+      if (!this.options.fileDialog) throw new Error('This host has no file dialog');
+      running.child.post({ k: 'chosen', id: message.id, value: await this.options.fileDialog(message.request) });
+    } catch (error) {
+      running.child.post({ k: 'chosen', id: message.id, error: error instanceof Error ? error.message : 'The file dialog failed' });
     }
   }
 

@@ -48,6 +48,8 @@ export async function startWebCore(dataDir: string, workspace: string, echoLog: 
       // `npm run serve` builds first: the daemon runs from its built entry.
       sandboxDaemon: daemonCommand(mainDir),
       secrets: { backend: secrets.backend, persistent: secrets.persistent },
+      // A browser tab cannot show the host's dialogs: paths are typed, and confined to the workspace.
+      fileDialog: false,
       hostProblems: problems,
     }),
   });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { defineContract, type CallOperation, type Operation, type StreamOperation } from './define.js';
 import { app } from './operations/app.js';
 import { environments } from './operations/environments.js';
+import { files } from './operations/files.js';
 import { ingest } from './operations/ingest.js';
 import { logs } from './operations/logs.js';
 import { pipeline } from './operations/pipeline.js';
@@ -18,6 +19,7 @@ export const contract = defineContract({
   settings,
   environments,
   secrets,
+  files,
   logs,
   sandbox,
   sessions,
@@ -49,8 +51,10 @@ export function findOperation(name: string): Operation | undefined {
 export const operationNames = Object.keys(contract) as OpName[];
 
 export * from './define.js';
+export * from './paths.js';
 export * from './operations/app.js';
 export * from './operations/environments.js';
+export * from './operations/files.js';
 export * from './operations/ingest.js';
 export * from './operations/logs.js';
 export * from './operations/pipeline.js';

@@ -20,3 +20,9 @@ export function testCore(dataDir = tempDir(), workspaceDir = tempDir('tributary-
     openSecretStore: () => Promise.resolve(new MemorySecretStore()),
   });
 }
+
+/** The workspace folder of a web-host core, where tests put the files they name. */
+export function workspaceOf(core: Core): string {
+  if (core.info.files.kind !== 'workspace') throw new Error('This core takes files from dialogs, not a workspace');
+  return core.info.files.root;
+}

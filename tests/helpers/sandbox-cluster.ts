@@ -42,15 +42,12 @@ export async function startSandboxCluster(
   }
 }
 
-/** An SSH session to the sandbox cluster's master through the core, trusting the host key the run file publishes. */
+/** An SSH session to the sandbox cluster's master through the core (with the sandbox's own key), trusting the host key the run file publishes. */
 export async function openSandboxMaster(core: Core, run: RunFile, clusterId: string, signal: AbortSignal): Promise<string> {
   const fingerprint = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${run.master.knownHostsLine}\n`, encoding: 'utf8' }).split(
     ' ',
   )[1]!;
-  const opened = await core.handlers['sessions.openMaster'](
-    { clusterId, keyFile: run.master.keyFile, trustFingerprint: fingerprint },
-    { signal },
-  );
+  const opened = await core.handlers['sessions.openMaster']({ clusterId, trustFingerprint: fingerprint }, { signal });
   if (opened.kind !== 'session') throw new Error(`no session: ${JSON.stringify(opened)}`);
   return opened.session.id;
 }

@@ -11,7 +11,7 @@ import { faultTokenPath, gatewayFaults, setGatewayFaults } from '../../sandbox/c
 import { contract, type IngestChunk, type IngestSummary, type InputOf, type TailChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { parseAccessLog } from '../../shared/pipeline/access-log.js';
-import { tempDir, testCore } from '../helpers/core.js';
+import { tempDir, testCore, workspaceOf } from '../helpers/core.js';
 import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
@@ -209,7 +209,7 @@ describe('ingest into the sandbox’s Kinesis, through the app’s core', () => 
   });
 
   it('replays a log file, appending ids, and stops gracefully or changes rate on request', async () => {
-    const file = join(core.info.workspace, 'access.log');
+    const file = join(workspaceOf(core), 'access.log');
     const line =
       '198.51.100.7 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
     writeFileSync(file, `${line}\n\n${line} "rid=old-1"\r\n${Array.from({ length: 998 }, () => line).join('\n')}\n`);

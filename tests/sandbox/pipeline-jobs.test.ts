@@ -13,7 +13,7 @@ import { fill } from '../../electron/core/pipeline/assets.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import type { Cell, InputOf, PipelineRunChunk, RunChunk } from '../../shared/contract/index.js';
 import { ACCESS_LOG_REGEX, recordIdOf } from '../../shared/pipeline/access-log.js';
-import { tempDir, testCore } from '../helpers/core.js';
+import { tempDir, testCore, workspaceOf } from '../helpers/core.js';
 import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
 import { until } from '../helpers/until.js';
 
@@ -389,7 +389,7 @@ describe('COPY into Redshift with the wizard', () => {
 
   it('shows the load errors of a wrong-typed file as a result (uploaded through the browser)', async () => {
     const n = 5;
-    const file = join(core.info.workspace, 'wrong.parquet');
+    const file = join(workspaceOf(core), 'wrong.parquet');
     const strings = (v: string) => Array.from({ length: n }, () => v);
     writeFileSync(
       file,
@@ -516,7 +516,7 @@ describe('the S3 browser of the pipeline’s bucket', () => {
     expect(preview.rows).toHaveLength(100);
     expect(preview.rowCount).toBeGreaterThan(900);
     expect(preview.rows[0]![0]).toMatch(/^2024-01-02 \d\d:04:\d\d\.000000\+00$/);
-    const path = join(core.info.workspace, 'downloads', 'part.parquet');
+    const path = join(workspaceOf(core), 'downloads', 'part.parquet');
     const progress = await collect(
       core.handlers['pipeline.download']({ bucket: BUCKET, key: parquet.key, path, overwrite: false }, { signal }),
     );

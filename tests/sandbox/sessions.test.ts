@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
-import { testCore, tempDir } from '../helpers/core.js';
+import { testCore, tempDir, workspaceOf } from '../helpers/core.js';
 import { makeUserKey, startSshd } from '../helpers/sshd.js';
 import { hiveSession } from './clients.js';
 import { startSandboxCluster } from '../helpers/sandbox-cluster.js';
@@ -46,7 +46,8 @@ describe('EMR master sessions through the app’s core', () => {
   });
 
   it('asks for the passphrase of an encrypted key, says when it is wrong, and never writes it down', async () => {
-    const encrypted = join(tempDir(), 'sandbox-encrypted.pem');
+    // A key the operator names is one in the workspace (tests/security/file-access.test.ts refuses the rest).
+    const encrypted = join(workspaceOf(core), 'sandbox-encrypted.pem');
     copyFileSync(run.master.keyFile, encrypted);
     execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', PASSPHRASE, '-f', encrypted]);
     expect(await core.handlers['sessions.openMaster']({ clusterId, keyFile: encrypted }, { signal })).toEqual({
@@ -85,10 +86,8 @@ describe('EMR master sessions through the app’s core', () => {
     process.env.TRIBUTARY_SSH_CONFIG = config;
     try {
       // The plain key again (the test before left the encrypted copy remembered for this key pair).
-      const first = await core.handlers['sessions.openMaster'](
-        { clusterId, bastion: 'corp-bastion', keyFile: run.master.keyFile },
-        { signal },
-      );
+      copyFileSync(run.master.keyFile, join(workspaceOf(core), 'sandbox.pem'));
+      const first = await core.handlers['sessions.openMaster']({ clusterId, bastion: 'corp-bastion', keyFile: 'sandbox.pem' }, { signal });
       expect(first).toMatchObject({ kind: 'unknown-host-key', question: { host: '127.0.0.1', port: bastion.port } });
       if (first.kind !== 'unknown-host-key') return;
       const opened = await core.handlers['sessions.openMaster'](

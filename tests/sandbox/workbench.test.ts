@@ -12,7 +12,7 @@ import type { Cell, ExportProgress, RunChunk } from '../../shared/contract/index
 import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
-import { testCore, tempDir } from '../helpers/core.js';
+import { testCore, tempDir, workspaceOf } from '../helpers/core.js';
 import { SparkEngine, type MasterExec } from '../../electron/core/engines/spark.js';
 import { connectMaster } from './clients.js';
 import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
@@ -231,7 +231,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     const sql = 'SELECT g, md5(g::text) FROM generate_series(1,1000000) g';
     const chunks = await runSql('sandbox-warehouse', sql);
     const { resultId } = only(chunks, 'result')[0]!;
-    const path = join(core.info.workspace, 'result.csv');
+    const path = join(workspaceOf(core), 'result.csv');
     const progress: ExportProgress[] = [];
     for await (const p of core.handlers['results.export']({ resultId, format: 'csv', path, overwrite: false }, { signal }))
       progress.push(p);

@@ -91,8 +91,12 @@ describe('the core in a supervised process of its own', () => {
         kill: () => child.kill('SIGKILL'),
       };
     };
+    const picked = join(dir, 'picked.log');
+    writeFileSync(picked, 'line\n');
     const supervisor = new CoreSupervisor({
       secrets: new MemorySecretStore(),
+      // Electron's dialog cannot open here either: this answers as the operator picking a file would.
+      fileDialog: () => Promise.resolve(picked),
       launch: utilityCoreLauncher(standIn, join(projectRoot, 'out', 'main'), {
         host: 'electron',
         version: '0.0.0-test',
@@ -101,24 +105,29 @@ describe('the core in a supervised process of its own', () => {
         echoLog: false,
         sandboxDaemon: checkoutDaemonCommand(),
         secrets: { backend: 'memory', persistent: false },
+        fileDialog: true,
         hostProblems: [],
       }),
     });
     try {
       await supervisor.start();
-      const ask = async () => {
+      const ask = async (op = 'app.info', input: unknown = {}) => {
         const answers: HostMessage[] = [];
         let lost = '';
         const connection = supervisor.connect(
           (message) => answers.push(message),
           (reason) => (lost = reason),
         );
-        connection.receive({ t: 'call', id: 1, op: 'app.info', input: {} });
+        connection.receive({ t: 'call', id: 1, op, input });
         await until('an answer from the core', () => answers.length > 0 || lost !== '', 30_000);
         connection.close();
         return answers[0];
       };
-      expect(await ask()).toMatchObject({ t: 'result', value: { host: 'electron', secretBackend: 'memory' } });
+      expect(await ask()).toMatchObject({ t: 'result', value: { host: 'electron', secretBackend: 'memory', files: { kind: 'dialog' } } });
+      // The core asks the host for its dialog over the channel and gives the renderer a handle, not the path.
+      const chosen = await ask('files.choose', { purpose: 'open-file', title: 'Replay a log' });
+      expect(chosen).toMatchObject({ t: 'result', value: { ref: expect.stringMatching(/^chosen:/), name: 'picked.log' } });
+      expect(JSON.stringify(chosen)).not.toContain(dir);
       supervisor.current!.kill();
       await until('the restarted core to answer', async () => (await ask())?.t === 'result', 60_000);
     } finally {

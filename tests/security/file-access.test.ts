@@ -1,7 +1,11 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Core } from '../../electron/core/core.js';
+import { createCore, type Core } from '../../electron/core/core.js';
+import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
+import { ChosenFiles } from '../../electron/core/storage/chosen-files.js';
+import { checkoutDaemonCommand } from '../../sandbox/client/daemon-command.js';
+import { chooseFileSchema, type ChooseFile } from '../../shared/contract/index.js';
 import { replayFiles } from '../../electron/core/ingest/sources.js';
 import { ResultRegistry } from '../../electron/core/results/registry.js';
 import { WorkspaceFiles } from '../../electron/core/storage/file-access.js';
@@ -26,7 +30,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<unknown[]> {
   return chunks;
 }
 
-async function failure(run: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+async function failure(run: () => unknown): Promise<{ code: string; message: string }> {
   try {
     await run();
   } catch (error) {
@@ -124,5 +128,97 @@ describe('files only where the operator chose them', () => {
     expect(readFileSync(join(workspace, 'report.csv'), 'utf8')).toBe('n\n1\n2\n');
     expect(readFileSync(join(home, '.ssh', 'authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAA operator\n');
     await registry.dispose();
+  });
+});
+
+/**
+ * The desktop app's rule: the renderer never names a path. The dialog is Electron's and cannot open here, so a
+ * stand-in answers for the operator (the path they would pick); everything around it is the real core.
+ */
+describe('on the desktop app, only files picked in its own dialog, each for its one use', () => {
+  let desk: Core;
+  let deskData: string;
+  let pick: string | undefined;
+  const asked: (ChooseFile & { defaultPath: string })[] = [];
+
+  beforeAll(async () => {
+    deskData = tempDir('tributary-desk-data-');
+    desk = await createCore({
+      host: 'electron',
+      version: '0.0.0-test',
+      dataDir: deskData,
+      workspaceDir: workspace,
+      sandboxDaemon: checkoutDaemonCommand(),
+      openSecretStore: () => Promise.resolve(new MemorySecretStore()),
+      fileDialog: (request) => {
+        asked.push(request);
+        return Promise.resolve(pick);
+      },
+    });
+  });
+
+  afterAll(() => desk?.dispose());
+
+  const choose = (purpose: ChooseFile['purpose'], path: string | undefined, suggestedName?: string) => {
+    pick = path;
+    return desk.handlers['files.choose']({ purpose, title: 'Pick', ...(suggestedName ? { suggestedName } : {}) }, { signal });
+  };
+
+  it('says it names files with dialogs, and refuses every path the renderer sends, even one in the workspace', async () => {
+    expect(desk.info.files).toEqual({ kind: 'dialog' });
+    writeFileSync(join(workspace, 'plain.log'), 'line\n');
+    for (const path of [join(home, '.aws', 'credentials'), join(workspace, 'plain.log'), 'plain.log']) {
+      const refused = await failure(() => drain(desk.handlers['pipeline.upload']({ bucket: 'any-bucket', key: 'k', path }, { signal })));
+      expect(refused).toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/Choose the file with Tributary’s dialog/) });
+      const key = await failure(() => desk.handlers['sessions.openMaster']({ clusterId: 'j-ANY', keyFile: path }, { signal }));
+      expect(key).toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/Choose the file with Tributary’s dialog/) });
+    }
+  });
+
+  it('hands back a handle, not the path; a file chosen to read cannot be written, one chosen to save cannot be read', async () => {
+    writeFileSync(join(home, 'notes.csv'), 'mine');
+    const read = await choose('open-file', join(home, 'notes.csv'));
+    expect(read).toEqual({ ref: expect.stringMatching(/^chosen:[0-9a-f]{32}$/), name: 'notes.csv' });
+    // The same rules one level down, where a handle can be resolved to see what it stands for.
+    const files = await ChosenFiles.open(() => Promise.resolve(pick), deskData, workspace);
+    const registry = new ResultRegistry({ dir: join(deskData, 'results'), files });
+    const readRef = (await files.choose({ purpose: 'open-file', title: 'Pick' }))!.ref;
+    expect(await files.forRead(readRef)).toBe(join(home, 'notes.csv'));
+    const set = registry.create([{ name: 'n', type: 'int4', kind: 'int' }]);
+    set.append([['1']]);
+    await set.finish();
+    const exportTo = (path: string) =>
+      drain(registry.handlers()['results.export']!({ resultId: set.id, format: 'csv', path, overwrite: false }, { signal }));
+    expect(await failure(() => exportTo(readRef))).toMatchObject({ code: 'VALIDATION', message: /chosen to read, not to save/ });
+    expect(readFileSync(join(home, 'notes.csv'), 'utf8')).toBe('mine');
+    // The save dialog asked before replacing: the export writes over the file it names without a second question.
+    const saveRef = (await files.choose({ purpose: 'save', title: 'Export', suggestedName: 'notes.csv' }))!.ref;
+    await exportTo(saveRef);
+    expect(readFileSync(join(home, 'notes.csv'), 'utf8')).toBe('n\n1\n');
+    await expect(files.forRead(saveRef)).rejects.toMatchObject({ code: 'VALIDATION', message: /chosen to save to, not to read/ });
+    await registry.dispose();
+  });
+
+  it('refuses a forged handle, a pick in the data directory, and a cancelled dialog gives nothing', async () => {
+    const forged = await failure(() =>
+      drain(
+        desk.handlers['pipeline.upload']({ bucket: 'any-bucket', key: 'k', path: 'chosen:0123456789abcdef0123456789abcdef' }, { signal }),
+      ),
+    );
+    expect(forged).toMatchObject({ code: 'VALIDATION', message: /choose the file again/ });
+    expect(await failure(() => choose('open-file', join(deskData, 'logs')))).toMatchObject({
+      code: 'VALIDATION',
+      message: /data directory/,
+    });
+    expect(await choose('open-file', undefined)).toBeNull();
+  });
+
+  it('opens the dialog where the last pick was, suggesting a file name only', async () => {
+    mkdirSync(join(home, 'exports'), { recursive: true });
+    await choose('save', join(home, 'exports', 'a.csv'));
+    await choose('save', join(home, 'exports', 'b.csv'), 'b.csv');
+    expect(asked.at(-1)).toMatchObject({ purpose: 'save', defaultPath: join(home, 'exports', 'b.csv') });
+    // The renderer suggests a name, never a folder: the contract refuses one before main sees it.
+    expect(chooseFileSchema.safeParse({ purpose: 'save', title: 'x', suggestedName: '../../.bashrc' }).success).toBe(false);
   });
 });

@@ -148,7 +148,10 @@ describe('credential providers get an endpoint override only for an emulator', (
     writeFileSync(
       join(home, 'config'),
       '[profile chain]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\nregion = eu-west-1\n' +
-        '[profile base]\naws_access_key_id = AKIASOURCE0000000001\naws_secret_access_key = source-secret-key-000001\n',
+        '[profile base]\naws_access_key_id = AKIASOURCE0000000001\naws_secret_access_key = source-secret-key-000001\n' +
+        '[profile corp]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = eu-west-1\n' +
+        '[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n' +
+        '[profile corp-admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = corp\n',
     );
     Object.assign(process.env, {
       AWS_CONFIG_FILE: join(home, 'config'),
@@ -182,6 +185,33 @@ describe('credential providers get an endpoint override only for an emulator', (
     const assumeRole = { action: 'AssumeRole', keyId: 'AKIASOURCE0000000001' };
     expect(override.calls.some((c) => c.action === 'AssumeRole')).toBe(emulator);
     expect(emulator ? override.calls : aws.calls).toContainEqual(assumeRole);
+    await core.dispose();
+  });
+
+  // A compromised renderer could mark an environment as an emulator at a local listener's address and name the
+  // operator's SSO profile: the SSO sign-in's bearer token would go there. Without the rule, add accepted it.
+  it.each(['corp', 'corp-admin'])('refuses SSO profile %s (or a chain from it) for an emulator, before any call', async (profile) => {
+    override.calls.length = 0;
+    const core = await coreWith();
+    const reply = await dispatch(core, 'environments.add', {
+      name: 'Fake emulator',
+      region: 'eu-west-1',
+      endpoint: override.url,
+      emulator: true,
+      credentials: { source: 'profile', profile },
+    });
+    expect(reply).toMatchObject({ t: 'error', error: { code: 'VALIDATION', message: expect.stringMatching(/signs in with SSO/) } });
+    expect((await core.handlers['environments.list']({}, { signal: new AbortController().signal })).environments).toHaveLength(1);
+    // Not an emulator: the profile is taken, and its SSO calls go to AWS, never to the override.
+    expect(
+      await dispatch(core, 'environments.add', {
+        name: 'Corp',
+        region: 'eu-west-1',
+        endpoint: override.url,
+        credentials: { source: 'profile', profile },
+      }),
+    ).toMatchObject({ t: 'result' });
+    expect(override.calls).toEqual([]);
     await core.dispose();
   });
 });

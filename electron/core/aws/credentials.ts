@@ -33,8 +33,8 @@ export function credentialsFor(
   const source = environment.credentials;
   if (!source) throw new AppError('VALIDATION', `${environment.name} has no credential source`);
   switch (source.source) {
-    case 'profile':
-      return fromIni({
+    case 'profile': {
+      const provider = fromIni({
         profile: source.profile,
         // The STS and SSO calls of a role chain go where the environment's calls go only for an emulator: they carry
         // source credentials and SSO bearer tokens, which a VPC endpoint or proxy override must never receive. No region
@@ -48,6 +48,14 @@ export function credentialsFor(
           return code ? Promise.resolve(code) : Promise.reject(new MfaRequired(serial));
         },
       });
+      if (!environment.emulator) return provider;
+      // Checked at every use: an environment stored before the rule, or a profile edited since, is refused too.
+      return async (options) => {
+        const problem = await emulatorProfileProblem(source.profile);
+        if (problem) throw new AppError('VALIDATION', problem);
+        return provider(options);
+      };
+    }
     case 'environment':
       return fromEnv();
     case 'keys':
@@ -61,6 +69,25 @@ export function credentialsFor(
         return JSON.parse(stored) as StoredKeys;
       };
   }
+}
+
+/**
+ * Why a profile may not back an environment marked as an emulator: its chain signs in with SSO, and the
+ * credential providers send the SSO portal's bearer token to an emulator's endpoint. Keys and role chains
+ * from keys are fine there: their requests are signed, the secret itself never sent.
+ */
+export async function emulatorProfileProblem(profile: string): Promise<string | undefined> {
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  const seen = new Set<string>();
+  for (let name: string | undefined = profile; name !== undefined && !seen.has(name);) {
+    seen.add(name);
+    const settings: Record<string, string | undefined> = { ...credentialsFile[name], ...configFile[name] };
+    if (settings.sso_session || settings.sso_start_url) {
+      return `Profile ${name} signs in with SSO, and an emulator would receive the SSO sign-in's token. Use keys, or a profile with keys, for an emulator.`;
+    }
+    name = settings.role_arn ? settings.source_profile : undefined;
+  }
+  return undefined;
 }
 
 /** Profiles in the shared config and credentials files, read by the SDK's own loader. */

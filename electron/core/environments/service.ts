@@ -15,7 +15,7 @@ import {
 } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { AwsScope, type AwsAccess, type AwsTarget } from '../aws/clients.js';
-import { credentialsFor, explainCredentialError, listProfiles, MfaRequired } from '../aws/credentials.js';
+import { credentialsFor, emulatorProfileProblem, explainCredentialError, listProfiles, MfaRequired } from '../aws/credentials.js';
 import { ssoDeviceLogin, ssoSignInOf } from '../aws/sso-login.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { SandboxAccess } from '../../../sandbox/client/constants.js';
@@ -101,6 +101,8 @@ export class EnvironmentsService implements AwsAccess {
         .slice(0, 40) || 'aws';
     const id = `${base}-${randomBytes(3).toString('hex')}`;
     const { credentials } = input;
+    const emulatorProblem = input.emulator && credentials.source === 'profile' && (await emulatorProfileProblem(credentials.profile));
+    if (emulatorProblem) throw new AppError('VALIDATION', emulatorProblem, [{ path: 'credentials.profile', message: emulatorProblem }]);
     const environment: Environment = {
       id,
       name: input.name.trim(),

@@ -27,14 +27,14 @@ import { kinesisProblem } from './kinesis-problem.js';
 import { Producer, type ProducerEnd } from './producer.js';
 import { generatorSource, replayFiles, replaySource, type ReplaySource } from './sources.js';
 import { listShards, tailStream } from './tail.js';
-import type { WorkspaceFiles } from '../storage/file-access.js';
+import type { FileAccess } from '../storage/file-access.js';
 
 export interface IngestDeps {
   dataDir: string;
   aws: AwsAccess;
   log: Logger;
   /** Where replayed log files are read from. */
-  files: WorkspaceFiles;
+  files: FileAccess;
   /** The ledgers' disk caps; tests make them small. */
   ledgerLimits?: LedgerLimits;
 }

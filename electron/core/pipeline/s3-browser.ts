@@ -18,7 +18,7 @@ import type { AsyncBuffer } from 'hyparquet';
 import type { S3Listing, S3Preview, TransferChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { AwsAccess } from '../aws/clients.js';
-import type { WorkspaceFiles } from '../storage/file-access.js';
+import type { FileAccess } from '../storage/file-access.js';
 import { sampleParquet } from './parquet-schema.js';
 
 const PREVIEW_BYTES = 64 * 1024;
@@ -56,7 +56,7 @@ const looksParquet = (key: string, contentType?: string) => /\.parquet$/i.test(k
 export class S3Browser {
   constructor(
     private readonly aws: AwsAccess,
-    private readonly files: WorkspaceFiles,
+    private readonly files: FileAccess,
   ) {}
 
   private async using<T>(work: (s3: S3Client) => Promise<T>): Promise<T> {

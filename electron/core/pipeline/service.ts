@@ -4,7 +4,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { AwsAccess } from '../aws/clients.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import type { Logger } from '../../../shared/node/log.js';
-import type { WorkspaceFiles } from '../storage/file-access.js';
+import type { FileAccess } from '../storage/file-access.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
@@ -21,7 +21,7 @@ export interface PipelineDeps {
   /** The workbench's connections, for look-ups that are not the operator's queries. */
   engines: LookupEngines;
   /** Where uploads are read from and downloads written. */
-  files: WorkspaceFiles;
+  files: FileAccess;
   log: Logger;
 }
 

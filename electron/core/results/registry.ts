@@ -4,7 +4,7 @@ import type { ColumnMeta, ExportProgress } from '../../../shared/contract/index.
 import { AppError } from '../../../shared/errors.js';
 import type { HandlerGroup } from '../dispatch/handlers.js';
 import { follow } from '../events.js';
-import type { WorkspaceFiles } from '../storage/file-access.js';
+import type { FileAccess } from '../storage/file-access.js';
 import type { ExportFormat } from './export-file.js';
 import { ResultSet } from './result-set.js';
 
@@ -27,7 +27,7 @@ export interface ResultRegistryOptions {
   /** Per-result memory bound before spilling (see ResultSet). */
   memoryBytes?: number;
   /** Where exports may be written. */
-  files: WorkspaceFiles;
+  files: FileAccess;
 }
 
 /** The results of this process's queries, newest last, found by id from the UI. */

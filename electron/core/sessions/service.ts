@@ -22,6 +22,7 @@ import { exec, type ExecOutcome, type ExecRequest } from '../ssh/exec.js';
 import { Tunnel } from '../ssh/tunnel.js';
 import { TunnelPool, type TunnelPurpose } from '../ssh/tunnel-pool.js';
 import { findMaster, listClusters, redshiftEndpoint } from './discovery.js';
+import type { FileAccess } from '../storage/file-access.js';
 import type { KeyFileStore } from './key-files.js';
 import { keyFileFor, login, sshHost, type Route, type SessionAnswers } from './login.js';
 import { OpenSessionsRecord, restoreSessions, type RecordedSession, type SessionOrigin } from './restore.js';
@@ -40,6 +41,8 @@ export interface SessionsDeps {
   dataDir: string;
   environments: AwsAccess;
   keyFiles: KeyFileStore;
+  /** Where a key file the operator names is checked (a chosen file's handle, or a workspace path). */
+  files: Pick<FileAccess, 'forRead'>;
   sandboxMaster: () => SandboxMaster | undefined;
   /** The operator's setting: minutes a tunnel may go unused, 0 for never. */
   tunnelIdleMinutes: () => Promise<number>;
@@ -154,6 +157,7 @@ export class SessionsService {
     }));
   }
 
+  /** `keyFile` is a real path here: the operator's was checked by the handler, a restored one was the core's own. */
   async openMaster(
     input: SessionAnswers & { clusterId: string; keyFile?: string; bastion?: string },
     signal: AbortSignal,
@@ -367,7 +371,8 @@ export class SessionsService {
     return {
       'sessions.list': () => this.list(),
       'sessions.clusters': async (_input, { signal }) => listClusters(await this.deps.environments.aws(), signal),
-      'sessions.openMaster': (input, { signal }) => this.openMaster(input, signal),
+      'sessions.openMaster': async ({ keyFile, ...input }, { signal }) =>
+        this.openMaster({ ...input, ...(keyFile ? { keyFile: await this.deps.files.forRead(keyFile) } : {}) }, signal),
       'sessions.openBastion': (input) => this.openBastion(input),
       'sessions.close': ({ id }) => this.close(id),
       'sessions.forward': ({ sessionId, service }) => this.forward(sessionId, service),

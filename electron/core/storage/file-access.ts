@@ -1,38 +1,76 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { ChosenFile, ChooseFile, FileNaming } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 
 /**
- * Where the core may read and write the operator's own files. Paths arrive through the contract, so a
+ * Where the core may read and write the operator's own files. File names arrive through the contract, so a
  * compromised renderer, or anyone holding the web host's token, could name ~/.aws/credentials to upload or
- * preview, or ~/.ssh/authorized_keys to overwrite. Every such path is checked here before a file is opened:
- * it must lie inside the workspace folder chosen at launch (default ~/Tributary) once symlinks are resolved,
- * outside the data directory and outside any dot-folder; a write never replaces a file unless the operator
- * said so (CONFLICT first, so the UI can ask).
+ * preview, or ~/.ssh/authorized_keys to overwrite. Each host checks them its own way: the web host confines
+ * paths to a workspace folder (WorkspaceFiles), the desktop app takes only files picked in its own dialogs
+ * (ChosenFiles, chosen-files.ts).
  */
-export class WorkspaceFiles {
+export interface FileAccess {
+  readonly naming: FileNaming;
+  /** Asks the operator for a file in the host's own dialog; null when cancelled. */
+  choose(request: ChooseFile): Promise<ChosenFile | null>;
+  /** Whether a real path inside a folder being read lies in the data directory (a chosen folder may hold it). */
+  isAppData(real: string): boolean;
+  /** The real path of an existing regular file (or folder) to read. */
+  forRead(ref: string, kind?: 'file' | 'file or folder'): Promise<string>;
+  /** Opens a file to read without following a symlink put in its place since it was checked. */
+  openForRead(ref: string): Promise<{ path: string; handle: FileHandle }>;
+  /** The real path to write. An existing file is a CONFLICT unless the operator agreed to replace it. */
+  forWrite(ref: string, overwrite: boolean): Promise<string>;
+}
+
+/** The data directory, resolved once, to refuse it wherever files are named. */
+export class AppDataDir {
+  private constructor(private readonly real: string | undefined) {}
+
+  static async of(dataDir: string): Promise<AppDataDir> {
+    return new AppDataDir(await realpath(dataDir).catch(() => undefined));
+  }
+
+  holds(real: string): boolean {
+    return this.real !== undefined && (real === this.real || real.startsWith(this.real + sep));
+  }
+}
+
+/**
+ * The web host's files: every path must lie inside the workspace folder chosen at launch (default
+ * ~/Tributary) once symlinks are resolved, outside the data directory and outside any dot-folder; a write
+ * never replaces a file unless the operator said so (CONFLICT first, so the UI can ask).
+ */
+export class WorkspaceFiles implements FileAccess {
   private constructor(
     /** The workspace as the operator named it, shown in the UI and in messages. */
     readonly root: string,
     private readonly realRoot: string,
-    private readonly realDataDir: string | undefined,
+    private readonly dataDir: AppDataDir,
   ) {}
+
+  get naming(): FileNaming {
+    return { kind: 'workspace', root: this.root };
+  }
 
   /** Creates the workspace (0700) when it is missing. */
   static async open(root: string, dataDir: string): Promise<WorkspaceFiles> {
     const absolute = resolve(root);
     await mkdir(absolute, { recursive: true, mode: 0o700 });
-    const realData = await realpath(dataDir).catch(() => undefined);
-    return new WorkspaceFiles(absolute, await realpath(absolute), realData);
+    return new WorkspaceFiles(absolute, await realpath(absolute), await AppDataDir.of(dataDir));
   }
 
-  /** Whether a real path inside a folder being read lies in the data directory (a workspace may hold it). */
+  choose(): Promise<ChosenFile | null> {
+    return Promise.reject(new AppError('VALIDATION', `The web host has no file dialog: name a file in the workspace folder ${this.root}.`));
+  }
+
   isAppData(real: string): boolean {
-    return this.realDataDir !== undefined && (real === this.realDataDir || real.startsWith(this.realDataDir + sep));
+    return this.dataDir.holds(real);
   }
 
-  /** The real path of an existing regular file or folder to read; relative paths are taken from the workspace. */
+  /** Relative paths are taken from the workspace. */
   async forRead(path: string, kind: 'file' | 'file or folder' = 'file'): Promise<string> {
     const real = await this.confine(path);
     const info = await lstat(real).catch(() => undefined);
@@ -41,17 +79,11 @@ export class WorkspaceFiles {
     return real;
   }
 
-  /** Opens a file to read without following a symlink put in its place since it was checked. */
   async openForRead(path: string): Promise<{ path: string; handle: FileHandle }> {
-    const real = await this.forRead(path);
-    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
-    return { path: real, handle };
+    return openChecked(await this.forRead(path));
   }
 
-  /**
-   * The real path to write; its folder is created inside the workspace. An existing file is a CONFLICT
-   * unless `overwrite`, and a symlink or folder in its place is refused either way.
-   */
+  /** Its folder is created inside the workspace; a symlink or folder in the file's place is refused either way. */
   async forWrite(path: string, overwrite: boolean): Promise<string> {
     const real = await this.confine(path);
     const info = await lstat(real).catch(() => undefined);
@@ -76,6 +108,10 @@ export class WorkspaceFiles {
   }
 }
 
+export async function openChecked(real: string): Promise<{ path: string; handle: FileHandle }> {
+  return { path: real, handle: await open(real, constants.O_RDONLY | constants.O_NOFOLLOW) };
+}
+
 function refused(path: string, why: string): AppError {
   return new AppError('VALIDATION', `${path} ${why}; Tributary reads and writes files only in its workspace folder.`, [
     { path: 'path', message: why },
@@ -83,7 +119,7 @@ function refused(path: string, why: string): AppError {
 }
 
 /** Symlinks resolved as far as the path exists; the missing rest (a file about to be written) is appended as named. */
-async function realOfDeepestExisting(path: string): Promise<string> {
+export async function realOfDeepestExisting(path: string): Promise<string> {
   const missing: string[] = [];
   let existing = path;
   for (;;) {

@@ -3,6 +3,7 @@ import { masterServices, sessionLabel, type HostKeyQuestion, type MasterServiceI
 import { useClient } from '../bridge/client-context';
 import { useAction, useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { FileField, type FileChoice } from '../components/FileField';
 import { Terminal } from './sessions/Terminal';
 
 /** A session being opened: to a cluster's master, or to a bastion; asked again with the operator's answers. */
@@ -21,7 +22,7 @@ export default function Sessions() {
   const sessions = useCall('sessions.list', {});
   const { error, act } = useAction();
   const [pending, setPending] = useState<Pending>();
-  const [keyFile, setKeyFile] = useState('');
+  const [keyFile, setKeyFile] = useState<FileChoice>();
   const [passphrase, setPassphrase] = useState('');
   const [bastion, setBastion] = useState('');
   const [bastionHost, setBastionHost] = useState('');
@@ -116,16 +117,23 @@ export default function Sessions() {
           aria-label="Key pair file"
           onSubmit={(e) => {
             e.preventDefault();
-            void open(pending.opening, { keyFile });
+            if (keyFile) void open(pending.opening, { keyFile: keyFile.ref });
           }}
         >
           <p>
             Which private key file belongs to key pair <code>{pending.keyName}</code>? It is remembered for this key pair.
           </p>
-          <label>
-            Key file <input value={keyFile} onChange={(e) => setKeyFile(e.target.value)} placeholder="/home/me/.ssh/my-key.pem" />
-          </label>
-          <button type="submit">Connect</button>
+          <FileField
+            label="Key file"
+            purposes={['open-file']}
+            title={`The private key of key pair ${pending.keyName}`}
+            placeholder="keys/my-key.pem"
+            value={keyFile}
+            onChange={setKeyFile}
+          />
+          <button type="submit" disabled={!keyFile}>
+            Connect
+          </button>
         </form>
       )}
       {pending?.passphraseFor && (

@@ -182,10 +182,14 @@ function DataLocation() {
         Settings, environments and history live in <code>{info.data.dataDir}</code>, written atomically. A file that cannot be read is kept
         aside as a <code>.corrupt-…</code> copy and reported under Notices.
       </p>
-      <p>
-        Files you upload, replay, download or export are read and written only in the workspace folder <code>{info.data.workspace}</code>{' '}
-        (start the app with <code>--workspace</code> to choose another).
-      </p>
+      {info.data.files.kind === 'workspace' ? (
+        <p>
+          Files you upload, replay, download, export or log in with are read and written only in the workspace folder{' '}
+          <code>{info.data.files.root}</code> (start the app with <code>--workspace</code> to choose another).
+        </p>
+      ) : (
+        <p>Files you upload, replay, download, export or log in with are the ones you pick in the file dialog, and only for that use.</p>
+      )}
     </section>
   );
 }

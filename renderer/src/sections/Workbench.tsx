@@ -4,6 +4,7 @@ import type { AppError } from '../../../shared/errors';
 import { useClient } from '../bridge/client-context';
 import { toAppError, useAction, useCall, useStreamAction } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { useFiles, type FileChoice } from '../components/FileField';
 import { useSettings } from '../shell/settings-context';
 import { ConnectionForm } from './workbench/ConnectionForm';
 import { createSqlEditor, setCompletionSchema, type SqlEditor } from './workbench/monaco';
@@ -40,6 +41,7 @@ export default function Workbench() {
   const [schemaError, setSchemaError] = useState<AppError>();
   const [saves, setSaves] = useState(0);
   const [exportNote, setExportNote] = useState<string>();
+  const files = useFiles();
   // An export goes on writing its file when the operator leaves the Workbench.
   const exporting = useStreamAction<'results.export', ExportProgress>({
     reduce: (_, progress) => progress,
@@ -172,13 +174,28 @@ export default function Workbench() {
     [result],
   );
 
-  const exportResult = (format: 'csv' | 'jsonl' | 'parquet') => {
+  const exportResult = async (format: 'csv' | 'jsonl' | 'parquet') => {
     // A second export while one runs keeps the note and the running one as they are.
     if (!result || exporting.running) return;
     setExportNote(undefined);
+    // The desktop app asks where in its own dialog (which asks before replacing); the web host writes into the workspace.
+    let file: FileChoice | null | undefined;
+    if (files.naming?.kind === 'dialog') {
+      try {
+        file = await files.choose({
+          purpose: 'save',
+          title: 'Export the whole result',
+          suggestedName: `tributary-${result.resultId}.${format}`,
+        });
+      } catch (caught) {
+        setExportNote(toAppError(caught).message);
+        return;
+      }
+      if (!file) return;
+    }
     exporting.start(
       'results.export',
-      { resultId: result.resultId, format },
+      { resultId: result.resultId, format, ...(file ? { path: file.ref } : {}) },
       { kind: 'progress', path: '', rows: 0, total: result.total, bytes: 0 },
     );
   };
@@ -305,7 +322,7 @@ export default function Workbench() {
                 source={source}
                 chart={active?.chart}
                 onChartChange={(chart: ChartSpec) => updateActive({ chart })}
-                onExport={exportResult}
+                onExport={(format) => void exportResult(format)}
                 {...(exporting.running && exporting.state
                   ? {
                       exportProgress: { rows: exporting.state.rows, total: exporting.state.total, path: exporting.state.path },

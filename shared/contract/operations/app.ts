@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
+import type { FileNaming } from '../paths.js';
 
 export type HostKind = 'electron' | 'web';
 
@@ -11,8 +12,8 @@ export interface AppInfo {
   host: HostKind;
   platform: string;
   dataDir: string;
-  /** The folder uploads, replays, downloads and exports are confined to. */
-  workspace: string;
+  /** How files to upload, replay, download, export or log in with are named on this host. */
+  files: FileNaming;
   secretBackend: SecretBackend;
   /** False when secrets are kept in memory only and are gone when the app quits. */
   secretsPersist: boolean;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
-import { workspacePathSchema } from '../paths.js';
+import { fileRefSchema } from '../paths.js';
 
 /**
  * Ingest: filling the active environment's Kinesis stream with access logs
@@ -214,7 +214,7 @@ const sourceSchema = z.union([
       /** A log file (plain or .gz) or a folder of them, read in name order; lines are sent as they are, each with its id appended. */
       replay: z
         .object({
-          path: workspacePathSchema,
+          path: fileRefSchema,
         })
         .strict(),
     })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { S3_URI_SAFE, S3_URI_SAFE_MESSAGE } from '../../sql/literal.js';
 import { call, stream } from '../define.js';
-import { overwriteSchema, workspacePathSchema } from '../paths.js';
+import { overwriteSchema, fileRefSchema } from '../paths.js';
 import type { Cell, ColumnMeta } from './workbench.js';
 
 /**
@@ -296,14 +296,12 @@ export const pipeline = {
   download: stream<TransferChunk>()({
     summary: 'Download an object to a local file, with progress.',
     input: z
-      .object({ bucket, key: key.refine((k) => k.length > 0, 'Name an object'), path: workspacePathSchema, overwrite: overwriteSchema })
+      .object({ bucket, key: key.refine((k) => k.length > 0, 'Name an object'), path: fileRefSchema, overwrite: overwriteSchema })
       .strict(),
   }),
   upload: stream<TransferChunk>()({
     summary: 'Upload a local file to an object (multipart when large), with progress.',
-    input: z
-      .object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: workspacePathSchema })
-      .strict(),
+    input: z.object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: fileRefSchema }).strict(),
   }),
 
   parquetRows: call<ParquetRows>()({

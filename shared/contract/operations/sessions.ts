@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fileRefSchema } from '../paths.js';
 import { call, stream } from '../define.js';
 
 /** The master's services an operator reaches through the tunnel, with EMR's ports. */
@@ -102,8 +103,8 @@ export const sessions = {
     input: z
       .object({
         clusterId: z.string().regex(/^j-[A-Z0-9]{1,64}$/, 'Not an EMR cluster id (j-…)'),
-        /** The key pair's private key file, remembered per key name once given. */
-        keyFile: z.string().min(1).max(4096).optional(),
+        /** The key pair's private key file (a chosen file's handle, or a workspace path), remembered per key name once given. */
+        keyFile: fileRefSchema.optional(),
         /** A bastion to go through: a Host of ~/.ssh/config (its own ProxyJump chain included). */
         bastion: sshHostAlias.optional(),
         ...sessionAnswers,

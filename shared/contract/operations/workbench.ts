@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { call, stream } from '../define.js';
-import { overwriteSchema, workspacePathSchema } from '../paths.js';
+import { overwriteSchema, fileRefSchema } from '../paths.js';
 import { environmentIdSchema } from './environments.js';
 
 /**
@@ -347,8 +347,8 @@ export const results = {
       .object({
         resultId,
         format: z.enum(['csv', 'jsonl', 'parquet']),
-        /** A file in the workspace; the default is tributary-<result>.<format> there. */
-        path: workspacePathSchema.optional(),
+        /** The file to write; on the web host the default is tributary-<result>.<format> in the workspace. */
+        path: fileRefSchema.optional(),
         overwrite: overwriteSchema,
       })
       .strict(),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Notice, SessionInfo, TunnelInfo } from '../../../shared/contract/index.js';
@@ -85,9 +85,12 @@ const recorded = () => JSON.parse(readFileSync(record(), 'utf8')) as { sessions:
 
 describe('SSH sessions and tunnels across a core crash', () => {
   it('come back with the same session id and local port and carry traffic; the record holds no secret, and a clean stop empties it', async () => {
-    const keyFile = join(tempDir('tributary-restore-key-'), 'sandbox.pem');
+    // A key the operator names lies in the web host's workspace, ~/Tributary.
+    const home = tempDir('tributary-restore-home-');
+    mkdirSync(join(home, 'Tributary'));
+    const keyFile = join(home, 'Tributary', 'sandbox.pem');
     copyFileSync(run.master.keyFile, keyFile);
-    host = await startWebHostProcess(appDir, { HOME: tempDir('tributary-restore-home-') });
+    host = await startWebHostProcess(appDir, { HOME: home });
     const page = await renderer(host);
     const session = await openMaster(page, keyFile);
     const tunnel = await page.call<TunnelInfo>('sessions.forward', { sessionId: session.id, service: 'spark-thrift' });
@@ -126,9 +129,12 @@ describe('SSH sessions and tunnels across a core crash', () => {
   });
 
   it('a session whose key file is gone is not retried: a notice names it and says why', async () => {
-    const keyFile = join(tempDir('tributary-restore-key-'), 'sandbox.pem');
+    // A key the operator names lies in the web host's workspace, ~/Tributary.
+    const home = tempDir('tributary-restore-home-');
+    mkdirSync(join(home, 'Tributary'));
+    const keyFile = join(home, 'Tributary', 'sandbox.pem');
     copyFileSync(run.master.keyFile, keyFile);
-    host = await startWebHostProcess(appDir, { HOME: tempDir('tributary-restore-home-') });
+    host = await startWebHostProcess(appDir, { HOME: home });
     const page = await renderer(host);
     const session = await openMaster(page, keyFile);
     page.close();

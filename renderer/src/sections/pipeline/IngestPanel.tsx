@@ -5,6 +5,7 @@ import type { IngestChunk, IngestCounters, IngestSummary, InputOf, TailRecord } 
 import { useClient } from '../../bridge/client-context';
 import { useAction, useCall, useStream, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { FileField, type FileChoice } from '../../components/FileField';
 import { count, duration, time } from './format';
 
 /**
@@ -57,7 +58,6 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   const client = useClient();
   const { error, act } = useAction();
   const runs = useCall('ingest.runs', {});
-  const workspace = useCall('app.info', {}).data?.workspace;
   const [mode, setMode] = useState<'generator' | 'replay'>('generator');
   const [seed, setSeed] = useState(1);
   const [rate, setRate] = useState(1000);
@@ -66,7 +66,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
   const [burstStart, setBurstStart] = useState(60);
   const [burstDuration, setBurstDuration] = useState(30);
   const [burstShare, setBurstShare] = useState(0.5);
-  const [path, setPath] = useState('');
+  const [replayFile, setReplayFile] = useState<FileChoice>();
   const [preview, setPreview] = useState<string[]>();
   // Leaving the screen does not cancel the run: it goes on, and the runs list below can stop it.
   const ingest = useStreamAction<'ingest.start', Run>({
@@ -88,7 +88,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
     const totalNumber = Number(total);
     const input: InputOf<'ingest.start'> = {
       stream,
-      source: mode === 'generator' ? { generator: generator() } : { replay: { path } },
+      source: mode === 'generator' ? { generator: generator() } : { replay: { path: replayFile?.ref ?? '' } },
       recordsPerSecond: rate,
       ...(total.trim() && totalNumber > 0 ? { total: Math.floor(totalNumber) } : {}),
     };
@@ -157,18 +157,14 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
               )}
             </div>
           ) : (
-            <label>
-              <span>
-                Log file or folder <span className="muted">(in {workspace ?? 'the workspace'})</span>
-              </span>
-              <input
-                value={path}
-                onChange={(e) => setPath(e.target.value)}
-                placeholder="logs/access.log.gz"
-                className="wide"
-                spellCheck={false}
-              />
-            </label>
+            <FileField
+              label="Log file or folder"
+              purposes={['open-file', 'open-folder']}
+              title="Replay a log file or a folder of logs"
+              placeholder="logs/access.log.gz"
+              value={replayFile}
+              onChange={setReplayFile}
+            />
           )}
           <div className="row">
             <label>
@@ -194,7 +190,7 @@ export function IngestPanel({ stream, onLive }: { stream: string | undefined; on
             </label>
           </div>
           <div className="row">
-            <button type="button" disabled={!stream || running || (mode === 'replay' && !path)} onClick={start}>
+            <button type="button" disabled={!stream || running || (mode === 'replay' && !replayFile)} onClick={start}>
               Start
             </button>
             <button

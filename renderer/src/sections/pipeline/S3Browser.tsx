@@ -2,15 +2,17 @@ import { useCallback, useEffect, useState } from 'react';
 import type { S3Entry, S3Listing, S3Preview, TransferChunk } from '../../../../shared/contract';
 import type { AppError } from '../../../../shared/errors';
 import { useClient } from '../../bridge/client-context';
-import { toAppError, useCall, useStreamAction } from '../../bridge/hooks';
+import { toAppError, useStreamAction } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { FileField, useFiles, type FileChoice } from '../../components/FileField';
 import { CellTable } from './CellTable';
 import { bytes, time } from './format';
 
 interface Transfer {
   kind: 'upload' | 'download';
   key: string;
-  path: string;
+  /** The local file as the operator named it (`file.ref` is what the core checks). */
+  file: FileChoice;
   bytes: number;
   total?: number;
   done?: string;
@@ -36,7 +38,7 @@ export function S3Browser({
   onChanged: () => void;
 }) {
   const client = useClient();
-  const workspace = useCall('app.info', {}).data?.workspace;
+  const files = useFiles();
   // The operator's own navigation, until a stage link jumps somewhere newer.
   const [nav, setNav] = useState<{ at: number; prefix: string }>();
   const prefix = nav && nav.at >= jumpTo.at ? nav.prefix : jumpTo.prefix;
@@ -47,9 +49,9 @@ export function S3Browser({
   const [picked, setSelected] = useState<{ where: string; entry: S3Entry }>();
   const [preview, setPreview] = useState<S3Preview>();
   const [previewError, setPreviewError] = useState<AppError>();
-  const [uploadPath, setUploadPath] = useState('');
+  const [uploadFile, setUploadFile] = useState<FileChoice>();
   const [uploadName, setUploadName] = useState('');
-  const [downloadPath, setDownloadPath] = useState('');
+  const [downloadFile, setDownloadFile] = useState<FileChoice>();
   // Leaving the browser does not cancel a transfer: the object or the file still lands.
   const transfers = useStreamAction<'pipeline.upload' | 'pipeline.download', Transfer>({
     reduce: transferStep,
@@ -114,17 +116,31 @@ export function S3Browser({
     [client, bucket, prefix],
   );
 
-  const startTransfer = (kind: 'upload' | 'download', key: string, path: string, overwrite = false) => {
+  const startTransfer = (kind: 'upload' | 'download', key: string, file: FileChoice, overwrite = false) => {
     if (!bucket) return;
-    const initial: Transfer = { kind, key, path, bytes: 0 };
-    if (kind === 'upload') transfers.start('pipeline.upload', { bucket, key, path }, initial);
-    else transfers.start('pipeline.download', { bucket, key, path, overwrite }, initial);
+    const initial: Transfer = { kind, key, file, bytes: 0 };
+    if (kind === 'upload') transfers.start('pipeline.upload', { bucket, key, path: file.ref }, initial);
+    else transfers.start('pipeline.download', { bucket, key, path: file.ref, overwrite }, initial);
+  };
+
+  /** The desktop app asks where to save in its own dialog; the web host takes the typed name, or the object's. */
+  const download = async (key: string) => {
+    if (files.naming?.kind !== 'dialog') {
+      startTransfer('download', key, downloadFile ?? { ref: baseName(key), name: baseName(key) });
+      return;
+    }
+    try {
+      const chosen = await files.choose({ purpose: 'save', title: `Download s3://${bucket}/${key}`, suggestedName: baseName(key) });
+      if (chosen) startTransfer('download', key, chosen);
+    } catch (caught) {
+      setPreviewError(toAppError(caught));
+    }
   };
 
   if (!bucket) return <p className="muted">Pick a bucket above to browse it.</p>;
 
   const crumbs = prefix.split('/').filter(Boolean);
-  const uploadKey = prefix + (uploadName || baseName(uploadPath.replace(/\\/g, '/')));
+  const uploadKey = prefix + (uploadName || baseName((uploadFile?.name ?? '').replace(/\\/g, '/')));
   const transferring = transfer && !transfer.done && !transfer.error;
   const percent = transfer?.total ? Math.min(100, (transfer.bytes / transfer.total) * 100) : undefined;
 
@@ -211,31 +227,27 @@ export function S3Browser({
           aria-label="Upload"
           onSubmit={(e) => {
             e.preventDefault();
-            if (uploadPath) startTransfer('upload', uploadKey, uploadPath);
+            if (uploadFile) startTransfer('upload', uploadKey, uploadFile);
           }}
         >
           <h3>
             Upload to s3://{bucket}/{prefix}
           </h3>
-          <label>
-            <span>
-              Local file <span className="muted">(in {workspace ?? 'the workspace'})</span>
-            </span>
-            <input
-              value={uploadPath}
-              onChange={(e) => setUploadPath(e.target.value)}
-              placeholder="sample.json"
-              spellCheck={false}
-              className="wide"
-            />
-          </label>
+          <FileField
+            label="Local file"
+            purposes={['open-file']}
+            title={`Upload to s3://${bucket}/${prefix}`}
+            placeholder="sample.json"
+            value={uploadFile}
+            onChange={setUploadFile}
+          />
           <label>
             <span>
               Object name <span className="muted">(the file’s name when empty)</span>
             </span>
             <input value={uploadName} onChange={(e) => setUploadName(e.target.value)} spellCheck={false} className="wide" />
           </label>
-          <button type="submit" disabled={!uploadPath || !!transferring || uploadKey.endsWith('/')}>
+          <button type="submit" disabled={!uploadFile || !!transferring || uploadKey.endsWith('/')}>
             Upload
           </button>
         </form>
@@ -243,7 +255,7 @@ export function S3Browser({
           <div className="transfer" role="group" aria-label="Transfer">
             <p className="small" role="status" aria-label="Transfer status">
               {transfer.kind === 'upload' ? 'Upload' : 'Download'}{' '}
-              {transfer.kind === 'upload' ? `${transfer.path} → ${transfer.key}` : `${transfer.key} → ${transfer.path}`}:{' '}
+              {transfer.kind === 'upload' ? `${transfer.file.name} → ${transfer.key}` : `${transfer.key} → ${transfer.file.name}`}:{' '}
               {transfer.done
                 ? `done, ${bytes(transfer.bytes)}`
                 : transfer.error
@@ -258,8 +270,8 @@ export function S3Browser({
             )}
             <ErrorMessage error={transfer.error} />
             {transfer.error?.code === 'CONFLICT' && transfer.kind === 'download' && (
-              <button type="button" onClick={() => startTransfer('download', transfer.key, transfer.path, true)}>
-                Replace {transfer.path}
+              <button type="button" onClick={() => startTransfer('download', transfer.key, transfer.file, true)}>
+                Replace {transfer.file.name}
               </button>
             )}
           </div>
@@ -279,23 +291,21 @@ export function S3Browser({
               aria-label="Download"
               onSubmit={(e) => {
                 e.preventDefault();
-                startTransfer('download', selected.key, downloadPath || baseName(selected.key));
+                void download(selected.key);
               }}
             >
-              <label>
-                <span>
-                  Save to <span className="muted">(in {workspace ?? 'the workspace'})</span>
-                </span>
-                <input
-                  value={downloadPath}
-                  onChange={(e) => setDownloadPath(e.target.value)}
+              {files.naming?.kind === 'workspace' && (
+                <FileField
+                  label="Save to"
+                  purposes={['save']}
+                  title="Save to"
                   placeholder={baseName(selected.key)}
-                  spellCheck={false}
-                  className="wide"
+                  value={downloadFile}
+                  onChange={setDownloadFile}
                 />
-              </label>
+              )}
               <button type="submit" disabled={!!transferring}>
-                Download
+                {files.naming?.kind === 'dialog' ? 'Download…' : 'Download'}
               </button>
             </form>
             <ErrorMessage error={previewError} />
