@@ -234,7 +234,7 @@ async function makeApp(root: string, log: Logger, endpoint: Endpoint, ports: Rec
     connections: source,
     results,
     history: new QueryHistory(dataDir, notices, (text) => log.redact(text)),
-    saved: new SavedWork(dataDir, notices),
+    saved: new SavedWork(dataDir, notices, (text) => log.redact(text)),
     log,
   });
   const handlers = { ...workbench.handlers(), ...results.handlers() } as Handlers;

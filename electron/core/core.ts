@@ -154,7 +154,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       connections,
       results,
       history: new QueryHistory(options.dataDir, notices, (text) => log.redact(text)),
-      saved: new SavedWork(options.dataDir, notices),
+      saved: new SavedWork(options.dataDir, notices, (text) => log.redact(text)),
       log,
     }),
   );

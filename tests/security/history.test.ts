@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EventHub } from '../../electron/core/events.js';
 import { NoticeBoard } from '../../electron/core/storage/notices.js';
 import { QueryHistory } from '../../electron/core/workbench/history.js';
+import { SavedWork } from '../../electron/core/workbench/saved.js';
 import { contract } from '../../shared/contract/index.js';
 import { Logger } from '../../shared/node/log.js';
 import { testCore, tempDir } from '../helpers/core.js';
@@ -89,5 +90,25 @@ describe('query history', () => {
     await h.add(run('SELECT 3'));
     const saved = JSON.parse(readFileSync(join(dir, 'query-history.json'), 'utf8')) as { entries: { sql: string }[] };
     expect(saved.entries.map((e) => e.sql)).toEqual(['SELECT 3', 'SELECT 2', 'SELECT 1']);
+  });
+});
+
+// Without the redaction, editor-tabs.json and saved-queries.json kept the statement as typed.
+describe('editor tabs and saved queries', () => {
+  it('are written without the secrets typed in them', async () => {
+    const dir = tempDir();
+    const log = new Logger(undefined);
+    const saved = new SavedWork(dir, new NoticeBoard(new EventHub()), (text) => log.redact(text));
+    const sql =
+      "CREATE USER carol PASSWORD 'zqtabsecret1';\nCOPY t FROM 's3://b/k' CREDENTIALS 'aws_access_key_id=AKIAEXAMPLE;aws_secret_access_key=zqtabsecret2'";
+    await saved.saveTabs({ tabs: [{ id: 't1', title: 'Users', sql }], activeId: 't1' });
+    const [query] = await saved.save({ name: 'Make carol', sql });
+    for (const file of ['editor-tabs.json', 'saved-queries.json']) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(text).not.toMatch(/zqtabsecret/);
+      expect(text).toContain('CREATE USER carol PASSWORD');
+    }
+    expect(query!.sql).not.toContain('zqtabsecret');
+    expect((await saved.tabs()).tabs[0]!.sql).toContain("PASSWORD '[redacted]'");
   });
 });

@@ -35,12 +35,20 @@ const tabsSchema = z.object({
   activeId: z.string().optional(),
 });
 
-/** What the operator keeps: saved queries (with their charts) and the editor tabs as they were left. */
+/**
+ * What the operator keeps: saved queries (with their charts) and the editor tabs as they were left. Both are
+ * written redacted, as history is: a password typed in a statement stays in the open editor for this run of
+ * the app, and is never written to disk (a reopened tab shows '[redacted]' in its place).
+ */
 export class SavedWork {
   private readonly queriesFile: JsonDocument<z.infer<typeof savedSchema>>;
   private readonly tabsFile: JsonFile<z.infer<typeof tabsSchema>>;
 
-  constructor(dataDir: string, notices: NoticeBoard) {
+  constructor(
+    dataDir: string,
+    notices: NoticeBoard,
+    private readonly redact: (text: string) => string,
+  ) {
     const onProblem = (p: Parameters<NoticeBoard['fileProblem']>[0]) => notices.fileProblem(p);
     this.queriesFile = new JsonDocument(join(dataDir, 'saved-queries.json'), savedSchema, () => ({ queries: [] }), onProblem);
     this.tabsFile = new JsonFile(join(dataDir, 'editor-tabs.json'), tabsSchema, () => ({ tabs: [] }), onProblem);
@@ -53,7 +61,12 @@ export class SavedWork {
   async save(input: Omit<SavedQuery, 'id' | 'updatedAt'> & { id?: string }): Promise<SavedQuery[]> {
     const { queries } = await this.queriesFile.update(({ queries: all }) => {
       if (input.id && !all.some((q) => q.id === input.id)) throw new AppError('NOT_FOUND', `No saved query ${input.id}`);
-      const query: SavedQuery = { ...input, id: input.id ?? randomBytes(5).toString('hex'), updatedAt: new Date().toISOString() };
+      const query: SavedQuery = {
+        ...input,
+        sql: this.redact(input.sql),
+        id: input.id ?? randomBytes(5).toString('hex'),
+        updatedAt: new Date().toISOString(),
+      };
       return { queries: input.id ? all.map((q) => (q.id === input.id ? query : q)) : [query, ...all] };
     });
     return queries;
@@ -68,6 +81,6 @@ export class SavedWork {
   }
 
   async saveTabs(value: { tabs: EditorTab[]; activeId?: string }): Promise<void> {
-    await this.tabsFile.save(value);
+    await this.tabsFile.save({ ...value, tabs: value.tabs.map((tab) => ({ ...tab, sql: this.redact(tab.sql) })) });
   }
 }
