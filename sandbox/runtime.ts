@@ -16,7 +16,7 @@ import { faultTokenPath } from './client/faults.js';
 import { Faults } from './gateway/faults.js';
 import { startGateway } from './gateway/server.js';
 import type { SandboxPaths } from './client/paths.js';
-import { freePort, portOpen } from '../shared/node/ports.js';
+import { freePort } from '../shared/node/ports.js';
 import { startPostgres } from './postgres.js';
 import { createDataApi } from './redshift/data-api.js';
 import { startRedshiftProxy } from './redshift/proxy.js';
@@ -30,8 +30,6 @@ import { checkPrerequisites } from './setup/prerequisites.js';
 import { pythonEnvStep, pythonRequirements } from './setup/python-env.js';
 import type { SetupStep } from './setup/step.js';
 
-/** The port EMR's Spark Thrift Server uses; the sandbox takes another only when it is busy. */
-const EMR_THRIFT_PORT = 10001;
 const ADMIN_USER = 'tributary_admin';
 const derbyNet = sparkJars.find((jar) => jar.artifact === 'derbynet')!;
 
@@ -161,7 +159,8 @@ export async function runSandbox(
     stops.push(() => dataApi.close());
     const pace = pacing();
     const keys = masterKeys(join(paths.state, 'ssh'));
-    const thriftPort = (await portOpen(EMR_THRIFT_PORT)) ? await freePort() : EMR_THRIFT_PORT;
+    // Not EMR's 10001: a second sandbox (another user's, another checkout's tests) would race this one for it.
+    const thriftPort = await freePort();
     const gatewayPort = await freePort();
     const metastorePort = await freePort();
     const sparkOptions = {

@@ -204,7 +204,9 @@ export function startThriftServer(
       env: { ...master.env, [THRIFT_PASSWORD_ENV]: login.password },
       cwd: master.home,
       logFile: join(options.logDir, 'spark-thrift.log'),
-      ready: () => portOpen(options.thriftPort),
+      // Spark logs this only once its socket is bound (a failed bind ends the process): the port answering alone
+      // could be another process's, which would then be sent the run's password.
+      ready: async (log) => log().includes('HiveThriftServer2 started') && (await portOpen(options.thriftPort)),
       readyTimeoutMs: 180_000,
       detached,
     },

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
 import { sleep } from './sleep.js';
@@ -13,8 +13,12 @@ export interface ProcessSpec {
   cwd?: string;
   /** stdout and stderr go here, so a failure can show its tail. */
   logFile: string;
-  /** Resolves true once the service answers; polled until `readyTimeoutMs`. */
-  ready: () => Promise<boolean>;
+  /**
+   * Resolves true once the service answers; polled until `readyTimeoutMs`. It is handed what this start has
+   * written to the log so far: a port that answers may be another process's (a second sandbox, a neighbour
+   * squatting on it), so a service that says in its log when it has bound can be waited for by that line.
+   */
+  ready: (logSinceStart: () => string) => Promise<boolean>;
   readyTimeoutMs: number;
   /** Keep running after this process exits (`npm run sandbox -- up`). */
   detached?: boolean;
@@ -44,6 +48,14 @@ export function logTail(file: string, lines = 20): string {
 export async function startProcess(spec: ProcessSpec, signal = new AbortController().signal): Promise<RunningProcess> {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const out = openSync(spec.logFile, 'a');
+  const startedAt = fstatSync(out).size;
+  const logSinceStart = () => {
+    try {
+      return readFileSync(spec.logFile).subarray(startedAt).toString('utf8');
+    } catch {
+      return '';
+    }
+  };
   let child: ChildProcess;
   try {
     child = spawn(spec.command, spec.args, {
@@ -67,7 +79,7 @@ export async function startProcess(spec: ProcessSpec, signal = new AbortControll
       await stopPid(child.pid);
       throw new AppError('CANCELLED', `Starting ${spec.name} was cancelled`);
     }
-    if (await spec.ready().catch(() => false)) break;
+    if (await spec.ready(logSinceStart).catch(() => false)) break;
     if (Date.now() > deadline) {
       await stopPid(child.pid);
       throw failure(spec, `did not answer within ${Math.round(spec.readyTimeoutMs / 1000)} s`);
