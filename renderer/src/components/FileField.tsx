@@ -43,22 +43,25 @@ export function FileField({ label, purposes, title, suggestedName, placeholder, 
   if (naming?.kind === 'dialog') {
     return (
       <div className="file-field" role="group" aria-label={label}>
-        <span>{label}</span> {value ? <code>{value.name}</code> : <span className="muted">none chosen</span>}{' '}
-        {purposes.map((purpose) => (
-          <button
-            key={purpose}
-            type="button"
-            onClick={() => {
-              setError(undefined);
-              choose({ purpose, title, ...(suggestedName ? { suggestedName } : {}) }).then(
-                (chosen) => chosen && onChange(chosen),
-                (caught: unknown) => setError(toAppError(caught)),
-              );
-            }}
-          >
-            {buttonText[purpose]}
-          </button>
-        ))}
+        <span className="file-field-label">{label}</span>
+        <div className="file-field-choice">
+          {value ? <code title={value.name}>{value.name}</code> : <span className="muted">none chosen</span>}
+          {purposes.map((purpose) => (
+            <button
+              key={purpose}
+              type="button"
+              onClick={() => {
+                setError(undefined);
+                choose({ purpose, title, ...(suggestedName ? { suggestedName } : {}) }).then(
+                  (chosen) => chosen && onChange(chosen),
+                  (caught: unknown) => setError(toAppError(caught)),
+                );
+              }}
+            >
+              {buttonText[purpose]}
+            </button>
+          ))}
+        </div>
         <ErrorMessage error={error} />
       </div>
     );

@@ -80,10 +80,14 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
         Reload lists
       </button>
       <div className="pipeline-picker-errors">
-        <ErrorMessage error={streams.error} />
-        <ErrorMessage error={buckets.error} />
-        <ErrorMessage error={connections.error} />
-        <ErrorMessage error={clusterList.error} />
+        {/* The lists fail together when the environment is down: its one reason is said once. */}
+        {[
+          ...new Map(
+            [streams.error, buckets.error, connections.error, clusterList.error].flatMap((e) => (e ? [[e.message, e]] : [])),
+          ).values(),
+        ].map((error) => (
+          <ErrorMessage key={error.message} error={error} />
+        ))}
       </div>
     </form>
   );
