@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -266,7 +265,7 @@ export async function runSandbox(
 
 /** A generated password kept with the sandbox state (0600), the same across restarts. */
 function secretFile(path: string): string {
-  if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(path)) writeFileSync(path, newPassword(), { mode: 0o600 });
   return readFileSync(path, 'utf8').trim();
 }
 

@@ -6,11 +6,33 @@ import { isAppUrl } from './window.js';
 /** Host A's transport: the envelope over one IPC channel, one session per window, senders checked. */
 export function attachIpc(ipcMain: IpcMain, core: CoreEndpoint, devServerUrl: string | undefined): void {
   const sessions = new Map<number, CoreConnection>();
+  /** Windows whose lifecycle is followed: once each, however often they reload. */
+  const followed = new WeakSet<WebContents>();
+
+  const end = (contents: WebContents) => {
+    sessions.get(contents.id)?.close();
+    sessions.delete(contents.id);
+  };
+
+  const follow = (contents: WebContents) => {
+    if (followed.has(contents)) return;
+    followed.add(contents);
+    // `id` is read now: a destroyed WebContents throws on property access.
+    const id = contents.id;
+    contents.once('destroyed', () => {
+      sessions.get(id)?.close();
+      sessions.delete(id);
+    });
+    // A reload starts a new page; what the old page started must stop.
+    contents.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) end(contents);
+    });
+  };
 
   const sessionFor = (contents: WebContents): CoreConnection => {
     let session = sessions.get(contents.id);
     if (!session) {
-      const created = core.connect(
+      session = core.connect(
         (message) => {
           if (!contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
         },
@@ -20,19 +42,8 @@ export function attachIpc(ipcMain: IpcMain, core: CoreEndpoint, devServerUrl: st
           if (!contents.isDestroyed()) contents.reload();
         },
       );
-      sessions.set(contents.id, created);
-      contents.once('destroyed', () => {
-        created.close();
-        sessions.delete(contents.id);
-      });
-      // A reload starts a new page; what the old page started must stop.
-      contents.on('did-start-navigation', (details) => {
-        if (details.isMainFrame && !details.isSameDocument) {
-          created.close();
-          sessions.delete(contents.id);
-        }
-      });
-      session = created;
+      sessions.set(contents.id, session);
+      follow(contents);
     }
     return session;
   };
