@@ -63,7 +63,9 @@ export class WorkspaceFiles implements FileAccess {
   }
 
   choose(): Promise<ChosenFile | null> {
-    return Promise.reject(new AppError('UNAVAILABLE', `The web host has no file dialog: name a file in the workspace folder ${this.root}.`));
+    return Promise.reject(
+      new AppError('UNAVAILABLE', `The web host has no file dialog: name a file in the workspace folder ${this.root}.`),
+    );
   }
 
   isAppData(real: string): boolean {
