@@ -12,7 +12,7 @@ import type { Cell, ExportProgress, RunChunk } from '../../shared/contract/index
 import { AppError } from '../../shared/errors.js';
 import { parsePlan } from '../../shared/sql/plan.js';
 import { unloadStatement } from '../../shared/sql/unload.js';
-import { testCore, tempDir, workspaceOf } from '../helpers/core.js';
+import { allRows, tempDir, testCore, workspaceOf } from '../helpers/core.js';
 import { SparkEngine, type MasterExec } from '../../electron/core/engines/spark.js';
 import { connectMaster } from './clients.js';
 import { openSandboxMaster, startSandboxCluster } from '../helpers/sandbox-cluster.js';
@@ -39,15 +39,6 @@ async function runSql(
   );
   for await (const chunk of stream) chunks.push(chunk);
   return chunks;
-}
-
-async function allRows(resultId: string): Promise<Cell[][]> {
-  const rows: Cell[][] = [];
-  for (;;) {
-    const window = await core.handlers['results.rows']({ resultId, offset: rows.length, limit: 10_000 }, { signal });
-    rows.push(...window.rows);
-    if (rows.length >= window.total) return rows;
-  }
 }
 
 const only = <K extends RunChunk['kind']>(chunks: RunChunk[], kind: K) =>
@@ -81,7 +72,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
     expect(run.redshift.adminPassword.length).toBeGreaterThanOrEqual(24);
     expect((statSync(join(dataDir, 'sandbox', 'run.json')).mode & 0o777).toString(8)).toBe('600');
     const chunks = await runSql('sandbox-warehouse', 'SELECT current_user');
-    expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([[run.redshift.adminUser]]);
+    expect(await allRows(core, only(chunks, 'result')[0]!.resultId)).toEqual([[run.redshift.adminUser]]);
     const failed = await runSql('sandbox-warehouse', 'SELECT * FROM no_such_table_for_the_admin_test');
     const list = await core.handlers['connections.list']({}, { signal });
     const status = await core.handlers['sandbox.status']({}, { signal });
@@ -121,7 +112,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
       'd:date:date',
       'id:uuid:text',
     ]);
-    const rows = await allRows(result.resultId);
+    const rows = await allRows(core, result.resultId);
     expect(rows).toEqual([
       [
         '9223372036854775807',
@@ -166,7 +157,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
       { name: 'v', type: 'text' },
     ]);
     const chunks = await runSql('sandbox-warehouse', 'EXPLAIN SELECT v, count(*) FROM wb_t WHERE id > 3 GROUP BY v');
-    const lines = (await allRows(only(chunks, 'result')[0]!.resultId)).map((r) => r[0]).join('\n');
+    const lines = (await allRows(core, only(chunks, 'result')[0]!.resultId)).map((r) => r[0]).join('\n');
     const [root] = parsePlan(lines);
     expect(root?.label).toMatch(/HashAggregate/);
     expect(root?.children[0]?.label).toMatch(/Seq Scan on wb_t/);
@@ -216,7 +207,7 @@ describe('Redshift over the wire protocol (the sandbox warehouse)', () => {
           if (e instanceof AppError && e.code === 'CONFLICT') return undefined;
           throw e;
         });
-        return check && (await allRows(only(check, 'result')[0]!.resultId))[0]![0];
+        return check && (await allRows(core, only(check, 'result')[0]!.resultId))[0]![0];
       },
       1000,
     );
@@ -301,7 +292,7 @@ describe('a Redshift cluster created through the API, reached through the EMR ma
       },
       60_000,
     );
-    expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([['wbadmin', 'wbdb']]);
+    expect(await allRows(core, only(chunks, 'result')[0]!.resultId)).toEqual([['wbadmin', 'wbdb']]);
     const sessions = await core.handlers['sessions.list']({}, { signal });
     expect(sessions.find((s) => s.id === sessionId)?.tunnels.some((t) => t.service === 'redshift')).toBe(true);
     expect(readFileSync(join(appDir, 'connections.json'), 'utf8')).not.toContain(password);
@@ -331,7 +322,7 @@ describe('a Redshift cluster created through the API, reached through the EMR ma
     const saved = list.find((c) => c.name === 'Warehouse with IAM')!;
     expect(saved.target).toContain('(IAM)');
     const chunks = await runSql(saved.id, 'SELECT session_user, current_user');
-    expect(await allRows(only(chunks, 'result')[0]!.resultId)).toEqual([['IAM:wbadmin', 'wbadmin']]);
+    expect(await allRows(core, only(chunks, 'result')[0]!.resultId)).toEqual([['IAM:wbadmin', 'wbadmin']]);
   });
 });
 
@@ -339,7 +330,7 @@ describe('the Redshift Data API', () => {
   it('pages a result across many pages, exactly', async () => {
     const chunks = await runSql('sandbox-data-api', "SELECT g, 'row ' || g AS label FROM generate_series(1, 25000) g ORDER BY g");
     const result = only(chunks, 'result')[0]!;
-    const rows = await allRows(result.resultId);
+    const rows = await allRows(core, result.resultId);
     expect(rows).toHaveLength(25_000);
     expect(rows[0]).toEqual(['1', 'row 1']);
     expect(rows[24_999]).toEqual(['25000', 'row 25000']);
@@ -371,7 +362,7 @@ describe('Spark SQL through the master session', () => {
       'u:string:text',
       't:timestamp:timestamp',
     ]);
-    expect(await allRows(result.resultId)).toEqual([
+    expect(await allRows(core, result.resultId)).toEqual([
       ['9223372036854775807', '12345678901234567890123456.0123456789', null, 'ü', '2024-01-02 03:04:05.123456'],
     ]);
   });
@@ -410,7 +401,7 @@ describe('Spark SQL through the master session', () => {
     );
     const done = only(next, 'done')[0];
     expect(done?.durationMs).toBeLessThan(20_000);
-    expect(await allRows(only(next, 'result')[0]!.resultId)).toEqual([['1000000']]);
+    expect(await allRows(core, only(next, 'result')[0]!.resultId)).toEqual([['1000000']]);
   });
 });
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../../electron/core/core.js';
 import { sandboxPaths } from '../../../sandbox/client/paths.js';
 import { readRunFile } from '../../../sandbox/client/run-file.js';
-import type { Cell, RunChunk } from '../../../shared/contract/index.js';
-import { testCore, tempDir } from '../../helpers/core.js';
+import type { RunChunk } from '../../../shared/contract/index.js';
+import { allRows, tempDir, testCore } from '../../helpers/core.js';
 import { openSandboxMaster, startSandboxCluster } from '../../helpers/sandbox-cluster.js';
 
 /**
@@ -96,18 +96,9 @@ async function run(connectionId: string, sql: string): Promise<RunChunk[]> {
   for await (const chunk of core.handlers['queries.run']({ connectionId, sql, origin: { line: 1, column: 1 } }, { signal })) {
     chunks.push(chunk);
   }
-  for (const chunk of chunks) if (chunk.kind === 'result') answers.push(await allRows(chunk.resultId));
+  for (const chunk of chunks) if (chunk.kind === 'result') answers.push(await allRows(core, chunk.resultId));
   answers.push(chunks);
   return chunks;
-}
-
-async function allRows(resultId: string): Promise<Cell[][]> {
-  const rows: Cell[][] = [];
-  for (;;) {
-    const window = await core.handlers['results.rows']({ resultId, offset: rows.length, limit: 10_000 }, { signal });
-    rows.push(...window.rows);
-    if (rows.length >= window.total) return rows;
-  }
 }
 
 /** Every file under `dir`, links followed (the app's data directory links to the shared sandbox's). */
