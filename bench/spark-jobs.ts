@@ -1,6 +1,6 @@
 import { DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { generatorFor } from '../electron/core/ingest/service.js';
 import { sandboxClientConfig } from '../sandbox/client/constants.js';
 import { contract, type InputOf, type PipelineJobOptions } from '../shared/contract/index.js';
@@ -10,6 +10,14 @@ import { numberArg, round } from './args.js';
 import { benchSandbox } from './sandbox.js';
 
 const SHARD_COUNTS = [1, 2, 4];
+
+async function emptyPrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  for (;;) {
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    if (!Contents.length) return;
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: Contents.map((o) => ({ Key: o.Key! })) } }));
+  }
+}
 const LINES_PER_OBJECT = 50_000;
 
 /**
@@ -79,6 +87,9 @@ export async function runSparkJobsBench(args: string[]) {
       console.log(
         `kinesis_to_s3, ${shards} shard(s): ${records} records in ${String(summary.activeSeconds)} s: ${kinesisRates[shards]} records/s`,
       );
+      // The emulator keeps everything in memory and snapshots it every few seconds: each shard count starts from the same state.
+      await kinesis.send(new DeleteStreamCommand({ StreamName: stream }));
+      for (const prefix of ['raw/', 'checkpoints/']) await emptyPrefix(s3, bucket, prefix);
     }
 
     // raw_to_parquet reads every raw object of its bucket, so its lines are alone in one.
