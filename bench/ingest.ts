@@ -1,4 +1,4 @@
-import { readFileSync, symlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateStreamCommand,
@@ -7,7 +7,6 @@ import {
   GetShardIteratorCommand,
   KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import type { Core } from '../electron/core/core.js';
 import { sandboxClientConfig } from '../sandbox/client/constants.js';
 import { readLedger } from '../electron/core/ingest/ledger.js';
 import { Producer, type PutRecordsFn } from '../electron/core/ingest/producer.js';
@@ -15,15 +14,11 @@ import { generatorFor } from '../electron/core/ingest/service.js';
 import { generatorSource } from '../electron/core/ingest/sources.js';
 import { listShards } from '../electron/core/ingest/tail.js';
 import { compareWithLedger, streamIdCounts } from '../electron/core/ingest/verify.js';
-import { Logger } from '../shared/node/log.js';
 import { faultTokenPath, setGatewayFaults } from '../sandbox/client/faults.js';
-import { SandboxManager } from '../sandbox/client/manager.js';
-import { readRunFile, type RunFile } from '../sandbox/client/run-file.js';
-import { checkoutDaemonCommand } from '../sandbox/client/daemon-command.js';
 import { contract, type IngestSummary, type InputOf } from '../shared/contract/index.js';
 import { recordIdOf } from '../shared/pipeline/access-log.js';
-import { tempDir, testCore } from '../tests/helpers/core.js';
 import { numberArg, round, stringArg } from './args.js';
+import { benchSandbox } from './sandbox.js';
 
 const GET_RECORDS_INTERVAL_MS = 200; // 5 GetRecords per second per shard, Kinesis's limit
 
@@ -52,27 +47,7 @@ export async function runIngestBench(args: string[]) {
   const latencyRate = numberArg(args, '--latency-rate', 500);
   const throttleArg = stringArg(args, '--throttle');
   const throttle = throttleArg === undefined ? 0 : Number(throttleArg);
-  const given = stringArg(args, '--data-dir');
-
-  let manager: SandboxManager | undefined;
-  let dataDir: string;
-  if (given) {
-    dataDir = given;
-  } else {
-    dataDir = tempDir('tributary-bench-ingest-');
-    manager = new SandboxManager(dataDir, { ...checkoutDaemonCommand(), env: { TRIBUTARY_SANDBOX_PACE: '0.3' } }, new Logger(undefined));
-    const started = Date.now();
-    for await (const progress of manager.start(new AbortController().signal)) {
-      if (progress.kind === 'service' && progress.state !== 'starting') console.log(`sandbox: ${progress.name}: ${progress.state}`);
-    }
-    console.log(`sandbox: up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-  const run: RunFile | undefined = readRunFile(join(dataDir, 'sandbox', 'run.json'));
-  if (!run) throw new Error(`No sandbox running in ${dataDir} (npm run sandbox -- up, or leave out --data-dir)`);
-
-  const appDir = tempDir('tributary-bench-app-');
-  symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
-  const core: Core = await testCore(appDir);
+  const { dataDir, run, core, appDir, stop } = await benchSandbox(args, 'ingest');
   const kinesis = new KinesisClient(sandboxClientConfig(run));
   const signal = new AbortController().signal;
   const faultToken = readFileSync(faultTokenPath(join(dataDir, 'sandbox', 'state')), 'utf8').trim();
@@ -210,7 +185,6 @@ export async function runIngestBench(args: string[]) {
     };
   } finally {
     kinesis.destroy();
-    await core.dispose();
-    if (manager) await manager.stop();
+    await stop();
   }
 }

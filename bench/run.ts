@@ -1,6 +1,7 @@
 import { runGridBench } from './grid.js';
 import { runIngestBench } from './ingest.js';
 import { runResultsBench } from './results.js';
+import { runSparkJobsBench } from './spark-jobs.js';
 import { runTunnelBench } from './tunnel.js';
 
 /** `npm run bench -- NAME [options]`: each benchmark prints its result as the last stdout line, one JSON object. */
@@ -9,6 +10,7 @@ const benches: Record<string, (args: string[]) => Promise<unknown>> = {
   grid: runGridBench,
   results: runResultsBench,
   ingest: runIngestBench,
+  'spark-jobs': runSparkJobsBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

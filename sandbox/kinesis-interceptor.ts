@@ -3,8 +3,11 @@ import { StreamMetrics, type StreamMetricsOptions } from './kinesis-metrics.js';
 
 type Json = Record<string, unknown>;
 
-/** moto numbers a shard's records as last + 1 without a lock, so concurrent puts can overwrite each other, and a read can meet a put mid-way. */
-const DATA_OPERATIONS = new Set(['PutRecord', 'PutRecords', 'GetRecords']);
+/**
+ * moto numbers a shard's records as last + 1 without a lock, so concurrent puts can overwrite each other, and a read can
+ * meet a put mid-way; resharding changes the shards a put is routed among and a read walks.
+ */
+const DATA_OPERATIONS = new Set(['PutRecord', 'PutRecords', 'GetRecords', 'SplitShard', 'MergeShards', 'UpdateShardCount']);
 
 /**
  * Kinesis as an operator sees it: a new stream is CREATING for a while (the

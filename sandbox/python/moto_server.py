@@ -24,6 +24,8 @@ from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from kinesis_resharding import fix_resharding
+
 SERVICES = ["s3", "kinesis", "cloudwatch", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
 
 
@@ -197,6 +199,7 @@ def main():
     args = parser.parse_args()
 
     speed_up_kinesis_shards()
+    fix_resharding()
     try:
         restored = restore(args.state)
     except Exception as error:  # a snapshot from another moto version, or a torn file

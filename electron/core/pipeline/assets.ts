@@ -5,7 +5,7 @@ import { AppError } from '../../../shared/errors.js';
 
 const summaries: Record<PipelineJobId, string> = {
   kinesis_to_s3:
-    'Reads the Kinesis stream in micro-batches and writes raw records to raw/access_logs/dt=…/, checkpointing each shard so a restart neither loses nor repeats a batch.',
+    'Reads each shard of the Kinesis stream in a Spark task of its own, in micro-batches, and writes raw records to raw/access_logs/dt=…/, checkpointing each shard so a restart neither loses nor repeats a batch, and reading a resharded parent to its end before its children.',
   raw_to_parquet:
     'Parses raw lines into a typed table (malformed lines counted and set aside under rejects/), writes Parquet partitioned by dt into curated/access_logs/v<N>/ and registers the table in the metastore.',
 };

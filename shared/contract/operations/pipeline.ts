@@ -40,11 +40,11 @@ const kinesisOptions = z
     stream: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'Not a Kinesis stream name'),
     /** Records per shard per batch (GetRecords Limit). */
     batchSize: z.number().int().min(1).max(10_000).optional(),
-    /** Stop after this many batches. */
+    /** Stop after the round that reaches this many batches (a round writes up to one per shard). */
     maxBatches: z.number().int().min(1).max(1_000_000).optional(),
     /** Stop once nothing arrived for this long; without it the job runs until cancelled. */
     untilIdleSeconds: z.number().min(1).max(86_400).optional(),
-    /** Pause after each written batch (throttles a backlog). */
+    /** Pause after each round that wrote batches (throttles a backlog). */
     batchIntervalSeconds: z.number().min(0).max(3600).optional(),
     /** A Kinesis endpoint other than the region's own (a VPC endpoint). */
     endpointUrl: z
