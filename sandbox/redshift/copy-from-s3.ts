@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Backend } from './backend.js';
 import { CommandError, type CopyCommand } from './commands.js';
 import { quoteIdent, quoteLiteral } from './lexer.js';
-import { csvLine, csvRecords, jsonRecords, textRecords, type SourceRecord, type TargetColumn } from './load-sources.js';
+import { csvLine, csvRecords, jsonRecords, refuseNul, textRecords, type SourceRecord, type TargetColumn } from './load-sources.js';
 import { parquetRecords } from './parquet-source.js';
 import type { ProxyContext } from './proxy-context.js';
 import { listObjects, manifestObjects, objectStream, s3AsyncBuffer, type S3Object } from './s3-objects.js';
@@ -42,8 +42,9 @@ export async function copyFromS3(command: CopyCommand, backend: Backend, context
   try {
     return await load(command, described.columns, backend, context, history);
   } catch (error) {
-    // A missing prefix, an S3 listing failure, a connection gone: the load ends here.
-    if (!history.finished) await history.finish('aborted', 0, []);
+    // A missing prefix or an S3 listing failure (statement errors on Redshift, with no load error row), or a
+    // connection gone mid-load, which gets one: the load ends here.
+    if (!history.finished) await history.finish('aborted', 0, lostConnection(command, error));
     throw error;
   }
 }
@@ -95,6 +96,8 @@ async function load(
       }
     }
   })();
+  // Awaited below, unless the connection goes away first: then nobody does, and its rejection is that same loss.
+  replies.catch(() => undefined);
 
   const sendBatch = (text: string) => {
     const data = Buffer.from(text, 'utf8');
@@ -112,8 +115,9 @@ async function load(
       reading = object;
       stats.filesScanned++;
       stats.bytesScanned += object.size;
-      for await (const record of records(command, object, columns, context)) {
+      for await (const read of records(command, object, columns, context)) {
         if (server.error) break;
+        const record = refuseNul(read, columns);
         if ('error' in record) {
           local.push(localError(command, object, record, columns));
           if (local.length + server.skipped.length > command.maxError) {
@@ -132,7 +136,7 @@ async function load(
     }
     if (batch && !failure && !server.error) await sendBatch(batch);
   } catch (error) {
-    if (error instanceof Error && /connection closed|client went away/.test(error.message)) throw error;
+    if (isConnectionLoss(error)) throw error;
     failure = `${error instanceof Error ? error.message : String(error)}${reading ? ` (reading ${reading.url})` : ''}`;
   }
   if (!server.error) await backend.send(failure ? copyFail(failure) : copyDone());
@@ -174,6 +178,12 @@ async function load(
   await backend.toClient(notice(info));
   await backend.toClient(frame('C', cstring(server.tag || 'COPY 0')));
   return true;
+}
+
+const isConnectionLoss = (error: unknown) => error instanceof Error && /connection closed|client went away/.test(error.message);
+
+function lostConnection(command: CopyCommand, error: unknown): LoadError[] {
+  return isConnectionLoss(error) ? [{ ...blank(command), code: 1216, reason: 'The connection closed during the load' }] : [];
 }
 
 /**

@@ -21,11 +21,16 @@ export type SourceRecord =
   | { fields: (string | null)[]; line: number; raw: string }
   | { error: { code: number; reason: string; column?: string; value?: string }; line: number; raw: string };
 
+/** NULL AS '\0' or '\000': a field that is one NUL byte loads as NULL, as Redshift documents. */
+const nulAsNull = (command: CopyCommand) => command.nullAs === '\\0' || command.nullAs === '\\000';
+
 /** Applies Redshift's NULL rules to a delimited or JSON text value. */
 export function nullRules(command: CopyCommand, columns: TargetColumn[]): (value: string, index: number) => string | null {
   const nullAs = command.nullAs ?? (command.format === 'text' ? '\\N' : undefined);
+  const nul = nulAsNull(command);
   return (value, index) => {
     if (nullAs !== undefined && value === nullAs) return null;
+    if (nul && value === '\0') return null;
     const isChar = columns[index]?.category === 'S';
     if (value === '') return isChar && !command.emptyAsNull ? '' : null;
     if (command.blanksAsNull && isChar && value.trim() === '') return null;
@@ -33,6 +38,33 @@ export function nullRules(command: CopyCommand, columns: TargetColumn[]): (value
     return value;
   };
 }
+
+/**
+ * Redshift refuses NUL (0x00) in a value, whatever the format: without
+ * NULL AS '\0' a null terminator fails the record, with the reason Redshift
+ * gives for a field that holds one among other bytes. PostgreSQL would refuse
+ * the whole COPY stream instead, so the record is refused here, before it is
+ * sent, and counts against MAXERROR as Redshift's does.
+ */
+export function refuseNul(record: SourceRecord, columns: TargetColumn[]): SourceRecord {
+  if ('error' in record) return record;
+  const at = record.fields.findIndex((value) => value?.includes('\0'));
+  if (at < 0) return record;
+  const value = record.fields[at]!;
+  return {
+    error: {
+      code: NUL_ERROR_CODE,
+      reason: value.length > 1 ? 'Invalid null byte - field longer than 1 byte' : "Invalid null byte (NULL AS '\\0' loads it as NULL)",
+      column: columns[at]?.name,
+      value,
+    },
+    line: record.line,
+    raw: record.raw,
+  };
+}
+
+/** The code Redshift documents for characters a column cannot take (stl_load_errors.err_code). */
+export const NUL_ERROR_CODE = 1220;
 
 function shape(fields: (string | null)[], columns: TargetColumn[], command: CopyCommand, line: number, raw: string): SourceRecord {
   if (fields.length < columns.length && command.fillRecord) while (fields.length < columns.length) fields.push(null);

@@ -161,6 +161,38 @@ function historyValues(session: SessionInfo, id: number, load: LoadHistory): unk
   ];
 }
 
+async function writeHistory(client: pg.PoolClient, values: unknown[]): Promise<void> {
+  const updated = await client.query(UPDATE_HISTORY, values);
+  if (!updated.rowCount) await client.query(INSERT_HISTORY, values);
+}
+
+const INSERT_ERROR = `INSERT INTO tributary_sys.load_errors VALUES ((SELECT usesysid::int FROM pg_user WHERE usename = $1), 0,
+  (SELECT oid::int FROM pg_class WHERE relname = $2 LIMIT 1), $3::timestamp, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
+
+/** PostgreSQL's text cannot hold NUL, which is what a load refused for one carries: shown as \x00, as Nginx writes it. */
+const storable = (text: string) => text.replaceAll('\0', '\\x00');
+
+function errorValues(session: SessionInfo, id: number, load: LoadHistory, error: LoadError): unknown[] {
+  return [
+    session.user,
+    error.table,
+    utcTimestamp(load.startMicros),
+    session.pid,
+    id,
+    load.transactionId ?? null,
+    storable(error.file),
+    error.line,
+    error.column,
+    error.type,
+    error.colLength,
+    error.position,
+    storable(error.rawLine),
+    storable(error.rawValue),
+    error.code,
+    storable(error.reason),
+  ];
+}
+
 /** A UTC wall-clock time with microseconds, as Redshift's system tables keep it (timestamp without time zone). */
 export function utcTimestamp(micros: bigint): string {
   const millis = micros / 1000n;
@@ -245,39 +277,21 @@ export class SystemTables {
         const { rows } = await client.query<{ id: string }>("SELECT nextval('tributary_sys.query_id') AS id");
         id = Number(rows[0]!.id);
       }
-      await client.query('BEGIN');
       const values = historyValues(session, id, load);
-      const updated = await client.query(UPDATE_HISTORY, values);
-      if (!updated.rowCount) await client.query(INSERT_HISTORY, values);
-      for (const error of errors) {
-        await client.query(
-          `INSERT INTO tributary_sys.load_errors VALUES ((SELECT usesysid::int FROM pg_user WHERE usename = $1), 0,
-             (SELECT oid::int FROM pg_class WHERE relname = $2 LIMIT 1), $3::timestamp, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-          [
-            session.user,
-            error.table,
-            utcTimestamp(load.startMicros),
-            session.pid,
-            id,
-            load.transactionId ?? null,
-            error.file,
-            error.line,
-            error.column,
-            error.type,
-            error.colLength,
-            error.position,
-            error.rawLine,
-            error.rawValue,
-            error.code,
-            error.reason,
-          ],
-        );
+      try {
+        await client.query('BEGIN');
+        await writeHistory(client, values);
+        for (const error of errors) await client.query(INSERT_ERROR, errorValues(session, id, load, error));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        if (broken) throw error;
+        // The load's end is the one fact that must not be lost (a row left running reads as a load still
+        // going): recorded alone, with the error counted, when its error rows could not be.
+        this.log.warn('sandbox.redshift', 'Could not record the errors of a load; recording its end without them', error);
+        await writeHistory(client, values);
       }
-      await client.query('COMMIT');
       return id;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
     } finally {
       client.release(broken);
     }

@@ -19,14 +19,23 @@
  */
 
 /**
- * Matches a whole record (anchored), with the groups in ACCESS_LOG_FIELDS'
- * order. The syntax is common to JavaScript, Python `re` and Java's
- * `java.util.regex`, so Hive's RegexSerDe (`input.regex`) and PySpark's
- * `regexp_extract` can use the same text. Quoted fields may contain
- * backslash escapes (`\"`), as Apache and Nginx write them.
+ * The shape of a log line (anchored), with the groups in ACCESS_LOG_FIELDS'
+ * order: Apache/Nginx "common" (no referrer and user agent) or "combined",
+ * then up to 16 extra trailing fields (Nginx's `$request_time`, upstream
+ * times: bare or quoted), then, from this app's producer, the `"rid=<id>"`
+ * field. Fields are matched loosely (the time, request, status and bytes as
+ * any text) so that the Spark job can name the first bad field of a line;
+ * `spark/raw_to_parquet.py` then checks each. The syntax is common to
+ * JavaScript, Python `re` and Java's `java.util.regex`, so Hive's RegexSerDe
+ * (`input.regex`) and PySpark's `regexp_extract` can use the same text.
+ * Quoted fields may contain backslash escapes (`\"`, `\\`, `\xHH`), as Apache
+ * and Nginx write them.
  */
 export const ACCESS_LOG_REGEX =
-  '^(\\S+) (\\S+) (\\S+) \\[([^\\]]+)\\] "(\\S+) (\\S+) (\\S+)" (\\d{3}) (\\d+|-) "((?:[^"\\\\]|\\\\.)*)" "((?:[^"\\\\]|\\\\.)*)" "rid=([A-Za-z0-9_.-]+)"$';
+  '^(\\S+) (\\S+) (\\S+) \\[([^\\]]*)\\] "([^"\\\\]*(?:\\\\.[^"\\\\]*)*)" (\\S+) (\\S+)(?: "([^"\\\\]*(?:\\\\.[^"\\\\]*)*)" "([^"\\\\]*(?:\\\\.[^"\\\\]*)*)")?((?: (?:"[^"\\\\]*(?:\\\\.[^"\\\\]*)*"|[^\\s"]+)){0,16}?)(?: "rid=([A-Za-z0-9_.-]+)")?$';
+
+/** The request field (group 5): an HTTP method token, the path, the protocol. */
+export const REQUEST_REGEX = '^([A-Za-z0-9!#$%&*+.^_|~-]+) (\\S+) (HTTP/[0-9]+(?:\\.[0-9]+)?)$';
 
 /** The regex's capture groups, in order (group 1 is the first), with the column type each becomes downstream. */
 export const ACCESS_LOG_FIELDS = [
@@ -35,14 +44,17 @@ export const ACCESS_LOG_FIELDS = [
   { name: 'remote_user', type: 'string' },
   /** `dd/MMM/yyyy:HH:mm:ss Z`, e.g. `27/Nov/2026:14:03:07 +0000` (Spark: to_timestamp(x, 'dd/MMM/yyyy:HH:mm:ss Z')). */
   { name: 'time', type: 'timestamp' },
-  { name: 'method', type: 'string' },
-  { name: 'path', type: 'string' },
-  { name: 'protocol', type: 'string' },
+  /** `METHOD path PROTOCOL` (REQUEST_REGEX): method, path and protocol downstream. */
+  { name: 'request', type: 'string' },
   { name: 'status', type: 'int' },
   /** `-` means no body: 0. */
   { name: 'bytes', type: 'bigint' },
+  /** Referrer and user agent: empty in the common format (null downstream). */
   { name: 'referrer', type: 'string' },
   { name: 'user_agent', type: 'string' },
+  /** The trailing fields after the user agent (or the bytes), as written, without the leading space. */
+  { name: 'extra', type: 'string' },
+  /** Empty on a line from another producer: the Spark job then derives one (spark/README.md). */
   { name: 'record_id', type: 'string' },
 ] as const;
 
@@ -53,7 +65,7 @@ export const ACCESS_LOG_TIME_FORMAT = 'dd/MMM/yyyy:HH:mm:ss Z';
 
 const compiled = new RegExp(ACCESS_LOG_REGEX);
 
-/** The fields of one record, as text (what the regex captures), or undefined when it does not match. */
+/** The fields of one record, as text (what the regex captures; '' for a field the line lacks), or undefined when it does not match. */
 export function parseAccessLog(record: string): Record<AccessLogField, string> | undefined {
   const match = compiled.exec(record);
   if (!match) return undefined;

@@ -13,18 +13,23 @@
 -- SORTKEY (ts): nearly every query filters on a time range (last hour, last day, error rate
 -- per hour); sorted by ts, zone maps let Redshift skip every block outside the range, and
 -- COPY of a newer batch appends in sort order, so VACUUM has little to do.
+--
+-- VARCHAR sizes are the bytes raw_to_parquet lets through (VARCHAR_BYTES there; a unit test
+-- compares them): a longer value is set aside as too_long, so a COPY never fails on length.
+-- A table made before the extra column: ALTER TABLE access_logs ADD COLUMN extra VARCHAR(4096);
 
 CREATE TABLE IF NOT EXISTS access_logs (
   ts          TIMESTAMP      NOT NULL ENCODE az64,  -- UTC
-  client_ip   VARCHAR(45)    ENCODE zstd,           -- IPv6 at most 45 characters
+  client_ip   VARCHAR(255)   ENCODE zstd,           -- an IPv4 or IPv6 address or a host name
   method      VARCHAR(16)    ENCODE zstd,
-  path        VARCHAR(2048)  ENCODE zstd,
+  path        VARCHAR(8192)  ENCODE zstd,
   protocol    VARCHAR(16)    ENCODE zstd,
   status      INTEGER        ENCODE az64,
   bytes       BIGINT         ENCODE az64,
-  referrer    VARCHAR(2048)  ENCODE zstd,
-  user_agent  VARCHAR(1024)  ENCODE zstd,
-  record_id   VARCHAR(64)    NOT NULL ENCODE zstd   -- the producer's unique id (rid=...)
+  referrer    VARCHAR(8192)  ENCODE zstd,           -- NULL for a common-format line
+  user_agent  VARCHAR(4096)  ENCODE zstd,           -- NULL for a common-format line
+  record_id   VARCHAR(64)    NOT NULL ENCODE zstd,  -- the producer's unique id (rid=...), or h-<hash> for a foreign line
+  extra       VARCHAR(4096)  ENCODE zstd            -- trailing fields after the user agent ($request_time, ...)
 )
 DISTSTYLE KEY
 DISTKEY (client_ip)

@@ -14,7 +14,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS access_logs (
   bytes BIGINT,
   referrer STRING,
   user_agent STRING,
-  record_id STRING
+  record_id STRING,
+  extra STRING
 )
 PARTITIONED BY (dt DATE)
 STORED AS PARQUET

@@ -5,7 +5,7 @@
 SELECT * FROM raw_access_logs LIMIT 10;
 
 -- Raw lines that do not parse (every column NULL), per arrival day.
-SELECT dt, count(*) AS malformed FROM raw_access_logs WHERE record_id IS NULL GROUP BY dt ORDER BY dt;
+SELECT dt, count(*) AS malformed FROM raw_access_logs WHERE client_ip IS NULL GROUP BY dt ORDER BY dt;
 
 -- Rows per partition of the curated table.
 SELECT dt, count(*) AS requests, sum(bytes) AS bytes FROM access_logs GROUP BY dt ORDER BY dt;

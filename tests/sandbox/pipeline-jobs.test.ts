@@ -284,7 +284,7 @@ describe('step logs, kept as EMR keeps them', () => {
   });
 });
 
-/** Lines 7, 107, …: a third do not match the format at all, a third are cut short, a third have an impossible date. */
+/** Lines 7, 107, …: a third do not match the format at all (not_the_format), a third have an impossible date (bad_time), a third are cut short (truncated). */
 const BAD = Array.from({ length: LINES }, (_, i) => line(i)).filter(
   (l) => !new RegExp(ACCESS_LOG_REGEX).test(l) || l.includes('[99/Foo/'),
 ).length;
@@ -315,7 +315,18 @@ describe('raw_to_parquet: typed Parquet by dt, malformed lines set aside, the ta
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { line: string; reason: string });
     expect(rejected).toHaveLength(BAD);
-    expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['does not match the access-log format', 'unreadable timestamp']));
+    expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['not_the_format', 'bad_time', 'truncated']));
+    expect(summaryOf(chunks)).toMatchObject({ rejected: { truncated: 10, not_the_format: 10, bad_time: 10 }, foreign: 0 });
+    // The Pipeline view opens a reason's lines from the same folder.
+    const folder = (summaryOf(chunks)!.rejects as string).replace(`s3://${BUCKET}/`, '');
+    const cut = await core.handlers['pipeline.rejects']({ bucket: BUCKET, prefix: folder, reason: 'truncated', limit: 3 }, { signal });
+    expect(cut).toHaveLength(3);
+    for (const r of cut)
+      expect(r).toMatchObject({
+        reason: 'truncated',
+        line: expect.stringMatching(/" 200$/),
+        sourceFile: expect.stringContaining('raw/access_logs/'),
+      });
 
     // The curated stage's row count, from the files' footers (Spark's _SUCCESS marker is not a file of the table).
     const counted = await core.handlers['pipeline.parquetRows']({ bucket: BUCKET, prefix: 'curated/access_logs/v1/' }, { signal });
@@ -370,6 +381,7 @@ describe('COPY into Redshift with the wizard', () => {
       'referrer VARCHAR(32)',
       'user_agent VARCHAR(64)',
       'record_id VARCHAR(32)',
+      'extra VARCHAR(256)',
     ]);
     expect(proposal).toMatchObject({ distKey: 'client_ip', sortKey: 'ts' });
     expect(proposal.ddl).toMatch(/DISTKEY \(client_ip\)\nCOMPOUND SORTKEY \(ts\);$/);
@@ -406,6 +418,7 @@ describe('COPY into Redshift with the wizard', () => {
             { name: 'referrer', data: strings('-'), type: 'STRING' },
             { name: 'user_agent', data: strings('x'), type: 'STRING' },
             { name: 'record_id', data: strings('w'), type: 'STRING' },
+            { name: 'extra', data: strings('x'), type: 'STRING' },
           ],
         }),
       ),
@@ -444,7 +457,13 @@ describe('the warehouse’s load history behind the Redshift stage', () => {
       errors: 0,
       source: `s3://${BUCKET}/curated/access_logs/v1/`,
     });
-    expect(failed).toMatchObject({ status: 'aborted', table: 'access_logs', rows: 0, source: `s3://${BUCKET}/wrong/` });
+    expect(failed).toMatchObject({
+      status: 'aborted',
+      table: 'access_logs',
+      rows: 0,
+      source: `s3://${BUCKET}/wrong/`,
+      error: expect.stringMatching(/invalid input syntax/),
+    });
     expect(failed!.errors).toBeGreaterThan(0);
     expect(Date.parse(loaded!.startTime)).toBeLessThanOrEqual(Date.parse(failed!.startTime));
 
@@ -511,6 +530,7 @@ describe('the S3 browser of the pipeline’s bucket', () => {
       'referrer',
       'user_agent',
       'record_id',
+      'extra',
     ]);
     expect(preview.columns[0]!.parquetType).toBe('INT64 TIMESTAMP(MICROS, UTC)');
     expect(preview.rows).toHaveLength(100);

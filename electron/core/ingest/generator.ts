@@ -242,7 +242,8 @@ function clientIp(random: Random): string {
   if (random.next() < 0.08) {
     const prefix = random.pick(['2a02:810', '2600:1700', '2a01:e0a', '2406:da18', '2003:e4', '2a00:23c6']);
     const groups = Array.from({ length: 4 }, () => random.int(0, 0xffff).toString(16));
-    return `${prefix}:${groups.join(':')}`;
+    // Six groups need the :: that stands for the two zero groups between them (raw_to_parquet refuses it otherwise).
+    return `${prefix}::${groups.join(':')}`;
   }
   for (;;) {
     const a = random.int(1, 223);

@@ -12,9 +12,12 @@ export interface LookupEngines {
  * pipeline's Redshift stage shows loads whoever ran them, not only this app's.
  */
 export function loadHistoryQuery(limit: number): string {
-  return `SELECT query_id, status, trim(table_name), trim(database_name), start_time, end_time, loaded_rows, error_count, trim(data_source), trim(file_format)
-FROM sys_load_history
-ORDER BY start_time DESC, query_id DESC
+  // The first error of each load, so a failed one shows why (a join, not a correlated subquery: Redshift refuses those here).
+  return `SELECT h.query_id, h.status, trim(h.table_name), trim(h.database_name), h.start_time, h.end_time, h.loaded_rows, h.error_count,
+  trim(h.data_source), trim(h.file_format), trim(e.error_message)
+FROM sys_load_history h
+LEFT JOIN (SELECT query_id, min(error_message) AS error_message FROM sys_load_error_detail GROUP BY query_id) e ON e.query_id = h.query_id
+ORDER BY h.start_time DESC, h.query_id DESC
 LIMIT ${limit}`;
 }
 
@@ -26,7 +29,7 @@ function isoTime(text: Cell): string | undefined {
 }
 
 export function loadEntry(row: Cell[]): LoadHistoryEntry {
-  const [queryId, status, table, database, start, end, rows, errors, source, format] = row;
+  const [queryId, status, table, database, start, end, rows, errors, source, format, error] = row;
   const endTime = isoTime(end ?? null);
   return {
     queryId: queryId ?? '',
@@ -39,6 +42,7 @@ export function loadEntry(row: Cell[]): LoadHistoryEntry {
     errors: Number(errors ?? 0),
     ...(source ? { source } : {}),
     ...(format ? { format } : {}),
+    ...(error ? { error } : {}),
   };
 }
 

@@ -15,11 +15,12 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { AsyncBuffer } from 'hyparquet';
-import type { S3Listing, S3Preview, TransferChunk } from '../../../shared/contract/index.js';
+import type { RejectedLine, S3Listing, S3Preview, TransferChunk } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import type { AwsAccess } from '../aws/clients.js';
 import type { FileAccess } from '../storage/file-access.js';
 import { sampleParquet } from './parquet-schema.js';
+import { readRejects } from './rejects.js';
 
 const PREVIEW_BYTES = 64 * 1024;
 const PREVIEW_ROWS = 100;
@@ -102,6 +103,14 @@ export class S3Browser {
         ...(page.IsTruncated && page.NextContinuationToken ? { nextToken: page.NextContinuationToken } : {}),
       };
     });
+  }
+
+  rejects(input: { bucket: string; prefix: string; reason?: string; limit: number }, signal: AbortSignal): Promise<RejectedLine[]> {
+    return this.using((s3) =>
+      readRejects(s3, input, signal).catch((error: unknown) => {
+        throw s3Error(error, `s3://${input.bucket}/${input.prefix}`);
+      }),
+    );
   }
 
   preview(bucket: string, key: string, signal: AbortSignal): Promise<S3Preview> {

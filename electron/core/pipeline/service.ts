@@ -123,6 +123,7 @@ export class PipelineService {
       'pipeline.buckets': (_input, { signal }) => this.browser.buckets(signal),
       'pipeline.list': (input, { signal }) => this.browser.list(input, signal),
       'pipeline.preview': ({ bucket, key }, { signal }) => this.browser.preview(bucket, key, signal),
+      'pipeline.rejects': (input, { signal }) => this.browser.rejects(input, signal),
       'pipeline.download': ({ bucket, key, path, overwrite }, { signal }) => this.browser.download(bucket, key, path, overwrite, signal),
       'pipeline.upload': ({ bucket, key, path }, { signal }) => this.browser.upload(bucket, key, path, signal),
       'pipeline.parquetRows': ({ bucket, prefix }, { signal }) => this.withS3((s3) => parquetRows(s3, bucket, prefix, signal)),

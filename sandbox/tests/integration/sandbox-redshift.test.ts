@@ -18,6 +18,7 @@ import {
   RedshiftDataClient,
   type DescribeStatementCommandOutput,
 } from '@aws-sdk/client-redshift-data';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../../../shared/node/log.js';
@@ -434,6 +435,82 @@ describe('COPY from S3', () => {
     await next.close();
     expect((await db.query('SELECT status FROM sys_load_history WHERE query_id = 1')).rows).toEqual([{ status: 'aborted' }]);
     await db.query('DELETE FROM tributary_sys.load_history WHERE query_id = 1');
+  });
+
+  it('refuses NUL bytes as Redshift does and ends every failed load aborted, with its error, even a dropped connection', async () => {
+    const db = await connectProxy();
+    await db.query('CREATE TABLE nul_parquet (id BIGINT, name VARCHAR(32))');
+    await put(
+      'nul/parquet/part-0.parquet',
+      Buffer.from(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'id', data: [1n, 2n], type: 'INT64' },
+            { name: 'name', data: ['fine', '\u0000\u0001garbage'], type: 'STRING' },
+          ],
+        }),
+      ),
+    );
+    await expect(db.query(`COPY nul_parquet FROM 's3://${BUCKET}/nul/parquet/' ${ROLE} FORMAT AS PARQUET`)).rejects.toThrow(
+      "Load into table 'nul_parquet' failed",
+    );
+    // Text: a NUL among other bytes fails its record (MAXERROR skips it); a field that is one NUL loads as NULL with NULL AS '\0'.
+    await db.query('CREATE TABLE nul_csv (id INT, name VARCHAR(32))');
+    await put('nul/csv/a.csv', '1,ok\n2,a\u0000b\n3,\u0000\n');
+    expect((await db.query(`COPY nul_csv FROM 's3://${BUCKET}/nul/csv/' ${ROLE} CSV NULL AS '\\0' MAXERROR 1`)).rowCount).toBe(2);
+    expect((await db.query('SELECT id, name FROM nul_csv ORDER BY id')).rows).toEqual([
+      { id: 1, name: 'ok' },
+      { id: 3, name: null },
+    ]);
+
+    // A connection dropped mid-load: the proxy learns it when the next batch cannot be sent.
+    await db.query('CREATE TABLE dropped (id INT, name VARCHAR(32))');
+    await put('dropped/a.csv', Array.from({ length: 400_000 }, (_, i) => `${i},row-${i}`).join('\n'));
+    const leaving = await connectProxy();
+    leaving.on('error', () => undefined);
+    void leaving.query(`COPY dropped FROM 's3://${BUCKET}/dropped/' ${ROLE} CSV`).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    (leaving as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+
+    const ended = async (table: string) => {
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await db.query(
+          `SELECT h.status, h.error_count, d.error_code, d.error_message, d.raw_field_value
+           FROM sys_load_history h LEFT JOIN sys_load_error_detail d USING (query_id) WHERE h.table_name = $1 ORDER BY h.query_id`,
+          [table],
+        );
+        if (rows.length && rows.every((row) => row.status !== 'running')) return rows;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`the load into ${table} is still running`);
+    };
+    expect(await ended('nul_parquet')).toEqual([
+      {
+        status: 'aborted',
+        error_count: '1',
+        error_code: 1220,
+        error_message: 'Invalid null byte - field longer than 1 byte',
+        raw_field_value: '\\x00\u0001garbage',
+      },
+    ]);
+    expect(await ended('nul_csv')).toEqual([
+      {
+        status: 'completed',
+        error_count: '1',
+        error_code: 1220,
+        error_message: 'Invalid null byte - field longer than 1 byte',
+        raw_field_value: 'a\\x00b',
+      },
+    ]);
+    expect(await ended('dropped')).toEqual([
+      {
+        status: 'aborted',
+        error_count: '1',
+        error_code: 1216,
+        error_message: 'The connection closed during the load',
+        raw_field_value: '',
+      },
+    ]);
   });
 
   it('names a missing prefix and an unsupported option', async () => {

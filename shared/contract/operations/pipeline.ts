@@ -201,6 +201,16 @@ export interface LoadHistoryEntry {
   /** The COPY's source (s3://…). */
   source?: string;
   format?: string;
+  /** The first of its load errors (sys_load_error_detail), for a load that has any. */
+  error?: string;
+}
+
+/** One line raw_to_parquet set aside, as its rejects folder holds it. */
+export interface RejectedLine {
+  /** The reason category: truncated, bad_time, control_chars, … (spark/README.md). */
+  reason: string;
+  line: string;
+  sourceFile: string;
 }
 
 export interface CopyPreview {
@@ -304,6 +314,21 @@ export const pipeline = {
     input: z.object({ bucket, key: key.refine((k) => k.length > 0 && !k.endsWith('/'), 'Name an object'), path: fileRefSchema }).strict(),
   }),
 
+  rejects: call<RejectedLine[]>()({
+    summary:
+      'The first lines a raw_to_parquet run set aside (its rejects folder: JSON lines with line, source_file and reason), of one reason or any.',
+    input: z
+      .object({
+        bucket,
+        prefix: key.refine((k) => k.endsWith('/'), 'A folder (ending in /)'),
+        reason: z
+          .string()
+          .regex(/^[a-z_]{1,40}$/, 'A reason category such as bad_time')
+          .optional(),
+        limit: z.number().int().min(1).max(200).default(20),
+      })
+      .strict(),
+  }),
   parquetRows: call<ParquetRows>()({
     summary: 'The rows of every Parquet file under a prefix, read from the files’ footers (one ranged read each, up to 2,000 files).',
     input: z.object({ bucket, prefix: key }).strict(),

@@ -6,6 +6,7 @@ import { useClient } from '../../bridge/client-context';
 import { toAppError, useAction, useStream } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { duration, time } from './format';
+import { RejectsPanel } from './RejectsPanel';
 
 /** Each log keeps its newest text only. */
 const LOG_KEEP_CHARS = 64 * 1024;
@@ -333,6 +334,7 @@ export function JobsPanel({
                   </pre>
                 </details>
               )}
+              {followed.summary && <RejectsPanel summary={followed.summary} />}
               {followed.events.length > 0 && (
                 <details className="small">
                   <summary>Events ({followed.events.length})</summary>

@@ -31,3 +31,8 @@ export function ago(iso: string | undefined, now = Date.now()): string {
 }
 
 export const time = (iso: string | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
+
+/** Control characters as \xHH, so a NUL or an escape sequence in a rejected line is seen, not obeyed or lost. */
+export const visible = (line: string) =>
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what it shows
+  line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -112,8 +112,10 @@ export function redshiftHealth(connectionId: string | undefined, facts: Redshift
   const last = facts.last;
   if (!last) return { health: 'amber', reason: 'No loads recorded yet' };
   const errors = `${last.errors} load error${last.errors === 1 ? '' : 's'}`;
-  if (last.status === 'aborted' || last.status === 'failed')
-    return { health: 'red', reason: `Last load into ${last.table} ${last.status}${last.errors > 0 ? ` (${errors})` : ''}` };
+  if (last.status === 'aborted' || last.status === 'failed') {
+    const why = [last.errors > 0 ? errors : '', last.error ?? ''].filter(Boolean).join(': ');
+    return { health: 'red', reason: `Last load into ${last.table} ${last.status}${why ? ` (${why})` : ''}` };
+  }
   if (last.errors > 0) return { health: 'red', reason: `${errors} in ${last.table}` };
   if (last.status === 'running') return { health: 'amber', reason: `Loading ${last.table}…` };
   return { health: 'green', reason: `Last load into ${last.table} completed` };
