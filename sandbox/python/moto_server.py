@@ -24,7 +24,7 @@ from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-SERVICES = ["s3", "kinesis", "cloudwatch", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
+SERVICES = ["s3", "kinesis", "firehose", "cloudwatch", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
 
 
 def snapshot(path, lock):
