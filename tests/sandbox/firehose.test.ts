@@ -1,10 +1,12 @@
 import { join, dirname } from 'node:path';
-import { symlinkSync } from 'node:fs';
-import { CreateDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
+import { firehoseSpecSchema, type ProvisionChunk } from '../../shared/contract/index.js';
 import { sandboxClientConfig } from '../../sandbox/client/constants.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
 import { tempDir, testCore } from '../helpers/core.js';
@@ -15,6 +17,9 @@ const signal = new AbortController().signal;
 const BUCKET = 'firehose-test';
 const STREAM = 'firehose-events';
 const TABLE = 'firehose_events';
+const CLUSTER = 'fh-warehouse';
+const USER = 'fhadmin';
+const PASSWORD = 'Fh-Secret-Passw0rd-31';
 const ROLE = 'arn:aws:iam::123456789012:role/TributaryRedshiftS3Role';
 const RECORDS = 100_000;
 const BATCH = 500;
@@ -23,6 +28,7 @@ let core: Core;
 let s3: S3Client;
 let firehose: FirehoseClient;
 let warehouse: pg.Client;
+let appDir: string;
 
 const record = (id: string, n: number | string) => Buffer.from(`${JSON.stringify({ id, n })}\n`);
 
@@ -56,52 +62,90 @@ async function keys(prefix: string): Promise<string[]> {
   return out;
 }
 
+async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const chunks: T[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
 const firehoseStage = () => core.handlers['pipeline.firehose']({ deliveryStream: STREAM, minutes: 15 }, { signal });
 
 beforeAll(async () => {
   run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
-  const appDir = tempDir('tributary-firehose-');
+  appDir = tempDir('tributary-firehose-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
   const config = sandboxClientConfig(run);
   s3 = new S3Client(config);
   firehose = new FirehoseClient(config);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  warehouse = new pg.Client({
-    host: run.redshift.host,
-    port: run.redshift.port,
-    user: run.redshift.adminUser,
-    password: run.redshift.adminPassword,
-    database: 'dev',
-  });
-  await warehouse.connect();
-  await warehouse.query(`CREATE TABLE ${TABLE} (id varchar(32) NOT NULL, n integer)`);
-  await firehose.send(
-    new CreateDeliveryStreamCommand({
-      DeliveryStreamName: STREAM,
-      DeliveryStreamType: 'DirectPut',
-      RedshiftDestinationConfiguration: {
-        RoleARN: ROLE,
-        ClusterJDBCURL: `jdbc:redshift://${run.redshift.host}:${run.redshift.port}/dev`,
-        CopyCommand: { DataTableName: TABLE, DataTableColumns: 'id,n', CopyOptions: "FORMAT AS JSON 'auto'" },
-        Username: run.redshift.adminUser,
-        Password: run.redshift.adminPassword,
-        // One retry of a failed COPY (after 2 s), then the batch is skipped: the failure case stays quick.
-        RetryOptions: { DurationInSeconds: 2 },
-        S3Configuration: {
-          RoleARN: ROLE,
-          BucketARN: `arn:aws:s3:::${BUCKET}`,
-          Prefix: 'firehose/events/',
-          ErrorOutputPrefix: 'firehose/failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
-          BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 3 },
-        },
-      },
+  // The stream's COPY logs in as a saved connection's user, its password kept in the app's secret store.
+  const redshift = new RedshiftClient(config);
+  await redshift.send(
+    new CreateClusterCommand({
+      ClusterIdentifier: CLUSTER,
+      NodeType: 'ra3.xlplus',
+      ClusterType: 'single-node',
+      MasterUsername: USER,
+      MasterUserPassword: PASSWORD,
+      DBName: 'fhdb',
     }),
   );
+  await until(
+    'the cluster available',
+    async () =>
+      (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: CLUSTER }))).Clusters?.[0]?.ClusterStatus === 'available',
+  );
+  redshift.destroy();
+  const saved = await core.handlers['connections.save'](
+    {
+      name: 'Firehose warehouse',
+      environmentId: 'sandbox',
+      spec: {
+        engine: 'redshift',
+        clusterIdentifier: CLUSTER,
+        database: 'fhdb',
+        user: USER,
+        auth: 'password',
+        password: PASSWORD,
+        route: { kind: 'direct' },
+      },
+    },
+    { signal },
+  );
+  warehouse = new pg.Client({ host: run.redshift.host, port: run.redshift.port, user: USER, password: PASSWORD, database: 'fhdb' });
+  await warehouse.connect();
+  await warehouse.query(`CREATE TABLE ${TABLE} (id varchar(32) NOT NULL, n integer)`);
+
+  const spec = firehoseSpecSchema.parse({
+    kind: 'firehose',
+    name: STREAM,
+    bucket: BUCKET,
+    prefix: 'firehose/events/',
+    errorOutputPrefix: 'firehose/failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
+    buffering: { sizeMiB: 1, intervalSeconds: 3 },
+    roleArn: ROLE,
+    // One retry of a failed COPY (after 2 s), then the batch is skipped: the failure case stays quick.
+    redshift: {
+      connectionId: saved.find((c) => c.name === 'Firehose warehouse')!.id,
+      table: TABLE,
+      columns: ['id', 'n'],
+      copyOptions: "FORMAT AS JSON 'auto'",
+      retrySeconds: 2,
+    },
+  });
+  const preview = await core.handlers['provision.preview']({ spec }, { signal });
+  expect(preview.cli).toContain('aws firehose create-delivery-stream');
+  expect(preview.cli).toContain('firehose.amazonaws.com');
+  expect(preview.cli).toContain('****');
+  expect(preview.cli).not.toContain(PASSWORD);
+  const chunks: ProvisionChunk[] = await collect(core.handlers['provision.create']({ spec }, { signal }));
+  expect(chunks.at(-1)).toMatchObject({ kind: 'done', resources: [{ type: 'firehose-stream', id: STREAM }] });
+  expect(JSON.stringify(chunks)).not.toContain(PASSWORD);
 }, 60_000);
 
 afterAll(async () => {
-  await warehouse?.end();
+  await warehouse?.end().catch(() => undefined);
   firehose?.destroy();
   s3?.destroy();
   await core?.dispose();
@@ -166,4 +210,24 @@ describe('a Firehose delivery stream into Redshift', () => {
     expect(stage.failedToRedshift).toBeGreaterThanOrEqual(1);
     expect(stage.lastFailureAt).toBeDefined();
   }, 90_000);
+
+  it('is in the inventory, and teardown deletes it', async () => {
+    const listed = await core.handlers['inventory.list']({ includeUntagged: true }, { signal });
+    expect(listed.items.find((i) => i.type === 'firehose-stream' && i.id === STREAM)).toMatchObject({
+      managed: true,
+      state: 'ACTIVE',
+      deletable: true,
+      size: `direct PUT → s3://${BUCKET} → Redshift ${TABLE}`,
+    });
+    const deleted = await collect(
+      core.handlers['inventory.delete']({ type: 'firehose-stream', id: STREAM, confirm: STREAM, finalSnapshot: false }, { signal }),
+    );
+    expect(deleted.at(-1)).toMatchObject({ kind: 'done' });
+    await expect(firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: STREAM }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    // The password went from the secret store to Firehose only: neither the app's log nor the sandbox's holds it.
+    for (const log of [join(appDir, 'logs', 'tributary.log'), join(dataDir, 'sandbox', 'logs', 'tributary.log')])
+      expect(readFileSync(log, 'utf8')).not.toContain(PASSWORD);
+  });
 });
