@@ -1,5 +1,5 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { DescribeDeliveryStreamCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { DescribeDeliveryStreamCommand, ListDeliveryStreamsCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseFacts } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 
@@ -29,6 +29,21 @@ const query = (id: string, stream: string, metric: Metric, stat: 'Sum' | 'Maximu
   },
   ReturnData: true,
 });
+
+/** Every delivery stream's name, page after page. */
+export async function firehoseStreamNames(firehose: FirehoseClient, signal: AbortSignal): Promise<string[]> {
+  const names: string[] = [];
+  for (let page = 0; page < 20; page++) {
+    const start = names.at(-1);
+    const answer = await firehose.send(
+      new ListDeliveryStreamsCommand({ Limit: 100, ...(start ? { ExclusiveStartDeliveryStreamName: start } : {}) }),
+      { abortSignal: signal },
+    );
+    names.push(...(answer.DeliveryStreamNames ?? []));
+    if (!answer.HasMoreDeliveryStreams) break;
+  }
+  return names;
+}
 
 /** The delivery stream's configuration and its AWS/Firehose metrics over the last minutes, with the stage's verdict. */
 export async function firehoseFacts(

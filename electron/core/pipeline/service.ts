@@ -9,7 +9,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import type { FileAccess } from '../storage/file-access.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
-import { firehoseFacts } from './firehose.js';
+import { firehoseFacts, firehoseStreamNames } from './firehose.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
 import { loadHistory, type LookupEngines } from './loads.js';
 import { parquetRows } from './parquet-rows.js';
@@ -131,6 +131,8 @@ export class PipelineService {
       'pipeline.parquetRows': ({ bucket, prefix }, { signal }) => this.withS3((s3) => parquetRows(s3, bucket, prefix, signal)),
       'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),
       'pipeline.loads': ({ connectionId, limit }, { signal }) => loadHistory(this.deps.engines, connectionId, limit, signal),
+      'pipeline.firehoseStreams': async (_input, { signal }) =>
+        (await this.deps.aws.aws()).use(FirehoseClient, (firehose) => firehoseStreamNames(firehose, signal)),
       'pipeline.firehose': async ({ deliveryStream, minutes }, { signal }) => {
         const aws = await this.deps.aws.aws();
         return aws.use(FirehoseClient, (firehose) =>

@@ -354,6 +354,10 @@ export const pipeline = {
       'The newest loads the Redshift connection’s warehouse recorded in SYS_LOAD_HISTORY (rows, errors, source), whoever ran them; newest first.',
     input: z.object({ connectionId, limit: z.number().int().min(1).max(100).default(10) }).strict(),
   }),
+  firehoseStreams: call<string[]>()({
+    summary: 'The names of the active environment’s Firehose delivery streams, to pick the pipeline’s.',
+    input: z.object({}).strict(),
+  }),
   firehose: call<FirehoseFacts>()({
     summary:
       'A Firehose delivery stream’s source, destination and AWS/Firehose metrics over the last minutes: records in and delivered, delivery lag, failed deliveries.',
