@@ -104,9 +104,8 @@ export class DeliveryWorker {
 
   /** A stream the emulator just created: a Kinesis source is read from now on. */
   created(caller: Caller, name: string, password: string | undefined): void {
-    const key = keyOf(caller, name);
-    // A name used again is a new stream: nothing of the old one's is delivered to it.
-    this.streams.delete(key);
+    // A name used again is a new stream: nothing of the old one's is delivered to it, nor read from where it was.
+    this.deleted(caller, name);
     this.updated(caller, name, password);
   }
 
@@ -125,6 +124,7 @@ export class DeliveryWorker {
     const key = keyOf(caller, name);
     this.streams.delete(key);
     this.configs.delete(key);
+    for (const shard of this.iterators.keys()) if (shard.startsWith(`${key}\n`)) this.iterators.delete(shard);
     this.dirty = true;
   }
 

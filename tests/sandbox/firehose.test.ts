@@ -1,6 +1,7 @@
 import { join, dirname } from 'node:path';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -210,6 +211,44 @@ describe('a Firehose delivery stream into Redshift', () => {
     expect(stage.failedToRedshift).toBeGreaterThanOrEqual(1);
     expect(stage.lastFailureAt).toBeDefined();
   }, 90_000);
+
+  it('reads a Kinesis source from each shard, every record delivered once', async () => {
+    const kinesis = new KinesisClient(sandboxClientConfig(run));
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'firehose-source', ShardCount: 2 }));
+    await until(
+      'the source stream ACTIVE',
+      async () =>
+        (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'firehose-source' }))).StreamDescriptionSummary?.StreamStatus ===
+        'ACTIVE',
+    );
+    const spec = firehoseSpecSchema.parse({
+      kind: 'firehose',
+      name: 'firehose-from-kinesis',
+      source: { mode: 'kinesis', streamName: 'firehose-source' },
+      bucket: BUCKET,
+      prefix: 'from-kinesis/',
+      buffering: { sizeMiB: 1, intervalSeconds: 1 },
+      roleArn: ROLE,
+    });
+    expect((await collect(core.handlers['provision.create']({ spec }, { signal }))).at(-1)).toMatchObject({ kind: 'done' });
+    const sent = Array.from({ length: 2000 }, (_, i) => `k-${i}`);
+    for (let at = 0; at < sent.length; at += 500)
+      await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'firehose-source',
+          Records: sent.slice(at, at + 500).map((id) => ({ PartitionKey: id, Data: Buffer.from(`${id}\n`) })),
+        }),
+      );
+    kinesis.destroy();
+    const delivered = await until('every record delivered', async () => {
+      const lines: string[] = [];
+      for (const key of await keys('from-kinesis/'))
+        lines.push(...(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString()).split('\n'));
+      const ids = lines.filter(Boolean);
+      return ids.length >= sent.length ? ids : undefined;
+    });
+    expect(delivered.sort()).toEqual([...sent].sort());
+  });
 
   it('is in the inventory, and teardown deletes it', async () => {
     const listed = await core.handlers['inventory.list']({ includeUntagged: true }, { signal });
