@@ -13,6 +13,10 @@ const count = (draft: Record<string, unknown>, path: string, fallback: number) =
   return typeof value === 'number' ? value : fallback;
 };
 
+/** The names to pick from, the draft's own first when it is not (or not yet) among them, so the select never shows blank. */
+const withCurrent = (names: string[], current: string) =>
+  (current && !names.includes(current) ? [current, ...names] : names).map((name) => ({ value: name, label: name }));
+
 /**
  * A Firehose stream: its source (direct PUT or the pipeline's Kinesis stream), the raw bucket with buffering and
  * prefixes, and optionally Redshift through that bucket, logging in with a saved connection's stored password.
@@ -51,7 +55,10 @@ export function FirehoseForm({ draft, set, messages, options }: FormProps) {
           value={text(draft, 'source.streamName')}
           onChange={(v) => set('source.streamName', v)}
           messages={messages('source.streamName')}
-          options={(streams.data ?? []).map((s) => ({ value: s.name, label: s.name }))}
+          options={withCurrent(
+            (streams.data ?? []).map((s) => s.name),
+            text(draft, 'source.streamName'),
+          )}
         />
       )}
       <SelectField
@@ -59,7 +66,7 @@ export function FirehoseForm({ draft, set, messages, options }: FormProps) {
         value={text(draft, 'bucket')}
         onChange={(v) => set('bucket', v)}
         messages={messages('bucket')}
-        options={(options?.buckets ?? []).map((b) => ({ value: b, label: b }))}
+        options={withCurrent(options?.buckets ?? [], text(draft, 'bucket'))}
       />
       <TextField
         label="Prefix"
