@@ -1,27 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Logger } from '../shared/node/log.js';
-import { withMotoToken } from './services/moto.js';
+import type { StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { callerOf, MetricPublisher, type Caller, type MetricPublisherOptions } from './metric-publisher.js';
 
 type Json = Record<string, unknown>;
 
-export interface StreamMetricsOptions {
-  /** The emulator's own endpoint (its CloudWatch), not the gateway. */
-  endpoint: string;
-  /** The run's upstream token, without which the emulator answers nothing. */
-  token: string;
-  log: Logger;
-  /** How long observations are gathered before they are published. */
-  flushMs?: number;
-}
-
-interface Statistic {
-  samples: number;
-  sum: number;
-  min: number;
-  max: number;
-}
+export type StreamMetricsOptions = MetricPublisherOptions;
 
 /**
  * What AWS publishes per stream that moto does not, with its unit; each put or
@@ -41,18 +24,6 @@ const UNITS = {
 } satisfies Record<string, StandardUnit>;
 type MetricName = keyof typeof UNITS;
 
-/** One stream's observations since the last flush, in the account and region of the calls that made them. */
-interface Pending {
-  accessKeyId: string;
-  region: string;
-  stream: string;
-  since: Date;
-  metrics: Map<MetricName, Statistic>;
-}
-
-/** PutMetricData takes up to 1,000 data points a call. */
-const DATA_PER_CALL = 1000;
-
 /**
  * The stream-level Kinesis metrics moto's Kinesis does not publish (it does
  * publish IncomingRecords and IncomingBytes itself): the puts (PutRecords
@@ -68,17 +39,12 @@ const DATA_PER_CALL = 1000;
  * sent, and publishing is fire and forget, a failure logged once until it works again.
  */
 export class StreamMetrics {
-  private pending = new Map<string, Pending>();
-  private readonly clients = new Map<string, CloudWatchClient>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly timer: NodeJS.Timeout;
-  private failing = false;
+  private readonly publisher: MetricPublisher;
   private misread = false;
   private closed = false;
 
   constructor(private readonly options: StreamMetricsOptions) {
-    this.timer = setInterval(() => this.flush(), options.flushMs ?? 2000);
-    this.timer.unref();
+    this.publisher = new MetricPublisher(options);
   }
 
   observe(operation: string, requestBody: string, responseBody: string, headers: IncomingHttpHeaders): void {
@@ -101,7 +67,7 @@ export class StreamMetrics {
     });
   }
 
-  private record(operation: string, request: Json, response: Json, caller: { accessKeyId: string; region: string }, at: number): void {
+  private record(operation: string, request: Json, response: Json, caller: Caller, at: number): void {
     if (operation === 'GetRecords') {
       const stream = streamOfIterator(request.ShardIterator) ?? streamOfArn(request.StreamARN);
       if (!stream) return;
@@ -142,106 +108,17 @@ export class StreamMetrics {
   }
 
   /** Adds samples to a stream's pending metrics. */
-  private stream(caller: { accessKeyId: string; region: string }, stream: string, at: number): (name: MetricName, value: number) => void {
-    const key = `${caller.accessKeyId}\n${caller.region}\n${stream}`;
-    let pending = this.pending.get(key);
-    if (!pending) this.pending.set(key, (pending = { ...caller, stream, since: new Date(at), metrics: new Map() }));
-    const metrics = pending.metrics;
-    return (name, value) => {
-      const statistic = metrics.get(name);
-      if (!statistic) return void metrics.set(name, { samples: 1, sum: value, min: value, max: value });
-      statistic.samples++;
-      statistic.sum += value;
-      statistic.min = Math.min(statistic.min, value);
-      statistic.max = Math.max(statistic.max, value);
-    };
-  }
-
-  private flush(): void {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    const byCaller = new Map<string, { accessKeyId: string; region: string; data: MetricDatum[] }>();
-    for (const { accessKeyId, region, stream, since, metrics } of batch.values()) {
-      const key = `${accessKeyId}\n${region}`;
-      let target = byCaller.get(key);
-      if (!target) byCaller.set(key, (target = { accessKeyId, region, data: [] }));
-      for (const [name, { samples, sum, min, max }] of metrics) {
-        target.data.push({
-          MetricName: name,
-          Dimensions: [{ Name: 'StreamName', Value: stream }],
-          Timestamp: since,
-          Unit: UNITS[name],
-          StatisticValues: { SampleCount: samples, Sum: sum, Minimum: min, Maximum: max },
-        });
-      }
-    }
-    for (const { accessKeyId, region, data } of byCaller.values()) {
-      const client = this.client(accessKeyId, region);
-      for (let i = 0; i < data.length; i += DATA_PER_CALL) {
-        const sending = client
-          .send(new PutMetricDataCommand({ Namespace: 'AWS/Kinesis', MetricData: data.slice(i, i + DATA_PER_CALL) }))
-          .then(
-            () => {
-              if (!this.failing) return;
-              this.failing = false;
-              this.options.log.info('gateway', 'Publishing Kinesis stream metrics works again');
-            },
-            (error: unknown) => {
-              if (this.failing) return;
-              this.failing = true;
-              this.options.log.warn(
-                'gateway',
-                'Publishing Kinesis stream metrics to the emulator’s CloudWatch failed (further failures are not logged until it works again)',
-                error,
-              );
-            },
-          );
-        this.inFlight.add(sending);
-        void sending.finally(() => this.inFlight.delete(sending));
-      }
-    }
-  }
-
-  /** A client signing as the caller (moto reads only the access key), straight to the emulator. */
-  private client(accessKeyId: string, region: string): CloudWatchClient {
-    const key = `${accessKeyId}\n${region}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      client = withMotoToken(
-        new CloudWatchClient({
-          region,
-          endpoint: this.options.endpoint,
-          credentials: { accessKeyId, secretAccessKey: 'unused-by-the-emulator' },
-          requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
-          maxAttempts: 2,
-          disableRequestCompression: true,
-        }),
-        this.options.token,
-      );
-      this.clients.set(key, client);
-    }
-    return client;
+  private stream(caller: Caller, stream: string, at: number): (name: MetricName, value: number) => void {
+    const add = this.publisher.resource(caller, 'AWS/Kinesis', { Name: 'StreamName', Value: stream }, at);
+    return (name, value) => add(name, UNITS[name], value);
   }
 
   /** Publishes what is pending (observations still being read included), waiting a few seconds at most. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
     await new Promise((resolve) => setImmediate(resolve));
     this.closed = true;
-    this.flush();
-    let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timeout = setTimeout(resolve, 5_000)))]);
-    clearTimeout(timeout);
-    for (const client of this.clients.values()) client.destroy();
-    this.clients.clear();
+    await this.publisher.close();
   }
-}
-
-/** The caller's access key and region, from the SigV4 Authorization header's credential scope. */
-function callerOf(headers: IncomingHttpHeaders): { accessKeyId: string; region: string } | undefined {
-  const scope = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/[^/]+\/aws4_request/.exec(headers.authorization ?? '');
-  return scope ? { accessKeyId: scope[1]!, region: scope[2]! } : undefined;
 }
 
 /** A record's size as Kinesis counts it: the data (sent base64-encoded) plus the partition key. */

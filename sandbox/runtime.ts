@@ -21,6 +21,9 @@ import { createDataApi } from './redshift/data-api.js';
 import { startRedshiftProxy } from './redshift/proxy.js';
 import { newAccessKeys, newPassword } from './credentials.js';
 import { kinesisInterceptor } from './kinesis-interceptor.js';
+import { firehoseInterceptor } from './firehose-interceptor.js';
+import { DeliveryWorker } from './firehose/delivery-worker.js';
+import { MetricPublisher } from './metric-publisher.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
 import type { RunFile } from './client/run-file.js';
 import { motoTokenPath, startMoto, withMotoToken } from './services/moto.js';
@@ -113,7 +116,7 @@ export async function runSandbox(
     // Kept with the state (0600), as the fault token is, so tests that start a gateway of their own reach the emulator.
     const motoToken = secretFile(motoTokenPath(paths.state));
     log.addSecret(motoToken);
-    const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, CloudWatch, S3, EMR, Redshift)', async () => {
+    const moto = await service('aws', 'AWS APIs (moto: STS, IAM, EC2, KMS, Kinesis, Firehose, CloudWatch, S3, EMR, Redshift)', async () => {
       const running = await startMoto(
         { venv: paths.venv, port: motoPort, token: motoToken, stateDir: paths.state, logDir: paths.logs, detached: false },
         signal,
@@ -190,7 +193,21 @@ export async function runSandbox(
       stops.push(running.stop);
       return { port: metastorePort, version: 'Derby 10.14.2.0' };
     });
+    // Published after the delivery worker has stopped (stops run newest first), so its last metrics reach CloudWatch.
+    const metrics = new MetricPublisher({ endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log });
+    stops.push(() => metrics.close());
     const gateway = await service('gateway', 'AWS endpoint (one URL for every service)', async () => {
+      const deliveries = new DeliveryWorker({
+        motoEndpoint: `http://127.0.0.1:${moto.port}`,
+        motoToken,
+        gatewayEndpoint: `http://127.0.0.1:${gatewayPort}`,
+        credentials,
+        redshift: { host: '127.0.0.1', port: redshift.port },
+        s3,
+        metrics,
+        statePath: join(paths.state, 'firehose-deliveries.json'),
+        log,
+      });
       const running = await startGateway({
         port: gatewayPort,
         upstream: `http://127.0.0.1:${moto.port}`,
@@ -200,6 +217,7 @@ export async function runSandbox(
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
           kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log }),
+          firehose: firehoseInterceptor(deliveries),
           elasticmapreduce: emrInterceptor(
             { host: '127.0.0.1', env: spark.env, cwd: spark.home, logDir: join(paths.logs, 'steps'), s3, log },
             { startingMs: pace.emrStartingMs, bootstrappingMs: pace.emrBootstrappingMs, terminatingMs: pace.emrTerminatingMs },

@@ -20,7 +20,12 @@ export interface JsonService {
  * or rewrite the emulator's answer (lifecycle states, endpoints, step runs).
  */
 export interface Interceptor {
-  answer?(operation: string, body: string): Promise<{ status: number; body: string; contentType: string } | undefined>;
+  /** `headers` are the request's (its signature names the caller's account and region). */
+  answer?(
+    operation: string,
+    body: string,
+    headers: IncomingHttpHeaders,
+  ): Promise<{ status: number; body: string; contentType: string } | undefined>;
   /**
    * `requestBody` is the body the emulator was sent (fault injection may have
    * dropped PutRecords entries), so it pairs with `responseBody`; `headers` are
@@ -115,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         throw error;
       }
     }
-    const own = await interceptor?.answer?.(operation, body);
+    const own = await interceptor?.answer?.(operation, body, req.headers);
     if (own) {
       res.writeHead(own.status, { 'Content-Type': own.contentType, 'x-amzn-RequestId': requestId() });
       return void res.end(own.body);

@@ -4,6 +4,7 @@ const targetPrefixes: [string, string][] = [
   ['RedshiftData.', 'redshift-data'],
   ['ElasticMapReduce.', 'elasticmapreduce'],
   ['Kinesis_', 'kinesis'],
+  ['Firehose_', 'firehose'],
 ];
 
 /**

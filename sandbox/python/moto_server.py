@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from kinesis_resharding import fix_resharding
 
-SERVICES = ["s3", "kinesis", "cloudwatch", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
+SERVICES = ["s3", "kinesis", "firehose", "cloudwatch", "iam", "ec2", "kms", "emr", "redshift", "secretsmanager", "sts"]
 
 
 def snapshot(path, lock):

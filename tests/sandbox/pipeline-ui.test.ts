@@ -118,7 +118,10 @@ describe('the pipeline view in Chromium on the sandbox, as an operator uses it',
     await connection.locator('option', { hasText: 'Sandbox warehouse (Redshift)' }).waitFor({ state: 'attached' });
     await connection.selectOption({ label: 'Sandbox warehouse (Redshift)' });
 
-    await expect.poll(() => pipeline().locator('.pipeline-stage').count()).toBe(5);
+    await expect.poll(() => pipeline().getByRole('list', { name: 'Pipeline stages' }).locator('.pipeline-stage').count()).toBe(5);
+    // The Firehose path stands beside the Spark path, waiting for a delivery stream to be picked.
+    expect(await stage('firehose').getAttribute('data-health')).toBe('unknown');
+    expect(await stage('firehose').textContent()).toContain('No Firehose stream picked');
     // The stream is ACTIVE with two open shards: green; the bucket has no raw data yet: amber.
     await expect.poll(() => stage('stream').getAttribute('data-health'), { timeout: 20_000 }).toBe('green');
     expect(await stage('stream').textContent()).toContain('2 open');

@@ -204,6 +204,18 @@ describe('the Provision section in Chromium on the sandbox', () => {
     await shot('inventory');
   });
 
+  it('the Firehose wizard previews the role it needs and the delivery stream, and asks for an error prefix beside an expression prefix', async () => {
+    const form = await openWizard('Firehose stream');
+    await form.getByRole('textbox', { name: 'Firehose stream name' }).fill(`ui${suffix}-hose`);
+    const cli = form.getByRole('region', { name: 'AWS CLI equivalent' });
+    await expect.poll(() => cli.textContent(), { timeout: 15_000 }).toContain(`aws firehose create-delivery-stream`);
+    expect(await cli.textContent()).toContain('firehose.amazonaws.com');
+    expect(await form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toContain('per GB');
+    await form.getByRole('textbox', { name: 'Prefix', exact: true }).fill('raw/!{timestamp:yyyy}/');
+    await expect.poll(() => form.textContent()).toContain('A prefix with !{…} expressions needs an error output prefix.');
+    await shot('firehose-preview');
+  });
+
   it('the whole pipeline: a prefix shows the four derived names and the total cost, runs in order, saves the connections, and is torn down from the inventory', async () => {
     const form = await openWizard('Whole pipeline');
     const prefix = form.getByRole('textbox', { name: 'Prefix' });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Logger } from '../../shared/node/log.js';
 import { AwsScope } from '../../electron/core/aws/clients.js';
 import { exists, unlessNotFound } from '../../electron/core/aws/errors.js';
-import type { ConnectionStore, KeyFiles } from '../../electron/core/provision/ports.js';
+import type { ConnectionStore, KeyFiles, RedshiftLogins } from '../../electron/core/provision/ports.js';
 import { Provisioning } from '../../electron/core/provision/provisioning.js';
 
 const dirs: string[] = [];
@@ -19,7 +19,8 @@ function provisioning() {
   dirs.push(dataDir);
   const scope = new AwsScope({ id: 'env-1', name: 'Test account', kind: 'aws', region: 'eu-west-1' }, { region: 'eu-west-1' }, '0.0.0');
   const saved: Parameters<ConnectionStore['save']>[0][] = [];
-  const connections: ConnectionStore = {
+  const connections: ConnectionStore & RedshiftLogins = {
+    redshiftLogin: async (id) => ({ clusterIdentifier: 'wh', database: 'dev', user: 'u', password: `secret of ${id}` }),
     save: async (input) => {
       saved.push(input);
       return { id: `c-${saved.length}`, route: `through the store's route for ${input.spec.engine}` };

@@ -1,3 +1,5 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { TableFromParquet } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
@@ -7,6 +9,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import type { FileAccess } from '../storage/file-access.js';
 import { loadAssets } from './assets.js';
 import { copyStatement, runCopy, type SqlRunner } from './copy.js';
+import { firehoseFacts, firehoseStreamNames } from './firehose.js';
 import { PipelineJobs, type JobSessions } from './jobs.js';
 import { loadHistory, type LookupEngines } from './loads.js';
 import { parquetRows } from './parquet-rows.js';
@@ -129,6 +132,14 @@ export class PipelineService {
       'pipeline.parquetRows': ({ bucket, prefix }, { signal }) => this.withS3((s3) => parquetRows(s3, bucket, prefix, signal)),
       'pipeline.tableFromParquet': (input, { signal }) => this.tableFromParquet(input, signal),
       'pipeline.loads': ({ connectionId, limit }, { signal }) => loadHistory(this.deps.engines, connectionId, limit, signal),
+      'pipeline.firehoseStreams': async (_input, { signal }) =>
+        (await this.deps.aws.aws()).use(FirehoseClient, (firehose) => firehoseStreamNames(firehose, signal)),
+      'pipeline.firehose': async ({ deliveryStream, minutes }, { signal }) => {
+        const aws = await this.deps.aws.aws();
+        return aws.use(FirehoseClient, (firehose) =>
+          aws.use(CloudWatchClient, (cloudwatch) => firehoseFacts(firehose, cloudwatch, deliveryStream, minutes, signal)),
+        );
+      },
       'pipeline.copyPreview': (input) => ({ sql: copyStatement(input) }),
       'pipeline.copyRun': (input, { signal }) => runCopy(this.deps.workbench, input, signal),
     };

@@ -1,5 +1,16 @@
-import type { EmrSpec, KinesisSpec, RedshiftSpec, ResourceSpec, S3Spec } from '../../../shared/contract/index.js';
-import { bucketEncryption, bucketLifecycle, copyUnloadPolicy, layoutKeys, managedTags, REDSHIFT_TRUST, THRIFT_STEP_ARGS } from './plan.js';
+import type { EmrSpec, FirehoseSpec, KinesisSpec, RedshiftSpec, ResourceSpec, S3Spec } from '../../../shared/contract/index.js';
+import { deliveryStreamInput } from './firehose.js';
+import {
+  bucketEncryption,
+  bucketLifecycle,
+  copyUnloadPolicy,
+  FIREHOSE_TRUST,
+  firehosePolicy,
+  layoutKeys,
+  managedTags,
+  REDSHIFT_TRUST,
+  THRIFT_STEP_ARGS,
+} from './plan.js';
 
 /** The value shown for a secret in a command: never the secret. */
 export const MASK = '****';
@@ -293,6 +304,58 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
   return out;
 }
 
+/**
+ * The role Firehose assumes (its trust and least-privilege policy), then the stream; the Redshift login appears as
+ * placeholders and a masked password: the real ones come from the saved connection and the secret store at creation.
+ */
+export function firehoseCommands(spec: FirehoseSpec, ctx: PreviewContext): CliCommand[] {
+  const where = { region: ctx.region, ...(ctx.accountId ? { accountId: ctx.accountId } : {}) };
+  const input = deliveryStreamInput(
+    spec,
+    where,
+    spec.redshift ? { jdbcUrl: '<the cluster’s JDBC URL>', user: '<user>', password: MASK } : undefined,
+  );
+  const role = spec.roleArn.slice(spec.roleArn.lastIndexOf('/') + 1);
+  const source = input.KinesisStreamSourceConfiguration?.KinesisStreamARN;
+  return [
+    aws(
+      'iam',
+      'create-role',
+      [
+        ['--role-name', role],
+        ['--assume-role-policy-document', json(FIREHOSE_TRUST)],
+      ],
+      ctx.region,
+    ),
+    aws(
+      'iam',
+      'put-role-policy',
+      [
+        ['--role-name', role],
+        ['--policy-name', 'tributary-firehose-delivery'],
+        ['--policy-document', json(firehosePolicy(spec.bucket, source ? { streamArn: source } : undefined))],
+      ],
+      ctx.region,
+    ),
+    aws(
+      'firehose',
+      'create-delivery-stream',
+      [
+        ['--delivery-stream-name', spec.name],
+        ['--delivery-stream-type', input.DeliveryStreamType!],
+        input.KinesisStreamSourceConfiguration && ['--kinesis-stream-source-configuration', json(input.KinesisStreamSourceConfiguration)],
+        input.RedshiftDestinationConfiguration && ['--redshift-destination-configuration', json(input.RedshiftDestinationConfiguration)],
+        input.ExtendedS3DestinationConfiguration && [
+          '--extended-s3-destination-configuration',
+          json(input.ExtendedS3DestinationConfiguration),
+        ],
+        ['--tags', ...Object.entries(tagsOf(spec)).map(([k, v]) => `Key=${k},Value=${v}`)],
+      ],
+      ctx.region,
+    ),
+  ];
+}
+
 export function commandsFor(spec: ResourceSpec, ctx: PreviewContext): CliCommand[] {
   switch (spec.kind) {
     case 'kinesis':
@@ -303,6 +366,8 @@ export function commandsFor(spec: ResourceSpec, ctx: PreviewContext): CliCommand
       return emrCommands(spec, ctx);
     case 'redshift':
       return redshiftCommands(spec, ctx);
+    case 'firehose':
+      return firehoseCommands(spec, ctx);
   }
 }
 

@@ -22,6 +22,10 @@ export interface RunContext {
   rememberKeyFile(keyName: string, file: string): Promise<void>;
   /** Saves a SQL connection (a password goes to the secret store, never back out). */
   saveConnection(input: { name: string; spec: ConnectionSpec }): Promise<SavedConnectionRef>;
+  /** A saved Redshift connection's login, its password from the secret store (see RedshiftLogins). */
+  redshiftLogin(connectionId: string): Promise<{ clusterIdentifier: string; database: string; user: string; password: string }>;
+  /** The account id (STS), for the ARNs a resource names; undefined when STS does not answer. */
+  accountId(): Promise<string | undefined>;
   /** How often a wait polls: quick on the sandbox, gentle on AWS. */
   pace: { firstMs: number; maxMs: number };
 }

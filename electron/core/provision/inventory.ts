@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/node/sleep.js';
 import { explainAwsError } from '../aws/errors.js';
 import * as emr from './emr.js';
+import * as firehose from './firehose.js';
 import * as kinesis from './kinesis.js';
 import { MANAGED_TAG, PIPELINE_TAG } from './plan.js';
 import { priceTable, runningCost } from './pricing.js';
@@ -62,8 +63,9 @@ export class ProvisionInventory {
         deletable,
       });
     };
-    const [streams, buckets, clusters, warehouses] = await Promise.all([
+    const [streams, deliveryStreams, buckets, clusters, warehouses] = await Promise.all([
       read('kinesis:ListStreams', () => kinesis.listStreams(ctx)),
+      read('firehose:ListDeliveryStreams', () => firehose.listDeliveryStreams(ctx)),
       read('s3:ListAllMyBuckets', () =>
         s3.listBuckets(ctx, (_name, bucketRegion, tags) => bucketRegion === region || tags[MANAGED_TAG] === 'true'),
       ),
@@ -92,6 +94,15 @@ export class ProvisionInventory {
         cost,
         s.createdAt,
         s.status === 'ACTIVE',
+      );
+    }
+    for (const d of deliveryStreams) {
+      await add(
+        { type: 'firehose-stream', id: d.name, name: d.name, state: d.status, size: `${d.source} → ${d.destination}` },
+        d.tags,
+        runningCost(region, { type: 'firehose-stream' }).usdPerHour,
+        d.createdAt,
+        d.status === 'ACTIVE' || d.status === 'CREATING_FAILED',
       );
     }
     for (const b of buckets) {

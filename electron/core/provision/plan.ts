@@ -69,6 +69,7 @@ const trust = (service: string) => ({
 export const REDSHIFT_TRUST = trust('redshift.amazonaws.com');
 export const EMR_SERVICE_TRUST = trust('elasticmapreduce.amazonaws.com');
 export const EC2_TRUST = trust('ec2.amazonaws.com');
+export const FIREHOSE_TRUST = trust('firehose.amazonaws.com');
 
 /** What `aws emr create-default-roles` creates: two roles with AWS managed policies, and the instance profile. */
 export const EMR_DEFAULT_ROLES = {
@@ -103,6 +104,38 @@ export function copyUnloadPolicy(bucket: string, kmsKeyId?: string) {
               Effect: 'Allow',
               Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
               Resource: kmsKeyId.startsWith('arn:') ? kmsKeyId : '*',
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** What a Firehose stream's role needs: write (and list) its bucket, and read its Kinesis source when it has one. */
+export function firehosePolicy(bucket: string, source?: { streamArn: string }) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DeliverToBucket',
+        Effect: 'Allow',
+        Action: [
+          's3:AbortMultipartUpload',
+          's3:GetBucketLocation',
+          's3:GetObject',
+          's3:ListBucket',
+          's3:ListBucketMultipartUploads',
+          's3:PutObject',
+        ],
+        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+      },
+      ...(source
+        ? [
+            {
+              Sid: 'ReadSourceStream',
+              Effect: 'Allow',
+              Action: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+              Resource: source.streamArn,
             },
           ]
         : []),

@@ -21,6 +21,14 @@ export interface ConnectionStore {
   save(input: { name: string; environmentId: string; spec: ConnectionSpec }): Promise<{ id: string; route: string }>;
 }
 
+/**
+ * The workbench's saved Redshift connections, for a service that logs in on its own (a Firehose stream's COPY): the
+ * cluster, database and user, and the password from the secret store, which goes to AWS and nowhere else.
+ */
+export interface RedshiftLogins {
+  redshiftLogin(connectionId: string): Promise<{ clusterIdentifier: string; database: string; user: string; password: string }>;
+}
+
 /** The notice board: where a damaged ledger file is told to the operator. */
 export interface FileProblems {
   fileProblem(problem: LoadProblem): void;

@@ -4,6 +4,7 @@ import type { AwsScope } from '../aws/clients.js';
 import { aws, explainAwsError } from '../aws/errors.js';
 import { cliPreview } from './cli-preview.js';
 import * as emr from './emr.js';
+import * as firehose from './firehose.js';
 import * as kinesis from './kinesis.js';
 import { derivePipeline, type PipelineSpecs } from './pipeline.js';
 import { emrGroups, estimate, usd } from './pricing.js';
@@ -114,6 +115,14 @@ export async function validate(base: Provisioning, spec: ProvisionSpec, signal: 
         }
         break;
       }
+      case 'firehose':
+        if (await firehose.deliveryStreamExists(ctx, s.name))
+          error(at('name'), `A Firehose stream named ${s.name} already exists in ${region}.`);
+        if (s.source.mode === 'kinesis' && !(await kinesis.streamExists(ctx, s.source.streamName)))
+          error(at('source.streamName'), `Stream ${s.source.streamName} does not exist in ${region}.`);
+        if ((await aws('s3:ListBucket', `checking bucket ${s.bucket}`, () => s3.bucketOwnership(ctx, s.bucket))) !== 'yours')
+          error(at('bucket'), `Bucket ${s.bucket} is not yours (yet); Firehose delivers only to a bucket that exists.`);
+        break;
       case 'redshift':
         if (await redshift.clusterExists(ctx, s.identifier))
           error(at('identifier'), `A Redshift cluster named ${s.identifier} already exists in ${region}.`);
@@ -152,6 +161,8 @@ export function describeSpec(spec: ResourceSpec): string {
         .join(' + ')}, ${spec.applications.join(', ')})`;
     case 'redshift':
       return `Redshift cluster ${spec.identifier} (${spec.nodeCount} × ${spec.nodeType})`;
+    case 'firehose':
+      return `Firehose stream ${spec.name} (${spec.source.mode === 'kinesis' ? `from ${spec.source.streamName}` : 'direct PUT'} → s3://${spec.bucket}${spec.redshift ? ` → Redshift ${spec.redshift.table}` : ''})`;
   }
 }
 
@@ -178,6 +189,14 @@ export function warningsOf(spec: ResourceSpec, sandbox: boolean): string[] {
         );
       if (spec.instances.mode === 'uniform' && spec.instances.count === 1)
         w.push('One instance: the master does all the work (fine for trying things).');
+      break;
+    case 'firehose':
+      if (spec.compression === 'UNCOMPRESSED' && !spec.redshift)
+        w.push('Objects are written uncompressed: GZIP makes them several times smaller (and Spark reads gzip text).');
+      if (spec.redshift && spec.redshift.retrySeconds === 0)
+        w.push('No COPY retries: a batch whose first COPY fails is skipped at once (its manifest goes to the error prefix).');
+      if (sandbox && spec.source.mode === 'kinesis')
+        w.push('The sandbox reads the source stream every half second from the time the Firehose stream is created.');
       break;
     case 'redshift':
       if (spec.publiclyAccessible)

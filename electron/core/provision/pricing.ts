@@ -3,6 +3,8 @@ import table from './prices/aws-on-demand.json';
 
 interface RegionPrices {
   kinesis: { shardHour: number; extendedRetentionShardHour: number; onDemandStreamHour: number };
+  /** Per GB ingested, each record rounded up to `recordRoundingKb`; no hourly charge. */
+  firehose: { ingestionGb: number; recordRoundingKb: number };
   s3: { standardGbMonth: number };
   ec2: Record<string, number>;
   emr: Record<string, number>;
@@ -115,6 +117,15 @@ export function redshiftHourly(e: Estimate, nodeType: string, count: number): vo
   );
 }
 
+/** Firehose bills what it ingests, not the hour: the price per GB (records rounded up to 5 KB), nothing hourly. */
+export function firehoseNote(e: Estimate): void {
+  const f = e.prices.firehose;
+  e.add(
+    0,
+    `Firehose: $0.000/h; ingestion ${usd(f.ingestionGb)} per GB (first 500 TB a month), each record rounded up to ${f.recordRoundingKb} KB`,
+  );
+}
+
 export function emrGroups(spec: EmrSpec): { instanceType: string; count: number }[] {
   const i = spec.instances;
   if (i.mode === 'uniform') return [{ instanceType: i.instanceType, count: i.count }];
@@ -138,6 +149,9 @@ export function estimate(specs: ResourceSpec[], region: string): CostEstimate {
       case 'redshift':
         redshiftHourly(e, spec.nodeType, spec.nodeCount);
         break;
+      case 'firehose':
+        firehoseNote(e);
+        break;
     }
   }
   return e.result();
@@ -150,12 +164,14 @@ export function runningCost(
     | { type: 'kinesis-stream'; mode: 'provisioned' | 'on-demand'; shards: number; retentionHours: number }
     | { type: 's3-bucket'; bytes: number }
     | { type: 'emr-cluster'; groups: { instanceType: string; count: number }[] }
-    | { type: 'redshift-cluster'; nodeType: string; count: number },
+    | { type: 'redshift-cluster'; nodeType: string; count: number }
+    | { type: 'firehose-stream' },
 ): CostEstimate {
   const e = new Estimate(region);
   if (what.type === 'kinesis-stream') kinesisHourly(e, what);
   else if (what.type === 's3-bucket') s3Hourly(e, what.bytes);
   else if (what.type === 'emr-cluster') emrHourly(e, what.groups);
+  else if (what.type === 'firehose-stream') firehoseNote(e);
   else redshiftHourly(e, what.nodeType, what.count);
   return e.result();
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import type { AwsAccess, AwsScope } from '../aws/clients.js';
 import type { RunContext } from './context.js';
 import { ProvisionLedger } from './ledger.js';
-import type { ConnectionStore, FileProblems, KeyFiles } from './ports.js';
+import type { ConnectionStore, FileProblems, KeyFiles, RedshiftLogins } from './ports.js';
 
 export interface ProvisionDeps {
   dataDir: string;
@@ -11,7 +11,7 @@ export interface ProvisionDeps {
   notices: FileProblems;
   log: Logger;
   keys: KeyFiles;
-  connections: ConnectionStore;
+  connections: ConnectionStore & RedshiftLogins;
 }
 
 /**
@@ -56,6 +56,8 @@ export class Provisioning {
         const { id, route } = await connections.save({ name, environmentId: environment.id, spec });
         return { id, name, engine: spec.engine, route };
       },
+      redshiftLogin: (connectionId) => connections.redshiftLogin(connectionId),
+      accountId: () => this.accountId(scope, signal),
       pace: scope.sandbox ? { firstMs: 400, maxMs: 2_000 } : { firstMs: 5_000, maxMs: 30_000 },
     };
   }

@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors.js';
 import { aws, explainAwsError } from '../aws/errors.js';
 import type { Created, RunContext } from './context.js';
 import * as emr from './emr.js';
+import * as firehose from './firehose.js';
 import * as kinesis from './kinesis.js';
 import * as redshift from './redshift.js';
 import * as s3 from './s3.js';
@@ -19,6 +20,8 @@ export function createOne(spec: ResourceSpec, ctx: RunContext): AsyncGenerator<P
       return emr.createCluster(spec, ctx);
     case 'redshift':
       return redshift.createWarehouse(spec, ctx);
+    case 'firehose':
+      return firehose.createDeliveryStream(spec, ctx);
   }
 }
 
@@ -34,6 +37,9 @@ export async function* deleteOne(
   switch (r.type) {
     case 'kinesis-stream':
       yield* kinesis.deleteStream(ctx, r.id);
+      return;
+    case 'firehose-stream':
+      yield* firehose.deleteDeliveryStream(ctx, r.id);
       return;
     case 's3-bucket':
       for await (const seen of s3.deleteBucket(ctx, r.id))
@@ -62,6 +68,9 @@ export async function currentName(ctx: RunContext, type: InventoryItem['type'], 
     switch (type) {
       case 'kinesis-stream':
         if (!(await kinesis.streamExists(ctx, id))) break;
+        return id;
+      case 'firehose-stream':
+        if (!(await firehose.deliveryStreamExists(ctx, id))) break;
         return id;
       case 's3-bucket':
         if ((await aws('s3:ListBucket', `checking bucket ${id}`, () => s3.bucketOwnership(ctx, id))) !== 'yours') break;

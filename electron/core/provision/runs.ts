@@ -13,7 +13,16 @@ import { createOne, deleteOne } from './resources.js';
 import * as s3 from './s3.js';
 
 /** Cleanup deletes in this order, so nothing is deleted while something still uses it. */
-const CLEANUP_ORDER: ResourceRef['type'][] = ['redshift-cluster', 'emr-cluster', 's3-bucket', 'kinesis-stream', 'iam-role', 'ec2-key-pair'];
+// A Firehose stream goes first: it writes to the bucket and reads the stream.
+const CLEANUP_ORDER: ResourceRef['type'][] = [
+  'firehose-stream',
+  'redshift-cluster',
+  'emr-cluster',
+  's3-bucket',
+  'kinesis-stream',
+  'iam-role',
+  'ec2-key-pair',
+];
 
 /**
  * The runs that create (one resource, or the pipeline from one prefix) and the

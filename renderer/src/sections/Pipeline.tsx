@@ -3,13 +3,14 @@ import { useClient } from '../bridge/client-context';
 import { useCall } from '../bridge/hooks';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { loadChoice, saveChoice, type PipelineChoice } from './pipeline/choice';
-import { curatedFacts, jobFacts, rawFacts, redshiftFacts, streamFacts, CURATED_PREFIX, RAW_PREFIX } from './pipeline/facts';
+import { curatedFacts, firehoseFacts, jobFacts, rawFacts, redshiftFacts, streamFacts, CURATED_PREFIX, RAW_PREFIX } from './pipeline/facts';
 import { CopyWizard } from './pipeline/CopyWizard';
 import { IngestPanel, type LiveStreamFacts } from './pipeline/IngestPanel';
 import { JobsPanel } from './pipeline/JobsPanel';
 import { S3Browser } from './pipeline/S3Browser';
 import { PipelinePicker } from './pipeline/PipelinePicker';
 import { StageOverview, type StageId } from './pipeline/StageOverview';
+import type { FirehoseFacts } from '../../../shared/contract';
 import type { CuratedFacts, JobFacts, RawFacts, RedshiftFacts, StreamFacts } from './pipeline/health';
 
 /** How often the overview asks again (listing the bucket and the cluster's steps). */
@@ -47,6 +48,7 @@ export default function Pipeline() {
   const [jobsAbout, setJobs] = useState<About<JobFacts>>();
   const [now, setNow] = useState(() => Date.now());
   const [loadsAbout, setLoads] = useState<About<Omit<RedshiftFacts, 'connectionName'>>>();
+  const [firehoseAbout, setFirehose] = useState<About<FirehoseFacts | { error: string }>>();
   const [generation, setGeneration] = useState(0);
 
   const choose = useCallback(
@@ -57,12 +59,24 @@ export default function Pipeline() {
     [environmentId],
   );
 
-  const { stream: pickedStream, bucket: pickedBucket, clusterId: pickedCluster, connectionId: pickedConnection } = choice;
+  const {
+    stream: pickedStream,
+    bucket: pickedBucket,
+    clusterId: pickedCluster,
+    connectionId: pickedConnection,
+    firehose: pickedFirehose,
+  } = choice;
   // The overview's facts: asked on a pick and every REFRESH_MS; each stage on its own, so a slow one does not hold the rest.
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
-    const [stream, bucket, clusterId, connectionId] = [pickedStream, pickedBucket, pickedCluster, pickedConnection];
+    const [stream, bucket, clusterId, connectionId, firehose] = [
+      pickedStream,
+      pickedBucket,
+      pickedCluster,
+      pickedConnection,
+      pickedFirehose,
+    ];
     const refresh = () => {
       if (stream) void streamFacts(client, stream, signal).then((facts) => !signal.aborted && setStream({ subject: stream, facts }));
       if (bucket) {
@@ -72,6 +86,8 @@ export default function Pipeline() {
       if (clusterId) void jobFacts(client, clusterId, signal).then((facts) => !signal.aborted && setJobs({ subject: clusterId, facts }));
       if (connectionId)
         void redshiftFacts(client, connectionId, signal).then((facts) => !signal.aborted && setLoads({ subject: connectionId, facts }));
+      if (firehose)
+        void firehoseFacts(client, firehose, signal).then((facts) => !signal.aborted && setFirehose({ subject: firehose, facts }));
     };
     refresh();
     const timer = setInterval(refresh, REFRESH_MS);
@@ -79,7 +95,7 @@ export default function Pipeline() {
       controller.abort();
       clearInterval(timer);
     };
-  }, [client, pickedStream, pickedBucket, pickedCluster, pickedConnection, generation]);
+  }, [client, pickedStream, pickedBucket, pickedCluster, pickedConnection, pickedFirehose, generation]);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 5_000);
@@ -105,7 +121,11 @@ export default function Pipeline() {
       if (stage === 'stream') open('ingest');
       else if (stage === 'jobs') open('jobs');
       else if (stage === 'redshift') open('copy');
-      else {
+      else if (stage === 'firehose') {
+        // What Firehose delivered sits at the bucket's root under its prefix: the browser starts there.
+        setS3Prefix({ prefix: '', at: Date.now() });
+        open('s3');
+      } else {
         setS3Prefix({ prefix: stage === 'raw' ? RAW_PREFIX : CURATED_PREFIX, at: Date.now() });
         open('s3');
       }
@@ -130,6 +150,7 @@ export default function Pipeline() {
         jobs={jobs}
         curated={curated}
         redshift={{ ...loads, ...(connectionName ? { connectionName } : {}) }}
+        firehose={about(firehoseAbout, choice.firehose)}
         now={now}
         onOpen={openStage}
         onRefresh={refresh}

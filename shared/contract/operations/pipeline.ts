@@ -213,6 +213,35 @@ export interface RejectedLine {
   sourceFile: string;
 }
 
+/** A Firehose delivery stream as the Pipeline view shows it, beside the Spark path. */
+export interface FirehoseFacts {
+  name: string;
+  /** DeliveryStreamStatus: CREATING, ACTIVE, DELETING, … */
+  status: string;
+  source: 'DirectPut' | 'KinesisStreamAsSource';
+  /** The Kinesis stream read, for KinesisStreamAsSource. */
+  sourceStream?: string;
+  destination: 's3' | 'redshift';
+  bucket?: string;
+  /** The Redshift table COPY loads, for a Redshift destination. */
+  table?: string;
+  /** The metrics' window, minutes. */
+  minutes: number;
+  /** AWS/Firehose over the window: IncomingRecords, DeliveryToS3.Records, DeliveryToRedshift.Records (sums). */
+  incomingRecords: number;
+  deliveredToS3: number;
+  deliveredToRedshift: number;
+  /** Delivery attempts that failed over the window (DeliveryToS3.Success or DeliveryToRedshift.Success below 1). */
+  failedToS3: number;
+  failedToRedshift: number;
+  /** DeliveryToS3.DataFreshness, the newest minute's maximum: how old the oldest record not yet in S3 is. */
+  lagSeconds?: number;
+  /** The start of the newest minute with a failed delivery, ISO 8601. */
+  lastFailureAt?: string;
+  health: 'green' | 'amber' | 'red';
+  reason: string;
+}
+
 export interface CopyPreview {
   sql: string;
 }
@@ -349,6 +378,20 @@ export const pipeline = {
     summary:
       'The newest loads the Redshift connection’s warehouse recorded in SYS_LOAD_HISTORY (rows, errors, source), whoever ran them; newest first.',
     input: z.object({ connectionId, limit: z.number().int().min(1).max(100).default(10) }).strict(),
+  }),
+  firehoseStreams: call<string[]>()({
+    summary: 'The names of the active environment’s Firehose delivery streams, to pick the pipeline’s.',
+    input: z.object({}).strict(),
+  }),
+  firehose: call<FirehoseFacts>()({
+    summary:
+      'A Firehose delivery stream’s source, destination and AWS/Firehose metrics over the last minutes: records in and delivered, delivery lag, failed deliveries.',
+    input: z
+      .object({
+        deliveryStream: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'Not a Firehose stream name'),
+        minutes: z.number().int().min(5).max(1440).default(15),
+      })
+      .strict(),
   }),
   copyPreview: call<CopyPreview>()({ summary: 'The COPY statement the wizard would run.', input: copySpecSchema }),
   copyRun: call<CopyOutcome>()({

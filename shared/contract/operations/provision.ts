@@ -45,6 +45,14 @@ export function streamNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** Firehose DeliveryStreamName: 1–64 of [a-zA-Z0-9_.-]. */
+export function firehoseNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > 64) return 'A Firehose stream name is 1 to 64 characters long.';
+  if (!/^[a-zA-Z0-9_.-]+$/.test(name))
+    return 'A Firehose stream name holds only letters, digits, underscores (_), dots (.) and hyphens (-).';
+  return undefined;
+}
+
 /** EMR cluster Name: 1–256 characters, no control characters. */
 export function emrNameProblem(name: string): string | undefined {
   if (name.trim().length < 1) return 'Give the cluster a name.';
@@ -135,6 +143,7 @@ const ruled = (problem: (value: string) => string | undefined, max: number) =>
     });
 
 export const streamNameSchema = ruled(streamNameProblem, 128);
+export const firehoseNameSchema = ruled(firehoseNameProblem, 64);
 export const bucketNameSchema = ruled(bucketNameProblem, 63);
 export const emrNameSchema = ruled(emrNameProblem, 256);
 export const redshiftIdentifierSchema = ruled(redshiftIdentifierProblem, 63);
@@ -418,13 +427,101 @@ export const redshiftSpecSchema = z
     if (port) ctx.addIssue({ code: 'custom', path: ['port'], message: port });
   });
 
-export const resourceSpecSchema = z.discriminatedUnion('kind', [kinesisSpecSchema, s3SpecSchema, emrSpecSchema, redshiftSpecSchema]);
+/** An S3 prefix as Firehose takes it: up to 1024 characters, printable, not starting with a slash. */
+const firehosePrefixSchema = z
+  .string()
+  .max(1024, 'A prefix is at most 1024 characters long')
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^/\u0000-\u001f][^\u0000-\u001f]*$/, 'A prefix does not start with / and holds no control characters');
+const sqlIdentifierSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,126}$/, 'A table or column name');
+
+export const FIREHOSE_LIMITS = {
+  minSizeMiB: 1,
+  maxSizeMiB: 128,
+  minIntervalSeconds: 0,
+  maxIntervalSeconds: 900,
+  maxRetrySeconds: 7200,
+} as const;
+
+export const firehoseSpecSchema = z
+  .object({
+    kind: z.literal('firehose'),
+    name: firehoseNameSchema,
+    /** Records put to it directly (PutRecord, PutRecordBatch), or read from a Kinesis stream (the pipeline's). */
+    source: z
+      .discriminatedUnion('mode', [
+        z.object({ mode: z.literal('direct-put') }).strict(),
+        z.object({ mode: z.literal('kinesis'), streamName: streamNameSchema }).strict(),
+      ])
+      .default({ mode: 'direct-put' }),
+    /** The raw bucket it writes to (for Redshift, its staging). */
+    bucket: bucketNameSchema,
+    /** Firehose's default, yyyy/MM/dd/HH/, when absent; may hold !{timestamp:…} and !{firehose:random-string}. */
+    prefix: firehosePrefixSchema.optional(),
+    /** Where failed records (and Redshift's skipped manifests) go; may hold !{firehose:error-output-type}. */
+    errorOutputPrefix: firehosePrefixSchema.optional(),
+    buffering: z
+      .object({
+        sizeMiB: z
+          .number()
+          .int()
+          .min(FIREHOSE_LIMITS.minSizeMiB, 'At least 1 MiB')
+          .max(FIREHOSE_LIMITS.maxSizeMiB, 'At most 128 MiB')
+          .default(5),
+        intervalSeconds: z
+          .number()
+          .int()
+          .min(FIREHOSE_LIMITS.minIntervalSeconds, 'At least 0 seconds')
+          .max(FIREHOSE_LIMITS.maxIntervalSeconds, 'At most 900 seconds')
+          .default(300),
+      })
+      .strict()
+      .default({ sizeMiB: 5, intervalSeconds: 300 }),
+    compression: z.enum(['UNCOMPRESSED', 'GZIP']).default('UNCOMPRESSED'),
+    /** The role Firehose assumes to read the source and write the bucket. */
+    roleArn: roleArnSchema,
+    /** Optionally, COPY each delivered batch into Redshift; the login comes from a saved Redshift connection and its secret. */
+    redshift: z
+      .object({
+        connectionId: z.string().min(1).max(100),
+        table: sqlIdentifierSchema,
+        /** The columns COPY fills, in order; every column of the table when absent. */
+        columns: z.array(sqlIdentifierSchema).min(1).max(1600).optional(),
+        /** COPY options as Redshift takes them, e.g. FORMAT AS JSON 'auto' GZIP. */
+        copyOptions: z.string().max(4096).optional(),
+        retrySeconds: z.number().int().min(0).max(FIREHOSE_LIMITS.maxRetrySeconds).default(3600),
+      })
+      .strict()
+      .optional(),
+    pipeline: pipelineTag,
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    // Firehose refuses a prefix with expressions unless the error prefix is given too.
+    if (spec.prefix?.includes('!{') && !spec.errorOutputPrefix)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errorOutputPrefix'],
+        message: 'A prefix with !{…} expressions needs an error output prefix.',
+      });
+    if (spec.redshift && spec.compression === 'GZIP' && !/\bgzip\b/i.test(spec.redshift.copyOptions ?? ''))
+      ctx.addIssue({ code: 'custom', path: ['redshift', 'copyOptions'], message: 'GZIP objects need GZIP among the COPY options.' });
+  });
+
+export const resourceSpecSchema = z.discriminatedUnion('kind', [
+  kinesisSpecSchema,
+  s3SpecSchema,
+  emrSpecSchema,
+  redshiftSpecSchema,
+  firehoseSpecSchema,
+]);
 export type ResourceSpec = z.output<typeof resourceSpecSchema>;
 export type ResourceSpecInput = z.input<typeof resourceSpecSchema>;
 export type KinesisSpec = z.output<typeof kinesisSpecSchema>;
 export type S3Spec = z.output<typeof s3SpecSchema>;
 export type EmrSpec = z.output<typeof emrSpecSchema>;
 export type RedshiftSpec = z.output<typeof redshiftSpecSchema>;
+export type FirehoseSpec = z.output<typeof firehoseSpecSchema>;
 
 /** The whole pipeline from one prefix: every name derived, every choice the safe default unless overridden. */
 export const pipelineSpecSchema = z
@@ -465,6 +562,7 @@ export const provisionSpecSchema = z.discriminatedUnion('kind', [
   s3SpecSchema,
   emrSpecSchema,
   redshiftSpecSchema,
+  firehoseSpecSchema,
   pipelineSpecSchema,
 ]);
 export type ProvisionSpec = z.output<typeof provisionSpecSchema>;
@@ -481,6 +579,13 @@ export function defaultSpec(kind: ResourceSpec['kind'] | 'pipeline', prefix = 't
       return { kind, name: `${prefix}-emr`, keyPair: { mode: 'create', name: `${prefix}-key` } };
     case 'redshift':
       return { kind, identifier: `${prefix}-warehouse` };
+    case 'firehose':
+      return {
+        kind,
+        name: `${prefix}-firehose`,
+        bucket: `${prefix}-data`,
+        roleArn: 'arn:aws:iam::123456789012:role/TributaryFirehoseRole',
+      };
     case 'pipeline':
       return { kind, prefix };
   }
@@ -488,7 +593,15 @@ export function defaultSpec(kind: ResourceSpec['kind'] | 'pipeline', prefix = 't
 
 // ─── Results and chunks ───────────────────────────────────────────────────────────────────────────────────
 
-export const resourceTypes = ['kinesis-stream', 's3-bucket', 'emr-cluster', 'redshift-cluster', 'iam-role', 'ec2-key-pair'] as const;
+export const resourceTypes = [
+  'kinesis-stream',
+  'firehose-stream',
+  's3-bucket',
+  'emr-cluster',
+  'redshift-cluster',
+  'iam-role',
+  'ec2-key-pair',
+] as const;
 export type ResourceType = (typeof resourceTypes)[number];
 
 /** A resource: its type and its AWS id (stream name, bucket name, j-… cluster id, cluster identifier, role or key pair name). */
@@ -678,7 +791,7 @@ export const provision = {
   }),
 };
 
-const inventoryTypeSchema = z.enum(['kinesis-stream', 's3-bucket', 'emr-cluster', 'redshift-cluster']);
+const inventoryTypeSchema = z.enum(['kinesis-stream', 'firehose-stream', 's3-bucket', 'emr-cluster', 'redshift-cluster']);
 
 export const inventory = {
   list: call<Inventory>()({

@@ -10,6 +10,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
   const streams = useCall('ingest.streams', {});
   const buckets = useCall('pipeline.buckets', {});
   const connections = useCall('connections.list', {});
+  const firehoseStreams = useCall('pipeline.firehoseStreams', {});
   // The clusters that are up (as Sessions lists them) to pick from; a j-… id can always be typed.
   const clusterList = useCall('sessions.clusters', {});
   const clusters = clusterList.data ?? [];
@@ -29,6 +30,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
     buckets.reload();
     connections.reload();
     clusterList.reload();
+    firehoseStreams.reload();
   };
 
   return (
@@ -76,6 +78,7 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
           ))}
         </select>
       </label>
+      <NameSelect label="Firehose" names={firehoseStreams.data ?? []} value={choice.firehose} onPick={(firehose) => set({ firehose })} />
       <button type="button" onClick={reload}>
         Reload lists
       </button>
@@ -83,7 +86,9 @@ export function PipelinePicker({ choice, onChange }: { choice: PipelineChoice; o
         {/* The lists fail together when the environment is down: its one reason is said once. */}
         {[
           ...new Map(
-            [streams.error, buckets.error, connections.error, clusterList.error].flatMap((e) => (e ? [[e.message, e]] : [])),
+            [streams.error, buckets.error, connections.error, clusterList.error, firehoseStreams.error].flatMap((e) =>
+              e ? [[e.message, e]] : [],
+            ),
           ).values(),
         ].map((error) => (
           <ErrorMessage key={error.message} error={error} />

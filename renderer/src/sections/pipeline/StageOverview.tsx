@@ -1,8 +1,10 @@
 import type { ReactNode } from 'react';
 import type { PipelineChoice } from './choice';
+import type { FirehoseFacts } from '../../../../shared/contract';
 import { ago, bytes, count, duration } from './format';
 import {
   curatedHealth,
+  firehoseHealth,
   healthLabel,
   METRICS_MINUTES,
   jobsHealth,
@@ -17,7 +19,7 @@ import {
   type Verdict,
 } from './health';
 
-export type StageId = 'stream' | 'raw' | 'jobs' | 'curated' | 'redshift';
+export type StageId = 'stream' | 'raw' | 'jobs' | 'curated' | 'redshift' | 'firehose';
 
 interface Props {
   choice: PipelineChoice;
@@ -26,6 +28,7 @@ interface Props {
   jobs: JobFacts | undefined;
   curated: CuratedFacts | undefined;
   redshift: RedshiftFacts;
+  firehose: FirehoseFacts | { error: string } | undefined;
   now: number;
   onOpen: (stage: StageId) => void;
   onRefresh: () => void;
@@ -40,12 +43,55 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** The five stages left to right, each green/amber/red with why, each opening its detail. */
-export function StageOverview({ choice, stream, raw, jobs, curated, redshift, now, onOpen, onRefresh }: Props) {
+interface Stage {
+  id: StageId;
+  name: string;
+  subject: string | undefined;
+  verdict: Verdict;
+  facts: ReactNode;
+}
+
+/**
+ * The Spark path's five stages left to right, and beside them the Firehose path (stream or direct PUT → S3 →
+ * Redshift, delivered by Firehose itself), each green/amber/red with why, each opening its detail.
+ */
+export function StageOverview({ choice, stream, raw, jobs, curated, redshift, firehose, now, onOpen, onRefresh }: Props) {
   const flowing = (stream?.recordsPerSecond ?? 0) > 0;
   const last = jobs?.last;
   const lastDuration = last?.createdAt ? (last.endedAt ? Date.parse(last.endedAt) : now) - Date.parse(last.createdAt) : undefined;
-  const stages: { id: StageId; name: string; subject: string | undefined; verdict: Verdict; facts: ReactNode }[] = [
+  const delivered = firehose && !('error' in firehose) ? firehose : undefined;
+  const firehoseStage: Stage = {
+    id: 'firehose',
+    name: 'Firehose path',
+    subject: choice.firehose,
+    verdict: firehoseHealth(choice.firehose, firehose),
+    facts: (
+      <>
+        <Fact label="Flow">
+          {delivered
+            ? `${delivered.sourceStream ?? 'direct PUT'} → s3://${delivered.bucket ?? '?'}${delivered.table ? ` → ${delivered.table}` : ''}`
+            : '—'}
+        </Fact>
+        <Fact label={`In, last ${METRICS_MINUTES} min`}>{delivered ? `${count(delivered.incomingRecords)} records` : '—'}</Fact>
+        <Fact label="Delivered">
+          {delivered
+            ? `${count(delivered.deliveredToS3)} to S3${delivered.destination === 'redshift' ? `, ${count(delivered.deliveredToRedshift)} to Redshift` : ''}`
+            : '—'}
+        </Fact>
+        <Fact label="Delivery lag">{delivered?.lagSeconds !== undefined ? duration(delivered.lagSeconds * 1000) : '—'}</Fact>
+        <Fact label="Failed deliveries">
+          {delivered ? (
+            <span title={delivered.lastFailureAt ? `last at ${delivered.lastFailureAt}` : undefined}>
+              {count(delivered.failedToS3 + delivered.failedToRedshift)}
+            </span>
+          ) : (
+            '—'
+          )}
+        </Fact>
+      </>
+    ),
+  };
+  const stages: Stage[] = [
     {
       id: 'stream',
       name: 'Kinesis stream',
@@ -135,28 +181,35 @@ export function StageOverview({ choice, stream, raw, jobs, curated, redshift, no
     },
   ];
 
+  const card = (stage: Stage) => (
+    <li key={stage.id} className="pipeline-stage" data-health={stage.verdict.health} data-stage={stage.id}>
+      <button
+        type="button"
+        className="pipeline-stage-open"
+        aria-label={`${stage.name}: ${healthLabel[stage.verdict.health]}, ${stage.verdict.reason}. Open details`}
+        onClick={() => onOpen(stage.id)}
+      >
+        <span className="pipeline-stage-title">
+          <span className="health-dot" aria-hidden="true" />
+          {stage.name}
+        </span>
+        <span className="pipeline-stage-subject muted">{stage.subject ?? 'not picked'}</span>
+        <dl>{stage.facts}</dl>
+        <span className="pipeline-stage-reason">{stage.verdict.reason}</span>
+      </button>
+    </li>
+  );
+
   return (
     <div className="pipeline-overview">
-      <ol className="pipeline-stages" aria-label="Pipeline stages">
-        {stages.map((stage) => (
-          <li key={stage.id} className="pipeline-stage" data-health={stage.verdict.health} data-stage={stage.id}>
-            <button
-              type="button"
-              className="pipeline-stage-open"
-              aria-label={`${stage.name}: ${healthLabel[stage.verdict.health]}, ${stage.verdict.reason}. Open details`}
-              onClick={() => onOpen(stage.id)}
-            >
-              <span className="pipeline-stage-title">
-                <span className="health-dot" aria-hidden="true" />
-                {stage.name}
-              </span>
-              <span className="pipeline-stage-subject muted">{stage.subject ?? 'not picked'}</span>
-              <dl>{stage.facts}</dl>
-              <span className="pipeline-stage-reason">{stage.verdict.reason}</span>
-            </button>
-          </li>
-        ))}
-      </ol>
+      <div className="pipeline-paths">
+        <ol className="pipeline-stages" aria-label="Pipeline stages">
+          {stages.map(card)}
+        </ol>
+        <ol className="pipeline-stages pipeline-firehose" aria-label="Firehose path">
+          {card(firehoseStage)}
+        </ol>
+      </div>
       <button type="button" onClick={onRefresh} className="pipeline-refresh">
         Refresh
       </button>

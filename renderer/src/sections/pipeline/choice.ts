@@ -8,6 +8,8 @@ export interface PipelineChoice {
   bucket?: string;
   clusterId?: string;
   connectionId?: string;
+  /** A Firehose delivery stream: the path beside the Spark jobs'. */
+  firehose?: string;
 }
 
 const KEY = 'tributary.pipeline.choice';

@@ -1,5 +1,5 @@
 import type { RpcClient } from '../../../../shared/rpc-client';
-import type { S3Entry } from '../../../../shared/contract';
+import type { FirehoseFacts, S3Entry } from '../../../../shared/contract';
 import { toAppError } from '../../bridge/hooks';
 import { METRICS_MINUTES, type CuratedFacts, type JobFacts, type RawFacts, type RedshiftFacts, type StreamFacts } from './health';
 
@@ -29,6 +29,14 @@ export async function streamFacts(client: RpcClient, stream: string, signal: Abo
             ...(metrics.iteratorAgeMs !== undefined ? { iteratorAgeMs: metrics.iteratorAgeMs } : {}),
           };
     return { ...(status ? { status } : {}), shards: shards.length, openShards: shards.filter((s) => s.open).length, ...measured };
+  } catch (error) {
+    return { error: message(error) };
+  }
+}
+
+export async function firehoseFacts(client: RpcClient, name: string, signal: AbortSignal): Promise<FirehoseFacts | { error: string }> {
+  try {
+    return await client.call('pipeline.firehose', { deliveryStream: name, minutes: METRICS_MINUTES }, signal);
   } catch (error) {
     return { error: message(error) };
   }

@@ -1,4 +1,4 @@
-import type { LoadHistoryEntry, PipelineRunInfo, S3Entry } from '../../../../shared/contract';
+import type { FirehoseFacts, LoadHistoryEntry, PipelineRunInfo, S3Entry } from '../../../../shared/contract';
 
 export type Health = 'green' | 'amber' | 'red' | 'unknown';
 
@@ -119,6 +119,14 @@ export function redshiftHealth(connectionId: string | undefined, facts: Redshift
   if (last.errors > 0) return { health: 'red', reason: `${errors} in ${last.table}` };
   if (last.status === 'running') return { health: 'amber', reason: `Loading ${last.table}…` };
   return { health: 'green', reason: `Last load into ${last.table} completed` };
+}
+
+/** The Firehose path's verdict is the core's (red on a failed delivery, amber when far behind); here only what it lacks. */
+export function firehoseHealth(name: string | undefined, facts: FirehoseFacts | { error: string } | undefined): Verdict {
+  if (!name) return { health: 'unknown', reason: 'No Firehose stream picked' };
+  if (!facts) return { health: 'unknown', reason: 'Checking…' };
+  if ('error' in facts) return { health: 'red', reason: facts.error };
+  return { health: facts.health, reason: facts.reason };
 }
 
 export const healthLabel: Record<Health, string> = { green: 'healthy', amber: 'needs attention', red: 'failing', unknown: 'unknown' };

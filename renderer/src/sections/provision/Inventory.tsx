@@ -8,6 +8,7 @@ import { useNow, usePageVisible } from './visibility';
 
 const typeNames: Record<InventoryItem['type'], string> = {
   'kinesis-stream': 'Kinesis stream',
+  'firehose-stream': 'Firehose stream',
   's3-bucket': 'S3 bucket',
   'emr-cluster': 'EMR cluster',
   'redshift-cluster': 'Redshift cluster',

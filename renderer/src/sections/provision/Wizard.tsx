@@ -15,6 +15,7 @@ import type { FieldMessage } from './fields';
 import { wizardTitles, type Draft, type FormProps, type WizardKind } from './form-model';
 import { formatUsd, getPath, setPath } from './format';
 import { EmrForm, KinesisForm, PipelineForm, RedshiftForm, S3Form, fieldPaths } from './forms';
+import { FirehoseForm } from './FirehoseForm';
 import { RunView, useProvisionRun, type RunState } from './run';
 
 const PREVIEW_DELAY_MS = 350;
@@ -115,6 +116,7 @@ export function Wizard({
         {kind === 's3' && <S3Form {...form} />}
         {kind === 'emr' && <EmrForm {...form} />}
         {kind === 'redshift' && <RedshiftForm {...form} />}
+        {kind === 'firehose' && <FirehoseForm {...form} />}
         {kind === 'pipeline' && <PipelineForm {...form} />}
         {unplaced.length > 0 && (
           <ul className="field-problems" aria-label="Other problems">
