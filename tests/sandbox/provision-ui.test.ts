@@ -213,6 +213,8 @@ describe('the Provision section in Chromium on the sandbox', () => {
     expect(await form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toContain('per GB');
     await form.getByRole('textbox', { name: 'Prefix', exact: true }).fill('raw/!{timestamp:yyyy}/');
     await expect.poll(() => form.textContent()).toContain('A prefix with !{…} expressions needs an error output prefix.');
+    // Billed by what goes through, not by the hour: the headline says so.
+    expect(await form.getByRole('region', { name: 'Hourly cost estimate' }).textContent()).toMatch(/\$0\.029 per GB ingested/);
     await shot('firehose-preview');
   });
 

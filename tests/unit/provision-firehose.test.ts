@@ -36,6 +36,7 @@ describe('a Firehose stream’s wizard', () => {
   it('prices ingestion per GB from the dated table, nothing per hour', () => {
     const { cost } = preview(spec(), 'us-east-1');
     expect(cost.usdPerHour).toBe(0);
+    expect(cost.usdPerGbIngested).toBe(0.029);
     expect(cost.basis.join('\n')).toContain('$0.029 per GB');
     expect(cost.priceTableDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });

@@ -37,6 +37,7 @@ const round = (value: number) => Math.round(value * 10_000) / 10_000;
 /** Accumulates priced lines into one estimate. */
 class Estimate {
   private total = 0;
+  private perGb = 0;
   private readonly basis: string[] = [];
   readonly prices: RegionPrices;
   readonly pricedRegion: string;
@@ -55,9 +56,16 @@ class Estimate {
     this.basis.push(line);
   }
 
+  /** What is billed by the data that goes through, not by the hour. */
+  addPerGb(usdPerGb: number, line: string): void {
+    this.perGb += usdPerGb;
+    this.basis.push(line);
+  }
+
   result(): CostEstimate {
     return {
       usdPerHour: round(this.total),
+      ...(this.perGb > 0 ? { usdPerGbIngested: this.perGb } : {}),
       basis: this.basis,
       region: this.region,
       pricedRegion: this.pricedRegion,
@@ -120,9 +128,9 @@ export function redshiftHourly(e: Estimate, nodeType: string, count: number): vo
 /** Firehose bills what it ingests, not the hour: the price per GB (records rounded up to 5 KB), nothing hourly. */
 export function firehoseNote(e: Estimate): void {
   const f = e.prices.firehose;
-  e.add(
-    0,
-    `Firehose: $0.000/h; ingestion ${usd(f.ingestionGb)} per GB (first 500 TB a month), each record rounded up to ${f.recordRoundingKb} KB`,
+  e.addPerGb(
+    f.ingestionGb,
+    `Firehose: nothing by the hour; ingestion ${usd(f.ingestionGb)} per GB (first 500 TB a month), each record rounded up to ${f.recordRoundingKb} KB`,
   );
 }
 

@@ -614,6 +614,8 @@ export interface ResourceRef {
 export interface CostEstimate {
   /** On-demand USD per hour for the chosen sizes (storage-priced resources: per hour for what they hold). */
   usdPerHour: number;
+  /** What is billed per GB that goes through (Firehose's ingestion), besides the hourly cost. */
+  usdPerGbIngested?: number;
   /** One line per priced item, e.g. "2 × m5.xlarge: EC2 $0.192 + EMR $0.048 = $0.480/h". */
   basis: string[];
   region: string;

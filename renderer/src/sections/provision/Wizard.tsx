@@ -135,8 +135,18 @@ export function Wizard({
           {cost && parsed.success ? (
             <>
               <p className="cost">
-                <strong>{formatUsd(cost.usdPerHour)}</strong> per hour{' '}
-                <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
+                {cost.usdPerHour > 0 || !cost.usdPerGbIngested ? (
+                  <>
+                    <strong>{formatUsd(cost.usdPerHour)}</strong> per hour{' '}
+                    <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
+                  </>
+                ) : null}
+                {cost.usdPerGbIngested ? (
+                  <>
+                    {cost.usdPerHour > 0 ? ' + ' : ''}
+                    <strong>{formatUsd(cost.usdPerGbIngested)}</strong> per GB ingested
+                  </>
+                ) : null}
               </p>
               <ul className="plain small">
                 {cost.basis.map((line, i) => (
