@@ -69,14 +69,15 @@ afterAll(() => {
   }
 });
 
-async function addProfile(profile: string) {
+async function addProfile(profile: string, emulator = true) {
   const list = await core.handlers['environments.add'](
-    // An emulator: a role chain's STS calls go to it too, not to AWS.
+    // An emulator: a role chain's STS calls go to it too, not to AWS. An SSO profile is never an emulator's
+    // (tests/security/secrets-and-endpoints.test.ts): its sign-in stays with AWS.
     {
       name: `Profile ${profile}`,
       region: 'us-east-1',
       endpoint: run.endpoint,
-      emulator: true,
+      emulator,
       credentials: { source: 'profile', profile },
     },
     { signal },
@@ -128,7 +129,7 @@ describe('AWS environments, by the AWS CLI’s own rules, against the sandbox’
       code: 'UNAVAILABLE',
       message: expect.stringMatching(/No credentials for Profile nobody: .*Fix: check profile nobody in .*config/),
     });
-    await expect(core.handlers['environments.identity']({ id: await addProfile('sso-user') }, { signal })).rejects.toMatchObject({
+    await expect(core.handlers['environments.identity']({ id: await addProfile('sso-user', false) }, { signal })).rejects.toMatchObject({
       message: expect.stringMatching(/aws sso login --profile sso-user/),
     });
   });
