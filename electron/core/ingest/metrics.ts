@@ -1,4 +1,5 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { recentMetricData } from '../aws/metric-data.js';
 import type { StreamMetricPoint, StreamMetrics } from '../../../shared/contract/index.js';
 
 /** Kinesis' basic stream-level metrics come per minute. */
@@ -24,29 +25,17 @@ export async function streamMetrics(
   signal: AbortSignal,
   now = new Date(),
 ): Promise<StreamMetrics> {
-  // Whole minutes, so CloudWatch's periods line up with the clock's.
-  const end = new Date(Math.ceil(now.getTime() / 60_000) * 60_000);
-  const start = new Date(end.getTime() - minutes * 60_000);
-  const results: MetricDataResult[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: start,
-        EndTime: end,
-        ScanBy: 'TimestampAscending',
-        MetricDataQueries: [
-          query('records', stream, 'IncomingRecords', 'Sum'),
-          query('bytes', stream, 'IncomingBytes', 'Sum'),
-          query('age', stream, 'GetRecords.IteratorAgeMilliseconds', 'Maximum'),
-        ],
-        ...(token ? { NextToken: token } : {}),
-      }),
-      { abortSignal: signal },
-    );
-    results.push(...(page.MetricDataResults ?? []));
-    token = page.NextToken;
-  } while (token);
+  const results = await recentMetricData(
+    cloudwatch,
+    [
+      query('records', stream, 'IncomingRecords', 'Sum'),
+      query('bytes', stream, 'IncomingBytes', 'Sum'),
+      query('age', stream, 'GetRecords.IteratorAgeMilliseconds', 'Maximum'),
+    ],
+    minutes,
+    signal,
+    now,
+  );
 
   const byTime = new Map<number, StreamMetricPoint>();
   const at = (time: Date) => {

@@ -1,4 +1,5 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { recentMetricData } from '../aws/metric-data.js';
 import { DescribeDeliveryStreamCommand, ListDeliveryStreamsCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { FirehoseFacts } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
@@ -67,33 +68,22 @@ export async function firehoseFacts(
   const s3 = redshift?.S3DestinationDescription ?? destination?.ExtendedS3DestinationDescription ?? destination?.S3DestinationDescription;
   const sourceArn = description.Source?.KinesisStreamSourceDescription?.KinesisStreamARN;
 
-  const end = new Date(Math.ceil(now.getTime() / 60_000) * 60_000);
-  const start = new Date(end.getTime() - minutes * 60_000);
-  const results: MetricDataResult[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cloudwatch.send(
-      new GetMetricDataCommand({
-        StartTime: start,
-        EndTime: end,
-        ScanBy: 'TimestampAscending',
-        MetricDataQueries: [
-          query('incoming', stream, 'IncomingRecords', 'Sum'),
-          query('s3Records', stream, 'DeliveryToS3.Records', 'Sum'),
-          query('redshiftRecords', stream, 'DeliveryToRedshift.Records', 'Sum'),
-          query('s3Ok', stream, 'DeliveryToS3.Success', 'Sum'),
-          query('s3Tries', stream, 'DeliveryToS3.Success', 'SampleCount'),
-          query('redshiftOk', stream, 'DeliveryToRedshift.Success', 'Sum'),
-          query('redshiftTries', stream, 'DeliveryToRedshift.Success', 'SampleCount'),
-          query('freshness', stream, 'DeliveryToS3.DataFreshness', 'Maximum'),
-        ],
-        ...(token ? { NextToken: token } : {}),
-      }),
-      { abortSignal: signal },
-    );
-    results.push(...(page.MetricDataResults ?? []));
-    token = page.NextToken;
-  } while (token);
+  const results = await recentMetricData(
+    cloudwatch,
+    [
+      query('incoming', stream, 'IncomingRecords', 'Sum'),
+      query('s3Records', stream, 'DeliveryToS3.Records', 'Sum'),
+      query('redshiftRecords', stream, 'DeliveryToRedshift.Records', 'Sum'),
+      query('s3Ok', stream, 'DeliveryToS3.Success', 'Sum'),
+      query('s3Tries', stream, 'DeliveryToS3.Success', 'SampleCount'),
+      query('redshiftOk', stream, 'DeliveryToRedshift.Success', 'Sum'),
+      query('redshiftTries', stream, 'DeliveryToRedshift.Success', 'SampleCount'),
+      query('freshness', stream, 'DeliveryToS3.DataFreshness', 'Maximum'),
+    ],
+    minutes,
+    signal,
+    now,
+  );
 
   const series = (id: string) => {
     const result = results.find((r) => r.Id === id);
