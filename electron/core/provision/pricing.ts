@@ -9,6 +9,8 @@ interface RegionPrices {
   ec2: Record<string, number>;
   emr: Record<string, number>;
   redshift: Record<string, number>;
+  /** Billed per second of RPU capacity while the workgroup works, never less than the minimum per burst. */
+  redshiftServerless: { rpuHour: number; minimumChargeSeconds: number };
 }
 
 interface PriceTable {
@@ -194,4 +196,10 @@ export function instancePrice(region: string, instanceType: string): { ec2?: num
 
 export function nodePrice(region: string, nodeType: string): number | undefined {
   return regionPrices(region).prices.redshift[nodeType];
+}
+
+/** Redshift Serverless's price per RPU-hour in a region (the table's fallback region when it has none). */
+export function serverlessRpuPrice(region: string): { rpuHour: number; minimumChargeSeconds: number; pricedRegion: string } {
+  const { prices: p, pricedRegion } = regionPrices(region);
+  return { ...p.redshiftServerless, pricedRegion };
 }
