@@ -44,7 +44,7 @@ export default function Locks({ connectionId, active }: OperationsTabProps) {
     <div className="ops-locks">
       <ErrorMessage error={locks.error} />
       <ErrorMessage error={actionError} />
-      <p role="status" aria-live="polite">
+      <p role="status" aria-live="polite" aria-label="Action outcome">
         {watch.watching ? `Watching the chain of ${watch.watching.what} clear…` : (watch.outcome ?? '')}
       </p>
       <section aria-labelledby="chains-title">

@@ -59,7 +59,7 @@ export default function RunningQueries({ connectionId, active }: OperationsTabPr
         {active ? `Refreshed every ${REFRESH_MS / 1000} s while shown` : 'Paused while hidden'}
         {running.data && ` · the views answered in ${running.data.tookMs} ms`} · {priceLine(running.data?.price)}
       </p>
-      <p role="status" aria-live="polite">
+      <p role="status" aria-live="polite" aria-label="Action outcome">
         {watch.watching ? `Watching ${watch.watching.what} leave the list…` : (watch.outcome ?? '')}
       </p>
       <table className="table ops-table" aria-label="Running and queued queries">
