@@ -76,7 +76,8 @@ export class WarehouseService {
         ]);
         const tookMs = Date.now() - started;
         return {
-          queries: price ? queries.map((q) => ({ ...q, cost: elapsedCost(price, q.queuedMs + q.executingMs) })) : queries,
+          // A query holds the warehouse while it executes, not while it waits in a queue.
+          queries: price ? queries.map((q) => ({ ...q, cost: elapsedCost(price, q.executingMs) })) : queries,
           tookMs,
           ...(price ? { price } : {}),
         };
@@ -99,7 +100,12 @@ export class WarehouseService {
           this.priceIfKnown(connectionId, signal),
         ]);
         if (!price) return { source, queries };
-        const costs = await priceQueries(views, connectionId, price, queries, signal).catch(() => new Map());
+        const held = queries.map((q) => ({
+          queryId: q.queryId,
+          startedAt: new Date(Date.parse(q.startedAt) + q.queuedMs).toISOString(),
+          elapsedMs: Math.max(0, q.elapsedMs - q.queuedMs),
+        }));
+        const costs = await priceQueries(views, connectionId, price, held, signal).catch(() => new Map());
         return { source, queries: queries.map((q) => ({ ...q, ...(costs.has(q.queryId) ? { cost: costs.get(q.queryId) } : {}) })), price };
       },
       'warehouse.queryDetail': ({ connectionId, queryId }, { signal }) => queryDetail(views, connectionId, queryId, signal, this.redact),

@@ -6,11 +6,11 @@ import { PlanNodes } from '../workbench/PlanTree';
 import { formatCost, formatCount, formatMs, formatTime, priceLine } from './format';
 import type { OperationsTabProps } from './tab-props';
 
-const views: { id: HistoryView; label: string }[] = [
-  { id: 'recent', label: 'Recent' },
-  { id: 'slowest', label: 'Slowest' },
-  { id: 'queued', label: 'Most queued' },
-  { id: 'failed', label: 'Failed' },
+const views: { id: HistoryView; label: string; none: string }[] = [
+  { id: 'recent', label: 'Recent', none: 'No queries in the history yet.' },
+  { id: 'slowest', label: 'Slowest', none: 'No query has finished yet.' },
+  { id: 'queued', label: 'Most queued', none: 'No query waited in a WLM queue.' },
+  { id: 'failed', label: 'Failed', none: 'No query failed.' },
 ];
 
 /** Recent queries from the warehouse's own history, four ways, each one click from its plan and steps. */
@@ -81,7 +81,7 @@ export default function History({ connectionId }: OperationsTabProps) {
           {data && data.queries.length === 0 && (
             <tr>
               <td colSpan={9} className="muted">
-                No queries here.
+                {views.find((v) => v.id === view)?.none}
               </td>
             </tr>
           )}
