@@ -84,10 +84,11 @@ export class WarehouseService {
       },
       'warehouse.cancel': ({ connectionId, pid }, { signal }) => this.signal(connectionId, 'pg_cancel_backend', pid, signal),
       'warehouse.terminate': ({ connectionId, pid }, { signal }) => this.signal(connectionId, 'pg_terminate_backend', pid, signal),
-      'warehouse.locks': async ({ connectionId }, { signal }) => {
-        const running = await runningQueries(views, connectionId, signal, this.redact).catch(() => []);
-        return locksNow(views, connectionId, signal, new Map(running.map((q) => [q.pid, q.sql])));
-      },
+      'warehouse.locks': ({ connectionId }, { signal }) =>
+        locksNow(views, connectionId, signal, async () => {
+          const running = await runningQueries(views, connectionId, signal, this.redact).catch(() => []);
+          return new Map(running.map((q) => [q.pid, q.sql]));
+        }),
       'warehouse.wlm': async ({ connectionId }, { signal }) => {
         const info = await views.redshift(connectionId, signal);
         if (!(await views.has(connectionId, 'stv_wlm_service_class_config', signal)))
