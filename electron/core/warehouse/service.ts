@@ -69,12 +69,13 @@ export class WarehouseService {
     const { views } = this;
     return {
       'warehouse.running': async ({ connectionId }, { signal }) => {
-        const started = Date.now();
-        const [queries, price] = await Promise.all([
-          runningQueries(views, connectionId, signal, this.redact),
-          this.priceIfKnown(connectionId, signal),
-        ]);
-        const tookMs = Date.now() - started;
+        // The views' own answer time, not the price's first DescribeClusters.
+        const timed = async () => {
+          const started = Date.now();
+          const queries = await runningQueries(views, connectionId, signal, this.redact);
+          return { queries, tookMs: Date.now() - started };
+        };
+        const [{ queries, tookMs }, price] = await Promise.all([timed(), this.priceIfKnown(connectionId, signal)]);
         return {
           // A query holds the warehouse while it executes, not while it waits in a queue.
           queries: price ? queries.map((q) => ({ ...q, cost: elapsedCost(price, q.executingMs) })) : queries,

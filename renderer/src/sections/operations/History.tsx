@@ -36,57 +36,59 @@ export default function History({ connectionId }: OperationsTabProps) {
         {data && `From ${data.source}. `}
         {priceLine(data?.price)}
       </p>
-      <table className="table ops-table" aria-label="Query history">
-        <thead>
-          <tr>
-            <th scope="col">Query</th>
-            <th scope="col">Started</th>
-            <th scope="col">User</th>
-            <th scope="col">Status</th>
-            <th scope="col">Elapsed</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Rows</th>
-            <th scope="col">Cost</th>
-            <th scope="col">SQL</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.queries ?? []).map((q) => (
-            <tr key={q.queryId} aria-selected={q.queryId === queryId}>
-              <th scope="row">
-                <button
-                  type="button"
-                  className="link"
-                  aria-label={`Plan and steps of query ${q.queryId}`}
-                  onClick={() => setQueryId(q.queryId)}
-                >
-                  {q.queryId}
-                </button>
-              </th>
-              <td>{formatTime(q.startedAt)}</td>
-              <td>{q.user}</td>
-              <td>{q.status}</td>
-              <td className="num">{formatMs(q.elapsedMs)}</td>
-              <td className="num">{formatMs(q.queuedMs)}</td>
-              <td className="num">{formatCount(q.rows)}</td>
-              <td className="num">{formatCost(q.cost)}</td>
-              <td>
-                <code className="ops-sql" title={q.sql}>
-                  {q.sql}
-                </code>
-                {q.error && <div className="field-error small">{q.error}</div>}
-              </td>
-            </tr>
-          ))}
-          {data && data.queries.length === 0 && (
+      <div className="ops-scroll">
+        <table className="table ops-table" aria-label="Query history">
+          <thead>
             <tr>
-              <td colSpan={9} className="muted">
-                {views.find((v) => v.id === view)?.none}
-              </td>
+              <th scope="col">Query</th>
+              <th scope="col">Started</th>
+              <th scope="col">User</th>
+              <th scope="col">Status</th>
+              <th scope="col">Elapsed</th>
+              <th scope="col">Queued</th>
+              <th scope="col">Rows</th>
+              <th scope="col">Cost</th>
+              <th scope="col">SQL</th>
             </tr>
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(data?.queries ?? []).map((q) => (
+              <tr key={q.queryId} aria-selected={q.queryId === queryId}>
+                <th scope="row">
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`Plan and steps of query ${q.queryId}`}
+                    onClick={() => setQueryId(q.queryId)}
+                  >
+                    {q.queryId}
+                  </button>
+                </th>
+                <td>{formatTime(q.startedAt)}</td>
+                <td>{q.user}</td>
+                <td>{q.status}</td>
+                <td className="num">{formatMs(q.elapsedMs)}</td>
+                <td className="num">{formatMs(q.queuedMs)}</td>
+                <td className="num">{formatCount(q.rows)}</td>
+                <td className="num">{formatCost(q.cost)}</td>
+                <td>
+                  <code className="ops-sql" title={q.sql}>
+                    {q.sql}
+                  </code>
+                  {q.error && <div className="field-error small">{q.error}</div>}
+                </td>
+              </tr>
+            ))}
+            {data && data.queries.length === 0 && (
+              <tr>
+                <td colSpan={9} className="muted">
+                  {views.find((v) => v.id === view)?.none}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
       {queryId && <QueryDetail key={queryId} connectionId={connectionId} queryId={queryId} onClose={() => setQueryId(undefined)} />}
     </div>
   );
