@@ -74,8 +74,12 @@ export default function Cost({ connectionId }: OperationsTabProps) {
         <thead>
           <tr>
             <th scope="col">Day (UTC)</th>
-            <th scope="col">Queries</th>
-            <th scope="col">Cost</th>
+            <th scope="col" className="num">
+              Queries
+            </th>
+            <th scope="col" className="num">
+              Cost
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -44,10 +44,18 @@ export default function History({ connectionId }: OperationsTabProps) {
               <th scope="col">Started</th>
               <th scope="col">User</th>
               <th scope="col">Status</th>
-              <th scope="col">Elapsed</th>
-              <th scope="col">Queued</th>
-              <th scope="col">Rows</th>
-              <th scope="col">Cost</th>
+              <th scope="col" className="num">
+                Elapsed
+              </th>
+              <th scope="col" className="num">
+                Queued
+              </th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
               <th scope="col">SQL</th>
             </tr>
           </thead>
@@ -115,14 +123,26 @@ function QueryDetail({ connectionId, queryId, onClose }: { connectionId: string;
           <table className="table ops-table" aria-label="Query steps">
             <thead>
               <tr>
-                <th scope="col">Stream</th>
-                <th scope="col">Segment</th>
-                <th scope="col">Step</th>
+                <th scope="col" className="num">
+                  Stream
+                </th>
+                <th scope="col" className="num">
+                  Segment
+                </th>
+                <th scope="col" className="num">
+                  Step
+                </th>
                 <th scope="col">Operation</th>
                 <th scope="col">Table</th>
-                <th scope="col">Time</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Bytes</th>
+                <th scope="col" className="num">
+                  Time
+                </th>
+                <th scope="col" className="num">
+                  Rows
+                </th>
+                <th scope="col" className="num">
+                  Bytes
+                </th>
                 <th scope="col">To disk</th>
                 <th scope="col">Alert</th>
               </tr>

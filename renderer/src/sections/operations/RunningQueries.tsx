@@ -68,13 +68,23 @@ export default function RunningQueries({ connectionId, active }: OperationsTabPr
             <tr>
               <th scope="col">User</th>
               <th scope="col">Query</th>
-              <th scope="col">PID</th>
+              <th scope="col" className="num">
+                PID
+              </th>
               <th scope="col">Queue</th>
               <th scope="col">State</th>
-              <th scope="col">Queued</th>
-              <th scope="col">Executing</th>
-              <th scope="col">Rows</th>
-              <th scope="col">Cost</th>
+              <th scope="col" className="num">
+                Queued
+              </th>
+              <th scope="col" className="num">
+                Executing
+              </th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
               <th scope="col">SQL</th>
               <th scope="col">Actions</th>
             </tr>
