@@ -35,6 +35,7 @@ export const layers = [
       'electron/core/provision/',
       'electron/core/sessions/',
       'electron/core/environments/',
+      'electron/core/warehouse/',
     ],
   },
   { name: 'composition root', paths: ['electron/core/core.ts'] },
