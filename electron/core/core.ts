@@ -28,6 +28,9 @@ import { QueryHistory } from './workbench/history.js';
 import { SavedWork } from './workbench/saved.js';
 import { sandboxConnections } from './workbench/sandbox-connections.js';
 import { WorkbenchService } from './workbench/service.js';
+import { WarehouseService } from './warehouse/service.js';
+import { nodePrice, priceTable, serverlessRpuPrice, regionPrices } from './provision/pricing.js';
+import { warehouseShape } from './provision/warehouse-compute.js';
 
 export interface CoreOptions {
   host: HostKind;
@@ -168,6 +171,21 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       log,
     }),
   );
+  const warehouse = owned(
+    new WarehouseService({
+      connections: { info: (id, signal) => connections.describe(id, signal), open: (id, signal) => connections.fresh(id, signal) },
+      pricing: {
+        compute: async (connection, signal) => warehouseShape(await environments.aws(connection.environmentId), connection.spec, signal),
+        nodePrice: (region, nodeType) => {
+          const usd = nodePrice(region, nodeType);
+          return usd === undefined ? undefined : { usd, pricedRegion: regionPrices(region).pricedRegion };
+        },
+        rpuPrice: serverlessRpuPrice,
+        priceDate: priceTable.date,
+      },
+      log,
+    }),
+  );
   const ingest = owned(new IngestService({ dataDir: options.dataDir, aws: environments, log, files }));
 
   const info: AppInfo = {
@@ -189,6 +207,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     sandboxHandlers(sandbox),
     sessions.handlers(),
     workbench.handlers(),
+    warehouse.handlers(),
     results.handlers(),
     pipeline.handlers(),
     ingest.handlers(),

@@ -12,6 +12,7 @@ import { sessions } from './operations/sessions.js';
 import { secrets } from './operations/secrets.js';
 import { settings } from './operations/settings.js';
 import { connections, queries, results } from './operations/workbench.js';
+import { warehouse } from './operations/warehouse.js';
 
 /** Every operation the UI can ask for. A new capability is a new module here, not new plumbing. */
 export const contract = defineContract({
@@ -26,6 +27,7 @@ export const contract = defineContract({
   connections,
   queries,
   results,
+  warehouse,
   pipeline,
   ingest,
   provision,
@@ -64,3 +66,4 @@ export * from './operations/sessions.js';
 export * from './operations/secrets.js';
 export * from './operations/settings.js';
 export * from './operations/workbench.js';
+export * from './operations/warehouse.js';

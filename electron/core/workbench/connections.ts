@@ -196,6 +196,16 @@ export class Connections {
     return { engine, info };
   }
 
+  /** A connection as listed, found by id in the active environment. */
+  async describe(id: string, signal: AbortSignal): Promise<ConnectionInfo> {
+    return (await this.find(id, signal)).info;
+  }
+
+  /** A new engine of the connection's own, never the Workbench's session; the caller closes it. */
+  async fresh(id: string, signal: AbortSignal): Promise<Engine> {
+    return this.opened((await this.find(id, signal)).known);
+  }
+
   /** Runs `use` on a new engine of its own, closed after: the app's look-ups must neither queue behind nor be cancelled with the operator's query. */
   async once<T>(id: string, signal: AbortSignal, use: (engine: Engine, info: ConnectionInfo) => Promise<T>): Promise<T> {
     const { known, info } = await this.find(id, signal);

@@ -9,6 +9,7 @@ import { useSettings } from '../shell/settings-context';
 import { ConnectionForm } from './workbench/ConnectionForm';
 import { createSqlEditor, setCompletionSchema, type SqlEditor } from './workbench/monaco';
 import { PlanTree } from './workbench/PlanTree';
+import { RunCost } from './workbench/RunCost';
 import { SidePanel } from './workbench/SidePanel';
 import { UnloadForm } from './workbench/UnloadForm';
 import { useRun, type StatementState } from './workbench/use-run';
@@ -313,7 +314,14 @@ export default function Workbench() {
             </button>
           </div>
           <div ref={host} className="editor" role="region" aria-label="SQL text" />
-          <RunLog statements={run.statements} running={run.running} failure={run.failure} shown={run.shown} onShow={show} />
+          <RunLog
+            statements={run.statements}
+            running={run.running}
+            failure={run.failure}
+            shown={run.shown}
+            onShow={show}
+            {...(connectionId && dialect === 'redshift' ? { costOn: connectionId } : {})}
+          />
           {shown && result && /^\s*EXPLAIN\b/i.test(shown.sql) && <PlanTree reader={result.reader} complete={result.complete} />}
           {source && result && (
             <Suspense fallback={<p role="status">Loading the results view…</p>}>
@@ -365,12 +373,15 @@ function RunLog({
   failure,
   shown,
   onShow,
+  costOn,
 }: {
   statements: StatementState[];
   running: boolean;
   failure: string | undefined;
   shown: number | undefined;
   onShow: (index: number) => void;
+  /** The Redshift connection whose price each finished statement is costed at. */
+  costOn?: string;
 }) {
   if (!statements.length && !failure) return running ? <p role="status">Running…</p> : null;
   return (
@@ -392,6 +403,7 @@ function RunLog({
                 `${s.command ?? ''}${s.result ? ` · ${s.result.total.toLocaleString('en-US')} rows` : ''}${s.rowsAffected !== undefined ? ` · ${s.rowsAffected} rows affected` : ''} · ${s.durationMs} ms`}
               {s.status === 'cancelled' && 'cancelled'}
             </span>
+            {s.status === 'done' && costOn && s.durationMs !== undefined && <RunCost connectionId={costOn} durationMs={s.durationMs} />}
             {s.error && (
               <div className="error" role="alert">
                 {s.error.at ? `Line ${s.error.at.line}, column ${s.error.at.column}: ` : ''}

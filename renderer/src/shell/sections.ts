@@ -29,6 +29,12 @@ export const sections: Section[] = [
     component: lazy(() => import('../sections/Workbench')),
   },
   {
+    id: 'operations',
+    title: 'Operations',
+    purpose: 'Operate a Redshift warehouse: live queries and locks, WLM, history with plans, and what queries cost.',
+    component: lazy(() => import('../sections/Operations')),
+  },
+  {
     id: 'pipeline',
     title: 'Pipeline',
     purpose: 'Every stage from producers to charts, with its health.',

@@ -20,6 +20,11 @@ export function PlanTree({ reader, complete }: { reader: ResultReader; complete:
     };
   }, [reader, complete]);
   if (!plan) return null;
+  return <PlanNodes plan={plan} />;
+}
+
+/** A plan's operators as a tree: EXPLAIN's, or one read from a warehouse's system views. */
+export function PlanNodes({ plan }: { plan: PlanNode[] }) {
   return (
     <div className="plan-tree" role="tree" aria-label="Query plan">
       <ul>
