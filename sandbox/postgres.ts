@@ -63,6 +63,9 @@ const NO_STATEMENT_TEXT = [
   ['log_min_messages', 'log'],
 ].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
+/** Running statements' text in pg_stat_activity as long as Redshift's STV_RECENTS keeps it (600) and more, with the proxy's id tag. */
+const OPERATIONS = ['-c', 'track_activity_query_size=4096'];
+
 /**
  * Starts the sandbox's PostgreSQL (the engine behind the Redshift stand-in),
  * initialising the data directory only the first time. It listens on
@@ -95,7 +98,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     persistent: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     // Flags win over postgresql.conf, so a hand edit cannot expose the sandbox to the network or its statements to the log.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...NO_STATEMENT_TEXT],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...NO_STATEMENT_TEXT, ...OPERATIONS],
     onLog: keep,
     onError: keep,
   });

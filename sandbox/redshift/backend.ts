@@ -15,6 +15,8 @@ export class Backend {
   private failure: Error | undefined;
   /** Transaction status from the last ReadyForQuery: I, T or E. */
   txStatus = 'I';
+  /** The first error the client was sent since the last reset: the outcome of a statement the proxy carried out. */
+  clientError: { code: string; message: string } | undefined;
 
   constructor(
     private readonly server: Socket,
@@ -63,6 +65,10 @@ export class Backend {
   }
 
   toClient(data: Buffer): Promise<void> {
+    if (!this.clientError && data[0] === 0x45) {
+      const fields = parseErrorFields(data.subarray(5));
+      this.clientError = { code: fields.code ?? 'XX000', message: fields.message ?? '' };
+    }
     return write(this.client, data, () => (this.client.destroyed ? new Error('client went away') : undefined));
   }
 

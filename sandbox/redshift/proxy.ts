@@ -6,6 +6,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { mayIntercept } from './commands.js';
 import { runIntercepted, raiseStatement } from './intercept.js';
 import { rewriteSql } from './rewrite.js';
+import { StatementTracker } from './statement-tracker.js';
 import { SystemTables, type SessionInfo } from './system-tables.js';
 import { BodyReader, FrameReader, errorResponse, query, rewriteParse, type Message } from './wire.js';
 
@@ -16,6 +17,8 @@ const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 /** Client messages held while the proxy works on a statement, before the client is paused. */
 const HELD_HIGH_WATER = 1000;
+/** How long a client that the server left gets to read the server's last words. */
+const CLOSE_GRACE_MS = 5000;
 
 export interface RedshiftProxyOptions {
   /** The sandbox PostgreSQL. */
@@ -86,24 +89,31 @@ class Session {
   private onIdle: (() => void) | undefined;
   private closed = false;
   private readonly info: SessionInfo = { user: '', database: '', pid: 0 };
+  private readonly statements: StatementTracker;
 
   constructor(
     private readonly client: Socket,
     private readonly context: ProxyContext,
     private readonly onClose: () => void,
   ) {
+    this.statements = new StatementTracker(context.system.ids, this.info, (statement) => context.system.recordStatement(statement));
     client.setNoDelay(true);
     client.on('data', (chunk) => this.guard(() => this.fromClientData(chunk)));
     client.on('error', () => this.close());
     client.on('close', () => this.close());
   }
 
-  close(): void {
+  /** `flush` lets what the server said last (a FATAL from pg_terminate_backend) reach the client before it closes. */
+  close(flush = false): void {
     if (this.closed) return;
     this.closed = true;
-    this.client.destroy();
+    if (flush) {
+      this.client.end();
+      setTimeout(() => this.client.destroy(), CLOSE_GRACE_MS).unref();
+    } else this.client.destroy();
     this.server?.destroy();
     this.backend?.fail(new Error('connection closed'));
+    this.statements.close();
     this.onClose();
   }
 
@@ -172,7 +182,7 @@ class Session {
         );
       this.close();
     });
-    server.on('close', () => this.close());
+    server.on('close', () => this.close(true));
     server.on('data', (chunk) => this.guard(() => this.fromServerData(chunk)));
     server.write(startup);
   }
@@ -186,7 +196,7 @@ class Session {
         this.backend!.deliver(message);
         continue;
       }
-      out.push(message.frame);
+      out.push(this.statements.fromServer(message));
       if (message.type === 'Z' && this.awaitingReady > 0 && --this.awaitingReady === 0) this.onIdle?.();
     }
     if (out.length) this.relay(this.client, this.server!, out.length === 1 ? out[0]! : Buffer.concat(out));
@@ -202,7 +212,7 @@ class Session {
           return;
         }
         this.awaitingReady++;
-        this.relay(server, this.client, query(rewriteSql(sql)));
+        this.relay(server, this.client, query(this.statements.query(rewriteSql(sql))));
         return;
       }
       case 'P':
@@ -210,13 +220,23 @@ class Session {
           server,
           this.client,
           rewriteParse(message.body, (sql) =>
-            mayIntercept(sql)
-              ? raiseStatement('COPY from S3 and UNLOAD need the simple query protocol in the sandbox (for JDBC: preferQueryMode=simple).')
-              : rewriteSql(sql),
+            this.statements.parse(
+              message.body,
+              mayIntercept(sql)
+                ? raiseStatement(
+                    'COPY from S3 and UNLOAD need the simple query protocol in the sandbox (for JDBC: preferQueryMode=simple).',
+                  )
+                : rewriteSql(sql),
+            ),
           ),
         );
         return;
+      case 'B':
+        this.statements.bind(message.body);
+        this.relay(server, this.client, message.frame);
+        return;
       case 'S':
+        this.statements.sync();
         this.awaitingReady++;
         this.relay(server, this.client, message.frame);
         return;
@@ -241,7 +261,11 @@ class Session {
       if (this.awaitingReady > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
       this.onIdle = undefined;
       this.tapped = true;
+      const statement = this.statements.intercepted(sql);
+      this.info.queryId = statement.id;
+      this.backend!.clientError = undefined;
       await runIntercepted(sql, this.backend!, this.context, this.info);
+      statement.finish(this.backend!.clientError);
     } catch (error) {
       if (!this.closed) this.context.log.warn(SCOPE, 'Closing a client connection after a failure in COPY or UNLOAD', error);
       this.close();

@@ -1,5 +1,10 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/node/log.js';
+import { operationsSql } from './operations-views.js';
+import { QueryHistory } from './query-history.js';
+import { QueryIds } from './query-ids.js';
+import type { FinishedStatement } from './statement-tracker.js';
+import { utcTimestamp, type SessionInfo } from './session-info.js';
 
 /**
  * The proxy's own schema in every database: load errors behind Redshift's
@@ -68,7 +73,10 @@ RESET allow_system_table_mods;
 GRANT USAGE ON SCHEMA tributary_sys TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_errors TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_history TO PUBLIC;
-`;
+${operationsSql}`;
+
+/** The proxy's own connections: left out of the sessions, locks and queries the views show. */
+export const SYSTEM_APPLICATION = 'tributary-sandbox-system';
 
 export interface LoadError {
   table: string;
@@ -193,18 +201,7 @@ function errorValues(session: SessionInfo, id: number, load: LoadHistory, error:
   ];
 }
 
-/** A UTC wall-clock time with microseconds, as Redshift's system tables keep it (timestamp without time zone). */
-export function utcTimestamp(micros: bigint): string {
-  const millis = micros / 1000n;
-  const rest = micros % 1000n;
-  return `${new Date(Number(millis)).toISOString().slice(0, 23).replace('T', ' ')}${rest.toString().padStart(3, '0')}`;
-}
-
-export interface SessionInfo {
-  user: string;
-  database: string;
-  pid: number;
-}
+export type { SessionInfo } from './session-info.js';
 
 export interface AdminConnection {
   port: number;
@@ -219,11 +216,30 @@ export interface AdminConnection {
 export class SystemTables {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly ready = new Map<string, Promise<void>>();
+  private readonly history = new QueryHistory(
+    async (database) => {
+      await this.ensure(database);
+      return this.pool(database);
+    },
+    (message, error) => this.log.warn('sandbox.redshift', message, error),
+  );
+  private queryIds: QueryIds | undefined;
 
   constructor(
     private readonly admin: AdminConnection,
     private readonly log: Logger,
   ) {}
+
+  /** Query ids, unique across the stand-in; ready once setupAll has run. */
+  get ids(): QueryIds {
+    if (!this.queryIds) throw new Error('the system tables are not set up yet');
+    return this.queryIds;
+  }
+
+  /** Records a finished statement for SYS_QUERY_HISTORY and STL_QUERY, in the background. */
+  recordStatement(statement: FinishedStatement): void {
+    this.history.add(statement);
+  }
 
   /** Sets up every database that accepts connections, template1 included. */
   async setupAll(): Promise<void> {
@@ -233,6 +249,16 @@ export class SystemTables {
       .query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn')
       .finally(() => client.end());
     for (const { datname } of databases.rows) await this.ensure(datname);
+    this.queryIds = await QueryIds.start(async () => {
+      const { rows } = await this.pool('postgres').query<{ id: string }>("SELECT nextval('tributary_sys.query_block') AS id");
+      return Number(rows[0]!.id);
+    });
+  }
+
+  private takeQueryId(session: SessionInfo): number {
+    const id = session.queryId ?? this.ids.allocate();
+    session.queryId = undefined;
+    return id;
   }
 
   ensure(database: string): Promise<void> {
@@ -251,15 +277,9 @@ export class SystemTables {
    */
   async beginLoad(session: SessionInfo, load: LoadHistory): Promise<number> {
     await this.ensure(session.database);
-    const client = await this.pool(session.database).connect();
-    try {
-      const { rows } = await client.query<{ id: string }>("SELECT nextval('tributary_sys.query_id') AS id");
-      const id = Number(rows[0]!.id);
-      await client.query(INSERT_HISTORY, historyValues(session, id, load));
-      return id;
-    } finally {
-      client.release();
-    }
+    const id = this.takeQueryId(session);
+    await this.pool(session.database).query(INSERT_HISTORY, historyValues(session, id, load));
+    return id;
   }
 
   /**
@@ -273,10 +293,7 @@ export class SystemTables {
     const client = await this.pool(session.database).connect();
     let broken = false;
     try {
-      if (!id) {
-        const { rows } = await client.query<{ id: string }>("SELECT nextval('tributary_sys.query_id') AS id");
-        id = Number(rows[0]!.id);
-      }
+      if (!id) id = this.takeQueryId(session);
       const values = historyValues(session, id, load);
       try {
         await client.query('BEGIN');
@@ -299,7 +316,13 @@ export class SystemTables {
 
   /** A connection that ends at once: a lingering one to template1 would block CREATE DATABASE. */
   private async once(database: string, sql: string): Promise<void> {
-    const client = new pg.Client({ host: '127.0.0.1', ...this.admin, database, connectionTimeoutMillis: 10_000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      ...this.admin,
+      database,
+      connectionTimeoutMillis: 10_000,
+      application_name: SYSTEM_APPLICATION,
+    });
     client.on('error', () => undefined);
     await client.connect();
     try {
@@ -310,6 +333,7 @@ export class SystemTables {
   }
 
   async close(): Promise<void> {
+    await this.history.flush();
     await Promise.all([...this.pools.values()].map((pool) => pool.end().catch(() => undefined)));
     this.pools.clear();
   }
@@ -317,7 +341,15 @@ export class SystemTables {
   private pool(database: string): pg.Pool {
     let pool = this.pools.get(database);
     if (!pool) {
-      pool = new pg.Pool({ host: '127.0.0.1', ...this.admin, database, max: 2, idleTimeoutMillis: 5_000, connectionTimeoutMillis: 10_000 });
+      pool = new pg.Pool({
+        host: '127.0.0.1',
+        ...this.admin,
+        database,
+        max: 2,
+        idleTimeoutMillis: 5_000,
+        connectionTimeoutMillis: 10_000,
+        application_name: SYSTEM_APPLICATION,
+      });
       pool.on('error', (error) => this.log.warn('sandbox.redshift', `System-table connection to ${database} failed`, error));
       this.pools.set(database, pool);
     }

@@ -233,3 +233,20 @@ export function rewriteParse(body: Buffer, rewrite: (sql: string) => string): Bu
   if (replaced === sql) return frame('P', body);
   return frame('P', Buffer.concat([cstring(name), cstring(replaced), reader.rest()]));
 }
+
+/** An ErrorResponse or NoticeResponse whose cursor position ('P') is moved `by` characters back. */
+export function withErrorPositionShifted(message: Message, by: number): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  const body = message.body;
+  while (offset < body.length && body[offset] !== 0) {
+    const end = body.indexOf(0, offset + 1);
+    if (end === -1) break;
+    const key = String.fromCharCode(body[offset]!);
+    const value = body.toString('utf8', offset + 1, end);
+    parts.push(Buffer.from(key), cstring(key === 'P' ? String(Math.max(1, Number(value) - by)) : value));
+    offset = end + 1;
+  }
+  parts.push(Buffer.alloc(1));
+  return frame(message.type, Buffer.concat(parts));
+}

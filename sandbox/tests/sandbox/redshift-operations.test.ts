@@ -1,0 +1,180 @@
+import { join } from 'node:path';
+import { CreateClusterCommand, DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sandboxClientConfig } from '../../client/constants.js';
+import { readRunFile } from '../../client/run-file.js';
+import { until } from '../../../tests/helpers/until.js';
+
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
+const MASTER = { user: 'opsadmin', password: 'Ops-Passw0rd', database: 'ops' };
+let endpoint: { host: string; port: number };
+const clients: pg.Client[] = [];
+
+async function connect(): Promise<pg.Client> {
+  const client = new pg.Client({ ...endpoint, ...MASTER });
+  // A terminated session's error also arrives as an event; the test reads it from the failed query.
+  client.on('error', () => undefined);
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+beforeAll(async () => {
+  const redshift = new RedshiftClient(sandboxClientConfig(run));
+  try {
+    await redshift.send(
+      new CreateClusterCommand({
+        ClusterIdentifier: 'ops-dw',
+        NodeType: 'ra3.xlplus',
+        ClusterType: 'single-node',
+        MasterUsername: MASTER.user,
+        MasterUserPassword: MASTER.password,
+        DBName: MASTER.database,
+      }),
+    );
+    const cluster = await until('available Redshift cluster', async () => {
+      const found = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: 'ops-dw' }))).Clusters?.[0];
+      return found?.ClusterStatus === 'available' ? found : undefined;
+    });
+    endpoint = { host: cluster.Endpoint!.Address!, port: cluster.Endpoint!.Port! };
+  } finally {
+    redshift.destroy();
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+});
+
+describe("the Redshift stand-in's operations views", () => {
+  it('shows a running query within 2 s, and after pg_cancel_backend it leaves within 1 s and is canceled in the history', async () => {
+    const [sleeper, operator] = [await connect(), await connect()];
+    const sleeperPid = (await sleeper.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const started = Date.now();
+    const sleeping = sleeper.query('SELECT pg_sleep(60)').then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    const running = await until(
+      'the sleep in STV_RECENTS and STV_WLM_QUERY_STATE',
+      async () => {
+        const recents = await operator.query(
+          "SELECT trim(status) AS status, trim(query) AS query, trim(user_name) AS user_name FROM stv_recents WHERE pid = $1 AND status = 'Running'",
+          [sleeperPid],
+        );
+        const wlm = await operator.query(
+          'SELECT w.query, w.service_class, trim(w.state) AS state FROM stv_wlm_query_state w JOIN stv_inflight i USING (query) WHERE i.pid = $1',
+          [sleeperPid],
+        );
+        return recents.rows.length && wlm.rows.length ? { recents: recents.rows[0], wlm: wlm.rows[0] } : undefined;
+      },
+      2000,
+    );
+    expect(Date.now() - started).toBeLessThanOrEqual(2000);
+    expect(running.recents).toEqual({ status: 'Running', query: 'SELECT pg_sleep(60)', user_name: MASTER.user });
+    expect(running.wlm).toMatchObject({ service_class: 6, state: 'Running' });
+
+    expect((await operator.query('SELECT pg_cancel_backend($1) AS ok', [sleeperPid])).rows).toEqual([{ ok: true }]);
+    const canceledAt = Date.now();
+    await until(
+      'the sleep to leave the running list',
+      async () => (await operator.query("SELECT 1 FROM stv_recents WHERE pid = $1 AND status = 'Running'", [sleeperPid])).rowCount === 0,
+      1000,
+    );
+    expect(Date.now() - canceledAt).toBeLessThanOrEqual(1000);
+    expect(await sleeping).toMatchObject({ message: 'canceling statement due to user request' });
+    const history = await until(
+      'the canceled sleep in SYS_QUERY_HISTORY',
+      async () =>
+        (
+          await operator.query(
+            "SELECT query_id, status, query_text, error_message FROM sys_query_history WHERE session_id = $1 AND query_text = 'SELECT pg_sleep(60)' AND status <> 'running'",
+            [sleeperPid],
+          )
+        ).rows[0],
+      5000,
+    );
+    expect(history).toMatchObject({ status: 'canceled', error_message: 'canceling statement due to user request' });
+    expect(Number(history.query_id)).toBe(running.wlm.query);
+  });
+
+  it('shows who waits for whose lock, and pg_terminate_backend on the holder frees the waiter and ends its session cleanly', async () => {
+    const [holder, waiter, operator] = [await connect(), await connect(), await connect()];
+    await operator.query('CREATE TABLE accounts (id INT, balance INT) DISTSTYLE EVEN');
+    await operator.query('INSERT INTO accounts VALUES (1, 100), (2, 200)');
+    const table = (await operator.query<{ oid: number }>("SELECT 'accounts'::regclass::oid::int AS oid")).rows[0]!.oid;
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const waiterPid = (await waiter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await holder.query('BEGIN');
+    await holder.query('UPDATE accounts SET balance = balance + 1 WHERE id = 1');
+    await holder.query('LOCK TABLE accounts');
+    const waiting = waiter.query('SELECT sum(balance)::int AS total FROM accounts');
+
+    const locks = await until(
+      'the waiter in SVV_TRANSACTIONS',
+      async () => {
+        const { rows } = await operator.query(
+          'SELECT pid, relation, lock_mode, granted FROM svv_transactions WHERE relation = $1 ORDER BY pid',
+          [table],
+        );
+        return rows.some((row) => row.pid === waiterPid && !row.granted) ? rows : undefined;
+      },
+      10_000,
+    );
+    expect(locks).toContainEqual({ pid: waiterPid, relation: table, lock_mode: 'AccessShareLock', granted: false });
+    expect(locks).toContainEqual({ pid: holderPid, relation: table, lock_mode: 'AccessExclusiveLock', granted: true });
+    expect(
+      (await operator.query('SELECT lock_owner_pid::int AS pid, lock_status FROM stv_locks WHERE table_id = $1', [table])).rows,
+    ).toContainEqual({
+      pid: holderPid,
+      lock_status: 'Holding exclusive lock',
+    });
+
+    expect((await operator.query('SELECT pg_terminate_backend($1) AS ok', [holderPid])).rows).toEqual([{ ok: true }]);
+    expect((await waiting).rows).toEqual([{ total: 300 }]);
+    const ended = await holder.query('SELECT 1').then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(ended).toBeInstanceOf(Error);
+    expect((await operator.query('SELECT count(*)::int AS n FROM svv_transactions WHERE pid = $1', [holderPid])).rows).toEqual([{ n: 0 }]);
+    // The proxy goes on serving everyone else.
+    expect((await (await connect()).query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('gives pg_last_query_id() the id SYS_QUERY_HISTORY and STL_QUERY know, and records a failed statement with its error', async () => {
+    const client = await connect();
+    await client.query("SELECT 'marker-7d1f' AS marker");
+    const id = (await client.query<{ id: number }>('SELECT pg_last_query_id() AS id')).rows[0]!.id;
+    await expect(client.query('SELECT * FROM no_such_table')).rejects.toThrow('relation "no_such_table" does not exist');
+    const failedId = (await client.query<{ id: number }>('SELECT pg_last_query_id() AS id')).rows[0]!.id;
+    const rows = await until(
+      'both statements in SYS_QUERY_HISTORY',
+      async () => {
+        const { rows } = await client.query(
+          'SELECT query_id::int AS id, status, query_type, query_text, error_message, returned_rows::int AS rows FROM sys_query_history WHERE query_id IN ($1, $2) ORDER BY query_id',
+          [id, failedId],
+        );
+        return rows.length === 2 ? rows : undefined;
+      },
+      5000,
+    );
+    expect(rows).toEqual([
+      { id, status: 'success', query_type: 'SELECT', query_text: "SELECT 'marker-7d1f' AS marker", error_message: null, rows: 1 },
+      {
+        id: failedId,
+        status: 'failed',
+        query_type: 'SELECT',
+        query_text: 'SELECT * FROM no_such_table',
+        error_message: 'relation "no_such_table" does not exist',
+        rows: 0,
+      },
+    ]);
+    expect((await client.query('SELECT aborted, trim(querytxt) AS text FROM stl_query WHERE query = $1', [failedId])).rows).toEqual([
+      { aborted: 1, text: 'SELECT * FROM no_such_table' },
+    ]);
+  });
+});
