@@ -1,8 +1,9 @@
-import { isCode, render, tokenize, type Token } from './lexer.js';
+import { isCode, quoteLiteral, render, tokenize, type Token } from './lexer.js';
+import { alterDesign, createDesign, designComment } from './table-design.js';
 
 /** Words whose presence means a statement may need rewriting; anything else passes untouched and unlexed. */
 const trigger =
-  /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl2?|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter/i;
+  /diststyle|distkey|sortkey|encode|backup|max|identity|sysdate|nvl2?|listagg|varbyte|varbinary|super|date(add|diff|_part)|nvarchar|nchar|alter|vacuum/i;
 
 /** Redshift-only SQL rewritten to PostgreSQL; everything else is left exactly as written. */
 export function rewriteSql(sql: string): string {
@@ -44,8 +45,16 @@ function rewriteStatement(original: Token[]): string {
   const lead = code.slice(0, 6).map((_, k) => word(k));
   const isCreateTable = lead[0] === 'create' && lead.slice(1, 6).includes('table');
   const isAlterTable = lead[0] === 'alter' && lead[1] === 'table';
+  const terminator = render(original).trimEnd().endsWith(';') ? ';' : '';
   if (isAlterTable && ignoredAlter(code.map((_, k) => word(k)))) {
-    return `/* ${render(original).replace(/\*\//g, '* /').replace(/;\s*$/, '')}: no-op in the sandbox */${render(original).trimEnd().endsWith(';') ? ';' : ''}`;
+    // A harmless ALTER that PostgreSQL runs (so the design's event trigger fires and the table's owner is checked), carrying the design.
+    const alter = alterDesign(original);
+    if (alter) return `ALTER TABLE ${render(alter.name)} SET WITHOUT CLUSTER ${designComment(alter.design)}${terminator}`;
+    return `/* ${render(original).replace(/\*\//g, '* /').replace(/;\s*$/, '')}: no-op in the sandbox */${terminator}`;
+  }
+  if (lead[0] === 'vacuum') {
+    const vacuum = rewriteVacuum(code.map((index) => tokens[index]!));
+    if (vacuum) return `${vacuum}${terminator}`;
   }
   const physical = isCreateTable || isAlterTable;
   const drop = (from: number, to: number) => {
@@ -157,7 +166,36 @@ function rewriteStatement(original: Token[]): string {
       if (replaced) k = replaced;
     }
   }
-  return render(tokens);
+  const design = isCreateTable ? createDesign(original) : undefined;
+  if (!design) return render(tokens);
+  const rendered = render(tokens);
+  const body = rendered.replace(/;?\s*$/, '');
+  return `${body} ${designComment(design)}${rendered.slice(body.length)}`;
+}
+
+/**
+ * Redshift's VACUUM [FULL | SORT ONLY | DELETE ONLY | REINDEX | RECLUSTER] [t] [TO n PERCENT] [BOOST].
+ * Sorting runs in tributary_sys.vacuum (it rewrites the table in sort key order); DELETE ONLY is
+ * PostgreSQL's VACUUM. PostgreSQL's own forms (VACUUM (…), VACUUM ANALYZE/VERBOSE/FREEZE) pass untouched.
+ */
+function rewriteVacuum(code: Token[]): string | undefined {
+  const w = (k: number) => (code[k]?.kind === 'word' ? code[k].value : '');
+  let k = 1;
+  let deleteOnly = false;
+  if (w(k) === 'full' || w(k) === 'reindex' || w(k) === 'recluster') k++;
+  else if ((w(k) === 'sort' || w(k) === 'delete') && w(k + 1) === 'only') {
+    deleteOnly = w(k) === 'delete';
+    k += 2;
+  } else if (code[k]?.text === '(' || ['analyze', 'verbose', 'freeze'].includes(w(k))) return undefined;
+  let end = k;
+  if ((code[k]?.kind === 'word' || code[k]?.kind === 'quoted') && w(k) !== 'to' && w(k) !== 'boost') {
+    end = k + 1;
+    while (code[end]?.text === '.') end += 2;
+  }
+  const table = render(code.slice(k, end));
+  const percent = w(end) === 'to' && code[end + 1]?.kind === 'number' ? Number(code[end + 1]!.text) : 95;
+  if (deleteOnly) return `VACUUM ${table}`.trimEnd();
+  return `CALL tributary_sys.vacuum(${table ? `${quoteLiteral(table)}::regclass` : 'NULL'}, ${percent})`;
 }
 
 /** ALTER TABLE forms that only change physical layout: PostgreSQL has no counterpart, so they do nothing. */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/node/log.js';
 import { operationsSql } from './operations-views.js';
+import { tableHealthSql } from './table-health.js';
 import { QueryHistory } from './query-history.js';
 import { QueryIds } from './query-ids.js';
 import type { FinishedStatement } from './statement-tracker.js';
@@ -73,7 +74,8 @@ RESET allow_system_table_mods;
 GRANT USAGE ON SCHEMA tributary_sys TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_errors TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_history TO PUBLIC;
-${operationsSql}`;
+${operationsSql}
+${tableHealthSql}`;
 
 /** The proxy's own connections: left out of the sessions, locks and queries the views show. */
 export const SYSTEM_APPLICATION = 'tributary-sandbox-system';

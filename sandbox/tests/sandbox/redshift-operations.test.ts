@@ -178,3 +178,104 @@ describe("the Redshift stand-in's operations views", () => {
     ]);
   });
 });
+
+describe("the Redshift stand-in's table health", () => {
+  const info = async (client: pg.Client, table: string) =>
+    (
+      await client.query(
+        `SELECT diststyle, sortkey1, encoded, unsorted::float AS unsorted, stats_off::float AS stats_off, skew_rows::float AS skew_rows,
+          tbl_rows::int AS tbl_rows, size::int AS size FROM svv_table_info WHERE "table" = $1`,
+        [table],
+      )
+    ).rows[0] as {
+      diststyle: string;
+      sortkey1: string | null;
+      encoded: string;
+      unsorted: number | null;
+      stats_off: number;
+      skew_rows: number | null;
+      tbl_rows: number;
+      size: number;
+    };
+
+  it('shows a skewed distribution key far over 4 and an EVEN table near 1, and ALTER DISTKEY / DISTSTYLE change the style', async () => {
+    const client = await connect();
+    await client.query(
+      'CREATE TABLE clicks (user_id VARCHAR(32) ENCODE zstd, ts TIMESTAMP ENCODE az64, n INT ENCODE az64) DISTSTYLE KEY DISTKEY (user_id) SORTKEY (ts)',
+    );
+    // 90% of the rows share one key value.
+    await client.query(
+      "INSERT INTO clicks SELECT CASE WHEN g % 10 = 0 THEN 'user-' || g ELSE 'bot' END, timestamp '2026-01-01' + g * interval '1 second', g FROM generate_series(1, 4000) g",
+    );
+    await client.query('CREATE TABLE spread (id INT, note VARCHAR(20)) DISTSTYLE EVEN');
+    await client.query("INSERT INTO spread SELECT g, 'x' FROM generate_series(1, 4000) g");
+
+    const clicks = await info(client, 'clicks');
+    expect(clicks).toMatchObject({ diststyle: 'KEY(user_id)', sortkey1: 'ts', encoded: 'Y', tbl_rows: 4000 });
+    expect(clicks.skew_rows).toBeGreaterThan(4);
+    const spread = await info(client, 'spread');
+    expect(spread).toMatchObject({ diststyle: 'EVEN', sortkey1: 'AUTO(SORTKEY)', encoded: 'Y, AUTO(ENCODE)', unsorted: null });
+    expect(spread.skew_rows).toBeLessThan(1.1);
+
+    await client.query('ALTER TABLE clicks ALTER DISTKEY n');
+    const rekeyed = await info(client, 'clicks');
+    expect(rekeyed.diststyle).toBe('KEY(n)');
+    expect(rekeyed.skew_rows).toBeLessThan(1.5);
+    await client.query('ALTER TABLE spread ALTER DISTSTYLE ALL');
+    await client.query('ALTER TABLE spread RENAME TO spread_all');
+    expect(await info(client, 'spread_all')).toMatchObject({ diststyle: 'ALL', skew_rows: null });
+    await client.query('ALTER TABLE spread_all ALTER DISTSTYLE KEY DISTKEY id');
+    expect((await info(client, 'spread_all')).diststyle).toBe('KEY(id)');
+  });
+
+  it('counts rows appended out of sort key order as unsorted, and VACUUM sorts them again', async () => {
+    const client = await connect();
+    await client.query('CREATE TABLE events (id INT, payload VARCHAR(64)) DISTSTYLE EVEN COMPOUND SORTKEY (id)');
+    await client.query("INSERT INTO events SELECT g, 'in order' FROM generate_series(1, 3000) g");
+    expect((await info(client, 'events')).unsorted).toBe(0);
+    await client.query("INSERT INTO events SELECT g, 'late' FROM generate_series(1500, 1, -1) g");
+    expect((await info(client, 'events')).unsorted).toBeGreaterThan(20);
+
+    await client.query('VACUUM events TO 100 PERCENT');
+    const vacuumed = await info(client, 'events');
+    expect(vacuumed.unsorted).toBeLessThan(1);
+    expect(vacuumed.tbl_rows).toBe(4500);
+    // The rows are really in sort key order now.
+    const { rows } = await client.query<{ id: number }>('SELECT id FROM events LIMIT 3');
+    expect(rows.map((row) => row.id)).toEqual([1, 1, 2]);
+  });
+
+  it('raises stats_off as rows change after ANALYZE, and ANALYZE brings it back to 0', async () => {
+    const client = await connect();
+    await client.query('CREATE TABLE balances (id INT, amount INT) DISTKEY (id) SORTKEY (id)');
+    await client.query('INSERT INTO balances SELECT g, 0 FROM generate_series(1, 2000) g');
+    await client.query('ANALYZE balances');
+    await until('stats_off 0 after ANALYZE', async () => (await info(client, 'balances')).stats_off === 0, 10_000);
+    for (let round = 0; round < 3; round++) await client.query('UPDATE balances SET amount = amount + 1');
+    const stale = await until(
+      'stats_off to rise after the updates',
+      async () => {
+        const { stats_off } = await info(client, 'balances');
+        return stats_off > 50 ? stats_off : undefined;
+      },
+      10_000,
+    );
+    expect(stale).toBeGreaterThan(50);
+    await client.query('ANALYZE balances');
+    await until('stats_off 0 after ANALYZE again', async () => (await info(client, 'balances')).stats_off === 0, 10_000);
+  });
+
+  it('shows disk use per node against a capacity', async () => {
+    const client = await connect();
+    const { rows } = await client.query(
+      'SELECT node, used::int AS used, capacity::int AS capacity FROM stv_node_storage_capacity ORDER BY node',
+    );
+    expect(rows.map((row) => row.node)).toEqual([0, 1]);
+    for (const row of rows) {
+      expect(row.used).toBeGreaterThan(0);
+      expect(row.capacity).toBeGreaterThan(row.used);
+    }
+    const partitions = await client.query('SELECT sum(used)::int AS used FROM stv_partitions');
+    expect(partitions.rows[0].used).toBe(rows.reduce((sum, row) => sum + row.used, 0));
+  });
+});
