@@ -14,3 +14,9 @@ export function stringArg(args: string[], name: string): string | undefined {
 export function round(value: number, digits = 1): number {
   return Number(value.toFixed(digits));
 }
+
+/** The value below which `p` percent of `values` fall (nearest rank); NaN for none. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}

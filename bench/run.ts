@@ -1,5 +1,6 @@
 import { runGridBench } from './grid.js';
 import { runIngestBench } from './ingest.js';
+import { runOpsBench } from './ops.js';
 import { runResultsBench } from './results.js';
 import { runSparkJobsBench } from './spark-jobs.js';
 import { runTunnelBench } from './tunnel.js';
@@ -11,6 +12,7 @@ const benches: Record<string, (args: string[]) => Promise<unknown>> = {
   results: runResultsBench,
   ingest: runIngestBench,
   'spark-jobs': runSparkJobsBench,
+  ops: runOpsBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

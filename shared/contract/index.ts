@@ -66,4 +66,5 @@ export * from './operations/sessions.js';
 export * from './operations/secrets.js';
 export * from './operations/settings.js';
 export * from './operations/workbench.js';
+export * from './operations/table-health.js';
 export * from './operations/warehouse.js';

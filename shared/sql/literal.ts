@@ -14,3 +14,11 @@ export function redshiftLiteral(text: string): string {
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
 export const S3_URI_SAFE = /^[^'"\\\u0000-\u001f\u007f]*$/;
 export const S3_URI_SAFE_MESSAGE = 'An S3 URI cannot contain quotes, backslashes or control characters';
+
+/**
+ * A Redshift identifier, always quoted: a bare name would read differently when it is a reserved
+ * word (`order`, `user`) or holds capitals, and Redshift reads `""` inside quotes as one `"`.
+ */
+export function redshiftIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -9,6 +9,7 @@ import type { WarehouseConnections, WarehousePricing } from './ports.js';
 import { dailyCost, priceQueries } from './query-cost.js';
 import { runningQueries } from './running.js';
 import { SystemViews, text } from './system-views.js';
+import { fixTable, tableHealth } from './table-health-queries.js';
 import { wlmNow } from './wlm.js';
 
 export interface WarehouseDeps {
@@ -113,6 +114,12 @@ export class WarehouseService {
       'warehouse.queryDetail': ({ connectionId, queryId }, { signal }) => queryDetail(views, connectionId, queryId, signal, this.redact),
       'warehouse.cost': async ({ connectionId, days }, { signal }) =>
         dailyCost(views, connectionId, await this.pricing(connectionId, signal), days, signal),
+      'warehouse.tableHealth': ({ connectionId }, { signal }) => tableHealth(views, connectionId, signal),
+      'warehouse.fixTable': async ({ connectionId, tableId, fix }, { signal }) => {
+        const result = await fixTable(views, connectionId, tableId, fix, signal);
+        this.deps.log.info('warehouse', `Table ${tableId} on ${connectionId}: ${result.statement}`);
+        return result;
+      },
       'warehouse.runCost': async ({ connectionId, elapsedMs }, { signal }) => {
         const price = await this.pricing(connectionId, signal);
         return { cost: elapsedCost(price, elapsedMs), price };

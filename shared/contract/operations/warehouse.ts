@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PlanNode } from '../../sql/plan.js';
 import { call } from '../define.js';
+import { tableFixKindSchema, type TableFixResult, type TableHealth } from './table-health.js';
 import { connectionIdSchema } from './workbench.js';
 
 /**
@@ -213,6 +214,18 @@ export const warehouse = {
   cost: call<CostAnswer>()({
     summary: 'What the warehouse’s queries cost per day, from its history and the dated price table.',
     input: z.object({ connectionId: connectionIdSchema, days: z.number().int().min(1).max(90).default(14) }).strict(),
+  }),
+  tableHealth: call<TableHealth>()({
+    summary:
+      'Every table with size, rows, skew, unsorted share, stale statistics, distribution, sort key and encoding, most trouble first, each problem with the statement that fixes it; and disk use per node.',
+    input: target,
+  }),
+  fixTable: call<TableFixResult>()({
+    summary:
+      'Run the fix table health proposed for a table (named by its id and the fix’s kind; the statement is rebuilt from the catalog), and show the table before and after.',
+    input: z
+      .object({ connectionId: connectionIdSchema, tableId: z.number().int().min(1).max(4_294_967_295), fix: tableFixKindSchema })
+      .strict(),
   }),
   runCost: call<{ cost: QueryCost; price: PriceBasis }>()({
     summary: 'What a Workbench run on a Redshift connection cost: its elapsed time at the warehouse’s price.',

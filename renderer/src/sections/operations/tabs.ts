@@ -14,4 +14,5 @@ export const operationsTabs: OperationsTab[] = [
   { id: 'wlm', title: 'WLM', component: lazy(() => import('./Wlm')) },
   { id: 'history', title: 'History', component: lazy(() => import('./History')) },
   { id: 'cost', title: 'Cost', component: lazy(() => import('./Cost')) },
+  { id: 'table-health', title: 'Table health', component: lazy(() => import('./TableHealth')) },
 ];
