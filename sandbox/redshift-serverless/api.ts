@@ -1,9 +1,9 @@
 import { newPassword } from '../credentials.js';
 import type { Logger } from '../../shared/node/log.js';
-import { redshiftPasswordProblem, redshiftUserProblem } from '../../shared/contract/index.js';
+import { redshiftPasswordProblem, redshiftUserProblem, serverlessCapacityProblem } from '../../shared/contract/index.js';
 import { AwsError } from '../gateway/aws-error.js';
 import type { Caller, JsonService } from '../gateway/server.js';
-import { capacityProblem, schemas, type Input, type Schemas } from './inputs.js';
+import { schemas, type Input, type Schemas } from './inputs.js';
 import type { NamespaceRecord, ServerlessRegistry, Tags, WorkgroupRecord } from './registry.js';
 
 const SCOPE = 'sandbox.redshift-serverless';
@@ -136,8 +136,8 @@ export function createServerlessApi(registry: ServerlessRegistry, backend: Serve
       return { namespace: namespaceView(registry.update(namespace, { deletingSince: Date.now() })) };
     },
     async CreateWorkgroup(input, caller) {
-      const problem = capacityProblem(input.baseCapacity, input.maxCapacity);
-      if (problem) throw new AwsError('ValidationException', problem);
+      const problem = serverlessCapacityProblem(input.baseCapacity, input.maxCapacity);
+      if (problem) throw new AwsError('ValidationException', problem.message);
       if (registry.workgroup(caller.region, input.workgroupName))
         throw new AwsError('ConflictException', `Workgroup ${input.workgroupName} already exists.`);
       const namespace = namespaceOf(caller, input.namespaceName);
@@ -173,8 +173,8 @@ export function createServerlessApi(registry: ServerlessRegistry, backend: Serve
       mustBeAvailable(workgroup, 'update it');
       const base = input.baseCapacity ?? workgroup.baseCapacity;
       const max = input.maxCapacity ?? workgroup.maxCapacity;
-      const problem = capacityProblem(base, max);
-      if (problem) throw new AwsError('ValidationException', problem);
+      const problem = serverlessCapacityProblem(base, max);
+      if (problem) throw new AwsError('ValidationException', problem.message);
       const updated = registry.update(workgroup, {
         baseCapacity: base,
         ...(max !== undefined ? { maxCapacity: max } : {}),

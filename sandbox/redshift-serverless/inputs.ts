@@ -71,14 +71,3 @@ export const schemas = {
 
 export type Schemas = typeof schemas;
 export type Input<Op extends keyof Schemas> = z.infer<Schemas[Op]>;
-
-/** Redshift Serverless' capacity rule: 8 to 512 RPUs in steps of 8 (the reason, or undefined when fine). */
-export function capacityProblem(base: number | undefined, max: number | undefined): string | undefined {
-  if (base !== undefined && (base < 8 || base > 512 || base % 8 !== 0))
-    return `The base capacity ${base} is not valid: it must be between 8 and 512 RPUs, in increments of 8.`;
-  if (max !== undefined && (max < 8 || max > 5632 || max % 8 !== 0))
-    return `The max capacity ${max} is not valid: it must be between 8 and 5632 RPUs, in increments of 8.`;
-  if (base !== undefined && max !== undefined && max < base)
-    return `The max capacity ${max} must not be less than the base capacity ${base}.`;
-  return undefined;
-}
