@@ -100,29 +100,30 @@ export class ServerlessRegistry {
   }
 
   addNamespace(record: Omit<NamespaceRecord, 'id' | 'arn' | 'createdAt'>, account: string): NamespaceRecord {
-    const id = randomUUID();
-    const namespace = {
-      ...record,
-      id,
-      arn: `arn:aws:redshift-serverless:${record.region}:${account}:namespace/${id}`,
-      createdAt: Date.now(),
-    };
-    this.namespaces.push(namespace);
-    this.save();
-    return namespace;
+    return this.add(this.namespaces, 'namespace', record, account);
   }
 
   addWorkgroup(record: Omit<WorkgroupRecord, 'id' | 'arn' | 'createdAt'>, account: string): WorkgroupRecord {
+    return this.add(this.workgroups, 'workgroup', record, account);
+  }
+
+  /** A new record with AWS's kind of id and ARN, kept at once. */
+  private add<T extends NamespaceRecord | WorkgroupRecord>(
+    into: T[],
+    kind: 'namespace' | 'workgroup',
+    record: Omit<T, 'id' | 'arn' | 'createdAt'>,
+    account: string,
+  ): T {
     const id = randomUUID();
-    const workgroup = {
+    const added = {
       ...record,
       id,
-      arn: `arn:aws:redshift-serverless:${record.region}:${account}:workgroup/${id}`,
+      arn: `arn:aws:redshift-serverless:${record.region}:${account}:${kind}/${id}`,
       createdAt: Date.now(),
-    };
-    this.workgroups.push(workgroup);
+    } as T;
+    into.push(added);
     this.save();
-    return workgroup;
+    return added;
   }
 
   /** Applies `change` to a record this registry holds and keeps the result. */
