@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import pg from 'pg';
 import type { SandboxProgress } from '../shared/contract/index.js';
-import { sandboxClientConfig } from './client/constants.js';
+import { sandboxClientConfig, type SandboxAccess } from './client/constants.js';
 import type { Logger } from '../shared/node/log.js';
 import { bootstrapAccount } from './bootstrap.js';
 import { emrInterceptor } from './emr/emr-interceptor.js';
@@ -25,6 +26,8 @@ import { firehoseInterceptor } from './firehose-interceptor.js';
 import { DeliveryWorker } from './firehose/delivery-worker.js';
 import { MetricPublisher } from './metric-publisher.js';
 import { redshiftInterceptor } from './redshift-interceptor.js';
+import { createServerlessApi, databaseUserOf } from './redshift-serverless/api.js';
+import { ServerlessRegistry } from './redshift-serverless/registry.js';
 import type { RunFile } from './client/run-file.js';
 import { motoTokenPath, startMoto, withMotoToken } from './services/moto.js';
 import { jarFile, sparkJars, mavenJarsStep } from './setup/maven-jars.js';
@@ -41,6 +44,7 @@ export interface Pacing {
   emrTerminatingMs: number;
   redshiftCreatingMs: number;
   kinesisCreatingMs: number;
+  serverless: { creatingMs: number; modifyingMs: number; deletingMs: number };
 }
 
 /** Realistic by default; tests shorten them through TRIBUTARY_SANDBOX_PACE (a factor). */
@@ -52,6 +56,7 @@ export function pacing(): Pacing {
     emrTerminatingMs: 5000 * factor,
     redshiftCreatingMs: 12000 * factor,
     kinesisCreatingMs: 6000 * factor,
+    serverless: { creatingMs: 10000 * factor, modifyingMs: 4000 * factor, deletingMs: 5000 * factor },
   };
 }
 
@@ -157,9 +162,21 @@ export async function runSandbox(
       return { port: running.port, version: 'Redshift dialect on PostgreSQL 18' };
     });
 
-    const dataApi = createDataApi({ proxyPort: redshift.port, user: ADMIN_USER, password: adminPassword, database: 'dev', log });
-    stops.push(() => dataApi.close());
     const pace = pacing();
+    const serverless = new ServerlessRegistry(join(paths.state, 'redshift-serverless.json'), pace.serverless, log);
+    const dataApi = createDataApi({
+      proxyPort: redshift.port,
+      user: ADMIN_USER,
+      password: adminPassword,
+      database: 'dev',
+      log,
+      workgroupStatus: (region, name) => {
+        const workgroup = serverless.workgroup(region, name);
+        return workgroup && serverless.workgroupStatus(workgroup);
+      },
+      databaseUserOf,
+    });
+    stops.push(() => dataApi.close());
     const keys = masterKeys(join(paths.state, 'ssh'));
     // Not EMR's 10001: a second sandbox (another user's, another checkout's tests) would race this one for it.
     const thriftPort = await freePort();
@@ -196,6 +213,7 @@ export async function runSandbox(
     // Published after the delivery worker has stopped (stops run newest first), so its last metrics reach CloudWatch.
     const metrics = new MetricPublisher({ endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log });
     stops.push(() => metrics.close());
+    let callerArn: Promise<string> | undefined;
     const gateway = await service('gateway', 'AWS endpoint (one URL for every service)', async () => {
       const deliveries = new DeliveryWorker({
         motoEndpoint: `http://127.0.0.1:${moto.port}`,
@@ -213,7 +231,20 @@ export async function runSandbox(
         upstream: `http://127.0.0.1:${moto.port}`,
         keys: credentials,
         upstreamToken: motoToken,
-        json: { 'redshift-data': dataApi },
+        json: {
+          'redshift-data': dataApi,
+          'redshift-serverless': createServerlessApi(
+            serverless,
+            {
+              host: '127.0.0.1',
+              port: redshift.port,
+              provision: (namespace) => provisionCluster(log, postgres.port, adminPassword, namespace),
+              temporaryCredentials: (credentials) => temporaryLogin(log, postgres.port, adminPassword, credentials),
+            },
+            log,
+          ),
+        },
+        callerArn: () => (callerArn ??= runCaller(`http://127.0.0.1:${moto.port}`, credentials, motoToken)),
         faults: new Faults(secretFile(faultTokenPath(paths.state))),
         intercept: {
           kinesis: kinesisInterceptor(pace.kinesisCreatingMs, { endpoint: `http://127.0.0.1:${moto.port}`, token: motoToken, log }),
@@ -302,6 +333,24 @@ async function ensureDatabase(port: number, password: string, name: string): Pro
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   });
+  // Redshift lets every user create tables in the public schema; PostgreSQL 15+ does not, so it is granted as Redshift has it.
+  const client = new pg.Client({ host: '127.0.0.1', port, user: ADMIN_USER, password, database: name });
+  await client.connect();
+  try {
+    await client.query('GRANT CREATE ON SCHEMA public TO PUBLIC');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Who the run's keys belong to, as the emulator's STS says. */
+async function runCaller(endpoint: string, credentials: SandboxAccess['credentials'], token: string): Promise<string> {
+  const sts = withMotoToken(new STSClient(sandboxClientConfig({ endpoint, credentials })), token);
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'arn:aws:iam::123456789012:root';
+  } finally {
+    sts.destroy();
+  }
 }
 
 /**
@@ -313,36 +362,40 @@ async function temporaryLogin(
   log: Logger,
   port: number,
   password: string,
-  credentials: { dbUser: string; asUser: string; password: string; expiresAt: string },
+  credentials: { dbUser: string; asUser?: string; password: string; expiresAt: string },
 ): Promise<void> {
   log.addSecret(credentials.password);
   await admin(port, password, async (client) => {
     const login = pg.escapeIdentifier(credentials.dbUser);
-    const target = pg.escapeIdentifier(credentials.asUser);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [credentials.dbUser]);
     await client.query(
       `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${login} WITH LOGIN PASSWORD ${pg.escapeLiteral(credentials.password)} VALID UNTIL ${pg.escapeLiteral(credentials.expiresAt)}`,
     );
-    await client.query(`GRANT ${target} TO ${login}`);
+    // Redshift Serverless' IAM:alice is a user of its own; a cluster's maps to the database user alice.
+    if (!credentials.asUser) return;
+    await client.query(`GRANT ${pg.escapeIdentifier(credentials.asUser)} TO ${login}`);
     await client.query(`ALTER ROLE ${login} SET role = ${pg.escapeLiteral(credentials.asUser)}`);
   });
 }
 
-/** CreateCluster's master user and database, made real on the stand-in. */
+/** CreateCluster's master user and database (or CreateNamespace's admin user, when it names one), made real on the stand-in. */
 async function provisionCluster(
   log: Logger,
   port: number,
   password: string,
-  cluster: { user: string; password: string; database: string },
+  cluster: { user?: string; password?: string; database: string },
 ): Promise<void> {
-  log.addSecret(cluster.password);
-  await admin(port, password, async (client) => {
-    const role = pg.escapeIdentifier(cluster.user);
-    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [cluster.user]);
-    // The master user of a Redshift cluster is a superuser of it.
-    await client.query(
-      `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} WITH LOGIN SUPERUSER PASSWORD ${pg.escapeLiteral(cluster.password)}`,
-    );
-  });
+  const { user, password: userPassword } = cluster;
+  if (user && userPassword) {
+    log.addSecret(userPassword);
+    await admin(port, password, async (client) => {
+      const role = pg.escapeIdentifier(user);
+      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
+      // The master user of a Redshift cluster is a superuser of it.
+      await client.query(
+        `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} WITH LOGIN SUPERUSER PASSWORD ${pg.escapeLiteral(userPassword)}`,
+      );
+    });
+  }
   await ensureDatabase(port, password, cluster.database);
 }

@@ -10,9 +10,15 @@ import { MOTO_TOKEN_HEADER } from '../services/moto.js';
 import { serviceOf } from './service-name.js';
 import { checkSignature, needsBody, type AccessKeys, type KeyRing } from './signature.js';
 
+/** Who signed a request, as AWS's front door knows it: the principal's ARN and the region of the signature. */
+export interface Caller {
+  arn: string;
+  region: string;
+}
+
 /** A service the gateway implements itself (AWS JSON 1.1, e.g. the Redshift Data API). */
 export interface JsonService {
-  handle(operation: string, input: unknown): Promise<unknown>;
+  handle(operation: string, input: unknown, caller: Caller): Promise<unknown>;
 }
 
 /**
@@ -47,6 +53,8 @@ export interface GatewayOptions {
   /** The run's access key pair: every request must be signed with it (SigV4), as AWS requires of an account's keys. */
   keys: AccessKeys;
   json?: Record<string, JsonService>;
+  /** The principal the run's own keys belong to (the emulator's answer to GetCallerIdentity). */
+  callerArn?: () => Promise<string>;
   intercept?: Record<string, Interceptor>;
   /** Test-only fault injection, off until rules are set through FAULTS_PATH with its token (see faults.ts). */
   faults?: Faults;
@@ -68,7 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let port = options.port;
   // Credentials the sandbox's STS issued (a role chain's AssumeRole, GetSessionToken) are accepted until they
   // expire, as AWS accepts them; every other key id but the run's is unknown.
-  const issued = new Map<string, AccessKeys & { expires: number }>();
+  const issued = new Map<string, AccessKeys & { expires: number; arn?: string }>();
   const ring: KeyRing = (id) => {
     if (id === options.keys.accessKeyId) return options.keys;
     const found = issued.get(id);
@@ -112,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (jsonService) {
       try {
         const input: unknown = body ? JSON.parse(body) : {};
-        return sendJson(res, 200, (await jsonService.handle(operation, input)) ?? {});
+        return sendJson(res, 200, (await jsonService.handle(operation, input, await callerOf(req.headers))) ?? {});
       } catch (error) {
         if (error instanceof AwsError) return sendJson(res, error.status, error.toJSON());
         if (error instanceof SyntaxError)
@@ -214,7 +222,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const secretAccessKey = text('SecretAccessKey');
     if (answer.status === 200 && accessKeyId && secretAccessKey) {
       const expires = Date.parse(text('Expiration') ?? '') || Date.now() + 3_600_000;
-      issued.set(accessKeyId, { accessKeyId, secretAccessKey, expires });
+      const arn = /<AssumedRoleUser>[\s\S]*?<Arn>([^<]+)<\/Arn>/.exec(answer.body)?.[1];
+      issued.set(accessKeyId, { accessKeyId, secretAccessKey, expires, ...(arn ? { arn } : {}) });
       options.log.addSecret(secretAccessKey);
     }
     const headers = { ...answer.headers };
@@ -222,6 +231,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     delete headers['transfer-encoding'];
     res.writeHead(answer.status, headers);
     res.end(answer.body);
+  }
+
+  /** An assumed role's session is that role; anything else signed with the run's keys is the run's principal. */
+  async function callerOf(headers: IncomingHttpHeaders): Promise<Caller> {
+    const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(headers.authorization ?? '');
+    const arn = (scope && issued.get(scope[1]!)?.arn) ?? (await options.callerArn?.()) ?? 'arn:aws:iam::123456789012:root';
+    return { arn, region: scope?.[2] ?? 'us-east-1' };
   }
 
   function forward(req: IncomingMessage, body: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {

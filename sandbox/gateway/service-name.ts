@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 const targetPrefixes: [string, string][] = [
   ['RedshiftData.', 'redshift-data'],
+  ['RedshiftServerless.', 'redshift-serverless'],
   ['ElasticMapReduce.', 'elasticmapreduce'],
   ['Kinesis_', 'kinesis'],
   ['Firehose_', 'firehose'],

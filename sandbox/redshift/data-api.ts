@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/node/log.js';
 import { AwsError } from '../gateway/aws-error.js';
+import type { Caller } from '../gateway/server.js';
 import { errorText, Executor, SCOPE } from './data-api/executor.js';
 import { dataApiOperations, schemas, type Schemas } from './data-api/handlers.js';
 import { StatementStore } from './data-api/statements.js';
@@ -17,10 +18,14 @@ export interface DataApiOptions {
   log: Logger;
   /** Where results wait for GetStatementResult; a temporary directory by default. */
   resultsDir?: string;
+  /** A Redshift Serverless workgroup's status, or undefined when the caller's region has none of that name. */
+  workgroupStatus?: (region: string, name: string) => string | undefined;
+  /** The database user AWS maps a caller to when it names a workgroup and no secret (IAM:alice, IAMR:role). */
+  databaseUserOf?: (callerArn: string) => string;
 }
 
 export interface DataApi {
-  handle(operation: string, input: unknown): Promise<unknown>;
+  handle(operation: string, input: unknown, caller?: Caller): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -40,8 +45,18 @@ export function createDataApi(options: DataApiOptions): DataApi {
   const executor = new Executor({ proxyPort: options.proxyPort, user: options.user, password: options.password, dir, log });
   const operations = dataApiOperations(store, executor);
 
+  /** A workgroup must exist and be AVAILABLE; signed in by IAM alone, the statement runs as the caller's database user. */
+  const runAs = (target: Record<string, unknown>, caller: Caller | undefined): string | undefined => {
+    const workgroup = target.WorkgroupName;
+    if (typeof workgroup !== 'string' || !caller) return undefined;
+    const status = options.workgroupStatus?.(caller.region, workgroup);
+    if (!status) throw new AwsError('ValidationException', `Workgroup ${workgroup} not found.`);
+    if (status !== 'AVAILABLE') throw new AwsError('ValidationException', `Workgroup ${workgroup} is ${status}, not AVAILABLE.`);
+    return target.SecretArn || target.DbUser ? undefined : options.databaseUserOf?.(caller.arn);
+  };
+
   return {
-    async handle(operation, input) {
+    async handle(operation, input, caller) {
       if (!(operation in operations))
         throw new AwsError('ValidationException', `Operation ${operation} is not supported by the sandbox's Redshift Data API.`);
       const op = operation as keyof Schemas;
@@ -54,7 +69,8 @@ export function createDataApi(options: DataApiOptions): DataApi {
         );
       }
       try {
-        return await (operations[op] as (value: unknown) => Promise<unknown>)(parsed.data);
+        const user = runAs(parsed.data as Record<string, unknown>, caller);
+        return await (operations[op] as (value: unknown, as?: string) => Promise<unknown>)(parsed.data, user);
       } catch (error) {
         if (error instanceof AwsError) throw error;
         log.error(SCOPE, `${operation} failed`, error);

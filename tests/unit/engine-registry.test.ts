@@ -52,7 +52,14 @@ describe('the engine registry', () => {
       auth: 'iam',
     });
     expect(descriptor.kind).toBe('redshift');
-    expect(options).toEqual({ clusterIdentifier: 'wh', database: 'dev', user: 'awsuser', auth: 'iam', route: { kind: 'direct' } });
+    expect(options).toEqual({
+      warehouse: 'cluster',
+      clusterIdentifier: 'wh',
+      database: 'dev',
+      user: 'awsuser',
+      auth: 'iam',
+      route: { kind: 'direct' },
+    });
   });
 
   it('lists every engine with a form whose inputs are options its schema takes', () => {

@@ -14,13 +14,18 @@ import { defineEngine } from './descriptor.js';
 import type { Engine, StatementOutcome, StatementSink } from './engine.js';
 import { StatementError } from './engine.js';
 import { kindOfTypeName } from './pg-types.js';
-import { redshiftCapabilities, redshiftTarget, redshiftTargetFields } from './redshift.js';
+import {
+  describeWarehouse,
+  redshiftCapabilities,
+  redshiftTarget,
+  redshiftTargetFields,
+  checkWarehouse,
+  warehouseOf,
+  type WarehouseTarget,
+} from './redshift.js';
 
-export interface DataApiTarget {
-  clusterIdentifier: string;
-  database: string;
-  user: string;
-}
+const options = z.object(redshiftTarget).strict().superRefine(checkWarehouse);
+type DataApiOptions = z.infer<typeof options>;
 
 const FIRST_POLL_MS = 100;
 const MAX_POLL_MS = 2000;
@@ -37,7 +42,7 @@ export class RedshiftDataEngine implements Engine {
   /** `client` is the engine's own: closing the engine destroys it. */
   constructor(
     private readonly client: RedshiftDataClient,
-    private readonly where: DataApiTarget,
+    private readonly where: WarehouseTarget,
   ) {}
 
   async serverVersion(signal: AbortSignal): Promise<string> {
@@ -53,9 +58,11 @@ export class RedshiftDataEngine implements Engine {
   async execute(sql: string, sink: StatementSink, signal: AbortSignal, maxRows?: number): Promise<StatementOutcome> {
     const { Id: id } = await this.client.send(
       new ExecuteStatementCommand({
-        ClusterIdentifier: this.where.clusterIdentifier,
+        // A workgroup is signed in to as the caller's IAM identity; a cluster as the connection's database user.
+        ...(this.where.warehouse === 'cluster'
+          ? { ClusterIdentifier: this.where.clusterIdentifier, DbUser: this.where.user }
+          : { WorkgroupName: this.where.workgroupName }),
         Database: this.where.database,
-        DbUser: this.where.user,
         Sql: sql,
       }),
       { abortSignal: signal },
@@ -172,13 +179,13 @@ function positionOf(message: string | undefined): number | undefined {
   return match ? Number(match[1]) - 1 : undefined;
 }
 
-export const redshiftDataEngine = defineEngine<DataApiTarget>({
+export const redshiftDataEngine = defineEngine<DataApiOptions>({
   kind: 'redshift-data',
   label: 'Redshift Data API',
   dialect: 'redshift',
-  options: z.object(redshiftTarget).strict(),
+  options,
   form: [[...redshiftTargetFields]],
   capabilities: redshiftCapabilities,
-  describe: (o) => `${o.user}@${o.clusterIdentifier}/${o.database} via the Data API`,
-  open: async (o, ports) => new RedshiftDataEngine((await ports.aws()).client(RedshiftDataClient), o),
+  describe: (o) => `${describeWarehouse(warehouseOf(o))} via the Data API`,
+  open: async (o, ports) => new RedshiftDataEngine((await ports.aws()).client(RedshiftDataClient), warehouseOf(o)),
 });

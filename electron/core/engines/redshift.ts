@@ -1,8 +1,10 @@
 import { DescribeClustersCommand, GetClusterCredentialsCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import { GetCredentialsCommand, GetWorkgroupCommand, RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
 import pg from 'pg';
 import { z } from 'zod';
-import type { Cell, ColumnMeta, SchemaTree } from '../../../shared/contract/index.js';
+import type { Cell, ColumnMeta, EngineField, SchemaTree } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
+import type { AwsScope } from '../aws/clients.js';
 import { defineEngine, NO_CAPABILITIES, type EnginePorts } from './descriptor.js';
 import type { Engine, StatementOutcome, StatementSink } from './engine.js';
 import { StatementError } from './engine.js';
@@ -289,18 +291,68 @@ function connectionError(error: unknown, endpoint: PgEndpoint): AppError {
   return new AppError('UNAVAILABLE', `Cannot connect to ${where}: ${e.message ?? String(error)}`);
 }
 
-/** The names a Redshift connection gives; the Data API's connections give the same three. */
+/** The names a Redshift connection gives, a provisioned cluster's or a Serverless workgroup's; the Data API's connections give the same. */
 export const redshiftTarget = {
-  clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier'),
+  warehouse: z.enum(['cluster', 'workgroup']).default('cluster'),
+  clusterIdentifier: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'Not a Redshift cluster identifier')
+    .optional(),
+  workgroupName: z
+    .string()
+    .regex(/^[a-z0-9-]{3,64}$/, 'Not a Redshift Serverless workgroup name')
+    .optional(),
   database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,126}$/, 'Not a database name'),
   user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$.@+-]{0,126}$/, 'Not a database user name'),
 };
+export type WarehouseTarget =
+  | { warehouse: 'cluster'; clusterIdentifier: string; database: string; user: string }
+  | { warehouse: 'workgroup'; workgroupName: string; database: string; user: string };
+
+type TargetOptions = z.infer<z.ZodObject<typeof redshiftTarget>>;
+
+/** The target's own name: a cluster's when it is a cluster, a workgroup's when a workgroup, as the form asks. */
+export function checkWarehouse(o: TargetOptions, ctx: z.RefinementCtx): void {
+  if (o.warehouse === 'cluster' ? o.clusterIdentifier : o.workgroupName) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [o.warehouse === 'cluster' ? 'clusterIdentifier' : 'workgroupName'],
+    message: o.warehouse === 'cluster' ? 'Give the cluster identifier.' : 'Give the workgroup name.',
+  });
+}
+
+/** Options that passed checkWarehouse, as the one target they name. */
+export function warehouseOf(o: TargetOptions): WarehouseTarget {
+  const { database, user } = o;
+  if (o.warehouse === 'workgroup') return { warehouse: 'workgroup', workgroupName: o.workgroupName ?? '', database, user };
+  return { warehouse: 'cluster', clusterIdentifier: o.clusterIdentifier ?? '', database, user };
+}
+
+/** One line naming where a connection goes: `user@cluster/db` or `user@workgroup wg/db`. */
+export function describeWarehouse(o: WarehouseTarget): string {
+  return o.warehouse === 'cluster'
+    ? `${o.user}@${o.clusterIdentifier}/${o.database}`
+    : `${o.user}@workgroup ${o.workgroupName}/${o.database}`;
+}
+
 /** Their inputs, one row of the connection form. */
-export const redshiftTargetFields = [
-  { name: 'clusterIdentifier', label: 'Cluster identifier', type: 'text', required: true },
+export const redshiftTargetFields: EngineField[] = [
+  {
+    name: 'warehouse',
+    label: 'Warehouse',
+    type: 'choice',
+    required: true,
+    default: 'cluster',
+    choices: [
+      { value: 'cluster', label: 'Provisioned cluster' },
+      { value: 'workgroup', label: 'Serverless workgroup' },
+    ],
+  },
+  { name: 'clusterIdentifier', label: 'Cluster identifier', type: 'text', required: true, when: { field: 'warehouse', equals: 'cluster' } },
+  { name: 'workgroupName', label: 'Workgroup name', type: 'text', required: true, when: { field: 'warehouse', equals: 'workgroup' } },
   { name: 'database', label: 'Database', type: 'text', required: true, default: 'dev' },
   { name: 'user', label: 'User', type: 'text', required: true, default: 'awsuser' },
-] as const;
+];
 /** What Redshift offers, by either way in. */
 export const redshiftCapabilities = { ...NO_CAPABILITIES, cancel: true, explain: true, unload: true, distributionKeys: true, loads: true };
 
@@ -319,7 +371,16 @@ const options = z
       ])
       .default({ kind: 'direct' }),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    checkWarehouse(o, ctx);
+    if (o.warehouse === 'workgroup' && o.route.kind === 'session')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['route'],
+        message: 'A Serverless workgroup is reached directly; SSH routes reach provisioned clusters.',
+      });
+  });
 type RedshiftOptions = z.infer<typeof options>;
 
 /** IAM database passwords are asked for this long and renewed a minute before they lapse. */
@@ -341,7 +402,7 @@ export const redshiftEngine = defineEngine<RedshiftOptions>({
         default: 'password',
         choices: [
           { value: 'password', label: 'Password' },
-          { value: 'iam', label: 'IAM (GetClusterCredentials)' },
+          { value: 'iam', label: 'IAM (GetClusterCredentials, or GetCredentials for a workgroup)' },
         ],
       },
       { name: 'password', label: 'Password', type: 'secret', required: false, when: { field: 'auth', equals: 'password' } },
@@ -351,48 +412,93 @@ export const redshiftEngine = defineEngine<RedshiftOptions>({
   capabilities: redshiftCapabilities,
   secret: { option: 'password', wanted: (o) => o.auth === 'password' },
   describe: (o) =>
-    `${o.user}@${o.clusterIdentifier}/${o.database}${o.auth === 'iam' ? ' (IAM)' : ''}${o.route.kind === 'session' ? ' through an SSH session' : ''}`,
+    `${describeWarehouse(warehouseOf(o))}${o.auth === 'iam' ? ' (IAM)' : ''}${o.route.kind === 'session' ? ' through an SSH session' : ''}`,
   open: (o, ports) => new RedshiftEngine((signal) => endpointOf(o, ports, signal)),
 });
 
-/** The cluster's endpoint (through the session's tunnel when the route says so) and a password: stored, or IAM's. */
+/** The warehouse's endpoint and a password: the stored one, or IAM's temporary one, asked again on every (re)connection. */
 async function endpointOf(o: RedshiftOptions, ports: EnginePorts, signal: AbortSignal): Promise<PgEndpoint> {
   const aws = await ports.aws();
+  const where = warehouseOf(o);
+  const found = where.warehouse === 'cluster' ? await clusterLogin(o, where, aws, signal) : await workgroupLogin(o, where, aws, signal);
+  const password = o.auth === 'iam' ? found.password : await ports.secret();
+  if (!password) throw new AppError('VALIDATION', `No password is stored for ${o.user}; edit the connection and give it once.`);
+  ports.log.addSecret(password);
+  const local =
+    o.route.kind === 'session' && where.warehouse === 'cluster'
+      ? { host: '127.0.0.1', port: await ports.tunnels.redshift(o.route.sessionId, where.clusterIdentifier, signal) }
+      : { host: found.address, port: found.port };
+  // Through a tunnel the certificate still names the warehouse, so TLS is checked against that name.
+  return {
+    ...local,
+    database: o.database,
+    user: o.auth === 'iam' ? found.user : o.user,
+    password,
+    ...(aws.sandbox ? {} : { tls: { servername: found.address } }),
+  };
+}
+
+interface Login {
+  address: string;
+  port: number;
+  /** IAM's temporary user and password, when the connection signs in with IAM. */
+  user: string;
+  password?: string | undefined;
+}
+
+async function clusterLogin(
+  o: RedshiftOptions,
+  { clusterIdentifier }: { clusterIdentifier: string },
+  aws: AwsScope,
+  signal: AbortSignal,
+): Promise<Login> {
   return aws.use(RedshiftClient, async (redshift) => {
-    const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: o.clusterIdentifier }), { abortSignal: signal }))
+    const cluster = (await redshift.send(new DescribeClustersCommand({ ClusterIdentifier: clusterIdentifier }), { abortSignal: signal }))
       .Clusters?.[0];
     const address = cluster?.Endpoint?.Address;
     const port = cluster?.Endpoint?.Port;
     if (!address || !port)
       throw new AppError(
         'UNAVAILABLE',
-        `Redshift cluster ${o.clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
+        `Redshift cluster ${clusterIdentifier} has no endpoint yet (${cluster?.ClusterStatus ?? 'not found'}).`,
       );
-    let user = o.user;
-    let password: string | undefined;
-    if (o.auth === 'iam') {
-      const answer = await redshift.send(
-        new GetClusterCredentialsCommand({
-          ClusterIdentifier: o.clusterIdentifier,
-          DbUser: o.user,
-          DbName: o.database,
-          DurationSeconds: IAM_PASSWORD_SECONDS,
-          AutoCreate: false,
-        }),
-        { abortSignal: signal },
+    if (o.auth !== 'iam') return { address, port, user: o.user };
+    const answer = await redshift.send(
+      new GetClusterCredentialsCommand({
+        ClusterIdentifier: clusterIdentifier,
+        DbUser: o.user,
+        DbName: o.database,
+        DurationSeconds: IAM_PASSWORD_SECONDS,
+        AutoCreate: false,
+      }),
+      { abortSignal: signal },
+    );
+    return { address, port, user: answer.DbUser ?? `IAM:${o.user}`, password: answer.DbPassword };
+  });
+}
+
+/** A workgroup signed in with IAM is its caller's own database user (IAM:alice, IAMR:role), as GetCredentials names it. */
+async function workgroupLogin(
+  o: RedshiftOptions,
+  { workgroupName }: { workgroupName: string },
+  aws: AwsScope,
+  signal: AbortSignal,
+): Promise<Login> {
+  return aws.use(RedshiftServerlessClient, async (serverless) => {
+    const workgroup = (await serverless.send(new GetWorkgroupCommand({ workgroupName: workgroupName }), { abortSignal: signal })).workgroup;
+    const address = workgroup?.endpoint?.address;
+    const port = workgroup?.endpoint?.port;
+    if (!address || !port || workgroup?.status !== 'AVAILABLE')
+      throw new AppError(
+        'UNAVAILABLE',
+        `Redshift Serverless workgroup ${workgroupName} is not available yet (${workgroup?.status ?? 'not found'}).`,
       );
-      user = answer.DbUser ?? `IAM:${o.user}`;
-      password = answer.DbPassword;
-    } else {
-      password = await ports.secret();
-    }
-    if (!password) throw new AppError('VALIDATION', `No password is stored for ${o.user}; edit the connection and give it once.`);
-    ports.log.addSecret(password);
-    const local =
-      o.route.kind === 'session'
-        ? { host: '127.0.0.1', port: await ports.tunnels.redshift(o.route.sessionId, o.clusterIdentifier, signal) }
-        : { host: address, port };
-    // Through a tunnel the certificate still names the cluster, so TLS is checked against that name.
-    return { ...local, database: o.database, user, password, ...(aws.sandbox ? {} : { tls: { servername: address } }) };
+    if (o.auth !== 'iam') return { address, port, user: o.user };
+    const answer = await serverless.send(
+      new GetCredentialsCommand({ workgroupName: workgroupName, dbName: o.database, durationSeconds: IAM_PASSWORD_SECONDS }),
+      { abortSignal: signal },
+    );
+    if (!answer.dbUser) throw new AppError('UNAVAILABLE', `GetCredentials gave no database user for workgroup ${workgroupName}.`);
+    return { address, port, user: answer.dbUser, password: answer.dbPassword };
   });
 }

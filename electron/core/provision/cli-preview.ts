@@ -1,4 +1,12 @@
-import type { EmrSpec, FirehoseSpec, KinesisSpec, RedshiftSpec, ResourceSpec, S3Spec } from '../../../shared/contract/index.js';
+import type {
+  EmrSpec,
+  FirehoseSpec,
+  KinesisSpec,
+  RedshiftServerlessSpec,
+  RedshiftSpec,
+  ResourceSpec,
+  S3Spec,
+} from '../../../shared/contract/index.js';
 import { deliveryStreamInput } from './firehose.js';
 import {
   bucketEncryption,
@@ -234,7 +242,11 @@ export function emrCommands(spec: EmrSpec, ctx: PreviewContext): CliCommand[] {
   return out;
 }
 
-export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCommand[] {
+/** The COPY/UNLOAD role a warehouse wizard creates (its trust and policy), and the ARN the warehouse is given. */
+function copyRoleCommands(
+  spec: RedshiftSpec | RedshiftServerlessSpec,
+  ctx: PreviewContext,
+): { out: CliCommand[]; roleArn: string | undefined } {
   const out: CliCommand[] = [];
   let roleArn: string | undefined;
   if (spec.iamRole.mode === 'create') {
@@ -258,7 +270,7 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
         [
           ['--role-name', spec.iamRole.name],
           ['--policy-name', 'tributary-s3-copy-unload'],
-          ['--policy-document', json(copyUnloadPolicy(spec.iamRole.bucket, spec.kmsKeyId))],
+          ['--policy-document', json(copyUnloadPolicy(spec.iamRole.bucket, spec.kind === 'redshift' ? spec.kmsKeyId : undefined))],
         ],
         ctx.region,
       ),
@@ -266,6 +278,11 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
   } else if (spec.iamRole.mode === 'existing') {
     roleArn = spec.iamRole.arn;
   }
+  return { out, roleArn };
+}
+
+export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCommand[] {
+  const { out, roleArn } = copyRoleCommands(spec, ctx);
   out.push(
     aws(
       'redshift',
@@ -299,6 +316,44 @@ export function redshiftCommands(spec: RedshiftSpec, ctx: PreviewContext): CliCo
         ['--cluster-identifier', spec.identifier],
         ['--region', ctx.region],
       ],
+    ),
+  );
+  return out;
+}
+
+/** The namespace (database, admin user, COPY role) and then its workgroup; Redshift Serverless' tags are key=…,value=…. */
+export function redshiftServerlessCommands(spec: RedshiftServerlessSpec, ctx: PreviewContext): CliCommand[] {
+  const { out, roleArn } = copyRoleCommands(spec, ctx);
+  const tags = ['--tags', ...Object.entries(tagsOf(spec)).map(([k, v]) => `key=${k},value=${v}`)] as Arg;
+  out.push(
+    aws(
+      'redshift-serverless',
+      'create-namespace',
+      [
+        ['--namespace-name', spec.namespaceName],
+        ['--db-name', spec.database],
+        ['--admin-username', spec.adminUsername],
+        spec.password === 'managed' ? ['--manage-admin-password'] : ['--admin-user-password', MASK],
+        roleArn !== undefined && ['--iam-roles', roleArn],
+        roleArn !== undefined && ['--default-iam-role-arn', roleArn],
+        tags,
+      ],
+      ctx.region,
+    ),
+  );
+  out.push(
+    aws(
+      'redshift-serverless',
+      'create-workgroup',
+      [
+        ['--workgroup-name', spec.workgroupName],
+        ['--namespace-name', spec.namespaceName],
+        ['--base-capacity', String(spec.baseCapacity)],
+        spec.maxCapacity !== undefined && ['--max-capacity', String(spec.maxCapacity)],
+        [spec.publiclyAccessible ? '--publicly-accessible' : '--no-publicly-accessible'],
+        tags,
+      ],
+      ctx.region,
     ),
   );
   return out;
@@ -366,6 +421,8 @@ export function commandsFor(spec: ResourceSpec, ctx: PreviewContext): CliCommand
       return emrCommands(spec, ctx);
     case 'redshift':
       return redshiftCommands(spec, ctx);
+    case 'redshift-serverless':
+      return redshiftServerlessCommands(spec, ctx);
     case 'firehose':
       return firehoseCommands(spec, ctx);
   }

@@ -4,6 +4,7 @@ import type { Logger } from '../../../shared/node/log.js';
 import { sleep } from '../../../shared/node/sleep.js';
 import type { AwsScope } from '../aws/clients.js';
 import { ProvisionError } from '../aws/errors.js';
+import type { WarehouseLogin } from './ports.js';
 
 type StepChunk = Extract<ProvisionChunk, { kind: 'step' }>;
 
@@ -23,7 +24,7 @@ export interface RunContext {
   /** Saves a SQL connection (a password goes to the secret store, never back out). */
   saveConnection(input: { name: string; spec: ConnectionSpec }): Promise<SavedConnectionRef>;
   /** A saved Redshift connection's login, its password from the secret store (see RedshiftLogins). */
-  redshiftLogin(connectionId: string): Promise<{ clusterIdentifier: string; database: string; user: string; password: string }>;
+  redshiftLogin(connectionId: string): Promise<WarehouseLogin>;
   /** The account id (STS), for the ARNs a resource names; undefined when STS does not answer. */
   accountId(): Promise<string | undefined>;
   /** How often a wait polls: quick on the sandbox, gentle on AWS. */

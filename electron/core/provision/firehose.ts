@@ -10,6 +10,7 @@ import {
   type S3DestinationConfiguration,
 } from '@aws-sdk/client-firehose';
 import { DescribeClustersCommand, RedshiftClient } from '@aws-sdk/client-redshift';
+import { GetWorkgroupCommand, RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
 import type { FirehoseSpec, ProvisionChunk, ResourceRef } from '../../../shared/contract/index.js';
 import { AppError } from '../../../shared/errors.js';
 import { aws, unlessNotFound } from '../aws/errors.js';
@@ -92,17 +93,29 @@ export function deliveryStreamInput(
   };
 }
 
-/** The Redshift connection's cluster endpoint as a JDBC URL, with its user and password from the secret store. */
+/** The Redshift connection's endpoint (its cluster's or its Serverless workgroup's) as a JDBC URL, with its user and password from the secret store. */
 async function redshiftLogin(ctx: RunContext, connectionId: string): Promise<RedshiftLogin> {
   const login = await ctx.redshiftLogin(connectionId);
-  const cluster = await ctx.scope.use(RedshiftClient, (redshift) =>
-    aws('redshift:DescribeClusters', `finding cluster ${login.clusterIdentifier}`, () =>
-      redshift.send(new DescribeClustersCommand({ ClusterIdentifier: login.clusterIdentifier }), { abortSignal: ctx.signal }),
-    ),
-  );
-  const endpoint = cluster.Clusters?.[0]?.Endpoint;
+  const { workgroupName, clusterIdentifier } = login;
+  const endpoint = workgroupName
+    ? await ctx.scope.use(RedshiftServerlessClient, async (serverless) => {
+        const found = await aws('redshift-serverless:GetWorkgroup', `finding workgroup ${workgroupName}`, () =>
+          serverless.send(new GetWorkgroupCommand({ workgroupName }), { abortSignal: ctx.signal }),
+        );
+        return { Address: found.workgroup?.endpoint?.address, Port: found.workgroup?.endpoint?.port };
+      })
+    : (
+        await ctx.scope.use(RedshiftClient, (redshift) =>
+          aws('redshift:DescribeClusters', `finding cluster ${clusterIdentifier}`, () =>
+            redshift.send(new DescribeClustersCommand({ ClusterIdentifier: clusterIdentifier }), { abortSignal: ctx.signal }),
+          ),
+        )
+      ).Clusters?.[0]?.Endpoint;
   if (!endpoint?.Address || !endpoint.Port)
-    throw new AppError('UNAVAILABLE', `Redshift cluster ${login.clusterIdentifier} has no endpoint yet; wait until it is available.`);
+    throw new AppError(
+      'UNAVAILABLE',
+      `${workgroupName ? `Redshift Serverless workgroup ${workgroupName}` : `Redshift cluster ${clusterIdentifier}`} has no endpoint yet; wait until it is available.`,
+    );
   return { jdbcUrl: `jdbc:redshift://${endpoint.Address}:${endpoint.Port}/${login.database}`, user: login.user, password: login.password };
 }
 

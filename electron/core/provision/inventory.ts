@@ -6,9 +6,10 @@ import * as emr from './emr.js';
 import * as firehose from './firehose.js';
 import * as kinesis from './kinesis.js';
 import { MANAGED_TAG, PIPELINE_TAG } from './plan.js';
-import { priceTable, runningCost } from './pricing.js';
+import { priceTable, runningCost, serverlessRpuPrice, usd } from './pricing.js';
 import type { Provisioning } from './provisioning.js';
 import * as redshift from './redshift.js';
+import * as serverless from './redshift-serverless.js';
 import { currentName, deleteOne } from './resources.js';
 import * as s3 from './s3.js';
 
@@ -63,7 +64,7 @@ export class ProvisionInventory {
         deletable,
       });
     };
-    const [streams, deliveryStreams, buckets, clusters, warehouses] = await Promise.all([
+    const [streams, deliveryStreams, buckets, clusters, warehouses, [serverlessSeen]] = await Promise.all([
       read('kinesis:ListStreams', () => kinesis.listStreams(ctx)),
       read('firehose:ListDeliveryStreams', () => firehose.listDeliveryStreams(ctx)),
       read('s3:ListAllMyBuckets', () =>
@@ -71,6 +72,7 @@ export class ProvisionInventory {
       ),
       read('elasticmapreduce:ListClusters', () => emr.listClusters(ctx)),
       read('redshift:DescribeClusters', () => redshift.listWarehouses(ctx)),
+      read('redshift-serverless:ListWorkgroups', async () => [await serverless.listServerless(ctx)]),
     ]);
     for (const s of streams) {
       const cost = runningCost(region, {
@@ -145,6 +147,38 @@ export class ProvisionInventory {
         cost,
         w.createdAt,
         w.state !== 'deleting',
+      );
+    }
+    const rpuHour = serverlessRpuPrice(region).rpuHour;
+    for (const w of serverlessSeen?.workgroups ?? []) {
+      // Billed by the RPU-second while it works, so standing still costs nothing by the hour.
+      await add(
+        {
+          type: 'redshift-workgroup',
+          id: w.name,
+          name: w.name,
+          state: w.state,
+          size: `${w.baseCapacity} RPUs base (${usd(w.baseCapacity * rpuHour)}/h while working), namespace ${w.namespaceName}${w.endpoint ? `, at ${w.endpoint}` : ''}`,
+        },
+        w.tags,
+        0,
+        w.createdAt,
+        w.state === 'AVAILABLE',
+      );
+    }
+    for (const n of serverlessSeen?.namespaces ?? []) {
+      await add(
+        {
+          type: 'redshift-namespace',
+          id: n.name,
+          name: n.name,
+          state: n.state,
+          size: `database ${n.database}, storage billed per GB-month`,
+        },
+        n.tags,
+        0,
+        n.createdAt,
+        n.state === 'AVAILABLE',
       );
     }
     return {

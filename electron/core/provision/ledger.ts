@@ -23,7 +23,7 @@ const runSchema = z
     id: z.string().regex(/^p-[0-9a-f]{8,32}$/),
     environmentId: z.string().max(64),
     region: z.string().max(32),
-    kind: z.enum(['kinesis', 's3', 'emr', 'redshift', 'firehose', 'pipeline']),
+    kind: z.enum(['kinesis', 's3', 'emr', 'redshift', 'redshift-serverless', 'firehose', 'pipeline']),
     pipeline: z.string().max(20).optional(),
     startedAt: z.string(),
     state: z.enum(['running', 'done', 'failed', 'cleaned']),

@@ -25,8 +25,17 @@ export interface ConnectionStore {
  * The workbench's saved Redshift connections, for a service that logs in on its own (a Firehose stream's COPY): the
  * cluster, database and user, and the password from the secret store, which goes to AWS and nowhere else.
  */
+/** A saved Redshift connection's login: a provisioned cluster's (clusterIdentifier) or a Serverless workgroup's (workgroupName). */
+export interface WarehouseLogin {
+  clusterIdentifier?: string;
+  workgroupName?: string;
+  database: string;
+  user: string;
+  password: string;
+}
+
 export interface RedshiftLogins {
-  redshiftLogin(connectionId: string): Promise<{ clusterIdentifier: string; database: string; user: string; password: string }>;
+  redshiftLogin(connectionId: string): Promise<WarehouseLogin>;
 }
 
 /** The notice board: where a damaged ledger file is told to the operator. */

@@ -10,6 +10,7 @@ import { derivePipeline, type PipelineSpecs } from './pipeline.js';
 import { emrGroups, estimate, usd } from './pricing.js';
 import type { Provisioning } from './provisioning.js';
 import * as redshift from './redshift.js';
+import * as serverless from './redshift-serverless.js';
 import * as s3 from './s3.js';
 
 /** What a preview and a validation know of the environment beyond the spec. */
@@ -32,8 +33,7 @@ export function derive(spec: PipelineSpec, region: string, context: SpecContext)
 /** Pure: the CLI, the estimate and the warnings, from the spec alone (and the account id, when already known). */
 export function preview(spec: ProvisionSpec, region: string, context: SpecContext = { sandbox: false }): ProvisionPreview {
   const specs: ResourceSpec[] = spec.kind === 'pipeline' ? Object.values(derive(spec, region, context)) : [spec];
-  const names =
-    spec.kind === 'pipeline' ? Object.fromEntries(specs.map((s) => [s.kind, s.kind === 'redshift' ? s.identifier : s.name])) : undefined;
+  const names = spec.kind === 'pipeline' ? Object.fromEntries(specs.map((s) => [s.kind, resourceName(s)])) : undefined;
   const { commands, cli } = cliPreview(specs, { region, ...(context.accountId ? { accountId: context.accountId } : {}) });
   return {
     cli,
@@ -42,6 +42,13 @@ export function preview(spec: ProvisionSpec, region: string, context: SpecContex
     warnings: specs.flatMap((s) => warningsOf(s, context.sandbox)),
     ...(names ? { names } : {}),
   };
+}
+
+/** The name a spec gives its resource (a Serverless spec's workgroup). */
+function resourceName(spec: ResourceSpec): string {
+  if (spec.kind === 'redshift') return spec.identifier;
+  if (spec.kind === 'redshift-serverless') return spec.workgroupName;
+  return spec.name;
 }
 
 /** The preview in the active environment's region and account, when it answers; the preview never needs it to. */
@@ -65,6 +72,7 @@ const PIPELINE_FIELD_OF: Record<string, Record<string, string>> = {
   s3: { name: 'bucketName' },
   emr: { 'keyPair.name': 'keyPair.name', subnetId: 'subnetId' },
   redshift: {},
+  'redshift-serverless': {},
 };
 
 /** The spec against the account: names taken, key pairs, roles and subnets missing. */
@@ -132,6 +140,17 @@ export async function validate(base: Provisioning, spec: ProvisionSpec, signal: 
             `Role ${s.iamRole.name} already exists; pick it as an existing role (its ARN), or choose another name.`,
           );
         break;
+      case 'redshift-serverless':
+        if (await serverless.namespaceExists(ctx, s.namespaceName))
+          error(at('namespaceName'), `A Redshift Serverless namespace named ${s.namespaceName} already exists in ${region}.`);
+        if (await serverless.workgroupExists(ctx, s.workgroupName))
+          error(at('workgroupName'), `A Redshift Serverless workgroup named ${s.workgroupName} already exists in ${region}.`);
+        if (s.iamRole.mode === 'create' && (await redshift.roleExists(ctx, s.iamRole.name)))
+          error(
+            at('iamRole.name'),
+            `Role ${s.iamRole.name} already exists; pick it as an existing role (its ARN), or choose another name.`,
+          );
+        break;
     }
   };
   try {
@@ -161,6 +180,8 @@ export function describeSpec(spec: ResourceSpec): string {
         .join(' + ')}, ${spec.applications.join(', ')})`;
     case 'redshift':
       return `Redshift cluster ${spec.identifier} (${spec.nodeCount} × ${spec.nodeType})`;
+    case 'redshift-serverless':
+      return `Redshift Serverless namespace ${spec.namespaceName} and workgroup ${spec.workgroupName} (base ${spec.baseCapacity} RPUs)`;
     case 'firehose':
       return `Firehose stream ${spec.name} (${spec.source.mode === 'kinesis' ? `from ${spec.source.streamName}` : 'direct PUT'} → s3://${spec.bucket}${spec.redshift ? ` → Redshift ${spec.redshift.table}` : ''})`;
   }
@@ -204,6 +225,15 @@ export function warningsOf(spec: ResourceSpec, sandbox: boolean): string[] {
           'Publicly accessible: the warehouse gets a public address; keep it private and reach it through the EMR master or a bastion.',
         );
       if (!spec.encrypted) w.push('The warehouse is not encrypted at rest.');
+      if (spec.password === 'managed' && sandbox)
+        w.push('The sandbox does not emulate Secrets Manager; the connection signs in with temporary IAM credentials instead.');
+      if (spec.iamRole.mode === 'none')
+        w.push('No IAM role: COPY and UNLOAD will need one (attach it later, or let the wizard create it now).');
+      break;
+    case 'redshift-serverless':
+      if (spec.publiclyAccessible) w.push('Publicly accessible: the workgroup gets a public address; keep it private unless you need it.');
+      if (spec.maxCapacity === undefined)
+        w.push('No max capacity: a heavy query may scale the workgroup well past its base RPUs (and its cost with it).');
       if (spec.password === 'managed' && sandbox)
         w.push('The sandbox does not emulate Secrets Manager; the connection signs in with temporary IAM credentials instead.');
       if (spec.iamRole.mode === 'none')

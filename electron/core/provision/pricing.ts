@@ -40,6 +40,7 @@ const round = (value: number) => Math.round(value * 10_000) / 10_000;
 class Estimate {
   private total = 0;
   private perGb = 0;
+  private whileWorking = false;
   private readonly basis: string[] = [];
   readonly prices: RegionPrices;
   readonly pricedRegion: string;
@@ -58,6 +59,12 @@ class Estimate {
     this.basis.push(line);
   }
 
+  /** Billed by the hour only while it works (Redshift Serverless' RPU-hours), nothing while idle. */
+  addWhileWorking(perHour: number, line: string): void {
+    this.whileWorking = true;
+    this.add(perHour, line);
+  }
+
   /** What is billed by the data that goes through, not by the hour. */
   addPerGb(usdPerGb: number, line: string): void {
     this.perGb += usdPerGb;
@@ -68,6 +75,7 @@ class Estimate {
     return {
       usdPerHour: round(this.total),
       ...(this.perGb > 0 ? { usdPerGbIngested: this.perGb } : {}),
+      ...(this.whileWorking ? { onlyWhileWorking: true } : {}),
       basis: this.basis,
       region: this.region,
       pricedRegion: this.pricedRegion,
@@ -127,6 +135,19 @@ export function redshiftHourly(e: Estimate, nodeType: string, count: number): vo
   );
 }
 
+/** A workgroup bills RPU-seconds while it works: base RPUs × the RPU-hour price per hour of work, nothing while idle. */
+export function serverlessHourly(e: Estimate, baseRpus: number, maxRpus: number | undefined): void {
+  const { rpuHour, minimumChargeSeconds } = e.prices.redshiftServerless;
+  e.addWhileWorking(
+    baseRpus * rpuHour,
+    `${baseRpus} RPUs × ${usd(rpuHour)} per RPU-hour = ${usd(baseRpus * rpuHour)} per hour while it works`,
+  );
+  e.note(`Nothing while idle; billed per second of work, at least ${minimumChargeSeconds} s each time it wakes.`);
+  if (maxRpus !== undefined)
+    e.note(`It may scale up to ${maxRpus} RPUs under load: at most ${usd(maxRpus * rpuHour)} per hour while it works that hard.`);
+  else e.note('No max capacity set: under load it may scale past its base RPUs, and cost more per hour.');
+}
+
 /** Firehose bills what it ingests, not the hour: the price per GB (records rounded up to 5 KB), nothing hourly. */
 export function firehoseNote(e: Estimate): void {
   const f = e.prices.firehose;
@@ -158,6 +179,9 @@ export function estimate(specs: ResourceSpec[], region: string): CostEstimate {
         break;
       case 'redshift':
         redshiftHourly(e, spec.nodeType, spec.nodeCount);
+        break;
+      case 'redshift-serverless':
+        serverlessHourly(e, spec.baseCapacity, spec.maxCapacity);
         break;
       case 'firehose':
         firehoseNote(e);

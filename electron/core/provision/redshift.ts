@@ -72,7 +72,10 @@ export function roleExists(ctx: RunContext, name: string): Promise<boolean> {
 }
 
 /** The COPY/UNLOAD role: trusted by Redshift, with an inline policy on the one bucket. */
-async function createCopyRole(ctx: RunContext, spec: RedshiftSpec & { iamRole: { mode: 'create' } }): Promise<string> {
+async function createCopyRole(
+  ctx: RunContext,
+  spec: { iamRole: { name: string; bucket: string }; pipeline?: string | undefined; kmsKeyId?: string | undefined },
+): Promise<string> {
   const { name, bucket } = spec.iamRole;
   const what = `creating role ${name}`;
   return ctx.scope.use(IAMClient, async (iam) => {
@@ -138,18 +141,24 @@ const FAILED = new Set([
   'final-snapshot',
 ]);
 
+/** The warehouse's COPY/UNLOAD role, as the spec asks: created (with its steps), an existing one's ARN, or none. */
+export async function* copyRole(
+  ctx: RunContext,
+  spec: Pick<RedshiftSpec, 'iamRole' | 'pipeline'> & { kmsKeyId?: string | undefined },
+): AsyncGenerator<ProvisionChunk, string | undefined> {
+  if (spec.iamRole.mode === 'existing') return spec.iamRole.arn;
+  if (spec.iamRole.mode === 'none') return undefined;
+  yield step(ctx, 'iam-role', 'running', `Creating role ${spec.iamRole.name} for COPY and UNLOAD on s3://${spec.iamRole.bucket}`);
+  const roleArn = await createCopyRole(ctx, { ...spec, iamRole: spec.iamRole });
+  yield step(ctx, 'iam-role', 'done', `Role ${spec.iamRole.name} may read, write and list s3://${spec.iamRole.bucket} only`, {
+    resource: { type: 'iam-role', id: spec.iamRole.name, name: spec.iamRole.name },
+  });
+  return roleArn;
+}
+
 export async function* createWarehouse(spec: RedshiftSpec, ctx: RunContext): AsyncGenerator<ProvisionChunk, Created> {
   const notes: string[] = [];
-  let roleArn: string | undefined;
-  if (spec.iamRole.mode === 'create') {
-    yield step(ctx, 'iam-role', 'running', `Creating role ${spec.iamRole.name} for COPY and UNLOAD on s3://${spec.iamRole.bucket}`);
-    roleArn = await createCopyRole(ctx, spec as RedshiftSpec & { iamRole: { mode: 'create' } });
-    yield step(ctx, 'iam-role', 'done', `Role ${spec.iamRole.name} may read, write and list s3://${spec.iamRole.bucket} only`, {
-      resource: { type: 'iam-role', id: spec.iamRole.name, name: spec.iamRole.name },
-    });
-  } else if (spec.iamRole.mode === 'existing') {
-    roleArn = spec.iamRole.arn;
-  }
+  const roleArn = yield* copyRole(ctx, spec);
 
   const password = spec.password === 'generate' ? generatePassword() : undefined;
   if (password) ctx.log.addSecret(password);

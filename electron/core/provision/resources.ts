@@ -6,6 +6,7 @@ import * as emr from './emr.js';
 import * as firehose from './firehose.js';
 import * as kinesis from './kinesis.js';
 import * as redshift from './redshift.js';
+import * as serverless from './redshift-serverless.js';
 import * as s3 from './s3.js';
 
 /** Any one resource, to the module of its kind: create it, delete it, look up its name. */
@@ -20,6 +21,8 @@ export function createOne(spec: ResourceSpec, ctx: RunContext): AsyncGenerator<P
       return emr.createCluster(spec, ctx);
     case 'redshift':
       return redshift.createWarehouse(spec, ctx);
+    case 'redshift-serverless':
+      return serverless.createServerless(spec, ctx);
     case 'firehose':
       return firehose.createDeliveryStream(spec, ctx);
   }
@@ -53,6 +56,12 @@ export async function* deleteOne(
     case 'redshift-cluster':
       yield* redshift.deleteWarehouse(ctx, r.id, snapshot);
       return;
+    case 'redshift-workgroup':
+      yield* serverless.deleteWorkgroup(ctx, r.id);
+      return;
+    case 'redshift-namespace':
+      yield* serverless.deleteNamespace(ctx, r.id);
+      return;
     case 'iam-role':
       await redshift.deleteRole(ctx, r.id);
       return;
@@ -82,6 +91,12 @@ export async function currentName(ctx: RunContext, type: InventoryItem['type'], 
       }
       case 'redshift-cluster':
         if (!(await redshift.clusterExists(ctx, id))) break;
+        return id;
+      case 'redshift-workgroup':
+        if (!(await serverless.workgroupExists(ctx, id))) break;
+        return id;
+      case 'redshift-namespace':
+        if (!(await serverless.namespaceExists(ctx, id))) break;
         return id;
     }
   } catch (error) {

@@ -16,6 +16,8 @@ import * as s3 from './s3.js';
 // A Firehose stream goes first: it writes to the bucket and reads the stream.
 const CLEANUP_ORDER: ResourceRef['type'][] = [
   'firehose-stream',
+  'redshift-workgroup',
+  'redshift-namespace',
   'redshift-cluster',
   'emr-cluster',
   's3-bucket',

@@ -173,16 +173,23 @@ export class Connections {
    * A saved Redshift connection's login for a service that signs in on its own (a Firehose stream's COPY): its
    * cluster, database, user and stored password. Only password connections have one to give.
    */
-  async redshiftLogin(id: string): Promise<{ clusterIdentifier: string; database: string; user: string; password: string }> {
+  async redshiftLogin(
+    id: string,
+  ): Promise<{ clusterIdentifier?: string; workgroupName?: string; database: string; user: string; password: string }> {
     const known = (await this.file.current()).connections.find((c) => c.id === id);
     if (!known || known.spec.engine !== 'redshift') throw new AppError('NOT_FOUND', `No saved Redshift connection ${id}`);
     const { options } = this.deps.engines.check(known.spec);
-    const o = options as { clusterIdentifier: string; database: string; user: string; auth: string };
+    const o = options as { clusterIdentifier?: string; workgroupName?: string; database: string; user: string; auth: string };
     const password = o.auth === 'password' ? await this.deps.secrets.get(connectionPasswordName(id)) : undefined;
     if (!password)
       throw new AppError('VALIDATION', `${known.name} signs in without a stored password; Firehose needs a connection with a password.`);
     this.deps.log.addSecret(password);
-    return { clusterIdentifier: o.clusterIdentifier, database: o.database, user: o.user, password };
+    const where = o.workgroupName
+      ? { workgroupName: o.workgroupName }
+      : o.clusterIdentifier
+        ? { clusterIdentifier: o.clusterIdentifier }
+        : {};
+    return { ...where, database: o.database, user: o.user, password };
   }
 
   /** The connection's engine, opened on first use. */

@@ -6,7 +6,7 @@ import type { RunState } from './provision/run';
 import { wizardTitles, type WizardKind } from './provision/form-model';
 import { Wizard } from './provision/Wizard';
 
-const kinds: WizardKind[] = ['kinesis', 's3', 'emr', 'redshift', 'firehose', 'pipeline'];
+const kinds: WizardKind[] = ['kinesis', 's3', 'emr', 'redshift', 'redshift-serverless', 'firehose', 'pipeline'];
 
 export default function Provision() {
   const options = useCall('provision.options', {});

@@ -43,7 +43,7 @@ export class Executor {
   async execute(statement: Statement, values?: string[]): Promise<void> {
     let lease: Lease | undefined;
     try {
-      lease = await this.acquire(statement.database);
+      lease = await this.acquire(statement.database, statement.runAs);
       if (statement.cancelled) return finish(statement);
       statement.status = 'PICKED';
       await this.runOn(lease, statement, values);
@@ -62,7 +62,7 @@ export class Executor {
     let discard = false;
     batch.startedNs = process.hrtime.bigint();
     try {
-      lease = await this.acquire(batch.database);
+      lease = await this.acquire(batch.database, batch.runAs);
       if (batch.cancelled) {
         for (const part of parts) finish(Object.assign(part, { cancelled: true }));
         return finish(batch);
@@ -130,8 +130,10 @@ export class Executor {
     this.pools.clear();
   }
 
-  private pool(database: string): pg.Pool {
-    let found = this.pools.get(database);
+  /** One pool per database and user: a user's connections are the admin's, switched to that user as they open. */
+  private pool(database: string, user?: string): pg.Pool {
+    const key = user ? `${database}\u0000${user}` : database;
+    let found = this.pools.get(key);
     if (!found) {
       const { proxyPort, user, password, log } = this.options;
       found = new pg.Pool({
@@ -144,15 +146,22 @@ export class Executor {
         idleTimeoutMillis: 30_000,
       });
       found.on('error', (error) => log.warn(SCOPE, `A pooled connection to ${database} failed`, error));
-      this.pools.set(database, found);
+      this.pools.set(key, found);
     }
     return found;
   }
 
-  private async acquire(database: string): Promise<Lease> {
-    const client = await this.pool(database).connect();
+  private async acquire(database: string, user?: string): Promise<Lease> {
+    if (user) await this.ensureUser(database, user);
+    const client = await this.pool(database, user).connect();
     let pid = this.pids.get(client);
     if (pid === undefined) {
+      // A new connection: it becomes the user before its first statement, so nothing of theirs runs as the admin.
+      if (user)
+        await client.query(`SET SESSION AUTHORIZATION ${pg.escapeIdentifier(user)}`).catch((error: unknown) => {
+          client.release(true);
+          throw error;
+        });
       pid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
       this.pids.set(client, pid);
     }
@@ -161,6 +170,13 @@ export class Executor {
         this.typeNames.set(row.oid, row.typname);
     }
     return { client, pid };
+  }
+
+  /** A caller's database user exists from its first statement on, as AWS creates it. */
+  private async ensureUser(database: string, user: string): Promise<void> {
+    const admin = this.pool(database);
+    const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
+    if (!found.rowCount) await admin.query(`CREATE ROLE ${pg.escapeIdentifier(user)}`).catch(() => undefined);
   }
 
   /** Runs one statement on the leased connection, its rows streamed to a result file. */

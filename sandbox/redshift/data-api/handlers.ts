@@ -63,24 +63,27 @@ export const schemas = {
 };
 
 export type Schemas = typeof schemas;
-export type Operations = { [Op in keyof Schemas]: (input: z.infer<Schemas[Op]>) => Promise<unknown> };
+/** `runAs` is the database user a statement runs as when not the warehouse's admin (a workgroup's IAM caller). */
+export type Operations = { [Op in keyof Schemas]: (input: z.infer<Schemas[Op]>, runAs?: string) => Promise<unknown> };
 
 /** The Data API's operations over the statement store and the executor; the gateway hands over validated input. */
 export function dataApiOperations(store: StatementStore, executor: Executor): Operations {
   return {
-    async ExecuteStatement(input) {
+    async ExecuteStatement(input, runAs) {
       store.admit(input);
       const { sql, values } = bindParameters(input.Sql, input.Parameters);
       const statement = store.create(input.Sql, input);
+      if (runAs) statement.runAs = runAs;
       statement.boundSql = sql;
       if (input.Parameters) statement.parameters = input.Parameters;
       store.add(statement);
       void executor.execute(statement, values);
       return { Id: statement.id, CreatedAt: seconds(statement.createdAt), Database: statement.database, ...targetOf(statement) };
     },
-    async BatchExecuteStatement(input) {
+    async BatchExecuteStatement(input, runAs) {
       store.admit(input);
       const batch = store.create(input.Sqls.join('; '), input);
+      if (runAs) batch.runAs = runAs;
       batch.subStatements = input.Sqls.map((sql, index) => store.create(sql, input, `${batch.id}:${index + 1}`));
       store.add(batch);
       void executor.executeBatch(batch);

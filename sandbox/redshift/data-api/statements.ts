@@ -18,6 +18,8 @@ export interface Statement {
   status: Status;
   database: string;
   dbUser?: string;
+  /** The database user it runs as, when not the admin (a workgroup's IAM caller). */
+  runAs?: string;
   secretArn?: string;
   clusterIdentifier?: string;
   workgroupName?: string;

@@ -73,6 +73,38 @@ export function redshiftIdentifierProblem(id: string): string | undefined {
   return undefined;
 }
 
+/** Redshift Serverless namespace and workgroup names: 3–64 lowercase letters, digits and hyphens. */
+function serverlessNameProblem(what: 'namespace' | 'workgroup', name: string): string | undefined {
+  if (name.length < 3 || name.length > 64) return `A ${what} name is 3 to 64 characters long.`;
+  if (/[A-Z]/.test(name)) return `A ${what} name has no uppercase letters.`;
+  if (!/^[a-z0-9-]+$/.test(name)) return `A ${what} name holds only lowercase letters, digits and hyphens.`;
+  return undefined;
+}
+export const serverlessNamespaceProblem = (name: string) => serverlessNameProblem('namespace', name);
+export const serverlessWorkgroupProblem = (name: string) => serverlessNameProblem('workgroup', name);
+
+/** Redshift Serverless capacity: base 8–512 RPUs in steps of 8; max 8–5632 in steps of 8, not below the base. */
+export const SERVERLESS_CAPACITY = { minBase: 8, maxBase: 512, step: 8, maxMax: 5632 } as const;
+export function serverlessCapacityProblem(
+  base: number | undefined,
+  max: number | undefined,
+): { field: 'baseCapacity' | 'maxCapacity'; message: string } | undefined {
+  const { minBase, maxBase, step, maxMax } = SERVERLESS_CAPACITY;
+  if (base !== undefined && (base < minBase || base > maxBase || base % step !== 0))
+    return {
+      field: 'baseCapacity',
+      message: `The base capacity ${base} is not valid: it must be between ${minBase} and ${maxBase} RPUs, in increments of ${step}.`,
+    };
+  if (max !== undefined && (max < minBase || max > maxMax || max % step !== 0))
+    return {
+      field: 'maxCapacity',
+      message: `The max capacity ${max} is not valid: it must be between ${minBase} and ${maxMax} RPUs, in increments of ${step}.`,
+    };
+  if (base !== undefined && max !== undefined && max < base)
+    return { field: 'maxCapacity', message: `The max capacity ${max} must not be less than the base capacity ${base}.` };
+  return undefined;
+}
+
 /** Words Redshift reserves; a database or user cannot be named after one. A subset: the ones a name is likely to hit. */
 export const REDSHIFT_RESERVED_WORDS = new Set(
   'aes128 aes256 all allowoverwrite analyse analyze and any array as asc authorization backup between binary both bytedict case cast check collate column constraint create credentials cross current_date current_time current_timestamp current_user current_user_id default deferrable deflate defrag delta delta32k desc disable distinct do else emptyasnull enable encode encrypt encryption end except explicit false for foreign freeze from full globaldict256 globaldict64k grant group gzip having identity ignore ilike in initially inner intersect interval into is isnull join leading left like limit localtime localtimestamp lun luns lzo lzop minus mostly13 mostly32 mostly8 natural new not notnull null nulls off offline offset oid old on only open or order outer overlaps parallel partition percent permissions pivot placing primary raw readratio recover references rejectlog resort respect restore right select session_user similar snapshot some sysdate system table tag tdes text255 text32k then timestamp to top trailing true truncatecolumns union unique unnest unpivot user using verbose wallet when where with without'.split(
@@ -148,6 +180,8 @@ export const bucketNameSchema = ruled(bucketNameProblem, 63);
 export const emrNameSchema = ruled(emrNameProblem, 256);
 export const redshiftIdentifierSchema = ruled(redshiftIdentifierProblem, 63);
 export const redshiftDatabaseSchema = ruled(redshiftDatabaseProblem, 64);
+export const serverlessNamespaceSchema = ruled(serverlessNamespaceProblem, 64);
+export const serverlessWorkgroupSchema = ruled(serverlessWorkgroupProblem, 64);
 export const redshiftUserSchema = ruled(redshiftUserProblem, 128);
 export const keyPairNameSchema = ruled(keyPairNameProblem, 255);
 export const roleNameSchema = ruled(roleNameProblem, 64);
@@ -388,6 +422,15 @@ export const emrSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['startThriftServer'], message: 'The Spark Thrift Server needs Spark among the applications.' });
   });
 
+/** The role Redshift assumes for COPY and UNLOAD: created with a least-privilege policy on the bucket, an existing one, or none. */
+const copyRoleSchema = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('create'), name: roleNameSchema, bucket: bucketNameSchema }).strict(),
+    z.object({ mode: z.literal('existing'), arn: roleArnSchema }).strict(),
+    z.object({ mode: z.literal('none') }).strict(),
+  ])
+  .default({ mode: 'none' });
+
 export const redshiftSpecSchema = z
   .object({
     kind: z.literal('redshift'),
@@ -407,14 +450,7 @@ export const redshiftSpecSchema = z
     publiclyAccessible: z.boolean().default(false),
     encrypted: z.boolean().default(true),
     kmsKeyId: kmsKeySchema.optional(),
-    /** The role Redshift assumes for COPY and UNLOAD: created with a least-privilege policy on the bucket, an existing one, or none. */
-    iamRole: z
-      .discriminatedUnion('mode', [
-        z.object({ mode: z.literal('create'), name: roleNameSchema, bucket: bucketNameSchema }).strict(),
-        z.object({ mode: z.literal('existing'), arn: roleArnSchema }).strict(),
-        z.object({ mode: z.literal('none') }).strict(),
-      ])
-      .default({ mode: 'none' }),
+    iamRole: copyRoleSchema,
     /** The connection it saves (the password stays with it); a name is derived when absent. */
     connectionName: z.string().trim().min(1).max(100).optional(),
     pipeline: pipelineTag,
@@ -425,6 +461,29 @@ export const redshiftSpecSchema = z
     if (count) ctx.addIssue({ code: 'custom', path: ['nodeCount'], message: count });
     const port = redshiftPortProblem(spec.nodeType, spec.port);
     if (port) ctx.addIssue({ code: 'custom', path: ['port'], message: port });
+  });
+
+/** A Redshift Serverless namespace (its database and admin user) and the one workgroup that serves it. */
+export const redshiftServerlessSpecSchema = z
+  .object({
+    kind: z.literal('redshift-serverless'),
+    namespaceName: serverlessNamespaceSchema,
+    workgroupName: serverlessWorkgroupSchema,
+    database: redshiftDatabaseSchema.default('dev'),
+    adminUsername: redshiftUserSchema.default('admin'),
+    /** Generated here (never shown, kept in the secret store with the connection), or managed by AWS Secrets Manager. */
+    password: z.enum(['generate', 'managed']).default('generate'),
+    baseCapacity: z.number({ error: 'Give the base capacity in RPUs' }).int('A whole number of RPUs').default(8),
+    maxCapacity: z.number({ error: 'Give the max capacity in RPUs' }).int('A whole number of RPUs').optional(),
+    publiclyAccessible: z.boolean().default(false),
+    iamRole: copyRoleSchema,
+    connectionName: z.string().trim().min(1).max(100).optional(),
+    pipeline: pipelineTag,
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const problem = serverlessCapacityProblem(spec.baseCapacity, spec.maxCapacity);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
   });
 
 /** An S3 prefix as Firehose takes it: up to 1024 characters, printable, not starting with a slash. */
@@ -513,6 +572,7 @@ export const resourceSpecSchema = z.discriminatedUnion('kind', [
   s3SpecSchema,
   emrSpecSchema,
   redshiftSpecSchema,
+  redshiftServerlessSpecSchema,
   firehoseSpecSchema,
 ]);
 export type ResourceSpec = z.output<typeof resourceSpecSchema>;
@@ -521,6 +581,7 @@ export type KinesisSpec = z.output<typeof kinesisSpecSchema>;
 export type S3Spec = z.output<typeof s3SpecSchema>;
 export type EmrSpec = z.output<typeof emrSpecSchema>;
 export type RedshiftSpec = z.output<typeof redshiftSpecSchema>;
+export type RedshiftServerlessSpec = z.output<typeof redshiftServerlessSpecSchema>;
 export type FirehoseSpec = z.output<typeof firehoseSpecSchema>;
 
 /** The whole pipeline from one prefix: every name derived, every choice the safe default unless overridden. */
@@ -562,6 +623,7 @@ export const provisionSpecSchema = z.discriminatedUnion('kind', [
   s3SpecSchema,
   emrSpecSchema,
   redshiftSpecSchema,
+  redshiftServerlessSpecSchema,
   firehoseSpecSchema,
   pipelineSpecSchema,
 ]);
@@ -579,6 +641,8 @@ export function defaultSpec(kind: ResourceSpec['kind'] | 'pipeline', prefix = 't
       return { kind, name: `${prefix}-emr`, keyPair: { mode: 'create', name: `${prefix}-key` } };
     case 'redshift':
       return { kind, identifier: `${prefix}-warehouse` };
+    case 'redshift-serverless':
+      return { kind, namespaceName: `${prefix}-ns`, workgroupName: `${prefix}-wg` };
     case 'firehose':
       return {
         kind,
@@ -599,6 +663,8 @@ export const resourceTypes = [
   's3-bucket',
   'emr-cluster',
   'redshift-cluster',
+  'redshift-namespace',
+  'redshift-workgroup',
   'iam-role',
   'ec2-key-pair',
 ] as const;
@@ -614,6 +680,8 @@ export interface ResourceRef {
 export interface CostEstimate {
   /** On-demand USD per hour for the chosen sizes (storage-priced resources: per hour for what they hold). */
   usdPerHour: number;
+  /** The hourly cost is charged only while the resource works (Redshift Serverless), nothing while idle. */
+  onlyWhileWorking?: boolean;
   /** What is billed per GB that goes through (Firehose's ingestion), besides the hourly cost. */
   usdPerGbIngested?: number;
   /** One line per priced item, e.g. "2 × m5.xlarge: EC2 $0.192 + EMR $0.048 = $0.480/h". */
@@ -793,7 +861,15 @@ export const provision = {
   }),
 };
 
-const inventoryTypeSchema = z.enum(['kinesis-stream', 'firehose-stream', 's3-bucket', 'emr-cluster', 'redshift-cluster']);
+const inventoryTypeSchema = z.enum([
+  'kinesis-stream',
+  'firehose-stream',
+  's3-bucket',
+  'emr-cluster',
+  'redshift-cluster',
+  'redshift-namespace',
+  'redshift-workgroup',
+]);
 
 export const inventory = {
   list: call<Inventory>()({
@@ -807,7 +883,8 @@ export const inventory = {
       .strict(),
   }),
   delete: stream<InventoryDeleteChunk>()({
-    summary: 'Deletes a stream, bucket (emptied first), EMR cluster or Redshift cluster, after its name is typed.',
+    summary:
+      'Deletes a stream, bucket (emptied first), EMR cluster, Redshift cluster, or Redshift Serverless workgroup or namespace (its workgroup first), after its name is typed.',
     input: z
       .object({
         type: inventoryTypeSchema,

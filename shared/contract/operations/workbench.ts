@@ -67,14 +67,16 @@ export interface EngineCapabilities {
 }
 
 /** One input of an engine's connection form; `name` is the option it sets. */
-export type EngineField = { name: string; label: string; required: boolean } & (
-  | { type: 'text'; default?: string; placeholder?: string }
-  /** Kept in the secret store, never in connections.json; shown when `when` holds. */
-  | { type: 'secret'; when?: { field: string; equals: string } }
-  | { type: 'choice'; choices: { value: string; label: string }[]; default: string }
-  /** Direct, or through an open SSH session: `{ kind: 'direct' }` or `{ kind: 'session', sessionId }`. */
-  | { type: 'route' }
-);
+export type EngineField = { name: string; label: string; required: boolean } &
+  /** Shown when `when` holds (another field's value), e.g. a workgroup name only for a Serverless workgroup. */
+  (
+    | { type: 'text'; default?: string; placeholder?: string; when?: { field: string; equals: string } }
+    /** Kept in the secret store, never in connections.json; shown when `when` holds. */
+    | { type: 'secret'; when?: { field: string; equals: string } }
+    | { type: 'choice'; choices: { value: string; label: string }[]; default: string }
+    /** Direct, or through an open SSH session: `{ kind: 'direct' }` or `{ kind: 'session', sessionId }`. */
+    | { type: 'route' }
+  );
 
 export interface EngineInfo {
   kind: EngineKind;

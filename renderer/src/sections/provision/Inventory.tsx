@@ -12,6 +12,8 @@ const typeNames: Record<InventoryItem['type'], string> = {
   's3-bucket': 'S3 bucket',
   'emr-cluster': 'EMR cluster',
   'redshift-cluster': 'Redshift cluster',
+  'redshift-namespace': 'Redshift Serverless namespace',
+  'redshift-workgroup': 'Redshift Serverless workgroup',
 };
 
 /** How often the inventory is read again while the window is shown. */

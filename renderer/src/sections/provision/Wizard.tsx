@@ -14,7 +14,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import type { FieldMessage } from './fields';
 import { wizardTitles, type Draft, type FormProps, type WizardKind } from './form-model';
 import { formatUsd, getPath, setPath } from './format';
-import { EmrForm, KinesisForm, PipelineForm, RedshiftForm, S3Form, fieldPaths } from './forms';
+import { EmrForm, KinesisForm, PipelineForm, RedshiftForm, S3Form, ServerlessForm, fieldPaths } from './forms';
 import { FirehoseForm } from './FirehoseForm';
 import { RunView, useProvisionRun, type RunState } from './run';
 
@@ -116,6 +116,7 @@ export function Wizard({
         {kind === 's3' && <S3Form {...form} />}
         {kind === 'emr' && <EmrForm {...form} />}
         {kind === 'redshift' && <RedshiftForm {...form} />}
+        {kind === 'redshift-serverless' && <ServerlessForm {...form} />}
         {kind === 'firehose' && <FirehoseForm {...form} />}
         {kind === 'pipeline' && <PipelineForm {...form} />}
         {unplaced.length > 0 && (
@@ -137,8 +138,15 @@ export function Wizard({
               <p className="cost">
                 {cost.usdPerHour > 0 || !cost.usdPerGbIngested ? (
                   <>
-                    <strong>{formatUsd(cost.usdPerHour)}</strong> per hour{' '}
-                    <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
+                    <strong>{formatUsd(cost.usdPerHour)}</strong> per hour
+                    {cost.onlyWhileWorking ? (
+                      ' while it works, nothing while idle'
+                    ) : (
+                      <>
+                        {' '}
+                        <span className="muted">({formatUsd(cost.usdPerHour * 24 * 30)} per 30 days)</span>
+                      </>
+                    )}
                   </>
                 ) : null}
                 {cost.usdPerGbIngested ? (

@@ -9,6 +9,7 @@ export const wizardTitles: Record<WizardKind, { title: string; create: string }>
   s3: { title: 'S3 bucket', create: 'Create bucket' },
   emr: { title: 'EMR cluster', create: 'Create EMR cluster' },
   redshift: { title: 'Redshift cluster', create: 'Create Redshift cluster' },
+  'redshift-serverless': { title: 'Redshift Serverless', create: 'Create namespace and workgroup' },
   firehose: { title: 'Firehose stream', create: 'Create Firehose stream' },
   pipeline: { title: 'Whole pipeline', create: 'Create the whole pipeline' },
 };

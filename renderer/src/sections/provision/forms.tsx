@@ -1,10 +1,11 @@
-// Over ~400 lines on purpose: the four wizards' forms, one small component each, over the same field helpers.
+// Over ~400 lines on purpose: the wizards' forms, one small component each, over the same field helpers.
 import {
   EMR_APPLICATIONS,
   EMR_DEFAULT_RELEASE,
   EMR_INSTANCE_TYPES,
   REDSHIFT_NODE_TYPE_NAMES,
   REDSHIFT_NODE_TYPES,
+  SERVERLESS_CAPACITY,
   STREAM_LIMITS,
 } from '../../../../shared/contract';
 import { CheckField, NumberField, RadioField, SelectField, TextField } from './fields';
@@ -47,6 +48,19 @@ export const fieldPaths: Record<WizardKind, string[]> = {
     'port',
     'publiclyAccessible',
     'encrypted',
+    'iamRole.name',
+    'iamRole.bucket',
+    'iamRole.arn',
+  ],
+  'redshift-serverless': [
+    'namespaceName',
+    'workgroupName',
+    'database',
+    'adminUsername',
+    'password',
+    'baseCapacity',
+    'maxCapacity',
+    'publiclyAccessible',
     'iamRole.name',
     'iamRole.bucket',
     'iamRole.arn',
@@ -385,7 +399,6 @@ export function EmrForm({ draft, set, messages, options }: FormProps) {
 }
 
 export function RedshiftForm({ draft, set, messages, options }: FormProps) {
-  const roleMode = str(draft, 'iamRole.mode', 'none');
   const identifier = str(draft, 'identifier');
   return (
     <>
@@ -445,6 +458,16 @@ export function RedshiftForm({ draft, set, messages, options }: FormProps) {
         onChange={(v) => set('encrypted', v)}
         messages={messages('encrypted')}
       />
+      <CopyRoleFields {...{ draft, set, messages, options }} baseName={identifier} />
+    </>
+  );
+}
+
+/** The role a warehouse assumes for COPY and UNLOAD: none, one created for a bucket, or an existing one. */
+function CopyRoleFields({ draft, set, messages, options, baseName }: Omit<FormProps, 'preview'> & { baseName: string }) {
+  const roleMode = str(draft, 'iamRole.mode', 'none');
+  return (
+    <>
       <RadioField
         legend="IAM role for COPY and UNLOAD"
         name="redshift-role"
@@ -453,7 +476,7 @@ export function RedshiftForm({ draft, set, messages, options }: FormProps) {
           set(
             'iamRole',
             v === 'create'
-              ? { mode: 'create', name: `${identifier || 'tributary'}-s3-role`.slice(0, 64), bucket: options?.buckets[0] ?? '' }
+              ? { mode: 'create', name: `${baseName || 'tributary'}-s3-role`.slice(0, 64), bucket: options?.buckets[0] ?? '' }
               : v === 'existing'
                 ? { mode: 'existing', arn: options?.roles.redshiftCandidates[0]?.arn ?? '' }
                 : { mode: 'none' },
@@ -493,6 +516,75 @@ export function RedshiftForm({ draft, set, messages, options }: FormProps) {
           ]}
         />
       )}
+    </>
+  );
+}
+
+/** A Redshift Serverless namespace (database, admin user, COPY role) and its workgroup (capacity in RPUs). */
+export function ServerlessForm({ draft, set, messages, options }: FormProps) {
+  const namespace = str(draft, 'namespaceName');
+  const max = getPath(draft, 'maxCapacity');
+  return (
+    <>
+      <TextField
+        label="Namespace name"
+        value={namespace}
+        onChange={(v) => set('namespaceName', v)}
+        messages={messages('namespaceName')}
+        hint="3–64 lowercase letters, digits and hyphens."
+      />
+      <TextField
+        label="Workgroup name"
+        value={str(draft, 'workgroupName')}
+        onChange={(v) => set('workgroupName', v)}
+        messages={messages('workgroupName')}
+        hint="3–64 lowercase letters, digits and hyphens."
+      />
+      <TextField
+        label="Database name"
+        value={str(draft, 'database', 'dev')}
+        onChange={(v) => set('database', v)}
+        messages={messages('database')}
+      />
+      <TextField
+        label="Admin user name"
+        value={str(draft, 'adminUsername', 'admin')}
+        onChange={(v) => set('adminUsername', v)}
+        messages={messages('adminUsername')}
+      />
+      <RadioField
+        legend="Admin password"
+        name="serverless-password"
+        value={str(draft, 'password', 'generate')}
+        onChange={(v) => set('password', v)}
+        options={[
+          { value: 'generate', label: 'Generate one (kept in the secret store, never shown)' },
+          { value: 'managed', label: 'Managed by AWS Secrets Manager' },
+        ]}
+      />
+      <NumberField
+        label="Base capacity (RPUs)"
+        value={num(draft, 'baseCapacity', SERVERLESS_CAPACITY.minBase)}
+        onChange={(v) => set('baseCapacity', v)}
+        messages={messages('baseCapacity')}
+        min={SERVERLESS_CAPACITY.minBase}
+        hint={`${SERVERLESS_CAPACITY.minBase} to ${SERVERLESS_CAPACITY.maxBase}, in steps of ${SERVERLESS_CAPACITY.step}.`}
+      />
+      <NumberField
+        label="Max capacity (RPUs)"
+        value={typeof max === 'number' ? max : undefined}
+        onChange={(v) => set('maxCapacity', Number.isFinite(v) ? v : undefined)}
+        messages={messages('maxCapacity')}
+        min={SERVERLESS_CAPACITY.minBase}
+        hint="Optional: the most it may scale to under load."
+      />
+      <CheckField
+        label="Publicly accessible"
+        checked={bool(draft, 'publiclyAccessible', false)}
+        onChange={(v) => set('publiclyAccessible', v)}
+        messages={messages('publiclyAccessible')}
+      />
+      <CopyRoleFields {...{ draft, set, messages, options }} baseName={namespace} />
     </>
   );
 }

@@ -32,7 +32,8 @@ export function ConnectionForm({
     const field = fields.find((f) => f.name === option);
     return field ? value(field) : '';
   };
-  const shown = (field: EngineField) => field.type !== 'secret' || !field.when || valueOf(field.when.field) === field.when.equals;
+  const shown = (field: EngineField) =>
+    !(field.type === 'secret' || field.type === 'text') || !field.when || valueOf(field.when.field) === field.when.equals;
   const set = (option: string, next: string) => setValues((all) => ({ ...all, [option]: next }));
 
   const save = () =>

@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openApp } from '../helpers/chromium.js';
+import { projectRoot } from '../helpers/web-host-process.js';
+
+const shots = join(projectRoot, 'test-results', 'screenshots');
+let app: { page: Page; close(): Promise<void> } | undefined;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  app = await openApp(inject('sandbox').dataDir, {}, problems);
+  page = app.page;
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Provision', exact: true }).click();
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('the Redshift Serverless wizard in Chromium', () => {
+  it('shows AWS’s rules under their fields, then the CLI without the password and the cost while it works', async () => {
+    await page.getByRole('tablist', { name: 'What to create' }).getByRole('tab', { name: 'Redshift Serverless', exact: true }).click();
+    const form = page.getByRole('form', { name: 'Redshift Serverless wizard' });
+    await form.waitFor();
+    const namespace = form.getByRole('textbox', { name: 'Namespace name' });
+    const base = form.getByRole('spinbutton', { name: 'Base capacity (RPUs)' });
+    await namespace.fill('Sales_NS');
+    await base.fill('12');
+    await expect.poll(() => form.textContent()).toContain('A namespace name has no uppercase letters.');
+    await expect
+      .poll(() => form.textContent())
+      .toContain('The base capacity 12 is not valid: it must be between 8 and 512 RPUs, in increments of 8.');
+    expect(await namespace.getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByRole('button', { name: 'Create namespace and workgroup', exact: true }).isDisabled()).toBe(true);
+    await page.screenshot({ path: join(shots, 'serverless-wizard-invalid.png') });
+
+    await namespace.fill('sales-ns');
+    await form.getByRole('textbox', { name: 'Workgroup name' }).fill('sales-wg');
+    await form.getByRole('textbox', { name: 'Admin user name' }).fill('salesadmin');
+    await base.fill('16');
+    await form.getByRole('spinbutton', { name: 'Max capacity (RPUs)' }).fill('64');
+    const cli = form.getByRole('region', { name: 'AWS CLI equivalent' });
+    await expect
+      .poll(() => cli.textContent(), { timeout: 15_000 })
+      .toMatch(/aws redshift-serverless create-namespace[\s\\]+--namespace-name sales-ns/);
+    const text = (await cli.textContent()) ?? '';
+    expect(text).toMatch(
+      /aws redshift-serverless create-workgroup[\s\\]+--workgroup-name sales-wg[\s\\]+--namespace-name sales-ns[\s\\]+--base-capacity 16[\s\\]+--max-capacity 64/,
+    );
+    expect(text).toMatch(/--admin-user-password '?\*\*\*\*'?/);
+    const cost = form.getByRole('region', { name: 'Hourly cost estimate' });
+    await expect.poll(() => cost.textContent()).toMatch(/\$\d+\.\d+ per hour while it works, nothing while idle/);
+    expect(await cost.textContent()).toMatch(/16 RPUs × \$[\d.]+ per RPU-hour/);
+    expect(await form.getByRole('button', { name: 'Create namespace and workgroup', exact: true }).isEnabled()).toBe(true);
+    await page.screenshot({ path: join(shots, 'serverless-wizard-preview.png') });
+    expect(problems).toEqual([]);
+  });
+});
