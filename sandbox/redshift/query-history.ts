@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { redactSecrets } from '../../shared/node/redact.js';
+import { planSteps } from './plan-steps.js';
 import type { FinishedStatement } from './statement-tracker.js';
 import { utcTimestamp } from './session-info.js';
 
@@ -22,8 +23,26 @@ const INSERT = `INSERT INTO tributary_sys.query_history
   LEFT JOIN pg_user u ON u.usename = r.user_name
   ON CONFLICT (query_id) DO NOTHING`;
 
+const INSERT_STEPS = `INSERT INTO tributary_sys.query_steps
+  (query_id, child_query_sequence, plan_node_id, plan_parent_id, step_name, table_id, table_name, plan_node, plan_info, start_offset,
+   duration, input_rows, output_rows, output_bytes, blocks_read, spilled_blocks, is_diskbased, workmem)
+  SELECT r.query_id, r.seq, r.node, r.parent, r.step, (SELECT c.oid FROM pg_class c WHERE c.relname = r.tbl AND c.relkind IN ('r', 'p', 'm')
+    ORDER BY c.relnamespace = 'public'::regnamespace DESC LIMIT 1), r.tbl, r.plannode, r.info, r.start_offset, r.duration, r.input_rows,
+    r.output_rows, r.output_bytes, r.blocks_read, r.spilled, r.disk, r.workmem
+  FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+    $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::bigint[])
+    AS r(query_id, seq, node, parent, step, tbl, plannode, info, start_offset, duration, input_rows, output_rows, output_bytes, blocks_read,
+      spilled, disk, workmem)
+  ON CONFLICT DO NOTHING`;
+
 const PRUNE = `DELETE FROM tributary_sys.query_history WHERE end_time < (now() AT TIME ZONE 'UTC') - interval '${KEEP_DAYS} days'
   OR query_id < (SELECT query_id FROM tributary_sys.query_history ORDER BY query_id DESC OFFSET ${KEEP_ROWS} LIMIT 1)`;
+const PRUNE_STEPS = `DELETE FROM tributary_sys.query_steps WHERE query_id < (SELECT min(query_id) FROM tributary_sys.query_history)`;
+
+/** Rows turned into one array per column, for an INSERT … SELECT FROM unnest($1, $2, …). */
+function columns<T>(rows: T[], picks: ((row: T) => unknown)[]): unknown[][] {
+  return picks.map((pick) => rows.map(pick));
+}
 
 /**
  * Finished statements, written to tributary_sys.query_history of their own
@@ -73,28 +92,55 @@ export class QueryHistory {
 
   private async write(database: string, rows: FinishedStatement[]): Promise<void> {
     const pool = await this.pool(database);
-    const column = <T>(pick: (row: FinishedStatement) => T) => rows.map(pick);
-    await pool.query(INSERT, [
-      column((r) => r.id),
-      column((r) => r.user),
-      column((r) => r.pid),
-      column((r) => r.database),
-      column((r) => r.status),
-      column((r) => utcTimestamp(r.startMicros)),
-      column((r) => utcTimestamp(r.endMicros)),
-      column((r) => (r.error === undefined ? null : redactSecrets(r.error).slice(0, 512))),
-      column((r) => r.rows),
-      column((r) => r.bytes),
-      column((r) =>
-        redactSecrets(r.text.slice(0, TEXT_LIMIT * 2))
-          .slice(0, TEXT_LIMIT)
-          .replaceAll('\0', ''),
-      ),
-    ]);
+    await pool.query(
+      INSERT,
+      columns(rows, [
+        (r) => r.id,
+        (r) => r.user,
+        (r) => r.pid,
+        (r) => r.database,
+        (r) => r.status,
+        (r) => utcTimestamp(r.startMicros),
+        (r) => utcTimestamp(r.endMicros),
+        (r) => (r.error === undefined ? null : redactSecrets(r.error).slice(0, 512)),
+        (r) => r.rows,
+        (r) => r.bytes,
+        (r) =>
+          redactSecrets(r.text.slice(0, TEXT_LIMIT * 2))
+            .slice(0, TEXT_LIMIT)
+            .replaceAll('\0', ''),
+      ]),
+    );
+    const steps = rows.flatMap((row) => planSteps(row.plans).map((step) => ({ id: row.id, ...step })));
+    if (steps.length) {
+      await pool.query(
+        INSERT_STEPS,
+        columns(steps, [
+          (s) => s.id,
+          (s) => s.sequence,
+          (s) => s.node,
+          (s) => s.parent,
+          (s) => s.stepName,
+          (s) => s.table ?? null,
+          (s) => s.plannode,
+          (s) => redactSecrets(s.info),
+          (s) => s.startMicros,
+          (s) => s.durationMicros,
+          (s) => s.inputRows,
+          (s) => s.outputRows,
+          (s) => s.outputBytes,
+          (s) => s.blocksRead,
+          (s) => s.spilledBlocks,
+          (s) => s.diskBased,
+          (s) => s.workmemBytes,
+        ]),
+      );
+    }
     const now = Date.now();
     if (now - (this.pruned.get(database) ?? 0) > PRUNE_EVERY_MS) {
       this.pruned.set(database, now);
       await pool.query(PRUNE);
+      await pool.query(PRUNE_STEPS);
     }
   }
 }

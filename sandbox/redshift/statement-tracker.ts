@@ -1,3 +1,4 @@
+import type { PlanNode } from './plan-steps.js';
 import type { QueryIds } from './query-ids.js';
 import type { SessionInfo } from './session-info.js';
 import { BodyReader, parseErrorFields, withErrorPositionShifted, type Message } from './wire.js';
@@ -15,6 +16,8 @@ export interface FinishedStatement {
   error?: string;
   rows: number;
   bytes: number;
+  /** The executed plan of each statement in it, as auto_explain gave them. */
+  plans: PlanNode[];
 }
 
 interface Unit {
@@ -25,11 +28,15 @@ interface Unit {
   startMicros: bigint;
   rows: number;
   bytes: number;
+  plans: PlanNode[];
   error?: { code: string; message: string };
 }
 
 /** SQLSTATEs of a statement stopped by pg_cancel_backend, pg_terminate_backend or a shutdown: Redshift calls those canceled. */
 const CANCELED = new Set(['57014', '57P01', '57P02', '57P03']);
+
+/** Plans kept for one query: a script of thousands of statements keeps those of its first ones. */
+const MAX_PLANS = 20;
 
 export const nowMicros = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 
@@ -96,6 +103,12 @@ export class StatementTracker {
     };
   }
 
+  /** An executed plan the server sent for the statement under way (the client does not get it). */
+  plan(plan: PlanNode): void {
+    const unit = this.pending[0] ?? this.open;
+    if (unit && unit.plans.length < MAX_PLANS) unit.plans.push(plan);
+  }
+
   /** Reads a server message on its way to the client; returns the frame to pass on. */
   fromServer(message: Message): Buffer {
     const unit = this.pending[0] ?? this.open;
@@ -134,7 +147,7 @@ export class StatementTracker {
   }
 
   private begin(text: string): Unit {
-    return { id: this.ids.allocate(), text, prefix: 0, startMicros: nowMicros(), rows: 0, bytes: 0 };
+    return { id: this.ids.allocate(), text, prefix: 0, startMicros: nowMicros(), rows: 0, bytes: 0, plans: [] };
   }
 
   private tag(unit: Unit, sql: string): string {
@@ -158,6 +171,7 @@ export class StatementTracker {
       ...(error ? { error: error.message } : {}),
       rows: unit.rows,
       bytes: unit.bytes,
+      plans: unit.plans,
     });
   }
 }
