@@ -84,13 +84,16 @@ export default function Cost({ connectionId }: OperationsTabProps) {
           </tr>
         </thead>
         <tbody>
-          {(data?.days ?? []).map((d) => (
-            <tr key={d.day}>
-              <th scope="row">{d.day}</th>
-              <td className="num">{d.queries.toLocaleString('en-US')}</td>
-              <td className="num">{formatCost({ usd: d.usd })}</td>
-            </tr>
-          ))}
+          {/* Quiet days are in the chart; the table lists the days that cost something. */}
+          {(data?.days ?? [])
+            .filter((d) => d.queries > 0 || d.usd > 0)
+            .map((d) => (
+              <tr key={d.day}>
+                <th scope="row">{d.day}</th>
+                <td className="num">{d.queries.toLocaleString('en-US')}</td>
+                <td className="num">{formatCost({ usd: d.usd })}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>
