@@ -96,6 +96,26 @@ describe('running queries', () => {
   });
 });
 
+describe('over the Data API', () => {
+  it('lists what runs and the history through a Data API connection as through the wire protocol', async () => {
+    const holder = await session();
+    const sleeping = holder.query('SELECT pg_sleep(3) AS data_api_sleep').catch(() => undefined);
+    const seen = await until(
+      'the sleep in the Data API connection’s running list',
+      async () =>
+        (await core.handlers['warehouse.running']({ connectionId: 'sandbox-data-api' }, { signal })).queries.find((q) =>
+          q.sql.includes('data_api_sleep'),
+        ),
+      10_000,
+    );
+    expect(seen.pid).toBe((holder as unknown as { processID: number }).processID);
+    await sleeping;
+    const history = await core.handlers['warehouse.history']({ connectionId: 'sandbox-data-api', view: 'recent', limit: 50 }, { signal });
+    expect(history.source).toBe('sys_query_history');
+    expect(history.queries.length).toBeGreaterThan(0);
+  });
+});
+
 describe('sessions and locks', () => {
   it('draws holder → waiter, and terminating the holder lets the waiter’s statement complete', async () => {
     const holder = await session();
