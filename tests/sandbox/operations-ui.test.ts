@@ -129,6 +129,7 @@ describe('the Operations view in Chromium on the sandbox warehouse', () => {
     await join.getByRole('button', { name: /^Plan and steps of query / }).click();
     await page.getByRole('tree', { name: 'Query plan' }).waitFor();
     await page.getByRole('table', { name: 'Query steps' }).getByRole('row').nth(1).waitFor();
+    await page.getByRole('tree', { name: 'Query plan' }).scrollIntoViewIfNeeded();
     await shot('history-plan');
   });
 
@@ -139,6 +140,20 @@ describe('the Operations view in Chromium on the sandbox warehouse', () => {
     await expect.poll(async () => (await chartPaint(chart)).drawn, { timeout: 10_000 }).toBeGreaterThan(0.01);
     await expect.poll(() => page.getByText(/price table of \d{4}-\d{2}-\d{2}/).count()).toBeGreaterThan(0);
     await shot('cost');
+  });
+
+  it('shows a Redshift statement’s cost in the Workbench’s run messages', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Workbench', exact: true }).click();
+    const connection = page.getByRole('region', { name: 'SQL workbench' }).getByRole('combobox', { name: 'Connection' });
+    await connection.locator('option', { hasText: 'Sandbox warehouse (Redshift)' }).waitFor({ state: 'attached' });
+    await connection.selectOption({ label: 'Sandbox warehouse (Redshift)' });
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('SELECT count(*) FROM ops_ui_t;');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    const log = page.getByRole('log', { name: 'Run messages' });
+    await expect.poll(() => log.textContent(), { timeout: 20_000 }).toMatch(/· cost \$0\.\d+ \(prices of \d{4}-\d{2}-\d{2}\)/);
+    await shot('workbench-cost');
   });
 
   it('logged no error in the page', () => {

@@ -64,7 +64,8 @@ export class SystemViews {
     const admin = await this.admin(connectionId, signal);
     let known = admin.has.get(view);
     if (!known) {
-      known = this.rows(connectionId, `SELECT 1 FROM ${view} LIMIT 0`, signal).then(
+      // One row whatever the view holds: the Data API has no result to read for a statement that returns none.
+      known = this.rows(connectionId, `SELECT count(*) AS n FROM (SELECT 1 FROM ${view} LIMIT 1) AS probe`, signal).then(
         () => true,
         (error: unknown) => {
           if (error instanceof AppError && error.code === 'NOT_FOUND') return false;
@@ -154,8 +155,11 @@ async function rowsOf(engine: Engine, sql: string, signal: AbortSignal): Promise
 /** A missing view is NOT_FOUND (the cluster lacks it), other server complaints UNAVAILABLE: the input was valid. */
 function explained(error: unknown, info: ConnectionInfo): Error {
   if (!(error instanceof StatementError)) return error instanceof Error ? error : new Error(String(error));
-  if (error.code === UNDEFINED_TABLE || error.code === UNDEFINED_FUNCTION)
-    return new AppError('NOT_FOUND', `${info.name} does not have that system view: ${error.message}`);
+  // The Data API gives the server's message without its SQLSTATE.
+  const missing = error.code
+    ? error.code === UNDEFINED_TABLE || error.code === UNDEFINED_FUNCTION
+    : /\bdoes not exist\b/i.test(error.message);
+  if (missing) return new AppError('NOT_FOUND', `${info.name} does not have that system view: ${error.message}`);
   return new AppError('UNAVAILABLE', `${info.name} refused a system-view query: ${error.message}`);
 }
 

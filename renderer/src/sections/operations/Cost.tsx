@@ -8,6 +8,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatUsd } from '../provision/format';
 import { useThemeColors } from '../workbench/theme-colors';
 import { formatCost, priceLine } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
@@ -72,25 +73,18 @@ export default function Cost({ connectionId }: OperationsTabProps) {
       </p>
       <div ref={host} className="ops-cost-chart" role="img" aria-label="Cost per day" />
       <table className="table ops-table" aria-label="Cost per day">
-        <thead>
-          <tr>
-            <th scope="col">Day (UTC)</th>
-            <th scope="col" className="num">
-              Queries
-            </th>
-            <th scope="col" className="num">
-              Cost
-            </th>
-          </tr>
-        </thead>
+        <Headings names={['Day (UTC)', 'Queries', 'Cost']} numeric={['Queries', 'Cost']} />
         <tbody>
-          {(data?.days ?? []).map((d) => (
-            <tr key={d.day}>
-              <th scope="row">{d.day}</th>
-              <td className="num">{d.queries.toLocaleString('en-US')}</td>
-              <td className="num">{formatCost({ usd: d.usd })}</td>
-            </tr>
-          ))}
+          {/* Quiet days are in the chart; the table lists the days that cost something. */}
+          {(data?.days ?? [])
+            .filter((d) => d.queries > 0 || d.usd > 0)
+            .map((d) => (
+              <tr key={d.day}>
+                <th scope="row">{d.day}</th>
+                <td className="num">{d.queries.toLocaleString('en-US')}</td>
+                <td className="num">{formatCost({ usd: d.usd })}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>
