@@ -106,7 +106,11 @@ export default function TableHealth({ connectionId }: OperationsTabProps) {
         <button type="button" onClick={health.reload}>
           Refresh
         </button>
-        {data && <span className="muted">{count(data.tables.length)} tables, most trouble first</span>}
+        {data && (
+          <span className="muted">
+            {count(data.tables.length)} table{data.tables.length === 1 ? '' : 's'}, most trouble first
+          </span>
+        )}
       </div>
       <ErrorMessage error={health.error} />
       {data && (
