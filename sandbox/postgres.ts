@@ -63,8 +63,22 @@ const NO_STATEMENT_TEXT = [
   ['log_min_messages', 'log'],
 ].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
-/** Running statements' text in pg_stat_activity as long as Redshift's STV_RECENTS keeps it (600) and more, with the proxy's id tag. */
-const OPERATIONS = ['-c', 'track_activity_query_size=4096'];
+/**
+ * For the Redshift stand-in's operations views: running statements' text in pg_stat_activity as long as Redshift keeps
+ * it, with the proxy's id tag; and every statement's executed plan (auto_explain, with actual rows, times and buffers),
+ * sent as a notice on the statement's own connection, where the proxy takes it for SYS_QUERY_DETAIL and the client
+ * never sees it. A notice is below log_min_messages, so no plan (nor the statement text it quotes) reaches the log.
+ */
+const OPERATIONS = [
+  ['track_activity_query_size', '4096'],
+  ['shared_preload_libraries', 'auto_explain'],
+  ['auto_explain.log_min_duration', '0'],
+  ['auto_explain.log_analyze', 'on'],
+  ['auto_explain.log_buffers', 'on'],
+  ['auto_explain.log_timing', 'on'],
+  ['auto_explain.log_format', 'json'],
+  ['auto_explain.log_level', 'notice'],
+].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
 /**
  * Starts the sandbox's PostgreSQL (the engine behind the Redshift stand-in),

@@ -12,10 +12,17 @@ CREATE TABLE IF NOT EXISTS tributary_sys.query_history (
   status text, start_time timestamp, end_time timestamp, error_message text, returned_rows bigint, returned_bytes bigint, query_text text
 );
 CREATE INDEX IF NOT EXISTS query_history_end_time ON tributary_sys.query_history (end_time);
+-- Each statement's executed plan, one row per plan node (auto_explain's, see sandbox/postgres.ts and plan-steps.ts).
+CREATE TABLE IF NOT EXISTS tributary_sys.query_steps (
+  query_id bigint, child_query_sequence integer, plan_node_id integer, plan_parent_id integer, step_name text, table_id oid,
+  table_name text, plan_node text, plan_info text, start_offset bigint, duration bigint, input_rows bigint, output_rows bigint,
+  output_bytes bigint, blocks_read bigint, spilled_blocks bigint, is_diskbased boolean, workmem bigint,
+  PRIMARY KEY (query_id, child_query_sequence, plan_node_id)
+);
 CREATE SEQUENCE IF NOT EXISTS tributary_sys.query_block START 1000000 INCREMENT 100000;
 SET allow_system_table_mods = on;
 DROP VIEW IF EXISTS tributary_sys.statements, tributary_sys.locks, tributary_sys.finished, pg_catalog.stv_sessions,
-  pg_catalog.stv_wlm_service_class_config, pg_catalog.stl_wlm_rule_action, pg_catalog.stl_query CASCADE;
+  pg_catalog.stv_wlm_service_class_config, pg_catalog.stl_wlm_rule_action, pg_catalog.stl_query, tributary_sys.steps CASCADE;
 CREATE OR REPLACE FUNCTION tributary_sys.utc(timestamptz) RETURNS timestamp LANGUAGE sql IMMUTABLE AS $$ SELECT $1 AT TIME ZONE 'UTC' $$;
 CREATE OR REPLACE FUNCTION tributary_sys.micros(interval) RETURNS bigint LANGUAGE sql IMMUTABLE
   AS $$ SELECT (extract(epoch FROM $1) * 1000000)::bigint $$;
@@ -128,10 +135,39 @@ CREATE VIEW pg_catalog.stl_query AS
     session_id AS pid, database_name::char(32) AS database, query_text::char(4000) AS querytxt, start_time AS starttime,
     end_time AS endtime, (status <> 'success')::int AS aborted, 0 AS insert_pristine, 0 AS concurrency_scaling_status
   FROM tributary_sys.query_history;
+CREATE VIEW tributary_sys.steps AS
+  SELECT s.*, h.user_id, h.start_time + s.start_offset * interval '1 microsecond' AS step_start,
+    h.start_time + (s.start_offset + s.duration) * interval '1 microsecond' AS step_end
+  FROM tributary_sys.query_steps s JOIN tributary_sys.query_history h USING (query_id);
+CREATE VIEW pg_catalog.sys_query_detail AS
+  SELECT user_id, query_id, child_query_sequence, 0 AS stream_id, plan_node_id AS segment_id, 0 AS step_id,
+    step_name::char(30) AS step_name, table_id::int AS table_id, table_name::char(136) AS table_name, step_start AS start_time,
+    step_end AS end_time, duration, (CASE WHEN is_diskbased THEN 'Query step spilled to disk' ELSE '' END)::char(256) AS alert,
+    input_rows, input_rows * coalesce(output_bytes / nullif(output_rows, 0), 0) AS input_bytes, output_rows, output_bytes,
+    blocks_read, spilled_blocks AS spilled_block_local_disk, 0::bigint AS spilled_block_remote_disk, plan_node_id, plan_parent_id,
+    'main'::char(64) AS source
+  FROM tributary_sys.steps;
+CREATE VIEW pg_catalog.svl_query_summary AS
+  SELECT user_id AS userid, query_id::int AS query, child_query_sequence AS stm, plan_node_id AS seg, 0 AS step, duration AS maxtime,
+    duration AS avgtime, output_rows AS rows, output_bytes AS bytes,
+    (output_rows / greatest(duration / 1e6, 1e-6))::numeric(38,2) AS rate_row, (output_bytes / greatest(duration / 1e6, 1e-6))::numeric(38,2) AS rate_byte,
+    (step_name || CASE WHEN table_name IS NULL THEN '' ELSE '   tbl=' || coalesce(table_id::text, '0') || ' name=' || table_name END)::char(164) AS label,
+    (CASE WHEN is_diskbased THEN 't' ELSE 'f' END)::char(1) AS is_diskbased, workmem, 'f'::char(1) AS is_rrscan,
+    'f'::char(1) AS is_delayed_scan, input_rows AS rows_pre_filter
+  FROM tributary_sys.steps;
+CREATE VIEW pg_catalog.stl_explain AS
+  SELECT user_id AS userid, query_id::int AS query, plan_node_id AS nodeid, plan_parent_id AS parentid,
+    left(plan_node, 400)::char(400) AS plannode, left(plan_info, 400)::char(400) AS info
+  FROM tributary_sys.steps WHERE child_query_sequence = 0;
+CREATE VIEW pg_catalog.sys_query_explain AS
+  SELECT user_id, query_id, child_query_sequence, plan_node_id, plan_parent_id, plan_node::varchar(400) AS plan_node,
+    plan_info::varchar(400) AS plan_info, 0 AS stream_id
+  FROM tributary_sys.steps;
 CREATE OR REPLACE FUNCTION pg_catalog.pg_last_query_id() RETURNS integer LANGUAGE sql VOLATILE
   AS $$ SELECT coalesce((regexp_match(current_query(), '^/\* tributary:q=\d+ last=(-?\d+) \*/'))[1]::int, -1) $$;
 RESET allow_system_table_mods;
 GRANT SELECT ON pg_catalog.stv_recents, pg_catalog.stv_inflight, pg_catalog.stv_sessions, pg_catalog.stv_wlm_query_state,
   pg_catalog.stv_wlm_service_class_config, pg_catalog.stv_wlm_service_class_state, pg_catalog.stl_wlm_rule_action,
-  pg_catalog.stv_locks, pg_catalog.svv_transactions, pg_catalog.sys_query_history, pg_catalog.stl_query TO PUBLIC;
+  pg_catalog.stv_locks, pg_catalog.svv_transactions, pg_catalog.sys_query_history, pg_catalog.stl_query, pg_catalog.sys_query_detail,
+  pg_catalog.svl_query_summary, pg_catalog.stl_explain, pg_catalog.sys_query_explain TO PUBLIC;
 `;

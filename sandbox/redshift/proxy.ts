@@ -6,6 +6,7 @@ import type { ProxyContext } from './proxy-context.js';
 import { mayIntercept } from './commands.js';
 import { runIntercepted, raiseStatement } from './intercept.js';
 import { rewriteSql } from './rewrite.js';
+import { planOfNotice } from './plan-steps.js';
 import { StatementTracker } from './statement-tracker.js';
 import { SystemTables, type SessionInfo } from './system-tables.js';
 import { BodyReader, FrameReader, errorResponse, query, rewriteParse, type Message } from './wire.js';
@@ -34,6 +35,8 @@ export interface RedshiftProxyOptions {
 
 export interface RunningProxy {
   port: number;
+  /** A Serverless workgroup's base capacity in RPU, for SYS_SERVERLESS_USAGE in its database (128 until set). */
+  setBaseCapacity(database: string, rpu: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,6 +68,7 @@ export async function startRedshiftProxy(options: RedshiftProxyOptions): Promise
   options.log.info(SCOPE, `Redshift endpoint listening on 127.0.0.1:${port}`);
   return {
     port,
+    setBaseCapacity: (database, rpu) => system.setBaseCapacity(database, rpu),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
@@ -192,6 +196,12 @@ class Session {
     const out: Buffer[] = [];
     for (let message = this.fromServer.next(); message; message = this.fromServer.next()) {
       if (message.type === 'K') this.info.pid = message.body.readInt32BE(0);
+      const plan = planOfNotice(message);
+      if (plan) {
+        // Plans of the proxy's own statements (COPY, UNLOAD) are not the client's.
+        if (!this.tapped) this.statements.plan(plan);
+        continue;
+      }
       if (this.tapped) {
         this.backend!.deliver(message);
         continue;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { redactSecrets } from '../../shared/node/redact.js';
+import { planSteps } from './plan-steps.js';
 import type { FinishedStatement } from './statement-tracker.js';
 import { utcTimestamp } from './session-info.js';
 
@@ -22,8 +23,21 @@ const INSERT = `INSERT INTO tributary_sys.query_history
   LEFT JOIN pg_user u ON u.usename = r.user_name
   ON CONFLICT (query_id) DO NOTHING`;
 
+const INSERT_STEPS = `INSERT INTO tributary_sys.query_steps
+  (query_id, child_query_sequence, plan_node_id, plan_parent_id, step_name, table_id, table_name, plan_node, plan_info, start_offset,
+   duration, input_rows, output_rows, output_bytes, blocks_read, spilled_blocks, is_diskbased, workmem)
+  SELECT r.query_id, r.seq, r.node, r.parent, r.step, (SELECT c.oid FROM pg_class c WHERE c.relname = r.tbl AND c.relkind IN ('r', 'p', 'm')
+    ORDER BY c.relnamespace = 'public'::regnamespace DESC LIMIT 1), r.tbl, r.plannode, r.info, r.start_offset, r.duration, r.input_rows,
+    r.output_rows, r.output_bytes, r.blocks_read, r.spilled, r.disk, r.workmem
+  FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+    $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::bigint[])
+    AS r(query_id, seq, node, parent, step, tbl, plannode, info, start_offset, duration, input_rows, output_rows, output_bytes, blocks_read,
+      spilled, disk, workmem)
+  ON CONFLICT DO NOTHING`;
+
 const PRUNE = `DELETE FROM tributary_sys.query_history WHERE end_time < (now() AT TIME ZONE 'UTC') - interval '${KEEP_DAYS} days'
   OR query_id < (SELECT query_id FROM tributary_sys.query_history ORDER BY query_id DESC OFFSET ${KEEP_ROWS} LIMIT 1)`;
+const PRUNE_STEPS = `DELETE FROM tributary_sys.query_steps WHERE query_id < (SELECT min(query_id) FROM tributary_sys.query_history)`;
 
 /**
  * Finished statements, written to tributary_sys.query_history of their own
@@ -91,10 +105,34 @@ export class QueryHistory {
           .replaceAll('\0', ''),
       ),
     ]);
+    const steps = rows.flatMap((row) => planSteps(row.plans).map((step) => ({ id: row.id, ...step })));
+    if (steps.length) {
+      const pick = <T>(value: (step: (typeof steps)[number]) => T) => steps.map(value);
+      await pool.query(INSERT_STEPS, [
+        pick((s) => s.id),
+        pick((s) => s.sequence),
+        pick((s) => s.node),
+        pick((s) => s.parent),
+        pick((s) => s.stepName),
+        pick((s) => s.table ?? null),
+        pick((s) => s.plannode),
+        pick((s) => redactSecrets(s.info)),
+        pick((s) => s.startMicros),
+        pick((s) => s.durationMicros),
+        pick((s) => s.inputRows),
+        pick((s) => s.outputRows),
+        pick((s) => s.outputBytes),
+        pick((s) => s.blocksRead),
+        pick((s) => s.spilledBlocks),
+        pick((s) => s.diskBased),
+        pick((s) => s.workmemBytes),
+      ]);
+    }
     const now = Date.now();
     if (now - (this.pruned.get(database) ?? 0) > PRUNE_EVERY_MS) {
       this.pruned.set(database, now);
       await pool.query(PRUNE);
+      await pool.query(PRUNE_STEPS);
     }
   }
 }

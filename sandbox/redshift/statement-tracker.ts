@@ -1,3 +1,4 @@
+import type { PlanNode } from './plan-steps.js';
 import type { QueryIds } from './query-ids.js';
 import type { SessionInfo } from './session-info.js';
 import { BodyReader, parseErrorFields, withErrorPositionShifted, type Message } from './wire.js';
@@ -15,6 +16,8 @@ export interface FinishedStatement {
   error?: string;
   rows: number;
   bytes: number;
+  /** The executed plan of each statement in it, as auto_explain gave them. */
+  plans: PlanNode[];
 }
 
 interface Unit {
@@ -25,6 +28,7 @@ interface Unit {
   startMicros: bigint;
   rows: number;
   bytes: number;
+  plans: PlanNode[];
   error?: { code: string; message: string };
 }
 
@@ -96,6 +100,11 @@ export class StatementTracker {
     };
   }
 
+  /** An executed plan the server sent for the statement under way (the client does not get it). */
+  plan(plan: PlanNode): void {
+    (this.pending[0] ?? this.open)?.plans.push(plan);
+  }
+
   /** Reads a server message on its way to the client; returns the frame to pass on. */
   fromServer(message: Message): Buffer {
     const unit = this.pending[0] ?? this.open;
@@ -134,7 +143,7 @@ export class StatementTracker {
   }
 
   private begin(text: string): Unit {
-    return { id: this.ids.allocate(), text, prefix: 0, startMicros: nowMicros(), rows: 0, bytes: 0 };
+    return { id: this.ids.allocate(), text, prefix: 0, startMicros: nowMicros(), rows: 0, bytes: 0, plans: [] };
   }
 
   private tag(unit: Unit, sql: string): string {
@@ -158,6 +167,7 @@ export class StatementTracker {
       ...(error ? { error: error.message } : {}),
       rows: unit.rows,
       bytes: unit.bytes,
+      plans: unit.plans,
     });
   }
 }

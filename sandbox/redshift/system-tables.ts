@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../shared/node/log.js';
 import { operationsSql } from './operations-views.js';
+import { serverlessUsageSql, setBaseCapacitySql } from './serverless-usage.js';
 import { tableHealthSql } from './table-health.js';
 import { QueryHistory } from './query-history.js';
 import { QueryIds } from './query-ids.js';
@@ -75,10 +76,13 @@ GRANT USAGE ON SCHEMA tributary_sys TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_errors TO PUBLIC;
 GRANT SELECT ON tributary_sys.load_history TO PUBLIC;
 ${operationsSql}
-${tableHealthSql}`;
+${tableHealthSql}
+${serverlessUsageSql}`;
 
 /** The proxy's own connections: left out of the sessions, locks and queries the views show. */
 export const SYSTEM_APPLICATION = 'tributary-sandbox-system';
+/** The proxy's bookkeeping needs no executed plans (see sandbox/postgres.ts). */
+const NO_PLANS = '-c auto_explain.log_min_duration=-1';
 
 export interface LoadError {
   table: string;
@@ -238,6 +242,13 @@ export class SystemTables {
     return this.queryIds;
   }
 
+  /** A Serverless workgroup's base capacity (RPU), which SYS_SERVERLESS_USAGE charges in `database`. */
+  async setBaseCapacity(database: string, rpu: number): Promise<void> {
+    await this.ensure(database);
+    const { text, values } = setBaseCapacitySql(rpu);
+    await this.pool(database).query(text, values);
+  }
+
   /** Records a finished statement for SYS_QUERY_HISTORY and STL_QUERY, in the background. */
   recordStatement(statement: FinishedStatement): void {
     this.history.add(statement);
@@ -324,6 +335,7 @@ export class SystemTables {
       database,
       connectionTimeoutMillis: 10_000,
       application_name: SYSTEM_APPLICATION,
+      options: NO_PLANS,
     });
     client.on('error', () => undefined);
     await client.connect();
@@ -351,6 +363,7 @@ export class SystemTables {
         idleTimeoutMillis: 5_000,
         connectionTimeoutMillis: 10_000,
         application_name: SYSTEM_APPLICATION,
+        options: NO_PLANS,
       });
       pool.on('error', (error) => this.log.warn('sandbox.redshift', `System-table connection to ${database} failed`, error));
       this.pools.set(database, pool);

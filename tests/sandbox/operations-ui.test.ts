@@ -96,7 +96,7 @@ describe('the Operations view in Chromium on the sandbox warehouse', () => {
     await shot('locks-freed');
   });
 
-  it('shows WLM, the history with a failure, a plan and its steps, and the cost per day', async () => {
+  it('shows the WLM queues and a failed query under Failed with its error', async () => {
     await tab('WLM').click();
     await page.getByRole('table', { name: 'WLM queues' }).getByRole('row').nth(1).waitFor();
     await shot('wlm');
@@ -117,22 +117,45 @@ describe('the Operations view in Chromium on the sandbox warehouse', () => {
         { timeout: 20_000 },
       )
       .toBeGreaterThan(0);
+    await expect.poll(() => history.getByText('relation "ops_ui_no_such_table" does not exist').count()).toBeGreaterThan(0);
     await shot('history-failed');
+  });
 
-    await which.getByRole('button', { name: 'Recent' }).click();
+  it('opens a query’s plan as a tree and its steps from the history', async () => {
+    const history = page.getByRole('table', { name: 'Query history' });
+    await page.getByRole('group', { name: 'Which queries' }).getByRole('button', { name: 'Recent' }).click();
     const join = history.getByRole('row').filter({ hasText: 'JOIN ops_ui_t b' }).first();
     await join.waitFor({ timeout: 20_000 });
     await join.getByRole('button', { name: /^Plan and steps of query / }).click();
     await page.getByRole('tree', { name: 'Query plan' }).waitFor();
     await page.getByRole('table', { name: 'Query steps' }).getByRole('row').nth(1).waitFor();
     await shot('history-plan');
+  });
 
+  it('charts the cost per day with the price table’s date', async () => {
     await tab('Cost').click();
     const chart = page.getByRole('img', { name: 'Cost per day' }).locator('canvas');
     await chart.waitFor();
     await expect.poll(async () => (await chartPaint(chart)).drawn, { timeout: 10_000 }).toBeGreaterThan(0.01);
     await expect.poll(() => page.getByText(/price table of \d{4}-\d{2}-\d{2}/).count()).toBeGreaterThan(0);
     await shot('cost');
+  });
+
+  it('shows a Redshift statement’s cost in the Workbench’s run messages', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Workbench', exact: true }).click();
+    const connection = page.getByRole('region', { name: 'SQL workbench' }).getByRole('combobox', { name: 'Connection' });
+    await connection.locator('option', { hasText: 'Sandbox warehouse (Redshift)' }).waitFor({ state: 'attached' });
+    await connection.selectOption({ label: 'Sandbox warehouse (Redshift)' });
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('SELECT count(*) FROM ops_ui_t;');
+    await page.keyboard.press('ControlOrMeta+Enter');
+    const log = page.getByRole('log', { name: 'Run messages' });
+    await expect.poll(() => log.textContent(), { timeout: 20_000 }).toMatch(/· cost \$0\.\d+ \(prices of \d{4}-\d{2}-\d{2}\)/);
+    await shot('workbench-cost');
+  });
+
+  it('logged no error in the page', () => {
     expect(problems).toEqual([]);
   });
 });

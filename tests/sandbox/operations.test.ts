@@ -1,7 +1,7 @@
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { priceTable } from '../../electron/core/provision/pricing.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
@@ -97,6 +97,8 @@ describe('sessions and locks', () => {
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE ops_lock_t');
     const holderPid = (holder as unknown as { processID: number }).processID;
+    // Should the test fail before the terminate, the lock goes with the holder's connection, so later runs are not blocked.
+    onTestFinished(() => holder.end().catch(() => undefined));
     const waiter = workbench('SELECT count(*) AS n FROM ops_lock_t');
 
     const chain = await until(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodePrice, priceTable, serverlessRpuPrice } from '../../electron/core/provision/pricing.js';
-import { elapsedCost, priceBasis, serverlessShares } from '../../electron/core/warehouse/cost.js';
+import { calendar, elapsedCost, priceBasis, serverlessShares } from '../../electron/core/warehouse/cost.js';
 import { planTree } from '../../electron/core/warehouse/plan-rows.js';
 
 const pricing = {
@@ -52,6 +52,17 @@ describe('query cost', () => {
     expect(cost.estimate).toBe(true);
     expect(cost.rpuSeconds).toBe(8 * minimumChargeSeconds);
     expect(cost.usd).toBeCloseTo(((8 * minimumChargeSeconds) / 3600) * rpuHour, 9);
+  });
+});
+
+describe('cost per day', () => {
+  it('has every UTC day of the span, quiet days at zero, today last', () => {
+    const days = calendar(3, Date.parse('2026-03-02T23:30:00Z'), new Map([['2026-03-01', 0.5]]), new Map([['2026-03-01', 4]]));
+    expect(days).toEqual([
+      { day: '2026-02-28', usd: 0, queries: 0 },
+      { day: '2026-03-01', usd: 0.5, queries: 4 },
+      { day: '2026-03-02', usd: 0, queries: 0 },
+    ]);
   });
 });
 

@@ -78,3 +78,17 @@ export function serverlessShares(
   }
   return new Map([...shares].map(([id, rpuSeconds]) => [id, { usd: (rpuSeconds / 3600) * rpuHourUsd, rpuSeconds }]));
 }
+
+/** Every UTC day of the last `days` up to today's (`now`), oldest first, with its money and queries (0 on a quiet day). */
+export function calendar(
+  days: number,
+  now: number,
+  usd: ReadonlyMap<string, number>,
+  queries: ReadonlyMap<string, number>,
+): { day: string; usd: number; queries: number }[] {
+  const today = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate());
+  return Array.from({ length: days }, (_, i) => {
+    const day = new Date(today - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10);
+    return { day, usd: usd.get(day) ?? 0, queries: queries.get(day) ?? 0 };
+  });
+}

@@ -14,17 +14,21 @@ const TRANSACTIONS = `SELECT t.pid, TRIM(t.txn_owner) AS txn_owner, t.xid, t.txn
  WHERE t.relation IS NOT NULL AND t.pid <> pg_backend_pid()
  ORDER BY t.txn_start`;
 
-/** Sessions, their table locks, and who waits for whom; `running` names what each session runs (already redacted). */
+/**
+ * Sessions, their table locks, and who waits for whom; `running` names what each session runs (already redacted),
+ * asked after the locks, so a session seen waiting is also seen running.
+ */
 export async function locksNow(
   views: SystemViews,
   connectionId: string,
   signal: AbortSignal,
-  running: ReadonlyMap<number, string>,
+  running: () => Promise<ReadonlyMap<number, string>>,
 ): Promise<LocksAnswer> {
   const [sessions, transactions] = await Promise.all([
     views.rows(connectionId, SESSIONS, signal),
     views.rows(connectionId, TRANSACTIONS, signal),
   ]);
+  const texts = await running();
   const locks = transactions.map((row) => ({
     pid: num(row.pid),
     xid: text(row.xid),
@@ -43,6 +47,6 @@ export async function locksNow(
       startedAt: utc(row.starttime),
     })),
     locks,
-    chains: blockingChains(rows, running),
+    chains: blockingChains(rows, texts),
   };
 }

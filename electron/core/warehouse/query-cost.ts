@@ -1,5 +1,5 @@
 import type { CostAnswer, PriceBasis, QueryCost } from '../../../shared/contract/index.js';
-import { elapsedCost, serverlessShares, type QueryInterval } from './cost.js';
+import { calendar, elapsedCost, serverlessShares, type QueryInterval } from './cost.js';
 import { historySource } from './history.js';
 import { num, OWN_QUERY_MARK, text, utc, type SystemViews } from './system-views.js';
 
@@ -71,18 +71,20 @@ export async function dailyCost(
   const perDay = await views.rows(
     connectionId,
     sys
-      ? `SELECT DATE_TRUNC('day', start_time) AS day, SUM(elapsed_time) AS micros, COUNT(*) AS queries FROM sys_query_history
+      ? `SELECT DATE_TRUNC('day', start_time) AS day, SUM(elapsed_time - queue_time) AS micros, COUNT(*) AS queries FROM sys_query_history
           WHERE start_time >= ${since} AND query_text NOT LIKE '${OWN_QUERY_MARK}%' GROUP BY 1 ORDER BY 1`
       : `SELECT DATE_TRUNC('day', starttime) AS day, SUM(DATEDIFF(millisecond, starttime, endtime)) * 1000 AS micros, COUNT(*) AS queries
            FROM stl_query WHERE starttime >= ${since} AND querytxt NOT LIKE '${OWN_QUERY_MARK}%' GROUP BY 1 ORDER BY 1`,
     signal,
   );
   const day = (cell: string | null | undefined) => utc(cell).slice(0, 10);
+  const queries = new Map(perDay.map((row) => [day(row.day), num(row.queries)]));
   if (price.kind === 'cluster') {
+    const usd = new Map(perDay.map((row) => [day(row.day), elapsedCost(price, num(row.micros) / 1000).usd]));
     return {
-      days: perDay.map((row) => ({ day: day(row.day), usd: elapsedCost(price, num(row.micros) / 1000).usd, queries: num(row.queries) })),
+      days: calendar(days, Date.now(), usd, queries),
       price,
-      method: 'Each query’s elapsed time at the cluster’s $/hour, summed per day (UTC).',
+      method: 'Each query’s time on the cluster (elapsed less queued) at the cluster’s $/hour, summed per day (UTC).',
     };
   }
   const charged = await views.rows(
@@ -90,13 +92,9 @@ export async function dailyCost(
     `SELECT DATE_TRUNC('day', start_time) AS day, SUM(charged_seconds) AS rpu_seconds FROM sys_serverless_usage WHERE start_time >= ${since} GROUP BY 1 ORDER BY 1`,
     signal,
   );
-  const counts = new Map(perDay.map((row) => [day(row.day), num(row.queries)]));
+  const usd = new Map(charged.map((row) => [day(row.day), (num(row.rpu_seconds) / 3600) * (price.rpuHourUsd ?? 0)]));
   return {
-    days: charged.map((row) => ({
-      day: day(row.day),
-      usd: (num(row.rpu_seconds) / 3600) * (price.rpuHourUsd ?? 0),
-      queries: counts.get(day(row.day)) ?? 0,
-    })),
+    days: calendar(days, Date.now(), usd, queries),
     price,
     method: 'RPU-seconds charged (SYS_SERVERLESS_USAGE) per day (UTC) at the price per RPU-hour.',
   };

@@ -70,24 +70,27 @@ export class WarehouseService {
     const { views } = this;
     return {
       'warehouse.running': async ({ connectionId }, { signal }) => {
-        const started = Date.now();
-        const [queries, price] = await Promise.all([
-          runningQueries(views, connectionId, signal, this.redact),
-          this.priceIfKnown(connectionId, signal),
-        ]);
-        const tookMs = Date.now() - started;
+        // The views' own answer time, not the price's first DescribeClusters.
+        const timed = async () => {
+          const started = Date.now();
+          const queries = await runningQueries(views, connectionId, signal, this.redact);
+          return { queries, tookMs: Date.now() - started };
+        };
+        const [{ queries, tookMs }, price] = await Promise.all([timed(), this.priceIfKnown(connectionId, signal)]);
         return {
-          queries: price ? queries.map((q) => ({ ...q, cost: elapsedCost(price, q.queuedMs + q.executingMs) })) : queries,
+          // A query holds the warehouse while it executes, not while it waits in a queue.
+          queries: price ? queries.map((q) => ({ ...q, cost: elapsedCost(price, q.executingMs) })) : queries,
           tookMs,
           ...(price ? { price } : {}),
         };
       },
       'warehouse.cancel': ({ connectionId, pid }, { signal }) => this.signal(connectionId, 'pg_cancel_backend', pid, signal),
       'warehouse.terminate': ({ connectionId, pid }, { signal }) => this.signal(connectionId, 'pg_terminate_backend', pid, signal),
-      'warehouse.locks': async ({ connectionId }, { signal }) => {
-        const running = await runningQueries(views, connectionId, signal, this.redact).catch(() => []);
-        return locksNow(views, connectionId, signal, new Map(running.map((q) => [q.pid, q.sql])));
-      },
+      'warehouse.locks': ({ connectionId }, { signal }) =>
+        locksNow(views, connectionId, signal, async () => {
+          const running = await runningQueries(views, connectionId, signal, this.redact).catch(() => []);
+          return new Map(running.map((q) => [q.pid, q.sql]));
+        }),
       'warehouse.wlm': async ({ connectionId }, { signal }) => {
         const info = await views.redshift(connectionId, signal);
         if (!(await views.has(connectionId, 'stv_wlm_service_class_config', signal)))
@@ -100,7 +103,12 @@ export class WarehouseService {
           this.priceIfKnown(connectionId, signal),
         ]);
         if (!price) return { source, queries };
-        const costs = await priceQueries(views, connectionId, price, queries, signal).catch(() => new Map());
+        const held = queries.map((q) => ({
+          queryId: q.queryId,
+          startedAt: new Date(Date.parse(q.startedAt) + q.queuedMs).toISOString(),
+          elapsedMs: Math.max(0, q.elapsedMs - q.queuedMs),
+        }));
+        const costs = await priceQueries(views, connectionId, price, held, signal).catch(() => new Map());
         return { source, queries: queries.map((q) => ({ ...q, ...(costs.has(q.queryId) ? { cost: costs.get(q.queryId) } : {}) })), price };
       },
       'warehouse.queryDetail': ({ connectionId, queryId }, { signal }) => queryDetail(views, connectionId, queryId, signal, this.redact),

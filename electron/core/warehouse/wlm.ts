@@ -9,7 +9,7 @@ const QUEUES = `SELECT c.service_class, TRIM(c.name) AS name, c.num_query_tasks,
  WHERE c.service_class >= 5
  ORDER BY c.service_class`;
 
-const RULE_ACTIONS = `SELECT query, service_class, TRIM(rule) AS rule, TRIM(action) AS action, recordtime, TRIM(action_value) AS action_value
+const RULE_ACTIONS = `SELECT query, service_class, TRIM(rule) AS rule, TRIM(action) AS action, recordtime, action_value
   FROM stl_wlm_rule_action ORDER BY recordtime DESC LIMIT 200`;
 
 export async function wlmNow(views: SystemViews, connectionId: string, signal: AbortSignal): Promise<WlmAnswer> {

@@ -279,3 +279,82 @@ describe("the Redshift stand-in's table health", () => {
     expect(partitions.rows[0].used).toBe(rows.reduce((sum, row) => sum + row.used, 0));
   });
 });
+
+describe("the Redshift stand-in's plans and Serverless usage", () => {
+  it("keeps each statement's executed plan as steps, without sending the client anything extra", async () => {
+    const client = await connect();
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
+    await client.query('CREATE TABLE orders (id INT, customer INT, total INT) DISTKEY (customer)');
+    await client.query('CREATE TABLE customers (id INT, region VARCHAR(8)) DISTSTYLE ALL');
+    await client.query('INSERT INTO orders SELECT g, g % 50, g FROM generate_series(1, 3000) g');
+    await client.query("INSERT INTO customers SELECT g, 'eu' FROM generate_series(0, 49) g");
+    const { rows } = await client.query(
+      'SELECT c.region, count(*)::int AS n FROM orders o JOIN customers c ON c.id = o.customer WHERE o.total > 100 GROUP BY c.region',
+    );
+    expect(rows).toEqual([{ region: 'eu', n: 2900 }]);
+    const id = (await client.query<{ id: number }>('SELECT pg_last_query_id() AS id')).rows[0]!.id;
+    expect(notices).toEqual([]);
+
+    const steps = await until(
+      'the plan in SYS_QUERY_DETAIL',
+      async () => {
+        const found = await client.query(
+          `SELECT plan_node_id, plan_parent_id, trim(step_name) AS step, trim(table_name) AS table_name, output_rows::int AS output_rows,
+            input_rows::int AS input_rows, duration::int AS duration FROM sys_query_detail WHERE query_id = $1 ORDER BY plan_node_id`,
+          [id],
+        );
+        return found.rows.length ? found.rows : undefined;
+      },
+      5000,
+    );
+    expect(steps[0]).toMatchObject({ plan_node_id: 1, plan_parent_id: 0, output_rows: 1 });
+    expect(steps).toContainEqual(expect.objectContaining({ step: 'scan', table_name: 'orders', input_rows: 3000, output_rows: 2900 }));
+    expect(steps).toContainEqual(expect.objectContaining({ step: 'scan', table_name: 'customers', output_rows: 50 }));
+    const ids = new Set(steps.map((step) => step.plan_node_id));
+    for (const step of steps.slice(1)) expect(ids).toContain(step.plan_parent_id);
+
+    const explain = await client.query(
+      'SELECT nodeid, parentid, trim(plannode) AS plannode, trim(info) AS info FROM stl_explain WHERE query = $1 ORDER BY nodeid',
+      [id],
+    );
+    expect(explain.rows.map((row) => row.nodeid)).toEqual(steps.map((step) => step.plan_node_id));
+    expect(explain.rows).toContainEqual(
+      expect.objectContaining({ plannode: expect.stringMatching(/^Seq Scan on orders +\(cost=/), info: 'Filter: (total > 100)' }),
+    );
+    const summary = await client.query(
+      "SELECT count(*)::int AS n FROM svl_query_summary WHERE query = $1 AND label LIKE 'scan   tbl=% name=orders%'",
+      [id],
+    );
+    expect(summary.rows).toEqual([{ n: 1 }]);
+    expect((await client.query('SELECT count(*)::int AS n FROM sys_query_explain WHERE query_id = $1', [id])).rows).toEqual([
+      { n: steps.length },
+    ]);
+  });
+
+  it('charges busy seconds at the base capacity per minute, with a 60-second minimum', async () => {
+    const client = await connect();
+    const since = (await client.query<{ now: Date }>("SELECT date_trunc('minute', getdate()) AS now")).rows[0]!.now;
+    await client.query('SELECT pg_sleep(1.5)');
+    const usage = await until(
+      'the sleep in SYS_SERVERLESS_USAGE',
+      async () => {
+        const { rows } = await client.query(
+          'SELECT sum(compute_seconds) AS compute, sum(charged_seconds) AS charged, min(compute_capacity) AS capacity FROM sys_serverless_usage WHERE start_time >= $1',
+          [since],
+        );
+        return rows[0].compute >= 1.5 * 128 ? rows[0] : undefined;
+      },
+      5000,
+    );
+    expect(usage.capacity).toBe(128);
+    expect(usage.charged).toBeGreaterThanOrEqual(60 * 128);
+    const windows = await client.query(
+      'SELECT extract(epoch FROM end_time - start_time)::int AS seconds, charged_seconds FROM sys_serverless_usage',
+    );
+    for (const window of windows.rows) {
+      expect(window.seconds).toBe(60);
+      expect(window.charged_seconds).toBeLessThanOrEqual(60 * 128 + 1e-6);
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatUsd } from '../provision/format';
 import { useThemeColors } from '../workbench/theme-colors';
-import { priceLine } from './format';
+import { formatCost, priceLine } from './format';
 import type { OperationsTabProps } from './tab-props';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
@@ -22,6 +22,7 @@ export default function Cost({ connectionId }: OperationsTabProps) {
   const colors = useThemeColors();
   const host = useRef<HTMLDivElement>(null);
   const total = (data?.days ?? []).reduce((sum, d) => sum + d.usd, 0);
+  const queried = (data?.days ?? []).filter((d) => d.queries > 0).length;
 
   useEffect(() => {
     if (!host.current || !data) return;
@@ -29,14 +30,14 @@ export default function Cost({ connectionId }: OperationsTabProps) {
     chart.setOption({
       textStyle: { fontFamily: colors.fontFamily, color: colors.fg },
       grid: { left: 70, right: 20, top: 20, bottom: 40 },
-      tooltip: { trigger: 'axis', valueFormatter: (value: unknown) => formatUsd(Number(value)) },
+      tooltip: { trigger: 'axis', valueFormatter: (value: unknown) => formatCost({ usd: Number(value) }) },
       xAxis: { type: 'category', data: data.days.map((d) => d.day), axisLabel: { color: colors.muted } },
       yAxis: {
         type: 'value',
         axisLabel: { color: colors.muted, formatter: (value: number) => formatUsd(value) },
         splitLine: { lineStyle: { color: colors.border } },
       },
-      series: [{ type: 'bar', name: 'Cost', data: data.days.map((d) => d.usd), itemStyle: { color: colors.accent } }],
+      series: [{ type: 'bar', name: 'Cost', barMaxWidth: 40, data: data.days.map((d) => d.usd), itemStyle: { color: colors.accent } }],
     });
     const observer = new ResizeObserver(() => chart.resize());
     observer.observe(host.current);
@@ -62,7 +63,7 @@ export default function Cost({ connectionId }: OperationsTabProps) {
         </label>
         {data && (
           <strong>
-            {formatUsd(total)} in {data.days.length} day{data.days.length === 1 ? '' : 's'} with queries
+            {formatCost({ usd: total })} over {data.days.length} days, {queried} with queries
           </strong>
         )}
       </div>
@@ -74,18 +75,25 @@ export default function Cost({ connectionId }: OperationsTabProps) {
         <thead>
           <tr>
             <th scope="col">Day (UTC)</th>
-            <th scope="col">Queries</th>
-            <th scope="col">Cost</th>
+            <th scope="col" className="num">
+              Queries
+            </th>
+            <th scope="col" className="num">
+              Cost
+            </th>
           </tr>
         </thead>
         <tbody>
-          {(data?.days ?? []).map((d) => (
-            <tr key={d.day}>
-              <th scope="row">{d.day}</th>
-              <td className="num">{d.queries.toLocaleString('en-US')}</td>
-              <td className="num">{formatUsd(d.usd)}</td>
-            </tr>
-          ))}
+          {/* Quiet days are in the chart; the table lists the days that cost something. */}
+          {(data?.days ?? [])
+            .filter((d) => d.queries > 0 || d.usd > 0)
+            .map((d) => (
+              <tr key={d.day}>
+                <th scope="row">{d.day}</th>
+                <td className="num">{d.queries.toLocaleString('en-US')}</td>
+                <td className="num">{formatCost({ usd: d.usd })}</td>
+              </tr>
+            ))}
         </tbody>
       </table>
     </div>

@@ -6,11 +6,11 @@ import { PlanNodes } from '../workbench/PlanTree';
 import { formatCost, formatCount, formatMs, formatTime, priceLine } from './format';
 import type { OperationsTabProps } from './tab-props';
 
-const views: { id: HistoryView; label: string }[] = [
-  { id: 'recent', label: 'Recent' },
-  { id: 'slowest', label: 'Slowest' },
-  { id: 'queued', label: 'Most queued' },
-  { id: 'failed', label: 'Failed' },
+const views: { id: HistoryView; label: string; none: string }[] = [
+  { id: 'recent', label: 'Recent', none: 'No queries in the history yet.' },
+  { id: 'slowest', label: 'Slowest', none: 'No query has finished yet.' },
+  { id: 'queued', label: 'Most queued', none: 'No query waited in a WLM queue.' },
+  { id: 'failed', label: 'Failed', none: 'No query failed.' },
 ];
 
 /** Recent queries from the warehouse's own history, four ways, each one click from its plan and steps. */
@@ -36,57 +36,67 @@ export default function History({ connectionId }: OperationsTabProps) {
         {data && `From ${data.source}. `}
         {priceLine(data?.price)}
       </p>
-      <table className="table ops-table" aria-label="Query history">
-        <thead>
-          <tr>
-            <th scope="col">Query</th>
-            <th scope="col">Started</th>
-            <th scope="col">User</th>
-            <th scope="col">Status</th>
-            <th scope="col">Elapsed</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Rows</th>
-            <th scope="col">Cost</th>
-            <th scope="col">SQL</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.queries ?? []).map((q) => (
-            <tr key={q.queryId} aria-selected={q.queryId === queryId}>
-              <th scope="row">
-                <button
-                  type="button"
-                  className="link"
-                  aria-label={`Plan and steps of query ${q.queryId}`}
-                  onClick={() => setQueryId(q.queryId)}
-                >
-                  {q.queryId}
-                </button>
-              </th>
-              <td>{formatTime(q.startedAt)}</td>
-              <td>{q.user}</td>
-              <td>{q.status}</td>
-              <td className="num">{formatMs(q.elapsedMs)}</td>
-              <td className="num">{formatMs(q.queuedMs)}</td>
-              <td className="num">{formatCount(q.rows)}</td>
-              <td className="num">{formatCost(q.cost)}</td>
-              <td>
-                <code className="ops-sql" title={q.sql}>
-                  {q.sql}
-                </code>
-                {q.error && <div className="field-error small">{q.error}</div>}
-              </td>
-            </tr>
-          ))}
-          {data && data.queries.length === 0 && (
+      <div className="ops-scroll">
+        <table className="table ops-table" aria-label="Query history">
+          <thead>
             <tr>
-              <td colSpan={9} className="muted">
-                No queries here.
-              </td>
+              <th scope="col">Query</th>
+              <th scope="col">Started</th>
+              <th scope="col">User</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">
+                Elapsed
+              </th>
+              <th scope="col" className="num">
+                Queued
+              </th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
+              <th scope="col">SQL</th>
             </tr>
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(data?.queries ?? []).map((q) => (
+              <tr key={q.queryId} aria-selected={q.queryId === queryId}>
+                <th scope="row">
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`Plan and steps of query ${q.queryId}`}
+                    onClick={() => setQueryId(q.queryId)}
+                  >
+                    {q.queryId}
+                  </button>
+                </th>
+                <td>{formatTime(q.startedAt)}</td>
+                <td>{q.user}</td>
+                <td>{q.status}</td>
+                <td className="num">{formatMs(q.elapsedMs)}</td>
+                <td className="num">{formatMs(q.queuedMs)}</td>
+                <td className="num">{formatCount(q.rows)}</td>
+                <td className="num">{formatCost(q.cost)}</td>
+                <td>
+                  <code className="ops-sql" title={q.sql}>
+                    {q.sql}
+                  </code>
+                  {q.error && <div className="field-error small">{q.error}</div>}
+                </td>
+              </tr>
+            ))}
+            {data && data.queries.length === 0 && (
+              <tr>
+                <td colSpan={9} className="muted">
+                  {views.find((v) => v.id === view)?.none}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
       {queryId && <QueryDetail key={queryId} connectionId={connectionId} queryId={queryId} onClose={() => setQueryId(undefined)} />}
     </div>
   );
@@ -113,14 +123,26 @@ function QueryDetail({ connectionId, queryId, onClose }: { connectionId: string;
           <table className="table ops-table" aria-label="Query steps">
             <thead>
               <tr>
-                <th scope="col">Stream</th>
-                <th scope="col">Segment</th>
-                <th scope="col">Step</th>
+                <th scope="col" className="num">
+                  Stream
+                </th>
+                <th scope="col" className="num">
+                  Segment
+                </th>
+                <th scope="col" className="num">
+                  Step
+                </th>
                 <th scope="col">Operation</th>
                 <th scope="col">Table</th>
-                <th scope="col">Time</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Bytes</th>
+                <th scope="col" className="num">
+                  Time
+                </th>
+                <th scope="col" className="num">
+                  Rows
+                </th>
+                <th scope="col" className="num">
+                  Bytes
+                </th>
                 <th scope="col">To disk</th>
                 <th scope="col">Alert</th>
               </tr>

@@ -62,63 +62,75 @@ export default function RunningQueries({ connectionId, active }: OperationsTabPr
       <p role="status" aria-live="polite" aria-label="Action outcome">
         {watch.watching ? `Watching ${watch.watching.what} leave the list…` : (watch.outcome ?? '')}
       </p>
-      <table className="table ops-table" aria-label="Running and queued queries">
-        <thead>
-          <tr>
-            <th scope="col">User</th>
-            <th scope="col">Query</th>
-            <th scope="col">PID</th>
-            <th scope="col">Queue</th>
-            <th scope="col">State</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Executing</th>
-            <th scope="col">Rows</th>
-            <th scope="col">Cost</th>
-            <th scope="col">SQL</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(queries ?? []).map((q) => (
-            <tr key={`${q.pid}-${q.queryId}`}>
-              <td>{q.user}</td>
-              <th scope="row">{q.queryId}</th>
-              <td className="num">{q.pid}</td>
-              <td>{q.queue}</td>
-              <td>{q.state}</td>
-              <td className="num">{formatMs(q.queuedMs)}</td>
-              <td className="num">{formatMs(q.executingMs)}</td>
-              <td className="num">{formatCount(q.rows)}</td>
-              <td className="num">{formatCost(q.cost)}</td>
-              <td>
-                <code className="ops-sql" title={q.sql}>
-                  {q.sql}
-                </code>
-              </td>
-              <td className="ops-actions">
-                <button type="button" aria-label={`Cancel query ${q.queryId}`} onClick={() => setAsking({ kind: 'cancel', query: q })}>
-                  Cancel
-                </button>
-                <button
-                  type="button"
-                  className="danger"
-                  aria-label={`Terminate session ${q.pid}`}
-                  onClick={() => setAsking({ kind: 'terminate', query: q })}
-                >
-                  Terminate session
-                </button>
-              </td>
-            </tr>
-          ))}
-          {queries && queries.length === 0 && (
+      <div className="ops-scroll">
+        <table className="table ops-table" aria-label="Running and queued queries">
+          <thead>
             <tr>
-              <td colSpan={11} className="muted">
-                Nothing is running or queued.
-              </td>
+              <th scope="col">User</th>
+              <th scope="col">Query</th>
+              <th scope="col" className="num">
+                PID
+              </th>
+              <th scope="col">Queue</th>
+              <th scope="col">State</th>
+              <th scope="col" className="num">
+                Queued
+              </th>
+              <th scope="col" className="num">
+                Executing
+              </th>
+              <th scope="col" className="num">
+                Rows
+              </th>
+              <th scope="col" className="num">
+                Cost
+              </th>
+              <th scope="col">SQL</th>
+              <th scope="col">Actions</th>
             </tr>
-          )}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(queries ?? []).map((q) => (
+              <tr key={`${q.pid}-${q.queryId}`}>
+                <td>{q.user}</td>
+                <th scope="row">{q.queryId}</th>
+                <td className="num">{q.pid}</td>
+                <td>{q.queue}</td>
+                <td>{q.state}</td>
+                <td className="num">{formatMs(q.queuedMs)}</td>
+                <td className="num">{formatMs(q.executingMs)}</td>
+                <td className="num">{formatCount(q.rows)}</td>
+                <td className="num">{formatCost(q.cost)}</td>
+                <td>
+                  <code className="ops-sql" title={q.sql}>
+                    {q.sql}
+                  </code>
+                </td>
+                <td className="ops-actions">
+                  <button type="button" aria-label={`Cancel query ${q.queryId}`} onClick={() => setAsking({ kind: 'cancel', query: q })}>
+                    Cancel
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={`Terminate session ${q.pid}`}
+                    onClick={() => setAsking({ kind: 'terminate', query: q })}
+                  >
+                    Terminate session
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {queries && queries.length === 0 && (
+              <tr>
+                <td colSpan={11} className="muted">
+                  Nothing is running or queued.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
       {asking && (
         <ConfirmDialog
           title={asking.kind === 'cancel' ? `Cancel query ${asking.query.queryId}?` : `Terminate session ${asking.query.pid}?`}

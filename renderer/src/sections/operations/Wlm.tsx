@@ -15,13 +15,25 @@ export default function Wlm({ connectionId, active }: OperationsTabProps) {
       <table className="table ops-table" aria-label="WLM queues">
         <thead>
           <tr>
-            <th scope="col">Service class</th>
+            <th scope="col" className="num">
+              Service class
+            </th>
             <th scope="col">Queue</th>
-            <th scope="col">Slots</th>
-            <th scope="col">Running</th>
-            <th scope="col">Queued</th>
-            <th scope="col">Memory per slot</th>
-            <th scope="col">Timeout</th>
+            <th scope="col" className="num">
+              Slots
+            </th>
+            <th scope="col" className="num">
+              Running
+            </th>
+            <th scope="col" className="num">
+              Queued
+            </th>
+            <th scope="col" className="num">
+              Memory per slot
+            </th>
+            <th scope="col" className="num">
+              Timeout
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -44,7 +56,9 @@ export default function Wlm({ connectionId, active }: OperationsTabProps) {
           <tr>
             <th scope="col">When</th>
             <th scope="col">Query</th>
-            <th scope="col">Service class</th>
+            <th scope="col" className="num">
+              Service class
+            </th>
             <th scope="col">Rule</th>
             <th scope="col">Action</th>
             <th scope="col">Value</th>

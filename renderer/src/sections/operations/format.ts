@@ -12,7 +12,10 @@ export function formatMs(ms: number | null | undefined): string {
 /** A query's cost; an estimate is marked with ≈. */
 export function formatCost(cost: QueryCost | undefined): string {
   if (!cost) return '—';
-  return `${cost.estimate ? '≈ ' : ''}${formatUsd(cost.usd)}`;
+  // A query of seconds on a cluster costs thousandths of a cent: two significant digits say more than $0.0000.
+  const usd =
+    cost.usd > 0 && cost.usd < 0.01 ? `$${cost.usd.toFixed(Math.min(10, 1 - Math.floor(Math.log10(cost.usd))))}` : formatUsd(cost.usd);
+  return `${cost.estimate ? '≈ ' : ''}${usd}`;
 }
 
 /** The line that says where costs come from. */
