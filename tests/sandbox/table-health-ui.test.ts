@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readRunFile } from '../../sandbox/client/run-file.js';
 import { openApp } from '../helpers/chromium.js';
 import { until } from '../helpers/until.js';
+import { staleTable, warehouseClient } from '../helpers/warehouse.js';
 import { projectRoot } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
@@ -30,21 +31,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   const { dataDir } = inject('sandbox');
   const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
-  db = new pg.Client({
-    host: run.redshift.host,
-    port: run.redshift.port,
-    user: run.redshift.adminUser,
-    password: run.redshift.adminPassword,
-    database: 'dev',
-  });
-  await db.connect();
-  // Analyzed, then every row changed: statistics well over ANALYZE's 10% threshold.
-  await db.query(`CREATE TABLE ${TABLE} (id int, amount int)`);
-  // PostgreSQL's autovacuum (the stand-in's automatic analyze) would otherwise race the test's ANALYZE: stale statistics are exactly what it looks for.
-  await db.query(`ALTER TABLE ${TABLE} SET (autovacuum_enabled = false)`);
-  await db.query(`INSERT INTO ${TABLE} SELECT g, g FROM generate_series(1, 20000) g`);
-  await db.query(`ANALYZE ${TABLE}`);
-  await db.query(`UPDATE ${TABLE} SET amount = amount + 1`);
+  db = await warehouseClient(run);
+  await staleTable(db, TABLE);
   // PostgreSQL's statistics reach svv_table_info a little after the transaction (DIFFERENCES.md).
   await until('stale statistics in svv_table_info', async () => (await statsOff()) > 10, 30_000);
   home = mkdtempSync(join(tmpdir(), 'tributary-ui-home-'));
