@@ -129,6 +129,7 @@ describe('the Operations view in Chromium on the sandbox warehouse', () => {
     await join.getByRole('button', { name: /^Plan and steps of query / }).click();
     await page.getByRole('tree', { name: 'Query plan' }).waitFor();
     await page.getByRole('table', { name: 'Query steps' }).getByRole('row').nth(1).waitFor();
+    await page.getByRole('tree', { name: 'Query plan' }).scrollIntoViewIfNeeded();
     await shot('history-plan');
   });
 

@@ -5,6 +5,11 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } fro
 import type { Core } from '../../electron/core/core.js';
 import { priceTable } from '../../electron/core/provision/pricing.js';
 import { readRunFile, type RunFile } from '../../sandbox/client/run-file.js';
+import { RedshiftEngine } from '../../electron/core/engines/redshift.js';
+import { priceBasis } from '../../electron/core/warehouse/cost.js';
+import { dailyCost, priceQueries } from '../../electron/core/warehouse/query-cost.js';
+import { SystemViews } from '../../electron/core/warehouse/system-views.js';
+import { nodePrice, serverlessRpuPrice } from '../../electron/core/provision/pricing.js';
 import type { BlockingNode, RunChunk } from '../../shared/contract/index.js';
 import { tempDir, testCore } from '../helpers/core.js';
 import { until } from '../helpers/until.js';
@@ -189,5 +194,46 @@ describe('history', () => {
     const runCost = await core.handlers['warehouse.runCost']({ connectionId: WAREHOUSE, elapsedMs: 3_600_000 }, { signal });
     expect(runCost.cost.usd).toBeCloseTo(runCost.price.hourlyUsd!, 6);
     expect(runCost.cost.usd).toBeGreaterThan(0);
+  });
+});
+
+describe('cost on Serverless', () => {
+  // Serverless connections come from another part of the app; the stand-in's database answers SYS_SERVERLESS_USAGE as
+  // a workgroup's would, so the cost code is driven here with a workgroup's price over the sandbox warehouse's engine.
+  it('prices a query as its share of the RPU-seconds SYS_SERVERLESS_USAGE charged while it ran', async () => {
+    const { host, port, adminUser, adminPassword } = run.redshift;
+    const info = (await core.handlers['connections.list']({}, { signal })).find((c) => c.id === WAREHOUSE)!;
+    const views = new SystemViews({
+      info: () => Promise.resolve(info),
+      open: () =>
+        Promise.resolve(
+          new RedshiftEngine(() => Promise.resolve({ host, port, database: 'dev', user: adminUser, password: adminPassword })),
+        ),
+    });
+    try {
+      const price = priceBasis(
+        { kind: 'workgroup', baseRpu: 8, region: 'us-east-1' },
+        { nodePrice: (r, t) => ({ usd: nodePrice(r, t)!, pricedRegion: r }), rpuPrice: serverlessRpuPrice, priceDate: priceTable.date },
+      )!;
+      await workbench('SELECT pg_sleep(2) AS serverless_sleep');
+      const sleep = await until(
+        'the sleep in history',
+        async () =>
+          (await core.handlers['warehouse.history']({ connectionId: WAREHOUSE, view: 'recent', limit: 50 }, { signal })).queries.find(
+            (q) => q.sql.includes('serverless_sleep') && q.status === 'success',
+          ),
+        20_000,
+      );
+      const costs = await priceQueries(views, WAREHOUSE, price, [sleep], signal);
+      const cost = costs.get(sleep.queryId)!;
+      expect(cost.estimate).toBeUndefined();
+      expect(cost.rpuSeconds).toBeGreaterThan(0);
+      expect(cost.usd).toBeCloseTo((cost.rpuSeconds! / 3600) * price.rpuHourUsd!, 9);
+      const daily = await dailyCost(views, WAREHOUSE, price, 2, signal);
+      expect(daily.price.priceDate).toBe(priceTable.date);
+      expect(daily.days.at(-1)!.usd).toBeGreaterThan(0);
+    } finally {
+      await views.dispose();
+    }
   });
 });

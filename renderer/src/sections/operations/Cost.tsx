@@ -8,6 +8,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatUsd } from '../provision/format';
 import { useThemeColors } from '../workbench/theme-colors';
 import { formatCost, priceLine } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
@@ -72,17 +73,7 @@ export default function Cost({ connectionId }: OperationsTabProps) {
       </p>
       <div ref={host} className="ops-cost-chart" role="img" aria-label="Cost per day" />
       <table className="table ops-table" aria-label="Cost per day">
-        <thead>
-          <tr>
-            <th scope="col">Day (UTC)</th>
-            <th scope="col" className="num">
-              Queries
-            </th>
-            <th scope="col" className="num">
-              Cost
-            </th>
-          </tr>
-        </thead>
+        <Headings names={['Day (UTC)', 'Queries', 'Cost']} numeric={['Queries', 'Cost']} />
         <tbody>
           {/* Quiet days are in the chart; the table lists the days that cost something. */}
           {(data?.days ?? [])

@@ -4,6 +4,7 @@ import { useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { PlanNodes } from '../workbench/PlanTree';
 import { formatCost, formatCount, formatMs, formatTime, priceLine } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 
 const views: { id: HistoryView; label: string; none: string }[] = [
@@ -38,27 +39,10 @@ export default function History({ connectionId }: OperationsTabProps) {
       </p>
       <div className="ops-scroll">
         <table className="table ops-table" aria-label="Query history">
-          <thead>
-            <tr>
-              <th scope="col">Query</th>
-              <th scope="col">Started</th>
-              <th scope="col">User</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Elapsed
-              </th>
-              <th scope="col" className="num">
-                Queued
-              </th>
-              <th scope="col" className="num">
-                Rows
-              </th>
-              <th scope="col" className="num">
-                Cost
-              </th>
-              <th scope="col">SQL</th>
-            </tr>
-          </thead>
+          <Headings
+            names={['Query', 'Started', 'User', 'Status', 'Elapsed', 'Queued', 'Rows', 'Cost', 'SQL']}
+            numeric={['Elapsed', 'Queued', 'Rows', 'Cost']}
+          />
           <tbody>
             {(data?.queries ?? []).map((q) => (
               <tr key={q.queryId} aria-selected={q.queryId === queryId}>
@@ -121,32 +105,10 @@ function QueryDetail({ connectionId, queryId, onClose }: { connectionId: string;
           {data.plan.length ? <PlanNodes plan={data.plan} /> : <p className="muted">The warehouse kept no plan for this query.</p>}
           <h4>Steps</h4>
           <table className="table ops-table" aria-label="Query steps">
-            <thead>
-              <tr>
-                <th scope="col" className="num">
-                  Stream
-                </th>
-                <th scope="col" className="num">
-                  Segment
-                </th>
-                <th scope="col" className="num">
-                  Step
-                </th>
-                <th scope="col">Operation</th>
-                <th scope="col">Table</th>
-                <th scope="col" className="num">
-                  Time
-                </th>
-                <th scope="col" className="num">
-                  Rows
-                </th>
-                <th scope="col" className="num">
-                  Bytes
-                </th>
-                <th scope="col">To disk</th>
-                <th scope="col">Alert</th>
-              </tr>
-            </thead>
+            <Headings
+              names={['Stream', 'Segment', 'Step', 'Operation', 'Table', 'Time', 'Rows', 'Bytes', 'To disk', 'Alert']}
+              numeric={['Stream', 'Segment', 'Step', 'Time', 'Rows', 'Bytes']}
+            />
             <tbody>
               {data.steps.map((s, i) => (
                 <tr key={i}>

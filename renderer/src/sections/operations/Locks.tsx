@@ -6,6 +6,7 @@ import { toAppError } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { ConfirmDialog } from './ConfirmDialog';
 import { formatTime } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 import { usePoll } from './use-poll';
 import { useWatch } from './use-watch';
@@ -61,15 +62,7 @@ export default function Locks({ connectionId, active }: OperationsTabProps) {
       <section aria-labelledby="sessions-title">
         <h3 id="sessions-title">Sessions</h3>
         <table className="table ops-table" aria-label="Sessions">
-          <thead>
-            <tr>
-              <th scope="col">PID</th>
-              <th scope="col">User</th>
-              <th scope="col">Database</th>
-              <th scope="col">Since</th>
-              <th scope="col">Locks</th>
-            </tr>
-          </thead>
+          <Headings names={['PID', 'User', 'Database', 'Since', 'Locks']} />
           <tbody>
             {(data?.sessions ?? []).map((s) => {
               const held = (data?.locks ?? []).filter((l) => l.pid === s.pid);

@@ -6,6 +6,7 @@ import { toAppError } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { ConfirmDialog } from './ConfirmDialog';
 import { formatCost, formatCount, formatMs, priceLine } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 import { usePoll } from './use-poll';
 import { useWatch } from './use-watch';
@@ -64,31 +65,10 @@ export default function RunningQueries({ connectionId, active }: OperationsTabPr
       </p>
       <div className="ops-scroll">
         <table className="table ops-table" aria-label="Running and queued queries">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Query</th>
-              <th scope="col" className="num">
-                PID
-              </th>
-              <th scope="col">Queue</th>
-              <th scope="col">State</th>
-              <th scope="col" className="num">
-                Queued
-              </th>
-              <th scope="col" className="num">
-                Executing
-              </th>
-              <th scope="col" className="num">
-                Rows
-              </th>
-              <th scope="col" className="num">
-                Cost
-              </th>
-              <th scope="col">SQL</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <Headings
+            names={['User', 'Query', 'PID', 'Queue', 'State', 'Queued', 'Executing', 'Rows', 'Cost', 'SQL', 'Actions']}
+            numeric={['PID', 'Queued', 'Executing', 'Rows', 'Cost']}
+          />
           <tbody>
             {(queries ?? []).map((q) => (
               <tr key={`${q.pid}-${q.queryId}`}>

@@ -1,5 +1,6 @@
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatCount, formatMs, formatTime } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 import { usePoll } from './use-poll';
 
@@ -13,29 +14,10 @@ export default function Wlm({ connectionId, active }: OperationsTabProps) {
     <div className="ops-wlm">
       <ErrorMessage error={wlm.error} />
       <table className="table ops-table" aria-label="WLM queues">
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Service class
-            </th>
-            <th scope="col">Queue</th>
-            <th scope="col" className="num">
-              Slots
-            </th>
-            <th scope="col" className="num">
-              Running
-            </th>
-            <th scope="col" className="num">
-              Queued
-            </th>
-            <th scope="col" className="num">
-              Memory per slot
-            </th>
-            <th scope="col" className="num">
-              Timeout
-            </th>
-          </tr>
-        </thead>
+        <Headings
+          names={['Service class', 'Queue', 'Slots', 'Running', 'Queued', 'Memory per slot', 'Timeout']}
+          numeric={['Service class', 'Slots', 'Running', 'Queued', 'Memory per slot', 'Timeout']}
+        />
         <tbody>
           {(data?.queues ?? []).map((q) => (
             <tr key={q.serviceClass}>
@@ -52,18 +34,7 @@ export default function Wlm({ connectionId, active }: OperationsTabProps) {
       </table>
       <h3>Query monitoring rule actions</h3>
       <table className="table ops-table" aria-label="Query monitoring rule actions">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Query</th>
-            <th scope="col" className="num">
-              Service class
-            </th>
-            <th scope="col">Rule</th>
-            <th scope="col">Action</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
+        <Headings names={['When', 'Query', 'Service class', 'Rule', 'Action', 'Value']} numeric={['Service class']} />
         <tbody>
           {(data?.ruleActions ?? []).map((a, i) => (
             <tr key={i}>
