@@ -128,6 +128,8 @@ describe('the workbench in Chromium on the sandbox warehouse, as an operator use
     await expect.poll(() => runLog().textContent()).toMatch(/SELECT · 200,000 rows · \d+ ms/);
     // The run ends when its stream does, a moment after its last statement's line.
     await expect.poll(() => runButton().isEnabled()).toBe(true);
+    // A Redshift statement's cost follows its line once the warehouse's price is known.
+    await expect.poll(() => runLog().textContent()).toMatch(/· cost \$/);
   });
 
   it('switching the connection runs nothing: the log and the result stay those of the last run', async () => {

@@ -320,7 +320,9 @@ export default function Workbench() {
             failure={run.failure}
             shown={run.shown}
             onShow={show}
-            {...(connectionId && dialect === 'redshift' ? { costOn: connectionId } : {})}
+            {...(run.connectionId && connections.data?.find((c) => c.id === run.connectionId)?.dialect === 'redshift'
+              ? { costOn: run.connectionId }
+              : {})}
           />
           {shown && result && /^\s*EXPLAIN\b/i.test(shown.sql) && <PlanTree reader={result.reader} complete={result.complete} />}
           {source && result && (

@@ -26,6 +26,8 @@ interface RunProgress {
   shown?: number;
   /** A failure before any statement ran (no connection, nothing to run…). */
   failure?: string;
+  /** The connection the run went to (the picker may have moved on since). */
+  connectionId?: string;
 }
 
 export interface RunState extends RunProgress {
@@ -127,7 +129,8 @@ export function useRun(onError: (at: TextPosition, message: string) => void) {
   const { start: startAction, cancel, update } = action;
 
   const start = useCallback(
-    (input: { connectionId: string; sql: string; origin: TextPosition; maxRows?: number }) => startAction('queries.run', input, NOT_RUN),
+    (input: { connectionId: string; sql: string; origin: TextPosition; maxRows?: number }) =>
+      startAction('queries.run', input, { ...NOT_RUN, connectionId: input.connectionId }),
     [startAction],
   );
   const show = useCallback((index: number) => update((run) => ({ ...run, shown: index })), [update]);
