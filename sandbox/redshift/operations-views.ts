@@ -51,8 +51,10 @@ CREATE OR REPLACE VIEW tributary_sys.statements AS
     coalesce(a.backend_xid::text::bigint, 0) AS xid
   FROM pg_stat_activity a
   WHERE a.query LIKE '/* tributary:q=%';
+-- As on Redshift, a user sees their own statements; a superuser (or a member of pg_read_all_stats) everyone's.
 CREATE OR REPLACE VIEW tributary_sys.finished AS
-  SELECT h.*, tributary_sys.micros(h.end_time - h.start_time) AS elapsed_time FROM tributary_sys.query_history h;
+  SELECT h.*, tributary_sys.micros(h.end_time - h.start_time) AS elapsed_time FROM tributary_sys.query_history h
+  WHERE h.user_name = session_user OR pg_has_role('pg_read_all_stats', 'USAGE');
 CREATE OR REPLACE VIEW tributary_sys.locks AS
   SELECT l.pid, l.mode, l.granted, a.usename::text AS user_name, a.datname::text AS db_name,
     tributary_sys.utc(a.xact_start) AS xact_start, tributary_sys.utc(a.state_change) AS state_change,
@@ -101,7 +103,7 @@ CREATE VIEW pg_catalog.stv_wlm_service_class_state AS
     0 AS num_evicted_queries
   FROM (SELECT 5 AS service_class, 0 AS executing, 0 AS executed
     UNION ALL SELECT 6, (SELECT count(*)::int FROM tributary_sys.statements WHERE running),
-      (SELECT count(*)::int FROM tributary_sys.query_history)) AS c;
+      (SELECT count(*)::int FROM tributary_sys.finished)) AS c;
 CREATE VIEW pg_catalog.stl_wlm_rule_action AS
   SELECT NULL::int AS userid, NULL::int AS query, NULL::int AS service_class, NULL::char(256) AS rule,
     NULL::char(256) AS action, NULL::timestamp AS recordtime, NULL::double precision AS action_value
@@ -134,11 +136,11 @@ CREATE VIEW pg_catalog.stl_query AS
   SELECT user_id AS userid, query_id::int AS query, 'default'::char(320) AS label, coalesce(transaction_id, 0) AS xid,
     session_id AS pid, database_name::char(32) AS database, query_text::char(4000) AS querytxt, start_time AS starttime,
     end_time AS endtime, (status <> 'success')::int AS aborted, 0 AS insert_pristine, 0 AS concurrency_scaling_status
-  FROM tributary_sys.query_history;
+  FROM tributary_sys.finished;
 CREATE VIEW tributary_sys.steps AS
   SELECT s.*, h.user_id, h.start_time + s.start_offset * interval '1 microsecond' AS step_start,
     h.start_time + (s.start_offset + s.duration) * interval '1 microsecond' AS step_end
-  FROM tributary_sys.query_steps s JOIN tributary_sys.query_history h USING (query_id);
+  FROM tributary_sys.query_steps s JOIN tributary_sys.finished h USING (query_id);
 CREATE VIEW pg_catalog.sys_query_detail AS
   SELECT user_id, query_id, child_query_sequence, 0 AS stream_id, plan_node_id AS segment_id, 0 AS step_id,
     step_name::char(30) AS step_name, table_id::int AS table_id, table_name::char(136) AS table_name, step_start AS start_time,

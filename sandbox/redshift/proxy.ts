@@ -281,6 +281,8 @@ class Session {
       this.close();
       return;
     } finally {
+      // An UNLOAD leaves the id unused; the next COPY must not take it again.
+      this.info.queryId = undefined;
       this.tapped = false;
       this.busy = false;
     }

@@ -39,6 +39,11 @@ const PRUNE = `DELETE FROM tributary_sys.query_history WHERE end_time < (now() A
   OR query_id < (SELECT query_id FROM tributary_sys.query_history ORDER BY query_id DESC OFFSET ${KEEP_ROWS} LIMIT 1)`;
 const PRUNE_STEPS = `DELETE FROM tributary_sys.query_steps WHERE query_id < (SELECT min(query_id) FROM tributary_sys.query_history)`;
 
+/** Rows turned into one array per column, for an INSERT … SELECT FROM unnest($1, $2, …). */
+function columns<T>(rows: T[], picks: ((row: T) => unknown)[]): unknown[][] {
+  return picks.map((pick) => rows.map(pick));
+}
+
 /**
  * Finished statements, written to tributary_sys.query_history of their own
  * database in batches on the proxy's side connection: the client's statement
@@ -87,46 +92,49 @@ export class QueryHistory {
 
   private async write(database: string, rows: FinishedStatement[]): Promise<void> {
     const pool = await this.pool(database);
-    const column = <T>(pick: (row: FinishedStatement) => T) => rows.map(pick);
-    await pool.query(INSERT, [
-      column((r) => r.id),
-      column((r) => r.user),
-      column((r) => r.pid),
-      column((r) => r.database),
-      column((r) => r.status),
-      column((r) => utcTimestamp(r.startMicros)),
-      column((r) => utcTimestamp(r.endMicros)),
-      column((r) => (r.error === undefined ? null : redactSecrets(r.error).slice(0, 512))),
-      column((r) => r.rows),
-      column((r) => r.bytes),
-      column((r) =>
-        redactSecrets(r.text.slice(0, TEXT_LIMIT * 2))
-          .slice(0, TEXT_LIMIT)
-          .replaceAll('\0', ''),
-      ),
-    ]);
+    await pool.query(
+      INSERT,
+      columns(rows, [
+        (r) => r.id,
+        (r) => r.user,
+        (r) => r.pid,
+        (r) => r.database,
+        (r) => r.status,
+        (r) => utcTimestamp(r.startMicros),
+        (r) => utcTimestamp(r.endMicros),
+        (r) => (r.error === undefined ? null : redactSecrets(r.error).slice(0, 512)),
+        (r) => r.rows,
+        (r) => r.bytes,
+        (r) =>
+          redactSecrets(r.text.slice(0, TEXT_LIMIT * 2))
+            .slice(0, TEXT_LIMIT)
+            .replaceAll('\0', ''),
+      ]),
+    );
     const steps = rows.flatMap((row) => planSteps(row.plans).map((step) => ({ id: row.id, ...step })));
     if (steps.length) {
-      const pick = <T>(value: (step: (typeof steps)[number]) => T) => steps.map(value);
-      await pool.query(INSERT_STEPS, [
-        pick((s) => s.id),
-        pick((s) => s.sequence),
-        pick((s) => s.node),
-        pick((s) => s.parent),
-        pick((s) => s.stepName),
-        pick((s) => s.table ?? null),
-        pick((s) => s.plannode),
-        pick((s) => redactSecrets(s.info)),
-        pick((s) => s.startMicros),
-        pick((s) => s.durationMicros),
-        pick((s) => s.inputRows),
-        pick((s) => s.outputRows),
-        pick((s) => s.outputBytes),
-        pick((s) => s.blocksRead),
-        pick((s) => s.spilledBlocks),
-        pick((s) => s.diskBased),
-        pick((s) => s.workmemBytes),
-      ]);
+      await pool.query(
+        INSERT_STEPS,
+        columns(steps, [
+          (s) => s.id,
+          (s) => s.sequence,
+          (s) => s.node,
+          (s) => s.parent,
+          (s) => s.stepName,
+          (s) => s.table ?? null,
+          (s) => s.plannode,
+          (s) => redactSecrets(s.info),
+          (s) => s.startMicros,
+          (s) => s.durationMicros,
+          (s) => s.inputRows,
+          (s) => s.outputRows,
+          (s) => s.outputBytes,
+          (s) => s.blocksRead,
+          (s) => s.spilledBlocks,
+          (s) => s.diskBased,
+          (s) => s.workmemBytes,
+        ]),
+      );
     }
     const now = Date.now();
     if (now - (this.pruned.get(database) ?? 0) > PRUNE_EVERY_MS) {

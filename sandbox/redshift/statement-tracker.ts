@@ -35,6 +35,9 @@ interface Unit {
 /** SQLSTATEs of a statement stopped by pg_cancel_backend, pg_terminate_backend or a shutdown: Redshift calls those canceled. */
 const CANCELED = new Set(['57014', '57P01', '57P02', '57P03']);
 
+/** Plans kept for one query: a script of thousands of statements keeps those of its first ones. */
+const MAX_PLANS = 20;
+
 export const nowMicros = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 
 /**
@@ -102,7 +105,8 @@ export class StatementTracker {
 
   /** An executed plan the server sent for the statement under way (the client does not get it). */
   plan(plan: PlanNode): void {
-    (this.pending[0] ?? this.open)?.plans.push(plan);
+    const unit = this.pending[0] ?? this.open;
+    if (unit && unit.plans.length < MAX_PLANS) unit.plans.push(plan);
   }
 
   /** Reads a server message on its way to the client; returns the frame to pass on. */

@@ -177,6 +177,36 @@ describe("the Redshift stand-in's operations views", () => {
       { aborted: 1, text: 'SELECT * FROM no_such_table' },
     ]);
   });
+  it('shows a user who is not a superuser only their own statements, as Redshift does', async () => {
+    const master = await connect();
+    await master.query("CREATE USER analyst PASSWORD 'Analyst-Passw0rd'");
+    await master.query("SELECT 'master-only-4b1e' AS marker");
+    const analyst = new pg.Client({ ...endpoint, user: 'analyst', password: 'Analyst-Passw0rd', database: MASTER.database });
+    await analyst.connect();
+    clients.push(analyst);
+    await analyst.query("SELECT 'analyst-own-4b1e' AS marker");
+    const seen = await until(
+      "the analyst's statement in SYS_QUERY_HISTORY",
+      async () => {
+        const { rows } = await analyst.query<{ text: string }>(
+          "SELECT query_text AS text FROM sys_query_history WHERE query_text LIKE '%-4b1e%'",
+        );
+        return rows.some((row) => row.text.includes('analyst-own')) ? rows.map((row) => row.text) : undefined;
+      },
+      5000,
+    );
+    expect(seen.filter((text) => text.includes('master-only'))).toEqual([]);
+    // The password in CREATE USER is masked in the history.
+    const created = await master.query<{ text: string }>(
+      "SELECT query_text AS text FROM sys_query_history WHERE query_text LIKE 'CREATE USER analyst%'",
+    );
+    expect(created.rows).toHaveLength(1);
+    expect(created.rows[0]!.text).not.toContain('Analyst-Passw0rd');
+    expect(
+      (await master.query("SELECT count(*)::int AS n FROM sys_query_history WHERE query_text = 'SELECT ''master-only-4b1e'' AS marker'"))
+        .rows,
+    ).toEqual([{ n: 1 }]);
+  });
 });
 
 describe("the Redshift stand-in's table health", () => {
