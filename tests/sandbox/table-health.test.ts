@@ -1,6 +1,6 @@
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Core } from '../../electron/core/core.js';
 import { readRunFile } from '../../sandbox/client/run-file.js';
@@ -8,6 +8,7 @@ import type { TableHealthRow } from '../../shared/contract/index.js';
 import { RpcClient } from '../../shared/rpc-client.js';
 import { tempDir, testCore } from '../helpers/core.js';
 import { LoopbackTransport } from '../helpers/loopback.js';
+import { staleTable, warehouseClient } from '../helpers/warehouse.js';
 
 const { dataDir } = inject('sandbox');
 const signal = new AbortController().signal;
@@ -35,14 +36,7 @@ beforeAll(async () => {
   const appDir = tempDir('tributary-table-health-');
   symlinkSync(join(dataDir, 'sandbox'), join(appDir, 'sandbox'));
   core = await testCore(appDir);
-  db = new pg.Client({
-    host: run.redshift.host,
-    port: run.redshift.port,
-    user: run.redshift.adminUser,
-    password: run.redshift.adminPassword,
-    database: 'dev',
-  });
-  await db.connect();
+  db = await warehouseClient(run);
 
   // 90% of 200,000 rows share one key value: whichever slice that value hashes to holds most of the table.
   await db.query(`CREATE TABLE ${SKEWED} (customer_id int, order_id int, note varchar(32)) DISTKEY(customer_id)`);
@@ -55,14 +49,8 @@ beforeAll(async () => {
   await db.query(`INSERT INTO ${UNSORTED} SELECT g, md5(g::text) FROM generate_series(80000, 1, -1) g`);
   await db.query(`ANALYZE ${UNSORTED}`);
 
-  // Analyzed, then every row updated twice: the statistics describe a table that is no longer there.
-  await db.query(`CREATE TABLE ${STALE} (id int, amount int)`);
-  // PostgreSQL's autovacuum (the stand-in's automatic analyze) would otherwise race the test's ANALYZE: stale statistics are exactly what it looks for.
-  await db.query(`ALTER TABLE ${STALE} SET (autovacuum_enabled = false)`);
-  await db.query(`INSERT INTO ${STALE} SELECT g, g FROM generate_series(1, 20000) g`);
-  await db.query(`ANALYZE ${STALE}`);
-  await db.query(`UPDATE ${STALE} SET amount = amount + 1`);
-  await db.query(`UPDATE ${STALE} SET amount = amount * 2 WHERE id % 2 = 0`);
+  // Analyzed, then every row changed: the statistics describe a table that is no longer there.
+  await staleTable(db, STALE);
 }, 120_000);
 
 afterAll(async () => {

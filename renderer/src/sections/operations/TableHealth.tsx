@@ -4,6 +4,7 @@ import { useClient } from '../../bridge/client-context';
 import { useAction, useCall } from '../../bridge/hooks';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { formatCount as count } from './format';
+import { Headings } from './Headings';
 import type { OperationsTabProps } from './tab-props';
 
 const PROBLEM_NAMES: Record<TableProblemKind, string> = {
@@ -106,7 +107,11 @@ export default function TableHealth({ connectionId }: OperationsTabProps) {
         <button type="button" onClick={health.reload}>
           Refresh
         </button>
-        {data && <span className="muted">{count(data.tables.length)} tables, most trouble first</span>}
+        {data && (
+          <span className="muted">
+            {count(data.tables.length)} table{data.tables.length === 1 ? '' : 's'}, most trouble first
+          </span>
+        )}
       </div>
       <ErrorMessage error={health.error} />
       {data && (
@@ -119,21 +124,22 @@ export default function TableHealth({ connectionId }: OperationsTabProps) {
             </p>
           )}
           <h3>Tables</h3>
-          <table className="table small" aria-label="Table health">
-            <thead>
-              <tr>
-                <th>Table</th>
-                <th className="num">Size (MB)</th>
-                <th className="num">Rows</th>
-                <th className="num">skew_rows</th>
-                <th className="num">Unsorted</th>
-                <th className="num">Stats off</th>
-                <th>Distribution</th>
-                <th>Sort key</th>
-                <th>Encoded</th>
-                <th>Problems</th>
-              </tr>
-            </thead>
+          <table className="table ops-table" aria-label="Table health">
+            <Headings
+              names={[
+                'Table',
+                'Size (MB)',
+                'Rows',
+                'skew_rows',
+                'Unsorted',
+                'Stats off',
+                'Distribution',
+                'Sort key',
+                'Encoded',
+                'Problems',
+              ]}
+              numeric={['Size (MB)', 'Rows', 'skew_rows', 'Unsorted', 'Stats off']}
+            />
             <tbody>
               {data.tables.map((row) => (
                 <tr key={row.tableId} aria-label={tableName(row)}>
@@ -202,14 +208,8 @@ export default function TableHealth({ connectionId }: OperationsTabProps) {
           </h3>
           <pre>{result.statement}</pre>
           {result.after ? (
-            <table className="table small" aria-label="Before and after">
-              <thead>
-                <tr>
-                  <th>Measure</th>
-                  <th className="num">Before</th>
-                  <th className="num">After</th>
-                </tr>
-              </thead>
+            <table className="table ops-table" aria-label="Before and after">
+              <Headings names={['Measure', 'Before', 'After']} numeric={['Before', 'After']} />
               <tbody>
                 {changes(result.before, result.after).map((change) => (
                   <tr key={change.label} aria-label={change.label}>
