@@ -59,4 +59,31 @@ describe('the Redshift Serverless wizard in Chromium', () => {
     await page.screenshot({ path: join(shots, 'serverless-wizard-preview.png') });
     expect(problems).toEqual([]);
   });
+
+  it('offers "Provisioned cluster | Serverless workgroup" in the connection form, each with its own name field', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Workbench', exact: true }).click();
+    const workbench = page.getByRole('region', { name: 'SQL workbench' });
+    await workbench.getByRole('toolbar', { name: 'Editor' }).getByRole('button', { name: 'New connection' }).click();
+    const form = page.getByRole('form', { name: 'New connection' });
+    await form.getByRole('combobox', { name: 'Engine' }).selectOption({ label: 'Redshift (wire protocol)' });
+    const warehouse = form.getByRole('combobox', { name: 'Warehouse' });
+    expect(await warehouse.locator('option').allTextContents()).toEqual(['Provisioned cluster', 'Serverless workgroup']);
+    expect(await form.getByRole('textbox', { name: 'Cluster identifier' }).count()).toBe(1);
+    await warehouse.selectOption({ label: 'Serverless workgroup' });
+    await form.getByRole('textbox', { name: 'Workgroup name' }).waitFor();
+    expect(await form.getByRole('textbox', { name: 'Cluster identifier' }).count()).toBe(0);
+    await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Sales workgroup');
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/spec\.workgroupName: /);
+    await form.getByRole('textbox', { name: 'Workgroup name' }).fill('sales-wg');
+    await form.getByRole('combobox', { name: 'Sign-in' }).selectOption({ value: 'iam' });
+    await page.screenshot({ path: join(shots, 'serverless-connection-form.png') });
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await form.waitFor({ state: 'detached' });
+    const connection = workbench.getByRole('combobox', { name: 'Connection' });
+    const saved = connection.locator('option', { hasText: 'Sales workgroup' });
+    await expect.poll(() => saved.count()).toBe(1);
+    expect(await saved.getAttribute('title')).toBe('awsuser@workgroup sales-wg/dev (IAM)');
+    expect(problems).toEqual([]);
+  });
 });
