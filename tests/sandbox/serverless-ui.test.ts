@@ -57,6 +57,58 @@ describe('the Redshift Serverless wizard in Chromium', () => {
     expect(await cost.textContent()).toMatch(/16 RPUs × \$[\d.]+ per RPU-hour/);
     expect(await form.getByRole('button', { name: 'Create namespace and workgroup', exact: true }).isEnabled()).toBe(true);
     await page.screenshot({ path: join(shots, 'serverless-wizard-preview.png') });
+
+    // Created to AVAILABLE, then torn down from the inventory by the namespace's typed name, its workgroup first.
+    await form.getByRole('button', { name: 'Create namespace and workgroup', exact: true }).click();
+    const progress = form.getByRole('region', { name: 'Redshift Serverless progress' });
+    await expect
+      .poll(() => progress.getByRole('status', { name: 'Outcome' }).textContent(), { timeout: 120_000, interval: 500 })
+      .toMatch(/Ready \(AVAILABLE\).*sales-wg/);
+    await page.screenshot({ path: join(shots, 'serverless-wizard-available.png') });
+    const inventory = page.getByRole('table', { name: 'Resources in this environment' });
+    const rowOf = (name: string) => inventory.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+    await expect.poll(() => rowOf('sales-wg').count(), { timeout: 30_000 }).toBe(1);
+    expect(await rowOf('sales-wg').textContent()).toMatch(/AVAILABLE.*16 RPUs base/);
+    await rowOf('sales-ns').getByRole('button', { name: 'Delete Redshift Serverless namespace sales-ns' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete Redshift Serverless namespace sales-ns' });
+    expect(await dialog.textContent()).toContain('Its workgroup is deleted first');
+    const go = dialog.getByRole('button', { name: 'Delete sales-ns', exact: true });
+    await dialog.getByRole('textbox', { name: 'Type sales-ns to confirm' }).fill('sales-wg');
+    expect(await go.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox', { name: 'Type sales-ns to confirm' }).fill('sales-ns');
+    await go.click();
+    await expect
+      .poll(() => dialog.getByRole('status', { name: 'Delete outcome' }).textContent(), { timeout: 120_000, interval: 500 })
+      .toMatch(/Deleted/);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect.poll(async () => (await rowOf('sales-ns').count()) + (await rowOf('sales-wg').count()), { timeout: 30_000 }).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('offers "Provisioned cluster | Serverless workgroup" in the connection form, each with its own name field', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Workbench', exact: true }).click();
+    const workbench = page.getByRole('region', { name: 'SQL workbench' });
+    await workbench.getByRole('toolbar', { name: 'Editor' }).getByRole('button', { name: 'New connection' }).click();
+    const form = page.getByRole('form', { name: 'New connection' });
+    await form.getByRole('combobox', { name: 'Engine' }).selectOption({ label: 'Redshift (wire protocol)' });
+    const warehouse = form.getByRole('combobox', { name: 'Warehouse' });
+    expect(await warehouse.locator('option').allTextContents()).toEqual(['Provisioned cluster', 'Serverless workgroup']);
+    expect(await form.getByRole('textbox', { name: 'Cluster identifier' }).count()).toBe(1);
+    await warehouse.selectOption({ label: 'Serverless workgroup' });
+    await form.getByRole('textbox', { name: 'Workgroup name' }).waitFor();
+    expect(await form.getByRole('textbox', { name: 'Cluster identifier' }).count()).toBe(0);
+    await form.getByRole('textbox', { name: 'Name', exact: true }).fill('Sales workgroup');
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/spec\.workgroupName: /);
+    await form.getByRole('textbox', { name: 'Workgroup name' }).fill('sales-wg');
+    await form.getByRole('combobox', { name: 'Sign-in' }).selectOption({ value: 'iam' });
+    await page.screenshot({ path: join(shots, 'serverless-connection-form.png') });
+    await form.getByRole('button', { name: 'Save connection' }).click();
+    await form.waitFor({ state: 'detached' });
+    const connection = workbench.getByRole('combobox', { name: 'Connection' });
+    const saved = connection.locator('option', { hasText: 'Sales workgroup' });
+    await expect.poll(() => saved.count()).toBe(1);
+    expect(await saved.getAttribute('title')).toBe('awsuser@workgroup sales-wg/dev (IAM)');
     expect(problems).toEqual([]);
   });
 });

@@ -144,5 +144,11 @@ describe('the Redshift Serverless API, answered by the sandbox', () => {
     }
     await expect(login(credentials.dbUser!, credentials.dbPassword!, 'credsdb', run.redshift.port)).rejects.toThrow(/password/);
     await serverless.send(new DeleteWorkgroupCommand({ workgroupName: 'api-creds-wg' }));
+    await until('the workgroup gone, so its namespace may go', () =>
+      serverless.send(new DeleteNamespaceCommand({ namespaceName: 'api-creds' })).then(
+        () => true,
+        () => false,
+      ),
+    );
   });
 });

@@ -258,7 +258,11 @@ function DeleteDialog({ item, onClose }: { item: InventoryItem; onClose: (delete
                   ? 'The stream and every record it holds are deleted. This cannot be undone.'
                   : item.type === 'emr-cluster'
                     ? 'The cluster and its instances are terminated; data on its HDFS is lost.'
-                    : 'The cluster is deleted; keep a final snapshot to restore it later.'}{' '}
+                    : item.type === 'redshift-workgroup'
+                      ? 'The workgroup and its endpoint are deleted; its namespace and data stay.'
+                      : item.type === 'redshift-namespace'
+                        ? 'Its workgroup is deleted first, then the namespace with its databases and users. This cannot be undone.'
+                        : 'The cluster is deleted; keep a final snapshot to restore it later.'}{' '}
               It costs {formatUsd(item.costPerHour)}/h now ({item.size}).
             </p>
             <label className="block">
