@@ -29,6 +29,7 @@ import { createDataApi, type DataApi } from '../../redshift/data-api.js';
 import { startRedshiftProxy, type RunningProxy } from '../../redshift/proxy.js';
 import { rewriteSql } from '../../redshift/rewrite.js';
 import { startTestS3, type TestS3 } from '../../../tests/helpers/test-s3.js';
+import { until } from '../../../tests/helpers/until.js';
 
 const USER = 'tributary';
 const PASSWORD = 'sandbox-pass-1';
@@ -547,6 +548,43 @@ describe('UNLOAD to S3', () => {
     const roundTrip = await db.query('SELECT * FROM events EXCEPT ALL SELECT * FROM events_copy');
     expect(roundTrip.rowCount).toBe(0);
     expect((await db.query('SELECT count(*)::int AS n FROM events_copy')).rows[0].n).toBe(3);
+  });
+});
+
+describe('query ids and Serverless usage', () => {
+  it("gives a COPY its load's query id, which pg_last_query_id() returns and SYS_QUERY_HISTORY keeps, even after an UNLOAD", async () => {
+    const db = await connectProxy();
+    await db.query('CREATE TABLE ids_loaded (id INT)');
+    await put('ids/part-0.csv', '1\n2\n');
+    await db.query(`UNLOAD ('SELECT 1') TO 's3://${BUCKET}/ids-out/x_' ${ROLE}`);
+    await db.query(`COPY ids_loaded FROM 's3://${BUCKET}/ids/' ${ROLE} CSV`);
+    const { id } = (await db.query<{ id: number }>('SELECT pg_last_query_id() AS id')).rows[0]!;
+    expect(
+      (await db.query('SELECT query_id::int AS id FROM sys_load_history WHERE data_source = $1', [`s3://${BUCKET}/ids/`])).rows,
+    ).toEqual([{ id }]);
+    const history = await until(
+      'the COPY in SYS_QUERY_HISTORY',
+      async () => (await db.query('SELECT query_type, status FROM sys_query_history WHERE query_id = $1', [id])).rows[0],
+      5000,
+    );
+    expect(history).toEqual({ query_type: 'COPY', status: 'success' });
+  });
+
+  it('charges SYS_SERVERLESS_USAGE at the base capacity the sandbox set for the database', async () => {
+    await proxy.setBaseCapacity('dev', 8);
+    const db = await connectProxy();
+    await db.query('SELECT pg_sleep(0.2)');
+    const capacities = await until(
+      'usage at 8 RPU',
+      async () => {
+        const { rows } = await db.query<{ capacity: number; compute: number }>(
+          'SELECT compute_capacity AS capacity, compute_seconds AS compute FROM sys_serverless_usage',
+        );
+        return rows.length && rows.some((row) => row.compute > 0) ? rows : undefined;
+      },
+      5000,
+    );
+    expect(new Set(capacities.map((row) => row.capacity))).toEqual(new Set([8]));
   });
 });
 
