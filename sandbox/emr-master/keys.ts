@@ -17,9 +17,9 @@ export function masterKeys(dir: string): MasterKeys {
   const hostFile = join(dir, 'ssh_host_ed25519_key');
   const clientKeyFile = join(dir, 'tributary-sandbox.pem');
   const clientPublicFile = `${clientKeyFile}.pub`;
-  if (!existsSync(hostFile)) writeFileSync(hostFile, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  if (!existsSync(hostFile)) writeFileSync(hostFile, readableKeyPair().private, { mode: 0o600 });
   if (!existsSync(clientKeyFile) || !existsSync(clientPublicFile)) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'tributary-sandbox' });
+    const pair = readableKeyPair('tributary-sandbox');
     writeFileSync(clientKeyFile, pair.private, { mode: 0o600 });
     writeFileSync(clientPublicFile, `${pair.public}\n`, { mode: 0o644 });
   }
@@ -28,4 +28,15 @@ export function masterKeys(dir: string): MasterKeys {
   if (parsed instanceof Error) throw parsed;
   const hostPublicKey = `${parsed.type} ${parsed.getPublicSSH().toString('base64')}`;
   return { hostKey, hostPublicKey, clientKeyFile, clientPublicKey: readFileSync(clientPublicFile, 'utf8').trim() };
+}
+
+/**
+ * ssh2's ed25519 generator strips leading zero bytes from the public key, so about one pair in 256 cannot be
+ * read back by its own parser ("Malformed OpenSSH private key"; mscdex/ssh2#1513, open): such a pair is drawn again.
+ */
+function readableKeyPair(comment?: string): { private: string; public: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', comment ? { comment } : {});
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
 }
