@@ -19,7 +19,7 @@ import type { SandboxPaths } from './client/paths.js';
 import { freePort } from '../shared/node/ports.js';
 import { startPostgres } from './postgres.js';
 import { createDataApi } from './redshift/data-api.js';
-import { startRedshiftProxy } from './redshift/proxy.js';
+import { startRedshiftProxy, type RunningProxy } from './redshift/proxy.js';
 import { newAccessKeys, newPassword } from './credentials.js';
 import { kinesisInterceptor } from './kinesis-interceptor.js';
 import { firehoseInterceptor } from './firehose-interceptor.js';
@@ -151,13 +151,14 @@ export async function runSandbox(
 
     const s3 = withMotoToken(new S3Client(sandboxClientConfig({ endpoint: `http://127.0.0.1:${moto.port}`, credentials })), motoToken);
     stops.push(() => Promise.resolve(s3.destroy()));
+    let proxy: RunningProxy | undefined;
     const redshift = await service('redshift', 'Redshift stand-in (SQL, COPY, UNLOAD)', async () => {
-      const running = await startRedshiftProxy({
+      const running = (proxy = await startRedshiftProxy({
         upstreamPort: postgres.port,
         admin: { user: ADMIN_USER, password: adminPassword },
         s3,
         log,
-      });
+      }));
       stops.push(running.close);
       return { port: running.port, version: 'Redshift dialect on PostgreSQL 18' };
     });
@@ -240,6 +241,7 @@ export async function runSandbox(
               port: redshift.port,
               provision: (namespace) => provisionCluster(log, postgres.port, adminPassword, namespace),
               temporaryCredentials: (credentials) => temporaryLogin(log, postgres.port, adminPassword, credentials),
+              baseCapacity: async (database, rpu) => proxy?.setBaseCapacity(database, rpu),
             },
             log,
           ),

@@ -17,6 +17,8 @@ export interface ServerlessBackend {
   provision(namespace: { user?: string; password?: string; database: string }): Promise<void>;
   /** A login for `dbUser`, valid until `expiresAt`, as GetCredentials issues it. */
   temporaryCredentials(credentials: { dbUser: string; password: string; expiresAt: string }): Promise<void>;
+  /** The RPUs SYS_SERVERLESS_USAGE charges for work in the namespace's database. */
+  baseCapacity(database: string, rpu: number): Promise<void>;
 }
 
 /** The database user AWS maps an IAM principal to: `IAM:<user>` for a user, `IAMR:<role>` for a role's session. */
@@ -160,6 +162,7 @@ export function createServerlessApi(registry: ServerlessRegistry, backend: Serve
         },
         accountOf(caller),
       );
+      await backend.baseCapacity(namespace.dbName, workgroup.baseCapacity);
       return { workgroup: workgroupView(workgroup) };
     },
     async GetWorkgroup(input, caller) {
@@ -181,6 +184,7 @@ export function createServerlessApi(registry: ServerlessRegistry, backend: Serve
         ...(input.publiclyAccessible !== undefined ? { publiclyAccessible: input.publiclyAccessible } : {}),
         modifyingUntil: Date.now() + registry.pace.modifyingMs,
       });
+      await backend.baseCapacity(namespaceOf(caller, updated.namespaceName).dbName, base);
       return { workgroup: workgroupView(updated) };
     },
     async DeleteWorkgroup(input, caller) {
