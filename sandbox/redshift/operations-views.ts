@@ -152,7 +152,7 @@ CREATE VIEW pg_catalog.sys_query_detail AS
 CREATE VIEW pg_catalog.svl_query_summary AS
   SELECT user_id AS userid, query_id::int AS query, child_query_sequence AS stm, plan_node_id AS seg, 0 AS step, duration AS maxtime,
     duration AS avgtime, output_rows AS rows, output_bytes AS bytes,
-    (output_rows / greatest(duration / 1e6, 1e-6))::numeric(38,2) AS rate_row, (output_bytes / greatest(duration / 1e6, 1e-6))::numeric(38,2) AS rate_byte,
+    (output_rows * 1e6 / nullif(duration, 0))::numeric(38,2) AS rate_row, (output_bytes * 1e6 / nullif(duration, 0))::numeric(38,2) AS rate_byte,
     (step_name || CASE WHEN table_name IS NULL THEN '' ELSE '   tbl=' || coalesce(table_id::text, '0') || ' name=' || table_name END)::char(164) AS label,
     (CASE WHEN is_diskbased THEN 't' ELSE 'f' END)::char(1) AS is_diskbased, workmem, 'f'::char(1) AS is_rrscan,
     'f'::char(1) AS is_delayed_scan, input_rows AS rows_pre_filter

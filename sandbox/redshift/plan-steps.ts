@@ -11,9 +11,9 @@ export interface PlanStep {
   table?: string;
   plannode: string;
   info: string;
-  /** Microseconds from the statement's start. */
-  startMicros: number;
-  durationMicros: number;
+  /** Microseconds from the statement's start; null while nodes are not timed (sandbox/postgres.ts). */
+  startMicros: number | null;
+  durationMicros: number | null;
   inputRows: number;
   outputRows: number;
   outputBytes: number;
@@ -134,8 +134,8 @@ export function planSteps(plans: PlanNode[]): PlanStep[] {
         ...(node['Relation Name'] ? { table: node['Relation Name'] } : {}),
         plannode: describe(node),
         info: conditions(node),
-        startMicros: Math.round((node['Actual Startup Time'] ?? 0) * 1000),
-        durationMicros: Math.round((node['Actual Total Time'] ?? 0) * loops * 1000),
+        startMicros: node['Actual Startup Time'] === undefined ? null : Math.round(node['Actual Startup Time'] * 1000),
+        durationMicros: node['Actual Total Time'] === undefined ? null : Math.round(node['Actual Total Time'] * loops * 1000),
         inputRows: outputRows + Math.round((node['Rows Removed by Filter'] ?? 0) * loops),
         outputRows,
         outputBytes: outputRows * (node['Plan Width'] ?? 0),

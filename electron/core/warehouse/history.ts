@@ -129,7 +129,7 @@ export async function queryDetail(
       step: num(row.step),
       name: text(row.name),
       table: text(row.table_name) || null,
-      durationMs: num(row.duration) / 1000,
+      durationMs: row.duration === null ? null : num(row.duration) / 1000,
       rows: row.rows === null ? null : num(row.rows),
       bytes: row.bytes === null ? null : num(row.bytes),
       diskBased: num(row.spilled) > 0,

@@ -149,7 +149,8 @@ export interface QueryStep {
   step: number;
   name: string;
   table: string | null;
-  durationMs: number;
+  /** Null where the warehouse did not time the step (the sandbox counts rows per step but does not time them). */
+  durationMs: number | null;
   rows: number | null;
   bytes: number | null;
   diskBased: boolean;

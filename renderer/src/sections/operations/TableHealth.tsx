@@ -141,6 +141,13 @@ export default function TableHealth({ connectionId }: OperationsTabProps) {
               numeric={['Size (MB)', 'Rows', 'skew_rows', 'Unsorted', 'Stats off']}
             />
             <tbody>
+              {data.tables.length === 0 && (
+                <tr>
+                  <td colSpan={10} className="muted">
+                    No tables in this database yet: create one in the Workbench, or load one with COPY in the Pipeline.
+                  </td>
+                </tr>
+              )}
               {data.tables.map((row) => (
                 <tr key={row.tableId} aria-label={tableName(row)}>
                   <td>
