@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -130,6 +130,12 @@ export async function runSandbox(
       return { port: motoPort, version: pythonRequirements[0]!.replace('[server]==', ' ') };
     });
 
+    // As root, PostgreSQL's data lives outside the data directory (client/paths.ts). A data directory deleted by hand and
+    // made again at the same path would find that old cluster, whose admin password went with the deleted state.
+    if (!existsSync(paths.adminPassword) && !paths.postgres.startsWith(paths.root) && existsSync(paths.postgres)) {
+      log.warn('sandbox', `Removing PostgreSQL data left by a deleted data directory at this path: ${paths.postgres}`);
+      rmSync(paths.postgres, { recursive: true, force: true });
+    }
     const adminPassword = secretFile(paths.adminPassword);
     const credentials = newAccessKeys();
     const thriftPassword = newPassword();
