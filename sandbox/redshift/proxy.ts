@@ -18,6 +18,8 @@ const CANCEL_REQUEST = 80877102;
 const PROTOCOL_3 = 196608;
 /** Client messages held while the proxy works on a statement, before the client is paused. */
 const HELD_HIGH_WATER = 1000;
+/** Statements that read or reset the table statistics SVV_TABLE_INFO is made from. */
+const TAKES_STATISTICS = /\b(analyze|vacuum)\b/i;
 /** How long a client that the server left gets to read the server's last words. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -218,11 +220,17 @@ class Session {
       case 'Q': {
         const sql = new BodyReader(message.body).cstring();
         if (mayIntercept(sql)) {
-          void this.intercept(sql);
+          void this.aside(() => this.intercept(sql));
           return;
         }
-        this.awaitingReady++;
-        this.relay(server, this.client, query(this.statements.query(rewriteSql(sql))));
+        if (TAKES_STATISTICS.test(sql)) {
+          void this.aside(
+            () => this.flushStatistics(),
+            () => this.pass(sql),
+          );
+          return;
+        }
+        this.pass(sql);
         return;
       }
       case 'P':
@@ -266,28 +274,53 @@ class Session {
   }
 
   private async intercept(sql: string): Promise<void> {
+    const statement = this.statements.intercepted(sql);
+    this.info.queryId = statement.id;
+    this.backend!.clientError = undefined;
+    try {
+      await runIntercepted(sql, this.backend!, this.context, this.info);
+      statement.finish(this.backend!.clientError);
+    } finally {
+      // An UNLOAD leaves the id unused; the next COPY must not take it again.
+      this.info.queryId = undefined;
+    }
+  }
+
+  /**
+   * A backend keeps its row counts for up to a second before they reach the shared statistics. An ANALYZE right after
+   * a load would be followed by the load's counts, and SVV_TABLE_INFO would call the statistics it just made stale.
+   */
+  private async flushStatistics(): Promise<void> {
+    await this.backend!.ask('SELECT pg_stat_force_next_flush()');
+  }
+
+  private pass(sql: string): void {
+    this.awaitingReady++;
+    this.relay(this.server!, this.client, query(this.statements.query(rewriteSql(sql))));
+  }
+
+  /**
+   * Work the proxy does on the client's backend between the client's messages (which wait meanwhile): once the
+   * backend is idle, its answers come to the proxy instead of the client; `then` runs before the held messages.
+   */
+  private async aside(work: () => Promise<void>, then?: () => void): Promise<void> {
     this.busy = true;
     try {
       if (this.awaitingReady > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
       this.onIdle = undefined;
       this.tapped = true;
-      const statement = this.statements.intercepted(sql);
-      this.info.queryId = statement.id;
-      this.backend!.clientError = undefined;
-      await runIntercepted(sql, this.backend!, this.context, this.info);
-      statement.finish(this.backend!.clientError);
+      await work();
     } catch (error) {
-      if (!this.closed) this.context.log.warn(SCOPE, 'Closing a client connection after a failure in COPY or UNLOAD', error);
+      if (!this.closed) this.context.log.warn(SCOPE, 'Closing a client connection after a failure in work the proxy did for it', error);
       this.close();
       return;
     } finally {
-      // An UNLOAD leaves the id unused; the next COPY must not take it again.
-      this.info.queryId = undefined;
       this.tapped = false;
       this.busy = false;
     }
     if (this.server?.isPaused()) this.server.resume();
     this.guard(() => {
+      then?.();
       while (!this.busy && this.held.length) this.handle(this.held.shift()!);
       if (this.client.isPaused() && this.held.length < HELD_HIGH_WATER) this.client.resume();
     });
