@@ -240,6 +240,7 @@ class Session {
           rewriteParse(message.body, (sql) =>
             this.statements.parse(
               message.body,
+              sql,
               mayIntercept(sql)
                 ? raiseStatement(
                     'COPY from S3 and UNLOAD need the simple query protocol in the sandbox (for JDBC: preferQueryMode=simple).',
@@ -296,7 +297,7 @@ class Session {
 
   private pass(sql: string): void {
     this.awaitingReady++;
-    this.relay(this.server!, this.client, query(this.statements.query(rewriteSql(sql))));
+    this.relay(this.server!, this.client, query(this.statements.query(sql, rewriteSql(sql))));
   }
 
   /**

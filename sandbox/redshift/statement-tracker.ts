@@ -62,19 +62,19 @@ export class StatementTracker {
     private readonly record: (statement: FinishedStatement) => void,
   ) {}
 
-  /** A simple Query: returns the text to forward. */
-  query(sql: string): string {
+  /** A simple Query: returns the text to forward. The history keeps the client's text, not the rewritten one. */
+  query(sql: string, forwarded: string): string {
     const unit = this.begin(sql);
     this.pending.push(unit);
-    return this.tag(unit, sql);
+    return this.tag(unit, forwarded);
   }
 
   /** A Parse: returns the text to forward. Every Parse before one Sync counts as one statement. */
-  parse(body: Buffer, sql: string): string {
+  parse(body: Buffer, sql: string, forwarded: string): string {
     const name = new BodyReader(body).cstring();
     if (name) this.prepared.set(name, sql);
     this.open ??= this.begin(sql);
-    return this.tag(this.open, sql);
+    return this.tag(this.open, forwarded);
   }
 
   /** A Bind of a statement prepared earlier starts a statement of its own. */

@@ -181,6 +181,19 @@ describe("the Redshift stand-in's operations views", () => {
       { aborted: 1, text: 'SELECT * FROM no_such_table' },
     ]);
   });
+  it("keeps the client's own text in the history, not the stand-in's rewrite of it", async () => {
+    const client = await connect();
+    const sql = 'CREATE TABLE history_text (id INT ENCODE az64, at TIMESTAMP) DISTKEY (id) SORTKEY (at)';
+    await client.query(sql);
+    const id = (await client.query<{ id: number }>('SELECT pg_last_query_id() AS id')).rows[0]!.id;
+    const text = await until(
+      'the CREATE TABLE in SYS_QUERY_HISTORY',
+      async () => (await client.query('SELECT query_text FROM sys_query_history WHERE query_id = $1', [id])).rows[0]?.query_text,
+      5000,
+    );
+    expect(text).toBe(sql);
+  });
+
   it('shows a user who is not a superuser only their own statements, as Redshift does', async () => {
     const master = await connect();
     await master.query("CREATE USER analyst PASSWORD 'Analyst-Passw0rd'");
