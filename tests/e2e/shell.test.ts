@@ -6,7 +6,7 @@ import { launchChromium, type Browser } from '../helpers/chromium.js';
 import { projectRoot, startWebHostProcess, type WebHostProcess } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
-const sectionNames = ['Environments', 'Provision', 'Workbench', 'Pipeline', 'Sessions', 'Settings'];
+const sectionNames = ['Environments', 'Provision', 'Workbench', 'Operations', 'Pipeline', 'Sessions', 'Settings'];
 
 let host: WebHostProcess;
 let browser: Browser;
@@ -125,7 +125,7 @@ describe('the shell in Chromium through the web host', () => {
     await page.screenshot({ path: join(shots, 'help-overlay.png') });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
-    await page.keyboard.press('Control+6');
+    await page.keyboard.press('Control+7');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Settings');
     await page.keyboard.press('Control+Shift+L');
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
