@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readRunFile } from '../../sandbox/client/run-file.js';
 import { chartPaint, openApp } from '../helpers/chromium.js';
 import { projectRoot } from '../helpers/web-host-process.js';
 
 const shots = join(projectRoot, 'test-results', 'screenshots');
-const { run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
 
 let app: { page: Page; close(): Promise<void> } | undefined;
 let page: Page;
@@ -18,7 +19,8 @@ const clients: pg.Client[] = [];
 
 /** A session of someone else's on the warehouse: the operator sees it only through the Operations view. */
 async function session(): Promise<pg.Client & { processID: number }> {
-  const { host, port, adminUser, adminPassword } = run.redshift;
+  // Read now, not at setup: sandbox.test.ts restarts the sandbox on new ports.
+  const { host, port, adminUser, adminPassword } = readRunFile(join(dataDir, 'sandbox', 'run.json'))!.redshift;
   const client = new pg.Client({ host, port, database: 'dev', user: adminUser, password: adminPassword });
   client.on('error', () => undefined);
   await client.connect();
@@ -33,7 +35,7 @@ const status = () => page.getByRole('status', { name: 'Action outcome' }).filter
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   home = mkdtempSync(join(tmpdir(), 'tributary-ui-home-'));
-  app = await openApp(inject('sandbox').dataDir, { HOME: home }, problems);
+  app = await openApp(dataDir, { HOME: home }, problems);
   page = app.page;
   const setup = await session();
   await setup.query('DROP TABLE IF EXISTS ops_ui_t; CREATE TABLE ops_ui_t (id int, v varchar(20))');

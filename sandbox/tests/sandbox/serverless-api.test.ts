@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   ConflictException,
   CreateNamespaceCommand,
@@ -16,9 +17,12 @@ import {
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { sandboxClientConfig } from '../../client/constants.js';
+import { readRunFile } from '../../client/run-file.js';
 import { until } from '../../../tests/helpers/until.js';
 
-const { run } = inject('sandbox');
+const { dataDir } = inject('sandbox');
+// Read when this file runs, not at setup: sandbox.test.ts restarts the sandbox on new ports with new keys.
+const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
 const serverless = new RedshiftServerlessClient(sandboxClientConfig(run));
 afterAll(() => serverless.destroy());
 
