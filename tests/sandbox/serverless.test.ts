@@ -8,6 +8,7 @@ import { readRunFile } from '../../sandbox/client/run-file.js';
 import { contract, type InputOf, type InventoryDeleteChunk, type ProvisionChunk, type RunChunk } from '../../shared/contract/index.js';
 import { AppError } from '../../shared/errors.js';
 import { allRows, tempDir, testCore } from '../helpers/core.js';
+import { until } from '../helpers/until.js';
 
 const { dataDir } = inject('sandbox');
 const run = readRunFile(join(dataDir, 'sandbox', 'run.json'))!;
@@ -115,6 +116,18 @@ describe('Redshift Serverless through the core, against the sandbox', () => {
     const [[user, three]] = (await rowsOf(iam, 'SELECT current_user, 1 + 2')) as [[string, string]];
     expect(user).toMatch(/^IAM:/);
     expect(three).toBe('3');
+
+    // What that query cost: its share of the RPU-seconds the workgroup charged, at base RPUs from GetWorkgroup.
+    const ask = <K extends 'warehouse.history' | 'warehouse.runCost'>(name: K, input: InputOf<K>) =>
+      core.handlers[name](contract[name].input.parse(input) as never, { signal }) as ReturnType<Core['handlers'][K]>;
+    const { price } = await ask('warehouse.runCost', { connectionId: iam, elapsedMs: 1000 });
+    expect(price).toMatchObject({ kind: 'serverless', baseRpu: 8, rpuHourUsd: 0.375, priceDate: '2025-06-01' });
+    const priced = await until(
+      'the query priced in the history',
+      async () => (await ask('warehouse.history', { connectionId: iam })).queries.find((q) => q.sql.includes('1 + 2'))?.cost,
+      15_000,
+    );
+    expect(priced.usd).toBeGreaterThan(0);
 
     const copied = await core.handlers['pipeline.copyRun'](
       {

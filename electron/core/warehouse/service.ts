@@ -108,7 +108,10 @@ export class WarehouseService {
           startedAt: new Date(Date.parse(q.startedAt) + q.queuedMs).toISOString(),
           elapsedMs: Math.max(0, q.elapsedMs - q.queuedMs),
         }));
-        const costs = await priceQueries(views, connectionId, price, held, signal).catch(() => new Map());
+        // A user who may not read SYS_SERVERLESS_USAGE (a superuser's view) still sees each query's estimate at base RPU.
+        const costs = await priceQueries(views, connectionId, price, held, signal).catch(
+          () => new Map(held.map((q) => [q.queryId, elapsedCost(price, q.elapsedMs)])),
+        );
         return { source, queries: queries.map((q) => ({ ...q, ...(costs.has(q.queryId) ? { cost: costs.get(q.queryId) } : {}) })), price };
       },
       'warehouse.queryDetail': ({ connectionId, queryId }, { signal }) => queryDetail(views, connectionId, queryId, signal, this.redact),
